@@ -1,0 +1,32 @@
+"""``molgen predict``: one output row per input row, with a ``valid`` column."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from molgen.prediction import load_model, predict_file
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("predict", help="predict new inputs with a trained model")
+    parser.add_argument("--model", required=True, help="model folder (run folder or its model/)")
+    parser.add_argument("--input", required=True, help="CSV/TSV/SDF/Parquet (optionally .gz) of inputs")
+    parser.add_argument("--output", required=True, help="CSV file to write")
+    parser.add_argument("--smiles-column", help="input column (default: the one the model was trained on)")
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    summary = predict_file(
+        model, args.input, args.output, smiles_column=args.smiles_column, batch_size=args.batch_size, n_jobs=args.n_jobs
+    )
+    for line in summary.invalid[:20]:
+        print(f"invalid input, {line}", file=sys.stderr)
+    if summary.n_invalid > 20:
+        print(f"… and {summary.n_invalid - 20} more invalid rows", file=sys.stderr)
+    print(f"wrote {summary.n_rows} rows ({summary.n_invalid} invalid) to {summary.output}")
+    return 0

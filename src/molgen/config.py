@@ -1,0 +1,244 @@
+"""Typed run configuration: data / model / task / optim / trainer sections.
+
+A run config is plain data (dataclasses of primitives). It loads strictly from YAML (an unknown key is an
+error naming the valid keys), takes dotted overrides (``trainer.max_epochs=5``) and saves back to YAML,
+so ``config.yaml`` in a run folder retrains the same model with ``molgen train --config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file, key or value that cannot be used; the message says which and why."""
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Where the examples come from and how they are split and featurized."""
+
+    name: str = "esol"
+    """A catalog dataset name (``molgen datasets list``) or a path to a CSV/TSV/SDF/Parquet file."""
+    smiles_column: str | None = None
+    """Input column; defaults to the catalog's, else ``smiles``."""
+    target_columns: list[str] | None = None
+    """Target columns; default: the catalog's, else every numeric column but the input."""
+    split: str | None = None
+    """random | scaffold | stratified | predefined; default: the catalog's, else random."""
+    split_sizes: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
+    split_column: str | None = None
+    """Column holding train/val/test labels for the predefined split."""
+    n_folds: int = 1
+    """More than 1: k-fold cross-validation; metrics are mean ± std over folds."""
+    on_invalid: str = "error"
+    """What to do with unparseable inputs in training data: error (default) | skip."""
+    featurizer: str = "v2"
+    """Atom/bond feature preset."""
+    descriptors: bool = False
+    """Append RDKit 2D descriptors as molecule-level features."""
+    featurize_jobs: int = -1
+    """Processes used to featurize (-1: all cores)."""
+    cache: bool = True
+    """Cache featurized graphs on disk (under the molgen cache folder)."""
+    batch_size: int = 64
+    max_rows: int | None = None
+    """Use only the first N rows (quick experiments, CI profiles)."""
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """Encoder and head sizes. Sizes are ints; the recipe turns the name into a module."""
+
+    name: str = "dmpnn"
+    hidden_dim: int = 300
+    depth: int = 3
+    dropout: float = 0.0
+    readout: str = "mean"
+    ffn_hidden_dim: int = 300
+    ffn_layers: int = 2
+
+
+@dataclasses.dataclass
+class TaskConfig:
+    """What is predicted and how it is scored."""
+
+    type: str | None = None
+    """regression | binary | multilabel | multiclass; default: the catalog's, else regression."""
+    n_classes: int | None = None
+    """Multiclass only: number of classes (labels are 0..n_classes-1)."""
+    metrics: list[str] | None = None
+    """Metrics to report; default: every metric of the task type."""
+    monitor: str | None = None
+    """Validation metric for early stopping and the best checkpoint; default: the catalog's headline metric."""
+
+
+@dataclasses.dataclass
+class OptimConfig:
+    """Adam with Chemprop's warm-up then exponential-decay ("noam") schedule, or a constant rate."""
+
+    lr: float = 1e-3
+    """Peak learning rate."""
+    weight_decay: float = 0.0
+    scheduler: str = "noam"
+    """noam | constant."""
+    warmup_epochs: float = 2.0
+    init_lr_ratio: float = 0.1
+    """Learning rate at step 0, as a fraction of ``lr``."""
+    final_lr_ratio: float = 0.1
+    """Learning rate at the last epoch, as a fraction of ``lr``."""
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    """Lightning trainer options."""
+
+    max_epochs: int = 50
+    patience: int = 10
+    """Early-stopping patience in epochs on the monitored validation metric; 0 turns it off."""
+    seed: int = 0
+    ensemble_size: int = 1
+    """Train N models with seeds seed, seed+1, …; predictions report mean and std."""
+    accelerator: str = "auto"
+    devices: Any = "auto"
+    """An int, a list of device ids, or "auto"."""
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str = "32-true"
+    """E.g. 32-true, bf16-mixed (GPU), 16-mixed."""
+    deterministic: bool = False
+    gradient_clip_val: float | None = None
+    progress_bar: bool | None = None
+    """None: on only when stderr is a terminal."""
+    log_every_n_steps: int = 50
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """A whole run. ``family`` picks the recipe (property | expression | generation)."""
+
+    family: str = "property"
+    output: str | None = None
+    """Run folder; default runs/<family>-<data>-<model>-<time>."""
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    task: TaskConfig = dataclasses.field(default_factory=TaskConfig)
+    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> RunConfig:
+        return _build(cls, values, where)
+
+    def with_values(self, values: Mapping[str, Any], *, where: str = "overrides") -> RunConfig:
+        """Returns a copy with ``{"section.key": value}`` applied (types checked like a config file)."""
+        merged = self.to_dict()
+        for key, value in values.items():
+            set_dotted(merged, key, value)
+        return RunConfig.from_dict(merged, where=where)
+
+    def with_overrides(self, overrides: Iterable[str]) -> RunConfig:
+        """Returns a copy with ``section.key=value`` strings applied (values parsed as YAML)."""
+        values = {}
+        for item in overrides:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise ConfigError(f"override {item!r} must look like section.key=value")
+            values[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        return self.with_values(values)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Loads a YAML run config strictly: unknown sections or keys are errors naming the valid ones."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return RunConfig.from_dict(values, where=str(path))
+
+
+def set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
+    """Sets ``values["a"]["b"] = value`` for ``key="a.b"``, refusing keys the config does not have."""
+    parts = key.split(".")
+    node: Any = values
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+            valid = sorted(k for k, v in node.items() if isinstance(v, dict)) if isinstance(node, dict) else []
+            raise ConfigError(
+                f"unknown config section {'.'.join(parts[: depth + 1])!r}; valid sections: {', '.join(valid)}"
+            )
+        node = node[part]
+    if parts[-1] not in node:
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(sorted(node))}")
+    node[parts[-1]] = value
+
+
+def _build(cls: type, values: Mapping[str, Any], where: str, prefix: str = "") -> Any:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{where}: section {prefix.rstrip('.') or 'top level'} must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
+            f"valid keys{' in ' + prefix.rstrip('.') if prefix else ''}: {', '.join(fields)}"
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in values.items():
+        kwargs[name] = _coerce(hints[name], value, where, prefix + name)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str, key: str) -> Any:
+    """Checks ``value`` against a type hint, converting the harmless cases (int → float)."""
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value or {}, where, key + ".")
+    if hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, where, key)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise errors[0] if len(errors) == 1 else ConfigError(f"{where}: {key} has an invalid value {value!r}")
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            value = [value]  # a single value where a list is expected, e.g. --target-columns y
+        (item_hint,) = typing.get_args(hint)
+        return [_coerce(item_hint, v, where, f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if hint in (int, float, str, bool):
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}: {key} must be {hint.__name__}, got {value!r}")
+        return value
+    return value

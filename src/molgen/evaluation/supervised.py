@@ -1,0 +1,165 @@
+"""Regression and classification metrics (torchmetrics), per target and averaged over targets.
+
+Predictions are in user units: values for regression, probabilities for classification. Missing labels
+(NaN) are masked per target. A classification target with a single class in the evaluated rows has no
+ROC-AUC; it is skipped with a warning, and the average is over the targets that could be scored
+(MoleculeNet's convention).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torchmetrics.functional as tmf
+
+from molgen.registry import Registry
+
+REGRESSION = "regression"
+BINARY = "binary"
+MULTILABEL = "multilabel"
+MULTICLASS = "multiclass"
+TASK_TYPES = (REGRESSION, BINARY, MULTILABEL, MULTICLASS)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric for one target: ``fn(preds [n] or [n, C], labels [n]) -> float``."""
+
+    name: str
+    fn: Callable[..., torch.Tensor]
+    higher_is_better: bool
+    needs_two_classes: bool = False
+
+
+def _rmse(p: torch.Tensor, y: torch.Tensor, **_: int) -> torch.Tensor:
+    return tmf.mean_squared_error(p, y).sqrt()
+
+
+def _regression(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    return lambda p, y, **_: fn(p, y)
+
+
+def _binary(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    return lambda p, y, **_: fn(p, y.long())
+
+
+def _multiclass(fn: Callable[..., torch.Tensor], **fixed: str) -> Callable[..., torch.Tensor]:
+    return lambda p, y, n_classes: fn(p, y.long(), num_classes=n_classes, **fixed)
+
+
+REGRESSION_METRICS = Registry(
+    "regression metric",
+    {
+        "rmse": Metric("rmse", _rmse, higher_is_better=False),
+        "mae": Metric("mae", _regression(tmf.mean_absolute_error), higher_is_better=False),
+        "mse": Metric("mse", _regression(tmf.mean_squared_error), higher_is_better=False),
+        "r2": Metric("r2", _regression(tmf.r2_score), higher_is_better=True),
+        "pearson": Metric("pearson", _regression(tmf.pearson_corrcoef), higher_is_better=True),
+        "spearman": Metric("spearman", _regression(tmf.spearman_corrcoef), higher_is_better=True),
+    },
+)
+BINARY_METRICS = Registry(
+    "classification metric",
+    {
+        "roc_auc": Metric("roc_auc", _binary(tmf.classification.binary_auroc), True, needs_two_classes=True),
+        "pr_auc": Metric(
+            "pr_auc", _binary(tmf.classification.binary_average_precision), True, needs_two_classes=True
+        ),
+        "accuracy": Metric("accuracy", _binary(tmf.classification.binary_accuracy), True),
+        "f1": Metric("f1", _binary(tmf.classification.binary_f1_score), True),
+    },
+)
+MULTICLASS_METRICS = Registry(
+    "multiclass metric",
+    {
+        "accuracy": Metric(
+            "accuracy", _multiclass(tmf.classification.multiclass_accuracy, average="micro"), True
+        ),
+        "f1": Metric("f1", _multiclass(tmf.classification.multiclass_f1_score, average="macro"), True),
+        "roc_auc": Metric(
+            "roc_auc",
+            _multiclass(tmf.classification.multiclass_auroc, average="macro"),
+            True,
+            needs_two_classes=True,
+        ),
+    },
+)
+DEFAULT_METRICS = {
+    REGRESSION: ("rmse", "mae", "r2"),
+    BINARY: ("roc_auc", "pr_auc", "accuracy", "f1"),
+    MULTILABEL: ("roc_auc", "pr_auc", "accuracy", "f1"),
+    MULTICLASS: ("accuracy", "f1", "roc_auc"),
+}
+
+
+def metric_registry(task_type: str) -> Registry[Metric]:
+    """The metrics that apply to a task type (binary and multilabel share theirs)."""
+    if task_type == REGRESSION:
+        return REGRESSION_METRICS
+    if task_type in (BINARY, MULTILABEL):
+        return BINARY_METRICS
+    if task_type == MULTICLASS:
+        return MULTICLASS_METRICS
+    raise ValueError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
+
+
+def resolve_metrics(task_type: str, names: Sequence[str] | None) -> list[Metric]:
+    """Metric objects for ``names`` (default: all of the task type's); a bad name lists valid ones."""
+    registry = metric_registry(task_type)
+    return [registry.get(name) for name in (names or DEFAULT_METRICS[task_type])]
+
+
+def compute_metrics(
+    metrics: Sequence[Metric],
+    preds: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    target_names: Sequence[str],
+    n_classes: int | None = None,
+    split: str = "",
+) -> dict[str, float]:
+    """Scores predictions target by target and averages each metric over the scorable targets.
+
+    Args:
+        preds: ``[n, T]`` values/probabilities, or ``[n, T, C]`` class probabilities (multiclass).
+        targets: ``[n, T]`` labels; NaN = missing.
+        target_names: ``T`` names, used in warnings.
+        n_classes: class count (multiclass only).
+        split: split name for warnings (``"test"``).
+
+    Returns:
+        ``{metric: mean over targets}``; a metric no target could be scored on is NaN.
+    """
+    preds, targets = preds.detach().float().cpu(), targets.detach().float().cpu()
+    results: dict[str, float] = {}
+    for metric in metrics:
+        values = []
+        for t, name in enumerate(target_names):
+            mask = ~torch.isnan(targets[:, t])
+            y, p = targets[mask, t], preds[mask, t]
+            if y.numel() < 2:
+                _warn_skip(metric.name, name, split, f"{y.numel()} labelled example(s)")
+                continue
+            if metric.needs_two_classes and torch.unique(y).numel() < 2:
+                _warn_skip(metric.name, name, split, f"only class {y[0].item():g} present")
+                continue
+            kwargs = {"n_classes": n_classes} if n_classes else {}
+            values.append(float(metric.fn(p, y, **kwargs)))
+        results[metric.name] = float(sum(values) / len(values)) if values else math.nan
+    return results
+
+
+def _warn_skip(metric: str, target: str, split: str, why: str) -> None:
+    where = f" in the {split} split" if split else ""
+    warnings.warn(f"{metric} skipped for target {target!r}{where}: {why}", stacklevel=3)
+
+
+def higher_is_better(task_type: str, metric: str) -> bool:
+    """Direction of a metric name (``loss`` is minimized)."""
+    if metric == "loss":
+        return False
+    return metric_registry(task_type).get(metric).higher_is_better

@@ -1,0 +1,127 @@
+"""``SupervisedModule(encoder, head, task)``: the one Lightning module for supervised models.
+
+It serves graph networks and DNA models alike: a batch is any object with a ``y`` attribute ``[B, T]``
+that the encoder knows how to read. The task owns loss, masking and metrics; the module only composes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from torch import nn
+from torchmetrics import Metric
+
+from molgen.config import OptimConfig
+from molgen.training.optim import build_optimizer
+from molgen.training.tasks import Task
+
+
+class PredictionCollector(Metric):
+    """Concatenates predictions and labels over an epoch, gathered across DDP processes."""
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_state("preds", default=[], dist_reduce_fx="cat")
+        self.add_state("targets", default=[], dist_reduce_fx="cat")
+
+    def update(self, preds: torch.Tensor, targets: torch.Tensor) -> None:
+        self.preds.append(preds.detach().float())
+        self.targets.append(targets.detach().float())
+
+    def compute(self) -> tuple[torch.Tensor, torch.Tensor]:
+        def cat(items: Any) -> torch.Tensor:
+            return torch.cat(items) if isinstance(items, list) else items
+
+        return cat(self.preds), cat(self.targets)
+
+
+class SupervisedModule(L.LightningModule):
+    """Composes ``head(encoder(batch))`` and trains it with the task's loss.
+
+    Args:
+        encoder: ``nn.Module`` mapping a batch to ``[B, D]`` embeddings.
+        head: ``nn.Module`` mapping ``[B, D]`` to raw outputs ``[B, task.output_dim]``.
+        task: a :class:`~molgen.training.tasks.Task` (loss, predictions, metrics).
+        optim: optimizer and schedule settings (primitives, saved as hyperparameters).
+    """
+
+    def __init__(self, encoder: nn.Module, head: nn.Module, task: Task, optim: OptimConfig) -> None:
+        super().__init__()
+        self.save_hyperparameters({"optim": dataclasses.asdict(optim)})
+        self.encoder, self.head, self.task = encoder, head, task
+        self.optim = optim
+        self.collectors = nn.ModuleDict({"val": PredictionCollector(), "test": PredictionCollector()})
+        self.results: dict[str, dict[str, float]] = {}
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        return self.head(self.encoder(batch))
+
+    def step(self, batch: Any, stage: str) -> torch.Tensor:
+        outputs = self(batch)
+        loss = self.task.loss(outputs, batch.y)
+        batch_size = batch.y.shape[0]
+        self.log(f"{stage}/loss", loss, batch_size=batch_size, on_step=False, on_epoch=True, sync_dist=stage != "train")
+        if stage in self.collectors:
+            self.collectors[stage].update(self.task.predict(outputs), batch.y)
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self.step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.step(batch, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self.step(batch, "test")
+
+    def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self.task.predict(self(batch))
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def _log_metrics(self, stage: str) -> None:
+        collector = self.collectors[stage]
+        if not collector.update_called:
+            return
+        preds, targets = collector.compute()
+        collector.reset()
+        metrics = self.task.evaluate(preds, targets, split=stage)
+        self.results[stage] = metrics
+        # Metrics are computed on the gathered predictions, so every process logs the same values.
+        loggable = {f"{stage}/{k}": v for k, v in metrics.items() if not math.isnan(v)}
+        self.log_dict(loggable, sync_dist=False, rank_zero_only=False)
+
+    def configure_optimizers(self) -> Any:
+        steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)
+        return build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
+
+
+class Predictor(nn.Module):
+    """The exported form of a supervised model: ``task.predict(head(encoder(batch)))``.
+
+    Its state-dict keys (``encoder.*``, ``head.*``, ``task.*``) match :class:`SupervisedModule`'s.
+    """
+
+    def __init__(self, encoder: nn.Module, head: nn.Module, task: Task) -> None:
+        super().__init__()
+        self.encoder, self.head, self.task = encoder, head, task
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        return self.task.predict(self.head(self.encoder(batch)))
+
+    @torch.inference_mode()
+    def predict_rows(self, collate: Any, indices: Any, batch_size: int = 256) -> torch.Tensor:
+        """Predictions for rows ``indices`` of a collate's data, in batches; ``[n, T]`` (``[n, T, C]``)."""
+        self.eval()
+        parts = [self(collate(indices[start : start + batch_size])) for start in range(0, len(indices), batch_size)]
+        return torch.cat(parts) if parts else torch.empty(0, self.task.n_targets)

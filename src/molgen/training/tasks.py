@@ -1,0 +1,228 @@
+"""Task objects: loss, NaN-label masking, output transform, target scaling and metrics.
+
+A supervised model computes raw outputs ``head(encoder(x))``; the task turns them into a loss and into
+predictions in user units, so the Lightning module never branches on the task type. Tasks are
+``nn.Module``s so that their state (target mean/std) moves with the model and is exported with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from molgen.evaluation.supervised import (
+    BINARY,
+    MULTICLASS,
+    MULTILABEL,
+    REGRESSION,
+    TASK_TYPES,
+    compute_metrics,
+    resolve_metrics,
+)
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` where ``mask`` is true; 0 (finite, with gradient) when nothing is labelled."""
+    values = torch.where(mask, values, torch.zeros_like(values))
+    return values.sum() / mask.sum().clamp_min(1)
+
+
+class Task(nn.Module):
+    """Base class. Subclasses define ``output_dim``, ``loss`` and ``predict``.
+
+    Args:
+        target_names: one name per target column (``T``).
+        metrics: metric names to report (default: all of the task type's).
+    """
+
+    kind: str = ""
+
+    def __init__(self, target_names: Sequence[str], metrics: Sequence[str] | None = None) -> None:
+        super().__init__()
+        if not target_names:
+            raise ValueError("a task needs at least one target column")
+        self.target_names = list(target_names)
+        self.metrics = resolve_metrics(self.kind, metrics)
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.target_names)
+
+    @property
+    def output_dim(self) -> int:
+        return self.n_targets
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        """Scalar loss from raw outputs ``[B, output_dim]`` and labels ``[B, T]`` (NaN = missing)."""
+        raise NotImplementedError
+
+    def predict(self, outputs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        """Raw outputs → predictions in user units: ``[B, T]`` (``[B, T, C]`` for multiclass)."""
+        raise NotImplementedError
+
+    def evaluate(self, preds: torch.Tensor, targets: torch.Tensor, split: str = "") -> dict[str, float]:
+        """Metrics of user-unit predictions against labels, averaged over targets."""
+        return compute_metrics(
+            self.metrics, preds, targets, target_names=self.target_names, n_classes=self.n_classes, split=split
+        )
+
+    n_classes: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Primitives describing this task, written to ``model.yaml``."""
+        return {
+            "type": self.kind,
+            "targets": self.target_names,
+            "metrics": [m.name for m in self.metrics],
+            "n_classes": self.n_classes,
+        }
+
+
+class RegressionTask(Task):
+    """Mean squared error on standardized targets; predictions are unscaled back to user units.
+
+    Args:
+        target_mean, target_std: ``[T]`` training-set statistics (std 0 is replaced by 1).
+    """
+
+    kind = REGRESSION
+
+    def __init__(
+        self,
+        target_names: Sequence[str],
+        metrics: Sequence[str] | None = None,
+        target_mean: Sequence[float] | None = None,
+        target_std: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__(target_names, metrics)
+        mean = torch.zeros(self.n_targets) if target_mean is None else torch.as_tensor(target_mean)
+        std = torch.ones(self.n_targets) if target_std is None else torch.as_tensor(target_std)
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        self.register_buffer("target_mean", mean.float().clone())
+        self.register_buffer("target_std", std.float().clone())
+
+    @classmethod
+    def fit_scaling(cls, target_names: Sequence[str], train_targets: np.ndarray, **kwargs: Any) -> RegressionTask:
+        """Builds the task with mean/std of the training targets ``[n, T]`` (NaN ignored)."""
+        with np.errstate(all="ignore"):
+            mean = np.nan_to_num(np.nanmean(train_targets, axis=0), nan=0.0)
+            std = np.nan_to_num(np.nanstd(train_targets, axis=0), nan=1.0)
+        return cls(target_names, target_mean=mean.tolist(), target_std=std.tolist(), **kwargs)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        mask = ~torch.isnan(targets)
+        scaled = (torch.nan_to_num(targets) - self.target_mean) / self.target_std
+        return masked_mean((outputs.float() - scaled) ** 2, mask)
+
+    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
+        return outputs.float() * self.target_std + self.target_mean
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "target_mean": self.target_mean.tolist(),
+            "target_std": self.target_std.tolist(),
+        }
+
+
+class BinaryTask(Task):
+    """Independent binary labels per target (one target: binary; several: multi-label)."""
+
+    kind = BINARY
+
+    def __init__(self, target_names: Sequence[str], metrics: Sequence[str] | None = None, **_: Any) -> None:
+        super().__init__(target_names, metrics)
+        if self.n_targets > 1:
+            self.kind = MULTILABEL
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        mask = ~torch.isnan(targets)
+        losses = F.binary_cross_entropy_with_logits(
+            outputs.float(), torch.nan_to_num(targets), reduction="none"
+        )
+        return masked_mean(losses, mask)
+
+    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(outputs.float())
+
+
+class MulticlassTask(Task):
+    """Softmax over ``n_classes`` per target; labels are integers ``0..n_classes-1``."""
+
+    kind = MULTICLASS
+
+    def __init__(
+        self, target_names: Sequence[str], metrics: Sequence[str] | None = None, n_classes: int = 0, **_: Any
+    ) -> None:
+        super().__init__(target_names, metrics)
+        if n_classes < 2:
+            raise ValueError(f"a multiclass task needs n_classes >= 2, got {n_classes}")
+        self.n_classes = n_classes
+
+    @property
+    def output_dim(self) -> int:
+        return self.n_targets * self.n_classes
+
+    def _logits(self, outputs: torch.Tensor) -> torch.Tensor:
+        return outputs.float().view(outputs.shape[0], self.n_targets, self.n_classes)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        mask = ~torch.isnan(targets)
+        labels = torch.nan_to_num(targets).long()
+        losses = F.cross_entropy(self._logits(outputs).transpose(1, 2), labels, reduction="none")
+        return masked_mean(losses, mask)
+
+    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self._logits(outputs), dim=-1)
+
+
+def build_task(
+    task_type: str,
+    target_names: Sequence[str],
+    *,
+    metrics: Sequence[str] | None = None,
+    n_classes: int | None = None,
+    train_targets: np.ndarray | None = None,
+    state: dict[str, Any] | None = None,
+) -> Task:
+    """Builds a task by type.
+
+    Args:
+        train_targets: ``[n, T]`` training labels, used to fit regression scaling and check labels.
+        state: a ``describe()`` dict (from ``model.yaml``) to rebuild an exported task.
+    """
+    if task_type == REGRESSION:
+        if state is not None:
+            return RegressionTask(
+                target_names, metrics, target_mean=state["target_mean"], target_std=state["target_std"]
+            )
+        if train_targets is not None:
+            return RegressionTask.fit_scaling(target_names, train_targets, metrics=metrics)
+        return RegressionTask(target_names, metrics)
+    if task_type in (BINARY, MULTILABEL):
+        if train_targets is not None:
+            _check_labels(train_targets, target_names, {0.0, 1.0}, "binary")
+        return BinaryTask(target_names, metrics)
+    if task_type == MULTICLASS:
+        if n_classes is None and train_targets is not None:
+            n_classes = int(np.nanmax(train_targets)) + 1
+        if train_targets is not None:
+            _check_labels(train_targets, target_names, set(map(float, range(n_classes or 0))), "multiclass")
+        return MulticlassTask(target_names, metrics, n_classes=n_classes or 0)
+    raise ValueError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
+
+
+def _check_labels(targets: np.ndarray, names: Sequence[str], allowed: set[float], kind: str) -> None:
+    for t, name in enumerate(names):
+        values = set(np.unique(targets[~np.isnan(targets[:, t]), t]).tolist())
+        bad = sorted(values - allowed)
+        if bad:
+            raise ValueError(
+                f"target {name!r} has label(s) {bad[:5]} that a {kind} task cannot use; "
+                f"expected {sorted(allowed)[:10]} (use --task-type regression for continuous values)"
+            )

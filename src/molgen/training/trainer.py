@@ -1,0 +1,149 @@
+"""``build_trainer(cfg)`` and ``run(module, datamodule, ...)``: the Lightning side of every fit.
+
+The trainer early-stops on the monitored validation metric, keeps the best checkpoint (and ``last.ckpt``
+for resuming), logs to CSV (and TensorBoard when installed), and hides the progress bar off a terminal.
+After fitting, ``run`` restores the best weights and scores them on validation and test data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from molgen.config import TrainerConfig
+
+LAST_CHECKPOINT = "last.ckpt"
+
+
+@dataclass
+class FitOutcome:
+    """What one trained model achieved: metrics at its best epoch and where its checkpoints are."""
+
+    val: dict[str, float] = field(default_factory=dict)
+    test: dict[str, float] = field(default_factory=dict)
+    best_checkpoint: str = ""
+    epochs: int = 0
+
+
+def quiet_lightning() -> None:
+    """Silences Lightning's info banners (GPU available, model summary) and known-harmless warnings."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*is an invalid default value.*")
+
+
+def build_trainer(
+    cfg: TrainerConfig,
+    run_dir: str | Path,
+    *,
+    monitor: str,
+    mode: str,
+    extra_callbacks: list[L.Callback] | None = None,
+    enable_checkpointing: bool = True,
+    tag: str = "",
+) -> L.Trainer:
+    """A Lightning trainer for one model.
+
+    Args:
+        cfg: trainer options (epochs, patience, devices, precision, …).
+        run_dir: folder for ``checkpoints/`` and ``logs/``.
+        monitor: logged metric to early-stop and checkpoint on, e.g. ``"val/rmse"``.
+        mode: ``"min"`` or ``"max"``.
+        extra_callbacks: e.g. an Optuna pruning callback.
+        tag: sub-folder for one of several models in a run (``fold_0/member_1``).
+    """
+    run_dir = Path(run_dir)
+    checkpoint_dir = run_dir / "checkpoints" / tag if tag else run_dir / "checkpoints"
+    log_dir = run_dir / "logs" / tag if tag else run_dir / "logs"
+    callbacks: list[L.Callback] = list(extra_callbacks or [])
+    if enable_checkpointing:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=checkpoint_dir,
+                filename="best",
+                monitor=monitor,
+                mode=mode,
+                save_last=True,
+                save_top_k=1,
+                enable_version_counter=False,
+            )
+        )
+    if cfg.patience > 0:
+        callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience, check_finite=False))
+    loggers: list[Any] = [CSVLogger(log_dir, name="", version="")]
+    if importlib.util.find_spec("tensorboard") is not None:
+        loggers.append(TensorBoardLogger(log_dir, name="", version="tensorboard", default_hp_metric=False))
+    progress = sys.stderr.isatty() if cfg.progress_bar is None else cfg.progress_bar
+    return L.Trainer(
+        max_epochs=cfg.max_epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        strategy=cfg.strategy,
+        num_nodes=cfg.num_nodes,
+        precision=cfg.precision,
+        deterministic=cfg.deterministic,
+        gradient_clip_val=cfg.gradient_clip_val,
+        callbacks=callbacks,
+        logger=loggers,
+        enable_checkpointing=enable_checkpointing,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        log_every_n_steps=cfg.log_every_n_steps,
+        default_root_dir=run_dir,
+    )
+
+
+def run(
+    module: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    trainer: L.Trainer,
+    *,
+    resume: bool = False,
+    test: bool = True,
+) -> FitOutcome:
+    """Fits ``module``, restores its best weights, then validates and (optionally) tests them.
+
+    Args:
+        resume: continue from ``checkpoints/last.ckpt`` when it exists.
+    """
+    checkpoint = _checkpoint_callback(trainer)
+    ckpt_path = None
+    if resume and checkpoint is not None and checkpoint.dirpath:
+        last = Path(checkpoint.dirpath) / LAST_CHECKPOINT
+        ckpt_path = str(last) if last.is_file() else None
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    outcome = FitOutcome(epochs=trainer.current_epoch)
+    if checkpoint is not None and checkpoint.best_model_path:
+        outcome.best_checkpoint = checkpoint.best_model_path
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state["state_dict"])
+    trainer.validate(module, datamodule=datamodule, verbose=False)
+    outcome.val = dict(module.results.get("val", {}))
+    if test:
+        trainer.test(module, datamodule=datamodule, verbose=False)
+        outcome.test = dict(module.results.get("test", {}))
+    return outcome
+
+
+def _checkpoint_callback(trainer: L.Trainer) -> ModelCheckpoint | None:
+    for callback in trainer.callbacks:
+        if isinstance(callback, ModelCheckpoint):
+            return callback
+    return None
+
+
+def seed_everything(seed: int) -> None:
+    """Seeds Python, numpy and torch (and dataloader workers)."""
+    L.seed_everything(seed, workers=True, verbose=False)
