@@ -61,7 +61,8 @@ class ModelConfig:
     hidden_dim: int = 300
     depth: int = 3
     dropout: float = 0.0
-    readout: str = "mean"
+    readout: str | None = None
+    """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
     ffn_hidden_dim: int = 300
     ffn_layers: int = 2
 
@@ -235,6 +236,11 @@ def _coerce(hint: Any, value: Any, where: str, key: str) -> Any:
         return [_coerce(item_hint, v, where, f"{key}[{i}]") for i, v in enumerate(value)]
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str):
+        try:  # YAML 1.1 reads "1e-3" (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
     if hint is str and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if hint in (int, float, str, bool):

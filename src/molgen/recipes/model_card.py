@@ -30,7 +30,7 @@ def property_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str,
 - **Predicts**: {', '.join(task['targets'])} ({task['type']})
 - **Input**: SMILES (column `{spec['input']['column']}`), featurizer `{spec['featurizer']['atom_features']}`\
 {' + RDKit 2D descriptors' if spec['featurizer'].get('descriptors') else ''}
-- **Architecture**: {model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout']}, \
+- **Architecture**: {model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'default'}, \
 FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}
 - **Members**: {members} ({cfg.trainer.ensemble_size} seed(s) × {max(cfg.data.n_folds, 1)} fold(s)); predictions are \
 their mean, with `<target>_std` across members when there are several

@@ -159,13 +159,14 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
 def build_predictor(model: ModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
     encoder_cls = GRAPH_ENCODERS.get(model.name)
+    options = {"readout": model.readout} if model.readout else {}
     encoder: torch.nn.Module = encoder_cls(
         atom_dim=featurizer.atom_dim,
         bond_dim=featurizer.bond_dim,
         hidden_dim=model.hidden_dim,
         depth=model.depth,
         dropout=model.dropout,
-        readout=model.readout,
+        **options,
     )
     if featurizer.mol_feature_dim:
         if mol_features is None:
