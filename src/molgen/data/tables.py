@@ -1,0 +1,248 @@
+"""Reading molecule tables (CSV, TSV, TXT, Parquet, SDF; optionally gzipped) with clear errors.
+
+``read_table`` turns a file into a DataFrame; ``load_molecule_table`` picks the SMILES and target
+columns, checks them and wraps the result in a :class:`MoleculeTable` that can say where a row
+came from ("esol.csv line 7", "ligands.sdf record 5"), so later validation can point at the input.
+Whether a SMILES is *valid* is decided elsewhere (``molgen.chem``); here an SDF record RDKit cannot
+read just gets an empty SMILES.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf")
+_TEXT = {".csv", ".tsv", ".txt"}
+_SDF_SMILES = "smiles"
+
+
+def _format_of(path: Path) -> tuple[str, bool]:
+    """(base suffix, gzipped) of a path, or ValueError listing the supported suffixes."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    base = Path(name[:-3] if gz else name).suffix
+    if base not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise ValueError(f"unsupported table format for {path}: use one of {supported} (each optionally .gz)")
+    return base, gz
+
+
+def _open_text(path: Path, gz: bool):
+    return gzip.open(path, "rt", newline="") if gz else open(path, newline="")
+
+
+def _delimiter(path: Path, base: str, gz: bool) -> str:
+    if base == ".csv":
+        return ","
+    if base == ".tsv":
+        return "\t"
+    with _open_text(path, gz) as fh:  # .txt: sniff the header line
+        header = fh.readline()
+    return "\t" if header.count("\t") >= max(1, header.count(",")) else ","
+
+
+def _check_unique(columns: Sequence[str], where: str) -> None:
+    seen, dups = set(), []
+    for c in columns:
+        if c in seen and c not in dups:
+            dups.append(c)
+        seen.add(c)
+    if dups:
+        raise ValueError(f"{where}: duplicate column names {dups}; column names must be unique")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a table file into a DataFrame.
+
+    Supported: ``.csv``, ``.tsv``, ``.txt`` (tab or comma, sniffed from the header), ``.parquet`` and
+    ``.sdf``, each optionally ``.gz``. Empty cells become NaN. An SDF gives a ``smiles`` column
+    (canonical SMILES, ``""`` for a record RDKit cannot read) followed by the SD properties.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: unsupported suffix or duplicate column names.
+    """
+    path = Path(path)
+    base, gz = _format_of(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"table file not found: {path}")
+    if base in _TEXT:
+        sep = _delimiter(path, base, gz)
+        with _open_text(path, gz) as fh:
+            header = next(csv.reader(fh, delimiter=sep), [])
+        _check_unique(header, str(path))
+        return pd.read_csv(path, sep=sep, compression="gzip" if gz else None, low_memory=False)
+    if base == ".parquet":
+        source = io.BytesIO(gzip.decompress(path.read_bytes())) if gz else path
+        frame = pd.read_parquet(source)
+        _check_unique([str(c) for c in frame.columns], str(path))
+        return frame
+    return _read_sdf(path, gz)
+
+
+def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
+    from rdkit import Chem, rdBase
+
+    rows: list[dict] = []
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh, rdBase.BlockLogs():
+        for i, mol in enumerate(Chem.ForwardSDMolSupplier(fh, sanitize=False, removeHs=False)):
+            row: dict = {_SDF_SMILES: ""}
+            if mol is not None:
+                props = {name: mol.GetProp(name) for name in mol.GetPropNames()}
+                if _SDF_SMILES in props:
+                    raise ValueError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
+                                     "which clashes with the SMILES column read_table adds")
+                row.update(props)
+                try:
+                    Chem.SanitizeMol(mol)
+                    row[_SDF_SMILES] = Chem.MolToSmiles(Chem.RemoveHs(mol))
+                except Exception:  # RDKit cannot read the record: keep its properties, empty SMILES
+                    pass
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=_union_keys(rows))
+    for col in frame.columns[1:]:
+        try:
+            frame[col] = pd.to_numeric(frame[col])
+        except (ValueError, TypeError):
+            pass
+    return frame
+
+
+def _union_keys(rows: list[dict]) -> list[str]:
+    keys: dict[str, None] = {_SDF_SMILES: None}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return list(keys)
+
+
+def _text_line_numbers(path: Path) -> np.ndarray:
+    """1-based line on which each data record of a CSV/TSV/TXT file starts (blank lines skipped)."""
+    base, gz = _format_of(path)
+    sep = _delimiter(path, base, gz)
+    starts, prev_end = [], 0
+    with _open_text(path, gz) as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        for record in reader:
+            if record:
+                starts.append(prev_end + 1)
+            prev_end = reader.line_num
+    return np.asarray(starts[1:], dtype=np.int64)  # drop the header
+
+
+@dataclass
+class MoleculeTable:
+    """A table of molecules: a frame, its SMILES column and its (numeric) target columns.
+
+    Args:
+        frame: the data, one row per molecule.
+        smiles_column: name of the SMILES column (missing SMILES are ``""``).
+        target_columns: names of the float target columns (NaN = missing); may be empty.
+        source: where the data came from, for messages (a file path or a dataset name).
+        path: the file the frame was read from, if any; lets :meth:`describe_row` give file lines.
+    """
+
+    frame: pd.DataFrame
+    smiles_column: str
+    target_columns: tuple[str, ...]
+    source: str
+    path: Path | None = None
+    _lines: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def smiles(self) -> list[str]:
+        return self.frame[self.smiles_column].tolist()
+
+    @property
+    def targets(self) -> np.ndarray:
+        """float32 array ``[n, n_targets]`` (NaN = missing); ``[n, 0]`` when there are no targets."""
+        if not self.target_columns:
+            return np.zeros((len(self.frame), 0), dtype=np.float32)
+        return self.frame[list(self.target_columns)].to_numpy(dtype=np.float32, na_value=np.nan)
+
+    def describe_row(self, i: int) -> str:
+        """Where 0-based data row ``i`` came from: "esol.csv line 7" (header = line 1), "x.sdf record 5"
+        and "x.parquet row 5" (1-based), or "<source> index 4" (the frame's index label) otherwise."""
+        if not 0 <= i < len(self.frame):
+            raise IndexError(f"row {i} out of range for {len(self.frame)} rows")
+        if self.path is None:
+            label = self.frame.index[i]
+            return f"{self.source} index {label.item() if isinstance(label, np.generic) else label!r}"
+        base, _ = _format_of(self.path)
+        name = self.path.name
+        if base in _TEXT:
+            if self._lines is None:
+                self._lines = _text_line_numbers(self.path)
+            line = int(self._lines[i]) if len(self._lines) == len(self.frame) else i + 2
+            return f"{name} line {line}"
+        return f"{name} {'record' if base == '.sdf' else 'row'} {i + 1}"
+
+
+def load_molecule_table(
+    source: str | Path | pd.DataFrame,
+    smiles_column: str,
+    target_columns: Sequence[str] | None = None,
+) -> MoleculeTable:
+    """Read ``source`` (a file for :func:`read_table`, or a DataFrame) and check its columns.
+
+    ``target_columns=None`` means no targets (e.g. for prediction). Empty target cells become NaN;
+    any other value that is not a finite number is an error naming the file line and column.
+
+    Raises:
+        ValueError: a column is missing (the message lists the available ones), a column name is
+            duplicated, or a target value is not numeric.
+    """
+    if isinstance(target_columns, str):
+        raise TypeError("target_columns must be a sequence of column names, not a single string")
+    if isinstance(source, pd.DataFrame):
+        frame, name, path = source.copy(), "<DataFrame>", None
+        _check_unique([str(c) for c in frame.columns], name)
+    else:
+        path = Path(source)
+        frame, name = read_table(path), str(path)
+    targets = tuple(target_columns or ())
+
+    available = [str(c) for c in frame.columns]
+    wanted = [smiles_column, *targets]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: column(s) {missing} not found; available columns: {available}")
+    if len(set(wanted)) != len(wanted):
+        raise ValueError(f"{name}: the SMILES and target columns must be distinct, got {wanted}")
+
+    smiles = frame[smiles_column]
+    frame[smiles_column] = smiles.where(smiles.notna(), "").astype(str)
+    table = MoleculeTable(frame, smiles_column, targets, name, path)
+    for col in targets:
+        frame[col] = _numeric_column(table, col)
+    return table
+
+
+def _numeric_column(table: MoleculeTable, col: str) -> pd.Series:
+    """``col`` as float64 (blank/NA cells → NaN); any other non-finite or non-numeric value is an error."""
+    raw = table.frame[col]
+    if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        values = raw.astype(np.float64)
+        bad = np.isinf(values)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        values = values.where(~blank, np.nan)
+        bad = (values.isna() & ~blank) | np.isinf(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"{table.describe_row(i)}: column {col!r} has value {raw.iloc[i]!r}, which is not a finite "
+            f"number ({int(bad.sum())} such value(s) in this column); leave the cell empty for a missing value"
+        )
+    return values
