@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from molgen.data.tables import read_table
@@ -42,8 +43,12 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
-    """Predictions for every row of ``frame`` (one output row per input row, with a ``valid`` column)."""
-    out, _ = family_module(model.spec["family"]).predict_frame(model.spec, model.members, frame, **options)
+    """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
+    ``invalid_reason`` columns. Options go to the family's ``predict_frame`` (``input_column``,
+    ``batch_size``, ``n_jobs``)."""
+    out = family_module(model.spec["family"]).predict_frame(model.spec, model.members, frame, **options)
+    if len(out) != len(frame):  # the contract every family keeps; never lose a row silently
+        raise RuntimeError(f"{len(out)} output rows for {len(frame)} input rows")
     return out
 
 
@@ -51,10 +56,10 @@ def predict_file(
     model: LoadedModel, input_path: str | Path, output_path: str | Path, **options: Any
 ) -> PredictionSummary:
     """Reads ``input_path`` (CSV/TSV/SDF/Parquet/…), predicts, writes a CSV to ``output_path``."""
-    frame = read_table(input_path)
-    out, featurized = family_module(model.spec["family"]).predict_frame(model.spec, model.members, frame, **options)
+    out = predict_frame(model, read_table(input_path), **options)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output_path, index=False)
-    invalid = [f"row {bad.index + 1}: {bad.smiles!r}: {bad.reason}" for bad in featurized.invalid]
+    bad = np.flatnonzero(~out["valid"].to_numpy(dtype=bool))
+    invalid = [f"row {i + 1}: {out['invalid_reason'].iloc[i]}" for i in bad]
     return PredictionSummary(len(out), len(invalid), invalid, output_path)

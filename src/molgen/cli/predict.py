@@ -13,7 +13,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True, help="model folder (run folder or its model/)")
     parser.add_argument("--input", required=True, help="CSV/TSV/SDF/Parquet (optionally .gz) of inputs")
     parser.add_argument("--output", required=True, help="CSV file to write")
-    parser.add_argument("--smiles-column", help="input column (default: the one the model was trained on)")
+    parser.add_argument(
+        "--input-column", "--smiles-column", dest="input_column",
+        help="SMILES (or sequence) column (default: the one the model was trained on)",
+    )
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
     parser.set_defaults(run=run)
@@ -22,7 +25,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     summary = predict_file(
-        model, args.input, args.output, smiles_column=args.smiles_column, batch_size=args.batch_size, n_jobs=args.n_jobs
+        model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs
     )
     for line in summary.invalid[:20]:
         print(f"invalid input, {line}", file=sys.stderr)

@@ -319,18 +319,21 @@ def predict_frame(
     spec: dict[str, Any],
     members: list[Predictor],
     frame: pd.DataFrame,
-    smiles_column: str | None = None,
+    input_column: str | None = None,
     *,
     batch_size: int = 256,
     n_jobs: int = -1,
-) -> tuple[pd.DataFrame, FeaturizationResult]:
+) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``.
 
     Invalid molecules get ``valid=False``, empty predictions and the reason in ``invalid_reason``.
     """
-    column = smiles_column or spec["input"]["column"]
+    column = input_column or spec["input"]["column"]
     if column not in frame.columns:
-        raise ValueError(f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} (use --smiles-column)")
+        raise ValueError(
+            f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
+            "(use --input-column)"
+        )
     featurized = featurize_smiles(frame[column].tolist(), FeaturizerSpec.from_dict(spec["featurizer"]), n_jobs=n_jobs)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
@@ -353,9 +356,9 @@ def predict_frame(
     out["valid"] = valid
     reasons = np.full(len(frame), "", dtype=object)
     for bad in featurized.invalid:
-        reasons[bad.index] = bad.reason
+        reasons[bad.index] = f"{bad.reason}: {bad.smiles!r}"
     out["invalid_reason"] = reasons
-    return out, featurized
+    return out
 
 
 def _scatter(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
