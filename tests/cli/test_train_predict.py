@@ -95,11 +95,11 @@ def test_invalid_training_smiles_error_names_rows_and_skip_counts(regression_csv
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--target-columns", "nope"], "available columns: smiles, logp, heavy"),
+        (["--target-columns", "nope"], "available columns: ['smiles', 'logp', 'heavy']"),
         (["--model", "transformer9"], "valid names: attentivefp, dmpnn, gat, gcn, gin"),
         (["--split", "temporal"], "valid names:"),
         (["--metrics", "auc"], "valid names: mae, mse, pearson, r2, rmse, spearman"),
-        (["--set", "trainer.max_epoch=3"], "valid keys: max_epochs"),
+        (["--set", "trainer.max_epoch=3"], "unknown config key 'trainer.max_epoch'; valid keys: accelerator"),
     ],
 )
 def test_bad_names_list_valid_ones(regression_csv: Path, tmp_path: Path, flags, expected):
@@ -162,11 +162,15 @@ def test_resume_continues_from_last_checkpoint(regression_csv: Path, tmp_path: P
     out = tmp_path / "resumable"
     args = ["train", "--data", str(regression_csv), "--target-columns", "logp", "--hidden-dim", "16",
             "--featurize-jobs", "1", "--patience", "0", "--output", str(out)]
+    nothing = molgen(*args, "--max-epochs", "2", "--resume", check=False)
+    assert nothing.returncode == 2 and "no checkpoints/ to resume from" in nothing.stderr
     molgen(*args, "--max-epochs", "2")
-    molgen(*args, "--max-epochs", "4", "--resume")
+    resumed = molgen(*args, "--max-epochs", "4", "--resume")
+    assert f"resuming from {out / 'checkpoints' / 'last.ckpt'}" in resumed.stderr
     logged = pd.read_csv(out / "logs" / "metrics.csv")
-    assert sorted(logged["epoch"].dropna().unique().astype(int).tolist())[-1] == 3
-    assert 0 in logged["epoch"].tolist()  # the first run's rows are kept: training continued, not restarted
+    trained_epochs = logged.loc[logged["train/loss"].notna(), "epoch"].astype(int).tolist()
+    assert max(trained_epochs) == 3  # epochs 2 and 3 were trained after resuming
+    assert sorted(trained_epochs)[-2:] == [2, 3]
 
 
 def test_datasets_list_and_info():

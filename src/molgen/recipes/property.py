@@ -206,6 +206,8 @@ def fit(
     name = f"{Path(cfg.data.name).stem}-{cfg.model.name}"
     multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
     with common.run_directory(cfg, name) as run_dir:
+        if resume and not (run_dir / "checkpoints").is_dir():
+            raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
         cfg = dataclasses.replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():

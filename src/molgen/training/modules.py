@@ -7,7 +7,6 @@ that the encoder knows how to read. The task owns loss, masking and metrics; the
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import lightning.pytorch as L
@@ -97,9 +96,10 @@ class SupervisedModule(L.LightningModule):
         collector.reset()
         metrics = self.task.evaluate(preds, targets, split=stage)
         self.results[stage] = metrics
-        # Metrics are computed on the gathered predictions, so every process logs the same values.
-        loggable = {f"{stage}/{k}": v for k, v in metrics.items() if not math.isnan(v)}
-        self.log_dict(loggable, sync_dist=False, rank_zero_only=False)
+        # Metrics are computed on the gathered predictions, so every process logs the same values. A metric
+        # that no target could be scored on is logged as NaN (the skip was warned about): early stopping and
+        # checkpointing then treat the epoch as no improvement instead of failing on a missing key.
+        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, sync_dist=False, rank_zero_only=False)
 
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)

@@ -23,6 +23,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from molgen.config import TrainerConfig
 
 LAST_CHECKPOINT = "last.ckpt"
+log = logging.getLogger("molgen")
 
 
 @dataclass
@@ -122,7 +123,11 @@ def run(
     ckpt_path = None
     if resume and checkpoint is not None and checkpoint.dirpath:
         last = Path(checkpoint.dirpath) / LAST_CHECKPOINT
-        ckpt_path = str(last) if last.is_file() else None
+        if last.is_file():
+            ckpt_path = str(last)
+            log.info("resuming from %s", last)
+        else:
+            log.warning("no %s to resume from; training this model from the start", last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     outcome = FitOutcome(epochs=trainer.current_epoch)
     if checkpoint is not None and checkpoint.best_model_path:
