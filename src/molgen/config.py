@@ -26,9 +26,10 @@ class DataConfig:
     """Where the examples come from and how they are split and featurized."""
 
     name: str = "esol"
-    """A catalog dataset name (``molgen datasets list``) or a path to a CSV/TSV/SDF/Parquet file."""
+    """A catalog dataset name (``molgen datasets list``) or a path to a CSV/TSV/SDF/Parquet (or, for DNA,
+    FASTA/BED) file."""
     smiles_column: str | None = None
-    """Input column; defaults to the catalog's, else ``smiles``."""
+    """SMILES column; defaults to the catalog's, else ``smiles``."""
     target_columns: list[str] | None = None
     """Target columns; default: the catalog's, else every numeric column but the input."""
     split: str | None = None
@@ -51,6 +52,29 @@ class DataConfig:
     batch_size: int = 64
     max_rows: int | None = None
     """Use only the first N rows (quick experiments, CI profiles)."""
+    # DNA sequences (family "expression"); molecule runs ignore these.
+    sequence_column: str | None = None
+    """DNA sequence column of a CSV/TSV/Parquet; default: the catalog's, else ``sequence`` (FASTA/BED give ``sequence``)."""
+    labels: str | None = None
+    """A CSV/TSV of targets for a FASTA or BED input, joined on ``id_column`` to the record ids / BED names."""
+    id_column: str = "id"
+    """Column of ``labels`` that holds the FASTA record ids (or BED names)."""
+    reference: str | None = None
+    """Reference genome FASTA (plain, bgzip or gzip) from which the intervals of a BED input are read."""
+    one_based: bool = False
+    """BED input with 1-based starts and inclusive ends; default: BED's 0-based half-open coordinates."""
+    seq_length: int | None = None
+    """Pad/crop every sequence to this length; default: the longest training sequence, at most ``max_seq_length``."""
+    max_seq_length: int = 2048
+    """Cap of the default ``seq_length``."""
+    pad: str = "center"
+    """Where to pad or crop: center | right (keep the 5' start) | left (keep the 3' end)."""
+    n_value: str = "uniform"
+    """One-hot of N: uniform (0.25 per base) | zero. Padding is always zeros."""
+    rc_augment: bool | None = None
+    """Replace each training example by its reverse complement with probability 1/2, and average forward
+    and reverse-complement predictions; default: the dataset's (on for ChIP-seq peaks; off for oriented
+    promoter/UTR assays and user files)."""
 
 
 @dataclasses.dataclass
@@ -62,9 +86,16 @@ class ModelConfig:
     depth: int = 3
     dropout: float = 0.0
     readout: str | None = None
-    """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
+    """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention).
+    DNA models: flatten | mean | max (default flatten)."""
     ffn_hidden_dim: int = 300
     ffn_layers: int = 2
+    kernel_size: int | None = None
+    """DNA models: width of the first convolution; default: the architecture's (cnn 19, dilated/transformer 15)."""
+    n_heads: int = 4
+    """DNA transformer: attention heads (``hidden_dim`` must be divisible by it)."""
+    kmer_size: int = 5
+    """DNA kmer baseline: counts every k-mer of length 1..kmer_size."""
 
 
 @dataclasses.dataclass
@@ -123,7 +154,8 @@ class TrainerConfig:
 
 @dataclasses.dataclass
 class RunConfig:
-    """A whole run. ``family`` picks the recipe (property | expression | generation)."""
+    """A whole run. ``family`` picks the recipe (property | expression | generation); ``property`` (the
+    default) becomes ``expression`` when the data is DNA (see ``molgen.recipes.resolve_family``)."""
 
     family: str = "property"
     output: str | None = None

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from molgen import __version__
-from molgen.cli import datasets, predict, train
+from molgen.cli import datasets, predict, screen, train, tune, attribute, variant_effect
 
-COMMANDS = (train, predict, datasets)
+COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute)
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError)
 
 

@@ -28,6 +28,11 @@ FLAG_KEYS = {
     "batch_size": "data.batch_size",
     "max_rows": "data.max_rows",
     "featurize_jobs": "data.featurize_jobs",
+    "sequence_column": "data.sequence_column",
+    "labels": "data.labels",
+    "reference": "data.reference",
+    "seq_length": "data.seq_length",
+    "rc_augment": "data.rc_augment",
     "model": "model.name",
     "hidden_dim": "model.hidden_dim",
     "depth": "model.depth",
@@ -54,7 +59,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``train`` and ``tune`` (every one overrides the config file)."""
     parser.add_argument("--config", help="YAML run config; flags given here override it")
     data = parser.add_argument_group("data")
-    data.add_argument("--data", help="catalog dataset name (molgen datasets list) or a CSV/TSV/SDF/Parquet path")
+    data.add_argument(
+        "--data", help="catalog dataset name (molgen datasets list) or a CSV/TSV/SDF/Parquet (DNA: also FASTA/BED) path"
+    )
     data.add_argument("--smiles-column")
     data.add_argument("--target-columns", nargs="+")
     data.add_argument("--split", help="random | scaffold | stratified | predefined")
@@ -66,13 +73,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--batch-size", type=int)
     data.add_argument("--max-rows", type=int, help="use only the first N rows")
     data.add_argument("--featurize-jobs", type=int, help="featurization processes (-1: all cores)")
+    dna = parser.add_argument_group("DNA sequences (expression family)")
+    dna.add_argument("--sequence-column", help="DNA sequence column of a table (default: the catalog's, else sequence)")
+    dna.add_argument("--labels", help="CSV/TSV of targets for a FASTA/BED input, joined on record id (data.id_column)")
+    dna.add_argument("--reference", help="reference genome FASTA for a BED input")
+    dna.add_argument("--seq-length", type=int, help="pad/crop sequences to this length (default: longest, capped)")
+    dna.add_argument(
+        "--rc-augment", action=argparse.BooleanOptionalAction, default=None,
+        help="reverse-complement augmentation + strand-averaged predictions (default: the dataset's)",
+    )
     model = parser.add_argument_group("model and task")
-    model.add_argument("--family", help="model family (default: property)")
-    model.add_argument("--model", help="dmpnn | gin | gcn | gat | attentivefp")
+    model.add_argument("--family", help="model family (default: property; expression when the data is DNA)")
+    model.add_argument("--model", help="dmpnn | gin | gcn | gat | attentivefp; DNA: cnn | dilated | transformer | kmer")
     model.add_argument("--hidden-dim", type=int)
     model.add_argument("--depth", type=int)
     model.add_argument("--dropout", type=float)
-    model.add_argument("--readout", help="mean | sum | attention")
+    model.add_argument("--readout", help="mean | sum | attention; DNA: flatten | mean | max")
     model.add_argument("--task-type", help="regression | binary | multilabel | multiclass")
     model.add_argument("--metrics", nargs="+", help="metrics to report (rmse mae r2 roc_auc pr_auc accuracy f1 …)")
     model.add_argument("--monitor", help="validation metric for early stopping / best checkpoint")

@@ -61,6 +61,7 @@ class DatasetSpec:
     citation: str = ""
     license: str = ""
     kind: str = "molecules"
+    extra_files: tuple[RemoteFile, ...] = ()  # further files of a dataset assembled from several (see description)
 
     def __post_init__(self) -> None:
         if self.task_type not in TASK_TYPES:
@@ -79,6 +80,7 @@ class DatasetSpec:
         d = asdict(self)
         d["target_columns"] = list(self.target_columns)
         d["references"] = [asdict(r) for r in self.references]
+        d["extra_files"] = [asdict(f) for f in self.extra_files]
         d["n_targets"] = len(self.target_columns)
         return d
 
@@ -293,6 +295,103 @@ def _build_specs() -> tuple[DatasetSpec, ...]:
     )
 
 
+_GPRO = "https://raw.githubusercontent.com/WangLabTHU/GPro/93feed74dca494d99fad52594cb1d3d789a7dec0/data"
+_GPRO_CITE = "Wang H. et al., GPro, Bioinformatics 2024, btae123"
+
+
+def _sequence_specs() -> tuple[DatasetSpec, ...]:
+    """DNA → expression datasets (kind "sequences"). sha256 values were checked against the mirror; for a
+    ``mirror_gzip`` file the checksum is of the decompressed bytes."""
+    return (
+        DatasetSpec(
+            name="ecoli_promoters_165",
+            description="Expression (log-scaled, centred) of 13,972 165-bp promoter sequences in E. coli (MPRA); "
+            "regression. Default split (predefined, dataset-specific): the 398 sequences of DeepSEED's test file "
+            "are the test set (matched by sequence; extra_files[0]); validation is a seeded draw of "
+            "split_sizes[1] of all rows from the rest.",
+            remote=RemoteFile(f"{_GPRO}/ecoli_165_cross_species_wanglab/ecoli_mpra_expr.csv",
+                              "0466adc92af62de7ff21b2b83132d2744eb3f4b2b48ffce7535465093fa7cc8a",
+                              "genomics/ecoli_promoters_165bp_gpro.csv.gz", mirror_gzip=True),
+            extra_files=(
+                RemoteFile("https://raw.githubusercontent.com/WangLabTHU/deepseed/"
+                           "aed1fe686669c5a08dc110e40198ce088d6a18f5/data/ecoli_mpra_expr_test.csv",
+                           "5cc932a3acc160f0f0ba718d328970402bd05b087547e42fababf8d1c64322d6",
+                           "genomics/ecoli_promoters_165bp_deepseed_test.csv"),
+            ),
+            input_column="seq", target_columns=("expr",), task_type="regression", default_split="predefined",
+            split_column="split",  # added by the loader: "test" for DeepSEED's test sequences, else "train"
+            metric="pearson", kind="sequences",
+            citation=f"{_GPRO_CITE}; Zhang P. et al., DeepSEED, Nat. Commun. 2023, 14, 6309", license="MIT (GPro)",
+        ),
+        DatasetSpec(
+            name="ecoli_promoters_50",
+            description="Activity of 11,884 natural E. coli promoters (50 nt upstream of the TSS, lower-case); "
+            "regression.",
+            remote=RemoteFile(f"{_GPRO}/ecoli_50_wgan_diffusion_wanglab/ecoli_natural50bp_expr.csv",
+                              "9b05702274c3e4214b6ad83a75840d888473d44e3184b542541ca93f6cc38dc4",
+                              "genomics/ecoli_natural_promoters_50bp_wang2020.csv"),
+            input_column="seq", target_columns=("expr",), task_type="regression", default_split="random",
+            metric="pearson", kind="sequences",
+            citation=f"Wang Y., Wang H. et al., Nucleic Acids Res. 2020, 48, 6403; {_GPRO_CITE}", license="MIT (GPro)",
+        ),
+        DatasetSpec(
+            name="yeast_regulatory_1000",
+            description="Native mRNA abundance of 3,813 S. cerevisiae genes from their 1,000-bp regulatory "
+            "sequence (Zrimec et al.); regression.",
+            remote=RemoteFile("", "f37ff843a8f8af7753419a24fcff3a4594273d3f0d90a20d458bb27ce2f54042",
+                              "genomics/yeast_regulatory_1000bp_zrimec.tsv.gz", mirror_gzip=True,
+                              derived_from="WangLabTHU/GPro@93feed74 data/yeast_1000_expression_gan_aleksej/"
+                              "train_seq.txt and train_exp.txt pasted side by side under a header "
+                              "'sequence<TAB>expression' (values unchanged)"),
+            input_column="sequence", target_columns=("expression",), task_type="regression",
+            default_split="random", metric="pearson", kind="sequences",
+            citation=f"Zrimec J. et al., Nat. Commun. 2022, 13, 5099; {_GPRO_CITE}", license="MIT (GPro)",
+        ),
+        DatasetSpec(
+            name="yeast_random_promoters",
+            description="Expression (complex medium) of 3,331 random 80-bp yeast promoter variants with their "
+            "plasmid flanks (95-125 nt); the test subset of Vaishnav et al. (the training set is not public "
+            "here); regression.",
+            remote=RemoteFile("", "46e347e5161de0acb190a846ef2f8e31f58bc0aca91e7a4e7d00b2d2d340cff6",
+                              "genomics/yeast_random_promoters_vaishnav2022_complex_test_subset.tsv",
+                              derived_from="WangLabTHU/GPro@93feed74 data/yeast_110_evolution_aviv/"
+                              "Random_testdata_complex_media.txt with a header line 'sequence<TAB>expression'"),
+            input_column="sequence", target_columns=("expression",), task_type="regression",
+            default_split="random", metric="pearson", kind="sequences",
+            citation=f"Vaishnav E.D., de Boer C.G. et al., Nature 2022, 603, 455; {_GPRO_CITE}", license="MIT (GPro)",
+        ),
+        DatasetSpec(
+            name="pombe_utr3_halflife",
+            description="mRNA half-life (hlt, log scale) of 3,713 S. pombe genes from their 3'UTR sequence "
+            "(6-5,162 nt); regression. The motif-count columns of the file are not used (they would leak).",
+            remote=RemoteFile("https://raw.githubusercontent.com/gagneurlab/concise/"
+                              "12078d75f37fe176bb7d221134b8b14aeb48e11f/data/pombe_half-life_UTR3.csv",
+                              "243c7904dbaef712b656c2c655ffe593f0f2e6dfa0ec626112a2920fae6d1d03",
+                              "genomics/pombe_utr3_halflife_eser2016.csv.gz", mirror_gzip=True),
+            input_column="seq", target_columns=("hlt",), task_type="regression", default_split="random",
+            metric="pearson", kind="sequences",
+            citation="Eser P. et al., Mol. Syst. Biol. 2016, 12, 857; Avsec Z. et al., Bioinformatics 2018 (CONCISE)",
+            license="MIT (concise)",
+        ),
+        DatasetSpec(
+            name="chipseq_oct4_mafk",
+            description="200-bp ChIP-seq peaks: Oct4 (label 1, 3,897 records) vs Mafk (label 0, 3,900 "
+            "records), assembled from two FASTA files (remote: Oct4, extra_files[0]: Mafk); binary.",
+            remote=RemoteFile("", "effef1417ad2ca12514d5a4fe72741aaada7b29c16553655c4ed84ad83640e82",
+                              "genomics/janggu_oct4_chipseq_200bp.fa.gz", mirror_gzip=True,
+                              derived_from="PyPI janggu 0.10.2 wheel, janggu/resources/sample.fa"),
+            extra_files=(
+                RemoteFile("", "0228f9e016bd91c642526136270b4efef75dc2916f906d47785fbe11c0fb94f8",
+                           "genomics/janggu_mafk_chipseq_200bp.fa.gz", mirror_gzip=True,
+                           derived_from="PyPI janggu 0.10.2 wheel, janggu/resources/sample2.fa"),
+            ),
+            input_column="sequence", target_columns=("oct4",), task_type="binary", default_split="stratified",
+            metric="roc_auc", kind="sequences",
+            citation="Kopp W. et al., Nat. Commun. 2020, 11, 3488 (janggu)", license="GPL-3.0 (janggu)",
+        ),
+    )
+
+
 def get_dataset(name: str) -> DatasetSpec:
     """The spec of a public dataset (case-insensitive); a miss lists the valid names."""
     return DATASETS.get(name.strip().lower())
@@ -456,4 +555,4 @@ _TOXCAST_TASKS = tuple(
     """.split()
 )
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset", {s.name: s for s in _build_specs()})
+DATASETS: Registry[DatasetSpec] = Registry("dataset", {s.name: s for s in (*_build_specs(), *_sequence_specs())})

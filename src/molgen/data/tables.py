@@ -1,4 +1,4 @@
-"""Reading molecule tables (CSV, TSV, TXT, Parquet, SDF; optionally gzipped) with clear errors.
+"""Reading molecule and sequence tables (CSV, TSV, TXT, Parquet, SDF, FASTA; optionally gzipped) with clear errors.
 
 ``read_table`` turns a file into a DataFrame; ``load_molecule_table`` picks the SMILES and target
 columns, checks them and wraps the result in a :class:`MoleculeTable` that can say where a row
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf", *FASTA_SUFFIXES)
 _TEXT = {".csv", ".tsv", ".txt"}
 _SDF_SMILES = "smiles"
 
@@ -64,7 +65,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     Supported: ``.csv``, ``.tsv``, ``.txt`` (tab or comma, sniffed from the header), ``.parquet`` and
     ``.sdf``, each optionally ``.gz``. Empty cells become NaN. An SDF gives a ``smiles`` column
-    (canonical SMILES, ``""`` for a record RDKit cannot read) followed by the SD properties.
+    (canonical SMILES, ``""`` for a record RDKit cannot read) followed by the SD properties. A FASTA
+    (``.fa``, ``.fasta``, ``.fna``) gives columns ``id`` and ``sequence`` (see :func:`read_fasta`).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -85,7 +87,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
         frame = pd.read_parquet(source)
         _check_unique([str(c) for c in frame.columns], str(path))
         return frame
+    if base in FASTA_SUFFIXES:
+        return read_fasta(path)
     return _read_sdf(path, gz)
+
+
+def read_fasta(path: str | Path) -> pd.DataFrame:
+    """A FASTA file (optionally ``.gz``) as columns ``id`` (the header up to the first whitespace, as in
+    Biopython's ``record.id``) and ``sequence`` (as written: case kept, empty records kept as ``""``).
+    Whether a sequence is valid DNA is decided in ``molgen.genomics.encoding``."""
+    from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"FASTA file not found: {path}")
+    with _open_text(path, path.name.lower().endswith(".gz")) as fh:
+        records = [(title.split(None, 1)[0] if title.strip() else "", seq) for title, seq in SimpleFastaParser(fh)]
+    if not records:
+        raise ValueError(f"{path}: no FASTA records (expected lines starting with '>')")
+    return pd.DataFrame(records, columns=["id", "sequence"])
 
 
 def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
@@ -185,7 +205,7 @@ class MoleculeTable:
                 self._lines = _text_line_numbers(self.path)
             line = int(self._lines[i]) if len(self._lines) == len(self.frame) else i + 2
             return f"{name} line {line}"
-        return f"{name} {'record' if base == '.sdf' else 'row'} {i + 1}"
+        return f"{name} {'record' if base == '.sdf' or base in FASTA_SUFFIXES else 'row'} {i + 1}"
 
 
 def load_molecule_table(

@@ -6,16 +6,23 @@ model family lives in its own module, imported only when used.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+from pathlib import Path
 from typing import Any
 
 from molgen.config import RunConfig
 from molgen.recipes.common import RunResult
-from molgen.registry import Registry
+from molgen.registry import Registry, UnknownNameError
 
-FAMILIES: Registry[str] = Registry("model family", {"property": "molgen.recipes.property"})
+FAMILIES: Registry[str] = Registry(
+    "model family", {"property": "molgen.recipes.property", "expression": "molgen.recipes.expression"}
+)
+DNA_MODELS = ("cnn", "dilated", "transformer", "kmer")
+"""Model names of the expression family (see ``molgen.recipes.expression``)."""
+_DNA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".bed")
 
-__all__ = ["FAMILIES", "RunResult", "fit", "family_module"]
+__all__ = ["FAMILIES", "DNA_MODELS", "RunResult", "fit", "family_module", "resolve_family"]
 
 
 def family_module(name: str) -> Any:
@@ -23,6 +30,25 @@ def family_module(name: str) -> Any:
     return importlib.import_module(FAMILIES.get(name))
 
 
+def resolve_family(cfg: RunConfig) -> RunConfig:
+    """``cfg`` with ``family`` switched from ``property`` (the default) to ``expression`` when the run is
+    about DNA: a catalog dataset of kind ``sequences``, a FASTA/BED file, ``data.sequence_column`` set,
+    or a DNA model name (``cnn``, ``dilated``, ``transformer``, ``kmer``). Other families are kept."""
+    if cfg.family != "property":
+        return cfg
+    from molgen.data.catalog import get_dataset
+
+    try:
+        is_dna = get_dataset(cfg.data.name).kind == "sequences"
+    except UnknownNameError:
+        name = Path(cfg.data.name).name.lower()
+        is_dna = (name[:-3] if name.endswith(".gz") else name).endswith(_DNA_SUFFIXES)
+    if is_dna or cfg.data.sequence_column is not None or cfg.model.name in DNA_MODELS:
+        return dataclasses.replace(cfg, family="expression")
+    return cfg
+
+
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:
     """Trains, evaluates and exports the run described by ``cfg``; see the family's ``fit`` for options."""
+    cfg = resolve_family(cfg)
     return family_module(cfg.family).fit(cfg, **kwargs)

@@ -119,10 +119,20 @@ def read_model(model_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, to
     return spec, members
 
 
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """A safetensors file starts with a little-endian u64 header length, then the JSON header ``{…``."""
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    header_length = int.from_bytes(head[:8], "little")
+    return 0 < header_length <= size - 8
+
+
 def _refuse_pickle(path: Path) -> None:
     with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head[:1] == _PICKLE_MAGIC[0] or head == _PICKLE_MAGIC[1]:
+        head = handle.read(9)
+    if _looks_like_safetensors(head, path.stat().st_size):
+        return  # its first byte can be 0x80 (a header length ending in 0x80), like a pickle's
+    if head[:1] == _PICKLE_MAGIC[0] or head[:4] == _PICKLE_MAGIC[1]:
         raise ModelLoadError(
             f"{path} is a pickle / torch.save file; molgen never unpickles model files (they can run "
             f"arbitrary code). Use a model folder exported by `molgen train` (safetensors)."

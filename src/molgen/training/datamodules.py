@@ -1,6 +1,6 @@
 """DataModules: a split of row indices plus a collate object that turns indices into a batch.
 
-The input kind lives in the collate object (graphs here; sequences and tokens reuse the same module), so
+The input kind lives in the collate object (graphs, DNA sequences; tokens reuse the same module), so
 there is one DataModule class and one ``Collate`` per input kind. Batches are built from packed arrays
 in one vectorized call per batch; the DataLoader only hands out index lists.
 """
@@ -8,6 +8,7 @@ in one vectorized call per batch; the DataLoader only hands out index lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import lightning.pytorch as L
@@ -17,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from molgen.chem.graphs import PackedGraphs
 from molgen.data.splits import Split
+from molgen.genomics.encoding import indices_to_onehot, onehot_table
 
 
 class Collate(Protocol):
@@ -44,6 +46,50 @@ class GraphCollate:
         if self.targets is not None:
             batch.y = self.targets[torch.as_tensor(indices)]
         return batch
+
+
+@dataclass(frozen=True)
+class SequenceBatch:
+    """A batch of DNA sequences: ``x`` one-hot ``float32 [B, 4, L]`` (channels ``ACGT``; N per the model's
+    ``n_value``, padding zeros) and optional labels ``y`` ``[B, T]`` (NaN = missing)."""
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+
+    def to(self, device: Any, non_blocking: bool = False) -> SequenceBatch:
+        """Moved to ``device`` (Lightning calls this to transfer a batch)."""
+        y = None if self.y is None else self.y.to(device, non_blocking=non_blocking)
+        return SequenceBatch(self.x.to(device, non_blocking=non_blocking), y)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class SequenceCollate:
+    """Batches pre-encoded DNA with its labels; one-hot is built per batch from ``uint8`` codes.
+
+    Args:
+        codes: ``uint8 [n, L]`` from ``encode_indices(..., pad_value=PAD_CODE)`` (A0 C1 G2 T3 N4 pad5).
+        targets: ``[n, T]`` float labels (NaN = missing), or None for unlabelled data.
+        n_value: ``uniform`` (N = 0.25 per channel) or ``zero``.
+    """
+
+    def __init__(self, codes: np.ndarray, targets: np.ndarray | None = None, n_value: str = "uniform") -> None:
+        if targets is not None and len(targets) != len(codes):
+            raise ValueError(f"{len(targets)} label rows for {len(codes)} sequences")
+        onehot_table(n_value)  # fail early on a bad name
+        self.codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        self.n_value = n_value
+        self.targets = None if targets is None else torch.as_tensor(np.asarray(targets, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __call__(self, indices: np.ndarray) -> SequenceBatch:
+        indices = np.asarray(indices, dtype=np.int64)
+        x = torch.from_numpy(indices_to_onehot(self.codes[indices], self.n_value))
+        y = None if self.targets is None else self.targets[torch.from_numpy(indices)]
+        return SequenceBatch(x, y)
 
 
 class _Indices(Dataset):
@@ -100,3 +146,28 @@ class SplitDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.split.test, shuffle=False)
+
+
+class SequenceDataModule(SplitDataModule):
+    """:class:`SplitDataModule` plus reverse-complement augmentation of training batches.
+
+    With ``rc_augment``, each training example is replaced by its reverse complement with probability
+    1/2 (a fresh seeded draw per batch, after the batch reaches the device); validation and test
+    batches are never changed.
+    """
+
+    def __init__(
+        self, collate: Collate, split: Split, batch_size: int = 64, seed: int = 0, rc_augment: bool = False
+    ) -> None:
+        super().__init__(collate, split, batch_size=batch_size, seed=seed)
+        self.rc_augment = rc_augment
+        self._generator = torch.Generator().manual_seed(seed + 7919)
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        trainer = getattr(self, "trainer", None)
+        if not (self.rc_augment and trainer is not None and trainer.training):
+            return batch
+        flip = torch.rand(len(batch), generator=self._generator) < 0.5
+        flip = flip.to(batch.x.device)
+        x = torch.where(flip[:, None, None], batch.x.flip((1, 2)), batch.x)
+        return SequenceBatch(x, batch.y)

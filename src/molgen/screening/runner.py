@@ -1,0 +1,333 @@
+"""Running a screen: plan the shards, skip finished ones, score the rest serially or on Dask.
+
+``workers`` ≤ 1 scores shards in this process; ``workers`` ≥ 2 starts a Dask ``LocalCluster``
+of that many single-threaded processes; ``scheduler="tcp://host:8786"`` uses an existing Dask
+cluster (its workers need molgen installed and the library and output folders at the same
+paths). Only shard descriptors travel to workers: a worker reads its shard, loads each model
+once (cached per process), writes the shard's Parquet file itself and sends back counts and
+the shard's own top-k rows, which this process merges into a bounded running top-k. A task
+that raises is retried (``retries``); a worker that dies mid-shard has its task rescheduled
+by Dask. Results do not depend on the path taken: every path runs :func:`run_shard`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+
+from molgen import __version__
+from molgen.screening.filters import parse_filter_names
+from molgen.screening.ranking import Ranking, TopK
+from molgen.screening.scoring import ScreenJob, cached_model, score_shard
+from molgen.screening.sources import Shard, plan_library
+from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
+
+__all__ = ["ScreenResult", "ShardOutcome", "run_shard", "screen"]
+
+log = logging.getLogger("molgen")
+
+#: Test hook: a folder; a file named after a shard id there makes a Dask worker die (``os._exit``)
+#: on that shard once (the file is removed first, so the retry succeeds).
+CRASH_ENV = "MOLGEN_SCREEN_CRASH_DIR"
+
+
+@dataclass
+class ShardOutcome:
+    """What a worker sends back: counts and the shard's best rows (a small DataFrame)."""
+
+    shard_id: str
+    n_rows: int
+    n_valid: int
+    n_passing: int
+    top: pd.DataFrame
+    seconds: float = 0.0
+
+
+@dataclass
+class ScreenResult:
+    """Summary of a finished screen (also stored in ``manifest.json``)."""
+
+    output: Path
+    top_k: pd.DataFrame
+    n_shards: int
+    computed: list[str]
+    reused: int
+    n_rows: int
+    n_valid: int
+    n_passing: int
+    seconds: float
+    workers: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_invalid(self) -> int:
+        return self.n_rows - self.n_valid
+
+    @property
+    def n_filtered(self) -> int:
+        return self.n_valid - self.n_passing
+
+
+def screen(
+    models: Sequence[str | Path],
+    library: str | Path,
+    output: str | Path,
+    *,
+    top_k: int = 100,
+    sort_by: str | None = None,
+    acquisition: str = "mean",
+    kappa: float = 1.0,
+    ascending: bool = False,
+    filters: str | Sequence[str] | None = None,
+    chunk_size: int = 50_000,
+    batch_size: int = 512,
+    smiles_column: str | None = None,
+    id_column: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = 2,
+) -> ScreenResult:
+    """Scores every molecule of ``library`` with ``models`` (pooled into one ensemble) into ``output``.
+
+    Rerunning the same call resumes: finished shards are kept, the rest are scored, and the
+    top-k is rebuilt over all shards (``top_k``, ``sort_by``, ``acquisition``, ``kappa`` and
+    ``ascending`` may change between runs; they only rank). See the package docstring.
+
+    Args:
+        workers: processes; ``None`` = all cores, 0 or 1 = this process (serial).
+        scheduler: address of an existing Dask scheduler (``workers`` is then ignored).
+
+    Raises:
+        ValueError / FileNotFoundError / KeyError: bad arguments, inputs or a mismatched output folder.
+        RuntimeError: a shard failed on every attempt.
+    """
+    started = time.perf_counter()
+    filter_names = parse_filter_names(filters)  # checked before the (slow) model loading
+    job = ScreenJob.create(models, filter_names, batch_size)
+    ranking = Ranking.create(
+        job.layout.quantities(), sort_by, top_k=top_k, acquisition=acquisition, kappa=kappa, ascending=ascending
+    )
+    files, shards = plan_library(
+        library, chunk_size, smiles_column=smiles_column, id_column=id_column, default_smiles_column=job.input_column
+    )
+    identity = job.describe() | {
+        "chunk_size": chunk_size,
+        "library": [{"name": f.name, "size": f.size, "n_rows": f.n_rows, "smiles_column": f.smiles_column,
+                     "id_column": f.id_column} for f in files],
+    }
+    with OutputFolder(output) as folder:
+        manifest = folder.check_job(identity) or {
+            "format": MANIFEST_FORMAT, "molgen_version": __version__, "job": identity, "runs": [],
+        }
+        manifest["models"] = [ref.path for ref in job.models]
+        manifest["library"] = [f.path for f in files]
+        manifest["ranking"] = ranking.describe()
+        manifest["n_shards"] = len(shards)
+        record: dict[str, Any] = {"started": _now(), "finished": None, "computed": [], "reused": 0}
+        manifest["runs"].append(record)
+        folder.write_manifest(manifest)
+
+        best, totals = TopK(ranking), {"n_rows": 0, "n_valid": 0, "n_passing": 0}
+        pending = []
+        for shard in shards:
+            if folder.finished(shard):
+                _merge(_outcome(shard, folder.read_shard(shard), ranking), best, totals)
+                record["reused"] += 1
+            else:
+                pending.append(shard)
+        if record["reused"]:
+            log.info("resuming: %d of %d shards already done in %s", record["reused"], len(shards), folder.path)
+        progress = _Progress(len(pending), sum(s.n_rows for s in pending))
+        workers = _available_cores() if workers is None else workers
+        executor = _serial if scheduler is None and workers <= 1 else _dask
+        if executor is _serial:
+            for ref in job.models:  # a broken weights file fails here, before any shard
+                cached_model(ref)
+        how = "serial" if executor is _serial else f"dask ({scheduler or f'{workers} local workers'})"
+        for outcome in executor(pending, job, folder.path, ranking, workers=workers, scheduler=scheduler, retries=retries):
+            _merge(outcome, best, totals)
+            record["computed"].append(outcome.shard_id)
+            progress.update(outcome)
+            if len(record["computed"]) % 50 == 0:  # so a crash's manifest shows the progress too
+                folder.write_manifest(manifest)
+        top = best.result()
+        if top.empty:
+            top = pd.DataFrame(columns=["rank", "score", *job.columns()])
+        folder.write_top_k(top)
+        seconds = time.perf_counter() - started
+        record.update(finished=_now(), seconds=round(seconds, 3), how=how)
+        manifest["summary"] = totals | {"n_shards": len(shards), "top_k": len(top)}
+        folder.write_manifest(manifest)
+    return ScreenResult(folder.path, top, len(shards), record["computed"], record["reused"], seconds=seconds,
+                        workers=how, **totals)
+
+
+def run_shard(shard: Shard, job: ScreenJob, output: str | Path, ranking: Ranking) -> ShardOutcome:
+    """Scores one shard, writes its Parquet file, returns its counts and top rows (runs on workers)."""
+    crash_dir = os.environ.get(CRASH_ENV)
+    if crash_dir and (Path(crash_dir) / shard.id).exists() and _in_dask_worker():
+        (Path(crash_dir) / shard.id).unlink()
+        os._exit(1)
+    started = time.perf_counter()
+    with _one_torch_thread():
+        frame = score_shard(shard, job)
+    OutputFolder(output).write_shard(shard, frame, job.arrow_schema())
+    outcome = _outcome(shard, frame, ranking)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _outcome(shard: Shard, frame: pd.DataFrame, ranking: Ranking) -> ShardOutcome:
+    valid = frame["valid"].to_numpy(dtype=bool)
+    passing = valid & frame["passes_filters"].fillna(False).to_numpy(dtype=bool)
+    return ShardOutcome(shard.id, len(frame), int(valid.sum()), int(passing.sum()), ranking.select(frame))
+
+
+def _merge(outcome: ShardOutcome, best: TopK, totals: dict[str, int]) -> None:
+    best.add(outcome.top)
+    for key in totals:
+        totals[key] += getattr(outcome, key)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
+class _Progress:
+    """Logs shards done, rows and throughput, at most every few seconds."""
+
+    def __init__(self, n_shards: int, n_rows: int) -> None:
+        self.n_shards, self.n_rows, self.done, self.rows = n_shards, n_rows, 0, 0
+        self.start = self.last = time.perf_counter()
+
+    def update(self, outcome: ShardOutcome) -> None:
+        self.done += 1
+        self.rows += outcome.n_rows
+        now = time.perf_counter()
+        if now - self.last >= 5 or self.done == self.n_shards:
+            self.last = now
+            rate = self.rows / max(now - self.start, 1e-9)
+            log.info("shards %d/%d, rows %d/%d, %.0f mol/s", self.done, self.n_shards, self.rows, self.n_rows, rate)
+
+
+# ---------------------------------------------------------------------------------------------- executors
+
+
+def _serial(pending: list[Shard], job: ScreenJob, output: Path, ranking: Ranking, **_: Any) -> Iterator[ShardOutcome]:
+    for shard in pending:
+        yield run_shard(shard, job, output, ranking)
+
+
+def _dask(
+    pending: list[Shard], job: ScreenJob, output: Path, ranking: Ranking, *, workers: int,
+    scheduler: str | None, retries: int,
+) -> Iterator[ShardOutcome]:
+    if not pending:
+        return
+    try:
+        from distributed import Client, LocalCluster, as_completed
+        from distributed.scheduler import KilledWorker
+    except ImportError:
+        raise ValueError(
+            "--workers ≥ 2 and --scheduler need Dask: pip install 'molgen[screen]' (or use --workers 1)"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_quiet_dask())
+        if scheduler is not None:
+            client = stack.enter_context(Client(scheduler, timeout="30s"))
+        else:
+            stack.enter_context(_workers_skip_main())
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ))
+            client = stack.enter_context(Client(cluster))
+        token = uuid.uuid4().hex[:8]
+        futures = [  # the job is a few KB of primitives: sent with each task, nothing to lose with a worker
+            client.submit(run_shard, shard, job, str(output), ranking, key=f"molgen-screen-{shard.id}-{token}",
+                          retries=retries, pure=False)
+            for shard in pending
+        ]
+        by_key = {f.key: shard for f, shard in zip(futures, pending)}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except KilledWorker:
+                raise RuntimeError(
+                    f"shard {by_key[future.key].id} ({by_key[future.key].file.name}) killed its worker on every "
+                    "attempt (out of memory?); try a smaller --chunk-size"
+                ) from None
+            future.release()
+            yield outcome
+
+
+@contextlib.contextmanager
+def _workers_skip_main() -> Iterator[None]:
+    """Local workers are spawned processes, and ``spawn`` re-runs the parent's ``__main__`` in each (for
+    ``molgen``, its script imports every CLI command: ~170 MB and seconds per worker, restarts included).
+    Workers only need importable task functions, so while the cluster lives ``__main__`` names this small
+    module instead (``multiprocessing.spawn`` then imports it by name)."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:  # run with -m: already imported by name
+        yield
+        return
+    main.__spec__ = importlib.util.find_spec(__name__)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask logs cluster start-up and shutdown at INFO; show its warnings and errors only."""
+    loggers = [logging.getLogger(name) for name in ("distributed", *[
+        n for n in logging.root.manager.loggerDict if n.startswith("distributed.")])]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -1,0 +1,277 @@
+"""Scoring one shard: read → featurize → predict (every member of every model) → filters.
+
+A :class:`ScreenJob` holds only primitives (model folders with a fingerprint of their files,
+filter names, the output layout), so it is cheap to send to worker processes; each process
+loads a model once (:func:`cached_model`, keyed by folder and fingerprint) and keeps it for
+every later shard. Featurization and inference run in blocks of ``block_size`` molecules, so a
+worker's memory does not grow with the shard size.
+
+Output: one row per input row, columns in :meth:`ScreenJob.columns` order: ``source``, ``row``
+(0-based record number in its file), ``id``, ``smiles``, ``valid``, ``invalid_reason``, one
+column per predicted quantity (the ensemble mean; ``…_std`` the spread over all members when
+there are several), ``passes_filters`` (null for invalid rows) and ``failed_filters`` /
+``filter_reasons`` (which filters failed, and why).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from molgen.screening.filters import get_filters
+from molgen.screening.sources import Shard, read_shard
+
+__all__ = ["ModelRef", "PredictionLayout", "ScreenJob", "cached_model", "score_shard"]
+
+FIXED_COLUMNS = ("source", "row", "id", "smiles", "valid", "invalid_reason")
+FILTER_COLUMNS = ("passes_filters", "failed_filters", "filter_reasons")
+_RESERVED = {*FIXED_COLUMNS, *FILTER_COLUMNS, "score", "rank"}
+_MODELS: dict[tuple[str, str], Any] = {}  # this process's loaded models
+# The export layout of molgen.training.artifacts (not imported here: it imports torch; a test checks they match).
+MODEL_DIR, SPEC_FILE, WEIGHTS_FILE = "model", "model.yaml", "model.safetensors"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model folder and a sha256 of its spec and weights (what makes two runs the same)."""
+
+    path: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, path: str | Path) -> ModelRef:
+        """Raises FileNotFoundError when ``path`` holds no exported model."""
+        folder = Path(path).expanduser().resolve()
+        if not (folder / SPEC_FILE).is_file() and (folder / MODEL_DIR / SPEC_FILE).is_file():
+            folder = folder / MODEL_DIR
+        if not (folder / SPEC_FILE).is_file() or not (folder / WEIGHTS_FILE).is_file():
+            raise FileNotFoundError(
+                f"{path} is not a model folder: it lacks {SPEC_FILE} and {WEIGHTS_FILE} (pass the run folder written "
+                "by `molgen train`, or its model/)"
+            )
+        digest = hashlib.sha256()
+        for name in (SPEC_FILE, WEIGHTS_FILE):
+            with open(folder / name, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+        return cls(str(folder), digest.hexdigest())
+
+    def spec(self) -> dict[str, Any]:
+        """The model's ``model.yaml`` (read without torch: the parent of Dask workers never needs it)."""
+        import yaml
+
+        spec = yaml.safe_load((Path(self.path) / SPEC_FILE).read_text())
+        if not isinstance(spec, dict) or "task" not in spec or "featurizer" not in spec:
+            raise ValueError(f"{self.path}/{SPEC_FILE} is not a molgen model spec")
+        return spec
+
+
+def cached_model(ref: ModelRef) -> Any:
+    """The :class:`~molgen.prediction.LoadedModel` of ``ref``, loaded once per process."""
+    key = (ref.path, ref.fingerprint)
+    if key not in _MODELS:
+        from molgen.prediction import load_model
+
+        _MODELS[key] = load_model(ref.path)
+    return _MODELS[key]
+
+
+@dataclass(frozen=True)
+class PredictionLayout:
+    """What the models predict: task type, targets, classes, and how many members vote."""
+
+    task_type: str
+    targets: tuple[str, ...]
+    n_classes: int | None
+    n_members: int
+
+    def _name(self, target: str) -> str:
+        return f"{target}_pred" if target in _RESERVED else target
+
+    def quantities(self) -> dict[str, str | None]:
+        """Rankable columns (ensemble means) → their spread column (None for a single member)."""
+        names = [
+            f"{self._name(t)}_prob_{c}" for t in self.targets for c in range(self.n_classes or 0)
+        ] if self.task_type == "multiclass" else [self._name(t) for t in self.targets]
+        return {name: f"{name}_std" if self.n_members > 1 else None for name in names}
+
+    def columns(self) -> list[str]:
+        """Every prediction column, in output order."""
+        out = []
+        for t in self.targets:
+            if self.task_type == "multiclass":
+                out.append(self._name(t))  # the most probable class
+                names = [f"{self._name(t)}_prob_{c}" for c in range(self.n_classes or 0)]
+            else:
+                names = [self._name(t)]
+            for name in names:
+                out += [name] + ([f"{name}_std"] if self.n_members > 1 else [])
+        return out
+
+
+@dataclass(frozen=True)
+class ScreenJob:
+    """Everything a worker needs to score a shard (primitives only; cheap to pickle).
+
+    Attributes:
+        block_size: molecules featurized and predicted at a time inside a shard (bounds memory).
+    """
+
+    models: tuple[ModelRef, ...]
+    layout: PredictionLayout
+    filters: tuple[str, ...] = ()
+    batch_size: int = 512
+    block_size: int = 4096
+    input_column: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def create(cls, model_dirs: Sequence[str | Path], filters: Sequence[str] = (), batch_size: int = 512) -> ScreenJob:
+        """Reads each model's spec, checks they predict the same targets, builds the layout.
+
+        Weights are loaded later, once per process that scores shards (:func:`cached_model`).
+
+        Raises:
+            ValueError: no model, a non-property model, or models predicting different targets.
+        """
+        if not model_dirs:
+            raise ValueError("pass at least one --model")
+        if batch_size < 1:
+            raise ValueError(f"batch size must be ≥ 1, got {batch_size}")
+        refs = tuple(ModelRef.of(path) for path in model_dirs)
+        specs = [ref.spec() for ref in refs]
+        layouts = []
+        for ref, spec in zip(refs, specs):
+            if spec.get("family") != "property":
+                raise ValueError(f"{ref.path}: a {spec.get('family')!r} model; molgen screen scores molecules "
+                                 "with property models")
+            task = spec["task"]
+            layouts.append((task["type"], tuple(task["targets"]), task.get("n_classes"), int(spec["ensemble_size"])))
+        first = layouts[0]
+        for ref, other in zip(refs[1:], layouts[1:]):
+            if other[:3] != first[:3]:
+                raise ValueError(
+                    f"models disagree on what they predict: {refs[0].path} is {first[0]} {list(first[1])}, "
+                    f"{ref.path} is {other[0]} {list(other[1])}; an ensemble needs the same task and targets"
+                )
+        layout = PredictionLayout(first[0], first[1], first[2], sum(n for *_, n in layouts))
+        input_column = specs[0].get("input", {}).get("column")
+        return cls(refs, layout, tuple(filters), batch_size, input_column=input_column)
+
+    def describe(self) -> dict[str, Any]:
+        """What must match between a run and its resume (model contents, not their paths)."""
+        return {
+            "models": [ref.fingerprint[:16] for ref in self.models],
+            "layout": asdict(self.layout) | {"targets": list(self.layout.targets)},
+            "filters": list(self.filters),
+        }
+
+    def columns(self) -> list[str]:
+        return [*FIXED_COLUMNS, *self.layout.columns(), *FILTER_COLUMNS]
+
+    def arrow_schema(self) -> Any:
+        import pyarrow as pa
+
+        types = {"row": pa.int64(), "valid": pa.bool_(), "passes_filters": pa.bool_()}
+        floats = set(self.layout.columns())
+        return pa.schema([(c, pa.float64() if c in floats else types.get(c, pa.string())) for c in self.columns()])
+
+
+def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
+    """One output row per input row of ``shard`` (see the module docstring for the columns)."""
+    rows = read_shard(shard)
+    n = len(rows)
+    layout = job.layout
+    valid = np.zeros(n, dtype=bool)
+    reasons = rows["read_error"].to_numpy(dtype=object).copy()
+    quantity_columns = list(layout.quantities())
+    means = np.full((n, len(quantity_columns)), np.nan)
+    spreads = np.full((n, len(quantity_columns)), np.nan)
+    passes = np.full(n, None, dtype=object)
+    failed = np.full(n, None, dtype=object)
+    why = np.full(n, None, dtype=object)
+    readable = np.flatnonzero(pd.isna(rows["read_error"]).to_numpy())
+    smiles = rows["smiles"].to_numpy(dtype=object)
+    for start in range(0, len(readable), job.block_size):
+        index = readable[start : start + job.block_size]
+        valid_index, invalid, predictions = _predict_block(job, smiles[index].tolist())
+        for record in invalid:
+            reasons[index[record.index]] = record.reason
+        rows_ok = index[valid_index]
+        valid[rows_ok] = True
+        if not len(rows_ok):
+            continue
+        flat = predictions.reshape(predictions.shape[0], len(rows_ok), -1)  # [members, n, quantities]
+        means[rows_ok] = flat.mean(0)
+        spreads[rows_ok] = flat.std(0)
+        passes[rows_ok], failed[rows_ok], why[rows_ok] = _apply_filters(job.filters, smiles[rows_ok].tolist())
+    out = pd.DataFrame({
+        "source": shard.file.name,
+        "row": np.arange(shard.first_row, shard.first_row + n, dtype=np.int64),
+        "id": rows["id"].to_numpy(dtype=object),
+        "smiles": [s if isinstance(s, str) or s is None else (None if _is_missing(s) else str(s)) for s in smiles],
+        "valid": valid,
+        "invalid_reason": reasons,
+    })
+    quantities = layout.quantities()
+    for q, name in enumerate(quantity_columns):
+        if layout.task_type == "multiclass" and name.endswith("_prob_0"):
+            target = name[: -len("_prob_0")]
+            probs = means[:, q : q + (layout.n_classes or 0)]
+            out[target] = np.where(np.isnan(probs[:, 0]), np.nan, np.argmax(np.nan_to_num(probs), axis=1))
+        out[name] = means[:, q]
+        if quantities[name] is not None:
+            out[quantities[name]] = spreads[:, q]
+    out["passes_filters"], out["failed_filters"], out["filter_reasons"] = passes, failed, why
+    return out[job.columns()]
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[Any], np.ndarray]:
+    """``(valid positions, invalid records, predictions [members, n_valid, …])`` for a block."""
+    import torch
+
+    from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
+    from molgen.training.datamodules import GraphCollate
+
+    featurized: dict[str, Any] = {}
+    predictions = []
+    for ref in job.models:
+        model = cached_model(ref)
+        key = json.dumps(model.spec["featurizer"], sort_keys=True)
+        if key not in featurized:  # models sharing a featurizer share its graphs
+            featurized[key] = featurize_smiles(smiles, FeaturizerSpec.from_dict(model.spec["featurizer"]), n_jobs=1)
+        result = featurized[key]
+        collate = GraphCollate(result.graphs)
+        rows = np.arange(len(result.graphs))
+        predictions += [member.predict_rows(collate, rows, job.batch_size) for member in model.members]
+    result = next(iter(featurized.values()))
+    stacked = torch.stack(predictions).double().numpy() if predictions else np.zeros((0, 0))
+    return result.valid_index, result.invalid, stacked
+
+
+def _apply_filters(names: Sequence[str], smiles: list[str]) -> tuple[list[bool], list[str | None], list[str | None]]:
+    """Per molecule: passes every filter, the failed filters' names and their reasons."""
+    if not names:
+        return [True] * len(smiles), [None] * len(smiles), [None] * len(smiles)
+    from molgen.chem.molecules import iter_molecules
+
+    filters = list(zip(names, get_filters(names)))
+    passes, failed, why = [], [], []
+    for _, mol, _ in iter_molecules(smiles):
+        hits = [(name, reason) for name, check in filters if (reason := check(mol)) is not None]
+        passes.append(not hits)
+        failed.append(",".join(name for name, _ in hits) or None)
+        why.append("; ".join(f"{name}: {reason}" for name, reason in hits) or None)
+    return passes, failed, why
