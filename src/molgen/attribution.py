@@ -116,7 +116,7 @@ class SequenceModel:
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Differentiable ``[B, 4, L]`` → ``[B, T]``: the mean over members (and over both strands)."""
-        from molgen.training.datamodules import SequenceBatch
+        from molgen.training.batches import SequenceBatch
 
         def mean_prediction(inputs: torch.Tensor) -> torch.Tensor:
             outs = []

@@ -15,7 +15,7 @@ from molgen.genomics.encoding import one_hot, reverse_complement_onehot
 from molgen.prediction import load_model, predict_frame
 from molgen.recipes import fit, resolve_family
 from molgen.recipes.expression import InvalidInputError, predict_onehot
-from molgen.training.datamodules import SequenceBatch
+from molgen.training.batches import SequenceBatch
 
 from tests.integration.test_expression_overfit import planted
 

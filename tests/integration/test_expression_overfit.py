@@ -10,7 +10,8 @@ from molgen.config import ModelConfig, OptimConfig, TrainerConfig
 from molgen.data.splits import Split
 from molgen.genomics.encoding import PAD_CODE, encode_indices
 from molgen.recipes.expression import REGRESSION_METRICS, SEQUENCE_ENCODERS, build_predictor
-from molgen.training.datamodules import SequenceCollate, SequenceDataModule
+from molgen.training.batches import SequenceCollate
+from molgen.training.datamodules import SequenceDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import build_task
 from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything

@@ -10,7 +10,8 @@ from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
 from molgen.config import ModelConfig, OptimConfig, TrainerConfig
 from molgen.data.splits import Split
 from molgen.recipes.property import GRAPH_ENCODERS, build_predictor
-from molgen.training.datamodules import GraphCollate, SplitDataModule
+from molgen.training.batches import GraphCollate
+from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import build_task
 from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from molgen.config import RunConfig
 
@@ -39,6 +38,8 @@ class RunResult:
 
 def is_rank_zero() -> bool:
     """True in the process that writes files (the only one without DDP)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only  # lazy: prediction needs no Lightning
+
     return rank_zero_only.rank == 0
 
 

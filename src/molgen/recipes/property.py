@@ -25,10 +25,9 @@ from molgen.recipes import common
 from molgen.recipes.model_card import property_model_card
 from molgen.registry import Registry, UnknownNameError
 from molgen.training.artifacts import export_model, run_paths, write_json
-from molgen.training.datamodules import GraphCollate, SplitDataModule
-from molgen.training.modules import Predictor, SupervisedModule
+from molgen.training.batches import GraphCollate
+from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task, build_task
-from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything
 
 log = logging.getLogger("molgen")
 
@@ -195,6 +194,11 @@ def fit(
         extra_callbacks: added to every trainer (e.g. Optuna pruning).
         export: write ``model/``; test: score on the test split.
     """
+    # Lightning is imported here, not at module level, so that prediction never pays for it.
+    from molgen.training.datamodules import SplitDataModule
+    from molgen.training.modules import SupervisedModule
+    from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything
+
     quiet_lightning()
     cfg, spec = resolve_config(cfg)
     data = load_data(cfg, spec)

@@ -304,7 +304,7 @@ def _workers_skip_main() -> Iterator[None]:
     if main is None or getattr(main, "__spec__", None) is not None:  # run with -m: already imported by name
         yield
         return
-    main.__spec__ = importlib.util.find_spec(__name__)
+    main.__spec__ = importlib.util.find_spec("molgen.screening._worker_main")
     try:
         yield
     finally:

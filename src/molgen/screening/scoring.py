@@ -243,7 +243,7 @@ def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[
     import torch
 
     from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
-    from molgen.training.datamodules import GraphCollate
+    from molgen.training.batches import GraphCollate
 
     featurized: dict[str, Any] = {}
     predictions = []

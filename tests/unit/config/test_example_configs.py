@@ -1,19 +1,23 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from molgen.config import load_config
+from molgen.tuning.space import load_space
 
 CONFIGS = sorted((Path(__file__).parents[3] / "configs").rglob("*.yaml"))
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_example_config_loads_strictly(path):
-    if "hpo" in path.parts:
-        pytest.skip("search spaces are not run configs")
+    if "params" in (yaml.safe_load(path.read_text()) or {}):
+        assert load_space(path).to_json()  # a search space: every key and distribution checked
+        return
     cfg = load_config(path)
     assert cfg.family in {"property", "expression", "generation"}
 
 
-def test_there_are_property_examples():
-    assert any("property" in p.parts for p in CONFIGS)
+def test_there_are_examples_for_each_family():
+    folders = {p.parent.name for p in CONFIGS}
+    assert {"property", "expression", "hpo"} <= folders

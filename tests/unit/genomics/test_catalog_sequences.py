@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from molgen.data.catalog import dataset_names, get_dataset
 from molgen.data.sources import resolve

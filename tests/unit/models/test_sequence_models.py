@@ -7,7 +7,7 @@ import torch
 
 from molgen.genomics.encoding import one_hot
 from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN, SequenceReadout
-from molgen.training.datamodules import SequenceBatch
+from molgen.training.batches import SequenceBatch
 
 ENCODERS = {"cnn": BassetCNN, "dilated": DilatedCNN, "transformer": ConvTransformer}
 
