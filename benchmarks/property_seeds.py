@@ -47,6 +47,7 @@ def main() -> None:
             for seed in args.seeds:
                 cfg = RunConfig().with_values({
                     "data.name": dataset, "data.split": split, "model.name": model, "trainer.seed": seed,
+                    "data.on_invalid": "skip",  # BBBP has 11 SMILES RDKit cannot sanitize (Chemprop drops them too)
                     "trainer.max_epochs": args.max_epochs, "trainer.progress_bar": False,
                     "output": str(work / f"{dataset}-{model}-{seed}"),
                 })
