@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-import torchmetrics.functional as tmf
 
 from molgen.registry import Registry
 
@@ -35,54 +34,62 @@ class Metric:
     needs_two_classes: bool = False
 
 
+def _tm(name: str) -> Callable[..., torch.Tensor]:
+    """A torchmetrics functional, imported on first use (it is slow to import; prediction never needs it)."""
+    import torchmetrics.functional as tmf
+
+    module, _, attr = name.rpartition(".")
+    return getattr(getattr(tmf, module) if module else tmf, attr)
+
+
 def _rmse(p: torch.Tensor, y: torch.Tensor, **_: int) -> torch.Tensor:
-    return tmf.mean_squared_error(p, y).sqrt()
+    return _tm("mean_squared_error")(p, y).sqrt()
 
 
-def _regression(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
-    return lambda p, y, **_: fn(p, y)
+def _regression(name: str) -> Callable[..., torch.Tensor]:
+    return lambda p, y, **_: _tm(name)(p, y)
 
 
-def _binary(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
-    return lambda p, y, **_: fn(p, y.long())
+def _binary(name: str) -> Callable[..., torch.Tensor]:
+    return lambda p, y, **_: _tm(name)(p, y.long())
 
 
-def _multiclass(fn: Callable[..., torch.Tensor], **fixed: str) -> Callable[..., torch.Tensor]:
-    return lambda p, y, n_classes: fn(p, y.long(), num_classes=n_classes, **fixed)
+def _multiclass(name: str, **fixed: str) -> Callable[..., torch.Tensor]:
+    return lambda p, y, n_classes: _tm(name)(p, y.long(), num_classes=n_classes, **fixed)
 
 
 REGRESSION_METRICS = Registry(
     "regression metric",
     {
         "rmse": Metric("rmse", _rmse, higher_is_better=False),
-        "mae": Metric("mae", _regression(tmf.mean_absolute_error), higher_is_better=False),
-        "mse": Metric("mse", _regression(tmf.mean_squared_error), higher_is_better=False),
-        "r2": Metric("r2", _regression(tmf.r2_score), higher_is_better=True),
-        "pearson": Metric("pearson", _regression(tmf.pearson_corrcoef), higher_is_better=True),
-        "spearman": Metric("spearman", _regression(tmf.spearman_corrcoef), higher_is_better=True),
+        "mae": Metric("mae", _regression("mean_absolute_error"), higher_is_better=False),
+        "mse": Metric("mse", _regression("mean_squared_error"), higher_is_better=False),
+        "r2": Metric("r2", _regression("r2_score"), higher_is_better=True),
+        "pearson": Metric("pearson", _regression("pearson_corrcoef"), higher_is_better=True),
+        "spearman": Metric("spearman", _regression("spearman_corrcoef"), higher_is_better=True),
     },
 )
 BINARY_METRICS = Registry(
     "classification metric",
     {
-        "roc_auc": Metric("roc_auc", _binary(tmf.classification.binary_auroc), True, needs_two_classes=True),
+        "roc_auc": Metric("roc_auc", _binary("classification.binary_auroc"), True, needs_two_classes=True),
         "pr_auc": Metric(
-            "pr_auc", _binary(tmf.classification.binary_average_precision), True, needs_two_classes=True
+            "pr_auc", _binary("classification.binary_average_precision"), True, needs_two_classes=True
         ),
-        "accuracy": Metric("accuracy", _binary(tmf.classification.binary_accuracy), True),
-        "f1": Metric("f1", _binary(tmf.classification.binary_f1_score), True),
+        "accuracy": Metric("accuracy", _binary("classification.binary_accuracy"), True),
+        "f1": Metric("f1", _binary("classification.binary_f1_score"), True),
     },
 )
 MULTICLASS_METRICS = Registry(
     "multiclass metric",
     {
         "accuracy": Metric(
-            "accuracy", _multiclass(tmf.classification.multiclass_accuracy, average="micro"), True
+            "accuracy", _multiclass("classification.multiclass_accuracy", average="micro"), True
         ),
-        "f1": Metric("f1", _multiclass(tmf.classification.multiclass_f1_score, average="macro"), True),
+        "f1": Metric("f1", _multiclass("classification.multiclass_f1_score", average="macro"), True),
         "roc_auc": Metric(
             "roc_auc",
-            _multiclass(tmf.classification.multiclass_auroc, average="macro"),
+            _multiclass("classification.multiclass_auroc", average="macro"),
             True,
             needs_two_classes=True,
         ),

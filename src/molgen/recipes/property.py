@@ -18,7 +18,7 @@ from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import MoleculeTable, load_molecule_table
 from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION, higher_is_better
-from molgen.models.graph import DMPNN, GCN, GIN, AttentiveFP, GATv2
+from molgen.models import graph as graph_models
 from molgen.models.heads import PredictionHead
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.recipes import common
@@ -31,8 +31,9 @@ from molgen.training.tasks import Task, build_task
 
 log = logging.getLogger("molgen")
 
-GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
-    "model", {"dmpnn": DMPNN, "gin": GIN, "gcn": GCN, "gat": GATv2, "attentivefp": AttentiveFP}
+# name → class in molgen.models.graph (imported when first used)
+GRAPH_ENCODERS: Registry[str] = Registry(
+    "model", {"dmpnn": "DMPNN", "gin": "GIN", "gcn": "GCN", "gat": "GATv2", "attentivefp": "AttentiveFP"}
 )
 
 
@@ -157,7 +158,7 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
 
 def build_predictor(model: ModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
-    encoder_cls = GRAPH_ENCODERS.get(model.name)
+    encoder_cls = getattr(graph_models, GRAPH_ENCODERS.get(model.name))
     options = {"readout": model.readout} if model.readout else {}
     encoder: torch.nn.Module = encoder_cls(
         atom_dim=featurizer.atom_dim,
