@@ -170,9 +170,9 @@ def main() -> None:
         chemprop_model = work / "chemprop-esol"
         if not chemprop_model.is_dir():
             esol = Path(os.environ["MOLGEN_DATA_DIR"]) / "moleculenet" / "esol.csv"
-            target = [c for c in pd.read_csv(esol, nrows=1).columns if "measured" in c.lower()][0]
+            target = next(c for c in pd.read_csv(esol, nrows=1).columns if "measured" in c.lower())
             subprocess.run([args.chemprop, "train", "--data-path", str(esol), "--smiles-columns", "smiles",
-                            "--target-columns", target, "--epochs", "1", "--message-hidden-dim", "300", "--depth",
+                            "--target-columns", target, "--epochs", "1", "--warmup-epochs", "0", "--message-hidden-dim", "300", "--depth",
                             "3", "--save-dir", str(chemprop_model)], check=True, capture_output=True)
         checkpoint = next(chemprop_model.rglob("best*.pt"))
         subset = work / f"moses_{args.chemprop_n}.csv"

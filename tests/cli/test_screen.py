@@ -20,7 +20,7 @@ MOLGEN = str(Path(sys.executable).parent / "molgen")
 
 def molgen(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([MOLGEN, *args], capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run([MOLGEN, *args], capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -281,8 +281,9 @@ def featurize_smiles(
     Returns:
         :class:`FeaturizationResult` with the graphs of the valid molecules, in input order.
 
-    Throughput (2-core CPU, MOSES molecules): ~9k mol/s on one process, about 80% of RDKit's
-    own parse-only rate; see ``benchmarks/speed/featurization.py``.
+    Throughput (MOSES molecules, one core of the 2-core dev machine): ~9.5k mol/s, 0.65x
+    RDKit's own parse-only rate and ~4x PyG's ``from_smiles``; see
+    ``benchmarks/speed/featurization.py``.
     """
     smiles = list(smiles)
     cache_file = None

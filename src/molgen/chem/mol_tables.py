@@ -9,7 +9,7 @@ Two extraction paths give identical tables:
 * :func:`tables_from_api` -- the reference path through RDKit's Python API. It is exact but
   slow: every ``Atom``/``Bond`` wrapper costs ~2 us to create, more than parsing the SMILES.
 * :func:`molgen.chem.pickle_tables.tables_from_pickles` -- decodes RDKit's binary molecule
-  pickle (``Mol.ToBinary()``, one C++ call per molecule) with vectorized numpy, ~5x faster.
+  pickle (``Mol.ToBinary()``, one C++ call per molecule) with vectorized numpy, ~6x faster.
 
 :func:`extract_tables` / :func:`tables_from_blobs` use the fast path once it passed a
 self-check against the API path in this process, and fall back to the API path per molecule

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from molgen.registry import Registry
@@ -56,7 +56,7 @@ def veber(mol: Any) -> str | None:
     return "; ".join(problems) or None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(name: str) -> Any:
     from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 

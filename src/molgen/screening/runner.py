@@ -19,10 +19,11 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -91,7 +92,7 @@ def screen(
     ascending: bool = False,
     filters: str | Sequence[str] | None = None,
     chunk_size: int = 50_000,
-    batch_size: int = 512,
+    batch_size: int = 256,
     smiles_column: str | None = None,
     id_column: str | None = None,
     workers: int | None = None,
@@ -115,6 +116,8 @@ def screen(
     started = time.perf_counter()
     filter_names = parse_filter_names(filters)  # checked before the (slow) model loading
     job = ScreenJob.create(models, filter_names, batch_size)
+    if sort_by is None and job.layout.task_type == "multiclass":
+        raise ValueError(f"a multiclass model: pass --sort-by, one of {', '.join(job.layout.quantities())}")
     ranking = Ranking.create(
         job.layout.quantities(), sort_by, top_k=top_k, acquisition=acquisition, kappa=kappa, ascending=ascending
     )
@@ -319,11 +322,21 @@ def _quiet_dask() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.WARNING)
+    nanny = logging.getLogger("distributed.nanny")
+    nanny.addFilter(_slow_exit)
     try:
         yield
     finally:
+        nanny.removeFilter(_slow_exit)
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+def _slow_exit(record: logging.LogRecord) -> bool:
+    """Drops "Worker process still alive after 4.0 seconds, killing" at shutdown: a worker that has
+    imported torch and Lightning can take longer than that to exit on a busy machine, and by then
+    every result is on disk."""
+    return not str(record.msg).startswith("Worker process still alive")
 
 
 def _available_cores() -> int:

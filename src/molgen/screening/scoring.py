@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,12 +127,12 @@ class ScreenJob:
     models: tuple[ModelRef, ...]
     layout: PredictionLayout
     filters: tuple[str, ...] = ()
-    batch_size: int = 512
-    block_size: int = 4096
+    batch_size: int = 256
+    block_size: int = 2048
     input_column: str | None = field(default=None, compare=False)
 
     @classmethod
-    def create(cls, model_dirs: Sequence[str | Path], filters: Sequence[str] = (), batch_size: int = 512) -> ScreenJob:
+    def create(cls, model_dirs: Sequence[str | Path], filters: Sequence[str] = (), batch_size: int = 256) -> ScreenJob:
         """Reads each model's spec, checks they predict the same targets, builds the layout.
 
         Weights are loaded later, once per process that scores shards (:func:`cached_model`).

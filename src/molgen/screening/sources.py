@@ -24,14 +24,15 @@ import gzip
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATS", "LibraryFile", "Shard", "resolve_library", "plan_library", "read_shard"]
+__all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
 
 #: suffix → format; every format but Parquet may also be gzipped (``.csv.gz``).
 FORMATS = {".smi": "smi", ".smiles": "smi", ".csv": "csv", ".tsv": "tsv", ".sdf": "sdf", ".parquet": "parquet"}
@@ -374,7 +375,7 @@ def _read_sdf(data: bytes, id_property: str | None) -> pd.DataFrame:
 
 def _sdf_titles(data: bytes) -> list[str | None]:
     """The title line of each record (for records RDKit cannot read)."""
-    records = re.split(rb"^\$\$\$\$[^\n]*(?:\n|$)", data, flags=re.M)
+    records = re.split(rb"^\$\$\$\$[^\n]*(?:\n|$)", data, flags=re.MULTILINE)
     if records and not records[-1].strip():
         records.pop()
     titles = [record.split(b"\n", 1)[0].decode("utf-8", "replace").strip() for record in records]

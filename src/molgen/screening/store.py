@@ -25,7 +25,7 @@ import pandas as pd
 
 from molgen.screening.sources import Shard
 
-__all__ = ["OutputFolder", "MANIFEST_FORMAT"]
+__all__ = ["MANIFEST_FORMAT", "OutputFolder"]
 
 MANIFEST_FORMAT = 1
 
@@ -59,7 +59,7 @@ class OutputFolder:
             stale.unlink(missing_ok=True)
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._lock.close()
 
     # ---------------------------------------------------------------------------------- manifest

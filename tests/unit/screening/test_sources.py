@@ -15,7 +15,7 @@ from tests.unit.screening.helpers import INVALID, library_frame, write_sdf
 
 
 def read_all(library: Path | str, chunk_size: int, **options) -> tuple[pd.DataFrame, list]:
-    files, shards = plan_library(library, chunk_size, **options)
+    _, shards = plan_library(library, chunk_size, **options)
     parts = [read_shard(shard).assign(row=range(shard.first_row, shard.first_row + shard.n_rows)) for shard in shards]
     return pd.concat(parts, ignore_index=True), shards
 
@@ -98,7 +98,7 @@ def test_folder_and_glob_resolution(tmp_path: Path):
     assert [f.relative_to(base).as_posix() for f in files] == ["a.csv", "part2/b.csv.gz"]
     base, files = resolve_library(str(tmp_path / "lib" / "**" / "*.csv*"))
     assert len(files) == 2
-    all_files, shards = plan_library(tmp_path / "lib", 4)
+    _, shards = plan_library(tmp_path / "lib", 4)
     assert [s.file.name for s in shards] == ["a.csv", "a.csv", "part2/b.csv.gz"]
     assert sum(s.n_rows for s in shards) == 8
 
