@@ -14,7 +14,7 @@ from molgen.data.sources import RemoteFile
 from molgen.data.splits import SPLIT_TYPES
 from molgen.registry import Registry
 
-TASK_TYPES = ("regression", "binary", "multilabel", "multiclass")
+TASK_TYPES = ("regression", "binary", "multilabel", "multiclass", "generation")
 KINDS = ("molecules", "sequences", "smiles")
 
 _DEEPCHEM_S3 = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets"
@@ -392,6 +392,36 @@ def _sequence_specs() -> tuple[DatasetSpec, ...]:
     )
 
 
+_MOSES = "https://raw.githubusercontent.com/molecularsets/moses/b94468cab4590ced03a98c26a35d3c1e0647d9c9/moses/dataset/data"
+_MOSES_CITE = (
+    'Polykovskiy D. et al., "Molecular Sets (MOSES): A Benchmarking Platform for Molecular Generation Models", '
+    "Front. Pharmacol. 2020, 11, 565644 (doi:10.3389/fphar.2020.565644)"
+)
+
+
+def _smiles_specs() -> tuple[DatasetSpec, ...]:
+    """SMILES-only sets for molecule generation (kind "smiles", task "generation"). ``remote`` is the
+    training file; ``extra_files`` are the reference sets the MOSES metrics compare against."""
+    moses = [
+        RemoteFile(f"{_MOSES}/{name}.csv.gz", sha256, f"moses/{name}.csv.gz")
+        for name, sha256 in (
+            ("train", "786f0313aa6b9ba5514df685f885742a70ea8d86f1a4fa48115f7f80a634265c"),
+            ("test", "f896fbf3764f88d94670b9959e5872c600c12152a18233823e820761b7a791b2"),
+            ("test_scaffolds", "adffb2192c1bfe31ab0e13154d4af19a37dc18bdbf3cd7b4491e04405128adde"),
+        )
+    ]
+    return (
+        DatasetSpec(
+            name="moses",
+            description="MOSES (ZINC Clean Leads subset): 1,584,663 training molecules (remote); extra_files[0] is "
+            "Test (176,074, a random held-out split), extra_files[1] TestSF (176,225 held-out scaffolds).",
+            remote=moses[0], extra_files=tuple(moses[1:]),
+            input_column="SMILES", target_columns=(), task_type="generation", default_split="random",
+            metric="FCD/Test", kind="smiles", citation=_MOSES_CITE, license="MIT (molecularsets/moses)",
+        ),
+    )
+
+
 def get_dataset(name: str) -> DatasetSpec:
     """The spec of a public dataset (case-insensitive); a miss lists the valid names."""
     return DATASETS.get(name.strip().lower())
@@ -555,4 +585,6 @@ _TOXCAST_TASKS = tuple(
     """.split()
 )
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset", {s.name: s for s in (*_build_specs(), *_sequence_specs())})
+DATASETS: Registry[DatasetSpec] = Registry(
+    "dataset", {s.name: s for s in (*_build_specs(), *_sequence_specs(), *_smiles_specs())}
+)

@@ -15,7 +15,8 @@ NAMES = ["bace", "bbbp", "clintox", "esol", "freesolv", "hiv", "lipophilicity", 
 
 def test_names():
     assert dataset_names("molecules") == NAMES
-    assert set(dataset_names()) == set(NAMES) | set(dataset_names("sequences"))  # DNA: tests/unit/genomics
+    assert set(dataset_names()) == set(NAMES) | set(dataset_names("sequences")) | {"moses"}  # DNA: tests/unit/genomics
+    assert dataset_names("smiles") == ["moses"]
     with pytest.raises(ValueError, match="molecules"):
         dataset_names("proteins")
 
@@ -77,3 +78,14 @@ def test_mirror_files_resolve_and_have_the_catalog_columns():
         assert not missing, f"{name}: {missing} not in the header of {path}"
         if name in ("toxcast", "sider", "tox21", "muv"):  # every non-id column is a task, in file order
             assert list(spec.target_columns) == [c for c in header if c not in ("smiles", "mol_id")], name
+
+
+def test_moses_files_resolve_from_the_mirror():
+    if not os.environ.get("MOLGEN_DATA_DIR"):
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but MOLGEN_DATA_DIR is not; CI must point it at the data mirror")
+        pytest.skip("MOLGEN_DATA_DIR is not set; set it to the data mirror (e.g. ../shared/data) to run")
+    spec = get_dataset("moses")
+    assert spec.task_type == "generation" and not spec.target_columns
+    for remote in (spec.remote, *spec.extra_files):
+        assert list(pd.read_csv(resolve(remote, download=False), nrows=0).columns) == ["SMILES"]
