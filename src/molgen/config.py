@@ -153,6 +153,41 @@ class TrainerConfig:
 
 
 @dataclasses.dataclass
+class GenerationConfig:
+    """Molecule generators (family ``generation``). Network sizes come from ``model.hidden_dim`` / ``model.depth``
+    / ``model.dropout``, the learning rate from ``optim.lr``, epochs and seed from ``trainer``."""
+
+    tokenizer: str = "smiles"
+    """smiles | selfies: the token alphabet of CharRNN and the VAE."""
+    max_length: int = 100
+    """Longest token sequence (without <bos>/<eos>): longer training molecules are skipped (counted), sampling stops here."""
+    embedding_dim: int = 64
+    """Token embedding size."""
+    latent_dim: int = 128
+    """VAE: size of the latent code z."""
+    encoder_hidden_dim: int = 256
+    """VAE: hidden size of the bidirectional GRU encoder (its decoder uses ``model.hidden_dim`` × ``model.depth``)."""
+    encoder_depth: int = 1
+    """VAE: layers of the GRU encoder."""
+    kl_weight_start: float = 0.0
+    """VAE: β of the KL term at epoch ``kl_anneal_start``."""
+    kl_weight_end: float = 0.05
+    """VAE: β reached after ``kl_anneal_epochs`` (linear annealing, per step)."""
+    kl_anneal_start: int = 0
+    """VAE: epoch at which β starts to rise from ``kl_weight_start``."""
+    kl_anneal_epochs: int = 10
+    """VAE: epochs over which β rises linearly to ``kl_weight_end``."""
+    val_fraction: float = 0.05
+    """Share of the valid training molecules held out for ``val/loss`` (seeded by ``trainer.seed``)."""
+    sample_size: int = 1000
+    """Molecules sampled after training and scored with ``basic_metrics`` (validity, uniqueness, novelty); 0: none."""
+    temperature: float = 1.0
+    """Sampling temperature of the token softmax."""
+    sample_batch_size: int = 512
+    """Molecules sampled per batch."""
+
+
+@dataclasses.dataclass
 class RunConfig:
     """A whole run. ``family`` picks the recipe (property | expression | generation); ``property`` (the
     default) becomes ``expression`` when the data is DNA (see ``molgen.recipes.resolve_family``)."""
@@ -165,6 +200,7 @@ class RunConfig:
     task: TaskConfig = dataclasses.field(default_factory=TaskConfig)
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    generation: GenerationConfig = dataclasses.field(default_factory=GenerationConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -16,13 +16,21 @@ from molgen.recipes.common import RunResult
 from molgen.registry import Registry, UnknownNameError
 
 FAMILIES: Registry[str] = Registry(
-    "model family", {"property": "molgen.recipes.property", "expression": "molgen.recipes.expression"}
+    "model family",
+    {
+        "property": "molgen.recipes.property",
+        "expression": "molgen.recipes.expression",
+        "generation": "molgen.recipes.generation",
+    },
 )
 DNA_MODELS = ("cnn", "dilated", "transformer", "kmer")
 """Model names of the expression family (see ``molgen.recipes.expression``)."""
 _DNA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".bed")
+GENERATOR_MODELS = ("charrnn", "vae", "latentgan", "molgan")
+"""Model names of the generation family (see ``molgen.recipes.generation.GENERATORS``)."""
+_SMILES_SUFFIXES = (".smi", ".smiles")
 
-__all__ = ["FAMILIES", "DNA_MODELS", "RunResult", "fit", "family_module", "resolve_family"]
+__all__ = ["FAMILIES", "DNA_MODELS", "GENERATOR_MODELS", "RunResult", "fit", "family_module", "resolve_family"]
 
 
 def family_module(name: str) -> Any:
@@ -33,16 +41,22 @@ def family_module(name: str) -> Any:
 def resolve_family(cfg: RunConfig) -> RunConfig:
     """``cfg`` with ``family`` switched from ``property`` (the default) to ``expression`` when the run is
     about DNA: a catalog dataset of kind ``sequences``, a FASTA/BED file, ``data.sequence_column`` set,
-    or a DNA model name (``cnn``, ``dilated``, ``transformer``, ``kmer``). Other families are kept."""
+    or a DNA model name (``cnn``, ``dilated``, ``transformer``, ``kmer``); to ``generation`` for a catalog
+    dataset of kind ``smiles`` (MOSES), a ``.smi`` file or a generator name (``charrnn``, ``vae``, ``latentgan``,
+    ``molgan``). Other families are kept."""
     if cfg.family != "property":
         return cfg
     from molgen.data.catalog import get_dataset
 
     try:
-        is_dna = get_dataset(cfg.data.name).kind == "sequences"
+        kind = get_dataset(cfg.data.name).kind
+        is_dna, is_smiles = kind == "sequences", kind == "smiles"
     except UnknownNameError:
         name = Path(cfg.data.name).name.lower()
         is_dna = (name[:-3] if name.endswith(".gz") else name).endswith(_DNA_SUFFIXES)
+        is_smiles = (name[:-3] if name.endswith(".gz") else name).endswith(_SMILES_SUFFIXES)
+    if cfg.model.name in GENERATOR_MODELS or (is_smiles and cfg.model.name not in DNA_MODELS):
+        return dataclasses.replace(cfg, family="generation")
     if is_dna or cfg.data.sequence_column is not None or cfg.model.name in DNA_MODELS:
         return dataclasses.replace(cfg, family="expression")
     return cfg
