@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from molgen import __version__
 from molgen.cli import datasets, predict, screen, train, tune, attribute, variant_effect
+from molgen.cli import benchmark
 
-COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute)
+COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark)
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError)
 
 

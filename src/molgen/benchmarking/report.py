@@ -1,0 +1,188 @@
+"""Turns a results record into per-cell summaries (mean ± std over seeds) and results.md.
+
+The Markdown table puts each dataset × model next to the published references of the catalog
+(``molgen.data.catalog``: model, value ± std, split, source) and the difference molgen − reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "mse", "loss", "fcd"})
+"""Metrics where smaller is better; every other metric is read as higher-is-better only when molgen's metric
+registries say so (see :func:`higher_is_better`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceValue:
+    model: str
+    value: float
+    std: float | None
+    split: str
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupSummary:
+    """One dataset × model: its metric over the seeds that finished."""
+
+    group: str
+    dataset: str
+    model: str
+    split: str | None
+    metric: str | None
+    values: tuple[float, ...]
+    seeds: tuple[int, ...]
+    failed: tuple[str, ...]
+    """Error messages of the seeds that failed."""
+    wall_s: float
+    """Mean wall time of one seed (seconds)."""
+    references: tuple[ReferenceValue, ...] = ()
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values) if self.values else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation over seeds (0 for one seed)."""
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.update(mean=self.mean, std=self.std, n_seeds=len(self.values),
+                 differences={r.model: self.mean - r.value for r in self.references})
+        return d
+
+
+def summarize(record: dict[str, Any]) -> list[GroupSummary]:
+    """Groups the cells of a results record by dataset × model (suite order) and attaches references."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for cell in record["cells"]:
+        groups.setdefault(cell["group"], []).append(cell)
+    out = []
+    for group, cells in groups.items():
+        ok = [c for c in cells if c["status"] == "ok"]
+        metric = next((c["metric"] for c in ok if c["metric"]), None) or next((c["metric"] for c in cells), None)
+        split = next((c["split"] for c in ok if c["split"]), None) or next((c["split"] for c in cells), None)
+        walls = [c["wall_s"] for c in cells if c.get("wall_s") is not None]
+        out.append(GroupSummary(
+            group=group, dataset=cells[0]["dataset"], model=cells[0]["model"], split=split, metric=metric,
+            values=tuple(c["value"] for c in ok), seeds=tuple(c["seed"] for c in ok),
+            failed=tuple(f"seed {c['seed']}: {c['error']}" for c in cells if c["status"] != "ok"),
+            wall_s=statistics.fmean(walls) if walls else math.nan,
+            references=references_for(cells[0]["dataset"], metric, split),
+        ))
+    return out
+
+
+def references_for(dataset: str, metric: str | None, split: str | None) -> tuple[ReferenceValue, ...]:
+    """Published results of the catalog for this dataset, metric and split (none for user files)."""
+    from molgen.data.catalog import get_dataset
+    from molgen.registry import UnknownNameError
+
+    try:
+        spec = get_dataset(dataset)
+    except UnknownNameError:
+        return ()
+    return tuple(
+        ReferenceValue(r.model, r.value, r.std, r.split, r.source)
+        for r in spec.references
+        if r.metric == metric and (split is None or r.split == split)
+    )
+
+
+def higher_is_better(metric: str | None) -> bool | None:
+    """Direction of a metric name: from molgen's supervised metric registries, or None when unknown."""
+    if metric is None:
+        return None
+    if metric in LOWER_IS_BETTER:
+        return False
+    from molgen.evaluation.supervised import metric_registry
+    from molgen.registry import UnknownNameError
+
+    for task_type in ("regression", "binary"):
+        try:
+            return bool(metric_registry(task_type).get(metric).higher_is_better)
+        except UnknownNameError:
+            continue
+    return None
+
+
+def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: dict[str, Any] | None = None,
+             plot_name: str | None = None) -> str:
+    """results.md: header (suite, profile, date, machine, versions, wall time), the table, sources, failures."""
+    machine, versions = record["machine"], record["versions"]
+    lines = [
+        f"# Benchmark `{record['suite']}`, profile `{record['profile']}`",
+        "",
+        record.get("description", ""),
+        "",
+        f"- profile: {record.get('profile_description') or record['profile']}",
+        f"- run: {record['started']} → {record.get('finished') or 'unfinished'} (UTC); "
+        f"wall time {_duration(record.get('wall_s', 0.0))}; seeds {record.get('seeds')}",
+        f"- machine: {machine.get('cpu')}, {machine.get('cpus_usable')} usable cores, "
+        f"torch threads {machine.get('torch_threads')}, GPU {machine.get('gpu') or 'none'}; "
+        f"load average at start {machine.get('load_average_start')}, at end {machine.get('load_average_end')}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+        f"- metric: the `{record.get('metric_split', 'test')}` split's; mean ± sample std over seeds; "
+        "Δ = molgen − reference (↓: lower is better, ↑: higher is better)",
+        "",
+        "| dataset | split | model | metric | seeds | molgen (mean ± std) | published | Δ | s / seed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    sources: list[str] = []
+    for s in summaries:
+        arrow = {True: " ↑", False: " ↓", None: ""}[higher_is_better(s.metric)]
+        value = f"{s.mean:.3f} ± {s.std:.3f}" if s.values else "failed"
+        if s.failed and s.values:
+            value += f" ({len(s.failed)} failed)"
+        refs, diffs = [], []
+        for r in s.references:
+            if r.source not in sources:
+                sources.append(r.source)
+            std = f" ± {r.std:.3f}" if r.std else ""
+            refs.append(f"{r.model} {r.value:.3f}{std} [{sources.index(r.source) + 1}]")
+            diffs.append(f"{s.mean - r.value:+.3f}" if s.values else "–")
+        lines.append(
+            f"| {s.dataset} | {s.split or ''} | {s.model} | {s.metric or ''}{arrow} | {len(s.values)} | {value} | "
+            f"{'; '.join(refs) or '–'} | {'; '.join(diffs) or '–'} | {s.wall_s:.0f} |"
+        )
+    if sources:
+        lines += ["", "Sources:", ""] + [f"{i}. {src}" for i, src in enumerate(sources, 1)]
+    failures = [(s.group, f) for s in summaries for f in s.failed]
+    if failures:
+        lines += ["", "## Failed cells", ""] + [f"- `{g}` {f}" for g, f in failures]
+    if check is not None:
+        lines += ["", "## Regression gate (`--check`)", "", f"**{'PASSED' if check['passed'] else 'FAILED'}**", ""]
+        lines += [f"- {line}" for line in check["lines"]]
+    if plot_name:
+        lines += ["", f"![{record['suite']}]({plot_name})"]
+    return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def write_report(output: Path, record: dict[str, Any], check: dict[str, Any] | None = None) -> list[GroupSummary]:
+    """Writes results.md and the plot next to results.json; stores the summaries in results.json too."""
+    from molgen.benchmarking.plot import plot_suite
+    from molgen.benchmarking.runner import save_results
+
+    summaries = summarize(record)
+    plot_name = f"{record['suite']}.png"
+    drawn = plot_suite(summaries, output / plot_name, title=f"{record['suite']} ({record['profile']} profile)")
+    record["summary"] = [s.to_dict() for s in summaries]
+    if check is not None:
+        record["check"] = check
+    save_results(output, record)
+    (output / "results.md").write_text(markdown(record, summaries, check, plot_name if drawn else None))
+    return summaries

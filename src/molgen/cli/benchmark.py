@@ -1,0 +1,48 @@
+"""``molgen benchmark``: run a suite profile (datasets × models × seeds) and report it; ``--check`` gates CI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXAMPLE = (
+    "Example: molgen benchmark moleculenet --profile ci --output runs/bench-ci --check. "
+    "Run the same command again to resume: finished cells are skipped."
+)
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "benchmark",
+        help="run a benchmark suite and compare it with published results",
+        description=f"Runs every dataset × model × seed of a suite profile through fit(). {EXAMPLE}",
+    )
+    parser.add_argument("suite", help="a suite name under benchmarks/ (moleculenet, expression, …) or a YAML path")
+    parser.add_argument("--profile", required=True, choices=("ci", "full"),
+                        help="ci: minutes on a CPU, with regression thresholds; full: paper settings")
+    parser.add_argument("--output", required=True, help="folder for results.json, results.md, the plot and cells/")
+    parser.add_argument("--only", nargs="+", default=[], metavar="DATASET/MODEL",
+                        help="run only these cells (patterns: esol, esol/dmpnn, */gin)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a metric crosses its ci threshold or a cell failed")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from molgen.benchmarking import check_record, find_suite, load_suite, run_suite, write_report
+
+    suite = load_suite(find_suite(args.suite))
+    output = Path(args.output)
+    cells = suite.cells(args.profile, args.only)
+    print(f"suite {suite.name}, profile {args.profile}: {len(cells)} cells → {output}", flush=True)
+    record = run_suite(suite, args.profile, output, only=args.only, progress=lambda line: print(line, flush=True))
+    gate = None
+    if args.check:
+        gate = check_record(suite.profile(args.profile), record)
+    write_report(output, record, gate)
+    print((output / "results.md").read_text())
+    if gate is not None and not gate["passed"]:
+        print("benchmark check FAILED:\n  " + "\n  ".join(gate["failures"]), flush=True)
+        return 1
+    return 0
+
