@@ -1,0 +1,221 @@
+"""molgen vs Chemprop 2.3.1, side by side in one run: featurization, training and prediction throughput.
+
+Run on demand (not a test)::
+
+    python benchmarks/speed/compare_chemprop.py [--chemprop-venv PATH] [--n 10000] [--epochs 4]
+        [--threads 1] [--data-dir DIR] [--dna] [--output benchmarks/results/speed_chemprop.md]
+
+Same molecules and the same model size on both sides: D-MPNN hidden 300, depth 3, mean readout, FFN
+with one hidden layer of 300, batch 64, Adam with the noam schedule, standardized targets, one process,
+``--threads`` torch threads. Featurization and prediction use the first ``--n`` MOSES test molecules
+(prediction includes featurization, as ``molgen predict`` / ``chemprop predict`` do); training uses
+Lipophilicity (4,200 drug-like molecules; the same 90/10 train/val rows for both) for ``--epochs``
+epochs, and the rate is training molecules per second of training-batch time over the epochs after the
+first (validation excluded). RDKit's parse-only rate, measured in each process, is the floor of any
+featurizer. Chemprop runs in its own venv (``--chemprop-venv``); when that holds no chemprop 2.3.1 the
+script creates it, installing torch first (``--torch``, CPU build by default) so pip never pulls CUDA.
+``--dna`` adds molgen's DNA training throughput (sequences/s) on ecoli_promoters_165.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHEMPROP_VERSION = "2.3.1"
+LOCAL_TORCH_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+DEFAULT_TORCH = str(LOCAL_TORCH_WHEEL) if LOCAL_TORCH_WHEEL.is_file() else (
+    "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+
+
+def ensure_chemprop(venv: Path, torch_spec: str) -> Path:
+    """The venv's python, with chemprop 2.3.1 installed there (created on first use)."""
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import chemprop; print(chemprop.__version__)"]
+    if python.is_file():
+        found = subprocess.run(probe, capture_output=True, text=True)
+        if found.returncode == 0 and found.stdout.strip() == CHEMPROP_VERSION:
+            return python
+    print(f"installing chemprop {CHEMPROP_VERSION} into {venv} (torch first: {torch_spec})", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    subprocess.run(pip + ["--upgrade", "pip"], check=True)
+    subprocess.run(pip + torch_spec.split(), check=True)
+    subprocess.run(pip + [f"chemprop=={CHEMPROP_VERSION}"], check=True)
+    return python
+
+
+def moses_smiles(data_dir: Path, n: int) -> list[str]:
+    import pandas as pd
+
+    return pd.read_csv(data_dir / "moses" / "test.csv.gz", usecols=["SMILES"], nrows=n)["SMILES"].tolist()
+
+
+def parse_rate(smiles: list[str]) -> float:
+    from rdkit import Chem
+
+    start = time.perf_counter()
+    for s in smiles:
+        Chem.MolFromSmiles(s)
+    return len(smiles) / (time.perf_counter() - start)
+
+
+def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, work: Path) -> dict:
+    """molgen's side: featurize, fit() with the epoch timer, then load the export and predict."""
+    import pandas as pd
+
+    from epoch_timer import EpochTimer
+    from molgen.chem.graphs import featurize_smiles
+    from molgen.config import RunConfig
+    from molgen.prediction import load_model, predict_frame
+    from molgen.recipes import fit
+
+    out = {"parse_per_s": parse_rate(smiles)}
+    start = time.perf_counter()
+    featurize_smiles(smiles, n_jobs=1)
+    out["featurize_per_s"] = len(smiles) / (time.perf_counter() - start)
+    timer = EpochTimer()
+    cfg = RunConfig().with_values({
+        "data.name": str(train_csv), "data.smiles_column": "smiles", "data.target_columns": [target],
+        "data.split": "predefined", "data.split_column": "split", "data.featurize_jobs": 1, "data.cache": False,
+        "data.batch_size": 64, "model.name": "dmpnn", "model.hidden_dim": 300, "model.depth": 3, "model.readout": "mean",
+        "model.ffn_hidden_dim": 300, "model.ffn_layers": 2, "trainer.max_epochs": epochs, "trainer.patience": 0,
+        "trainer.progress_bar": False, "trainer.seed": 0, "output": str(work / "molgen-run"),
+    })
+    start = time.perf_counter()
+    result = fit(cfg, extra_callbacks=[timer], test=False)
+    out["fit_s"] = time.perf_counter() - start
+    out["epoch_s"], out["epoch_samples"] = timer.seconds, timer.samples
+    out["train_per_s"] = timer.steady_rate()
+    model = load_model(result.run_dir)
+    out["n_params"] = sum(p.numel() for m in model.members for p in m.encoder.parameters()) + sum(
+        p.numel() for m in model.members for p in m.head.parameters())
+    frame = pd.DataFrame({"smiles": smiles})
+    start = time.perf_counter()
+    predictions = predict_frame(model, frame, input_column="smiles", n_jobs=1)
+    out["predict_per_s"] = len(smiles) / (time.perf_counter() - start)
+    out["n_predicted"] = int(predictions["valid"].sum())
+    return out
+
+
+def run_dna(work: Path, epochs: int) -> list[dict]:
+    """molgen DNA training throughput (sequences/s) on ecoli_promoters_165, the expression ci sizes."""
+    from epoch_timer import EpochTimer
+    from molgen.config import RunConfig
+    from molgen.recipes import fit
+
+    rows = []
+    for model in ("cnn", "dilated", "transformer"):
+        timer = EpochTimer()
+        cfg = RunConfig().with_values({
+            "data.name": "ecoli_promoters_165", "model.name": model, "model.hidden_dim": 64, "model.ffn_hidden_dim": 64,
+            "model.depth": 2 if model == "transformer" else 3, "data.batch_size": 128, "trainer.max_epochs": epochs,
+            "trainer.patience": 0, "trainer.progress_bar": False, "output": str(work / f"dna-{model}"),
+        })
+        fit(cfg, extra_callbacks=[timer], test=False, export=False)
+        rows.append({"model": model, "length": 165, "train_seq_per_s": timer.steady_rate(), "epoch_s": timer.seconds})
+    return rows
+
+
+def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, dna: list[dict]) -> str:
+    def row(name: str, key: str, unit: str) -> str:
+        m, c = molgen[key], chemprop[key]
+        return f"| {name} | {m:,.0f} | {c:,.0f} | {m / c:.2f}× | {unit} |"
+
+    lines = [
+        f"molgen {molgen['version']} (torch {molgen['torch']}) vs Chemprop {chemprop['chemprop']} "
+        f"(torch {chemprop['torch']}), {platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s) "
+        f"each, one process each, run one after the other; load average {load[0]:.2f} before, {load[1]:.2f} after. "
+        f"Featurization and prediction: first {args.n:,} MOSES test molecules; training: Lipophilicity "
+        f"(4,200; 90/10 train/val), D-MPNN hidden 300 depth 3, mean readout, FFN 300, batch 64, "
+        f"{args.epochs} epochs, rate over epochs 2..{args.epochs}. Parameters: molgen {molgen['n_params']:,}, "
+        f"Chemprop {chemprop['n_params']:,}.",
+        "",
+        "| measure | molgen | Chemprop 2.3.1 | molgen / Chemprop | unit |",
+        "|---|---|---|---|---|",
+        row("RDKit MolFromSmiles, parse only (floor, each process)", "parse_per_s", "mol/s"),
+        row("featurization (parse + atom/bond features)", "featurize_per_s", "mol/s"),
+        row("training, D-MPNN 300×3", "train_per_s", "mol/s per epoch"),
+        row("prediction incl. featurization", "predict_per_s", "mol/s"),
+        f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
+        f"| {chemprop['featurize_per_s'] / chemprop['parse_per_s']:.0%} | | |",
+    ]
+    if dna:
+        lines += ["", "molgen DNA training (ecoli_promoters_165, 165 bp, hidden 64, batch 128, steady epochs):", "",
+                  "| model | train seq/s |", "|---|---|"]
+        lines += [f"| {r['model']} | {r['train_seq_per_s']:,.0f} |" for r in dna]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chemprop-venv", type=Path, default=Path.home() / ".cache" / "molgen" / "chemprop-venv")
+    parser.add_argument("--torch", default=DEFAULT_TORCH, help="pip spec of torch for a new Chemprop venv")
+    parser.add_argument("--n", type=int, default=10_000, help="MOSES molecules to featurize and predict")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data-dir", type=Path, default=os.environ.get("MOLGEN_DATA_DIR"))
+    parser.add_argument("--dna", action="store_true", help="also time molgen's DNA models")
+    parser.add_argument("--output", type=Path, help="write the table (Markdown) and raw numbers (JSON) here")
+    args = parser.parse_args(argv)
+    if args.data_dir is None or not (args.data_dir / "moses" / "test.csv.gz").is_file():
+        sys.exit("pass --data-dir (or set MOLGEN_DATA_DIR) to a folder holding moses/test.csv.gz")
+    os.environ.setdefault("MOLGEN_DATA_DIR", str(args.data_dir))
+    sys.path.insert(0, str(HERE))
+    python = ensure_chemprop(args.chemprop_venv, args.torch)
+
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    import molgen
+    from molgen.data.catalog import get_dataset
+    from molgen.data.sources import resolve
+
+    torch.set_num_threads(args.threads)
+    work = Path(tempfile.mkdtemp(prefix="molgen-vs-chemprop-"))
+    smiles = moses_smiles(args.data_dir, args.n)
+    (work / "smiles.txt").write_text("\n".join(smiles) + "\n")
+    spec = get_dataset("lipophilicity")
+    lipo = pd.read_csv(resolve(spec.remote))[[spec.input_column, spec.target_columns[0]]]
+    lipo.columns = ["smiles", "target"]
+    lipo["split"] = np.where(np.random.default_rng(0).random(len(lipo)) < 0.9, "train", "val")
+    lipo.to_csv(work / "train.csv", index=False)
+
+    load_before = os.getloadavg()[0]
+    print(f"work folder {work}; load average {load_before:.2f}", flush=True)
+    mg = run_molgen(smiles, work / "train.csv", "target", args.epochs, work)
+    mg.update(version=molgen.__version__, torch=torch.__version__)
+    print("molgen:", json.dumps({k: v for k, v in mg.items() if k.endswith("per_s")}), flush=True)
+    job = {"featurize_smiles": str(work / "smiles.txt"), "predict_smiles": str(work / "smiles.txt"),
+           "train_csv": str(work / "train.csv"), "target": "target", "epochs": args.epochs, "threads": args.threads}
+    (work / "job.json").write_text(json.dumps(job))
+    subprocess.run([str(python), str(HERE / "chemprop_worker.py"), str(work / "job.json"), str(work / "chemprop.json")],
+                   check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    cp = json.loads((work / "chemprop.json").read_text())
+    print("chemprop:", json.dumps({k: v for k, v in cp.items() if k.endswith("per_s")}), flush=True)
+    dna = run_dna(work, epochs=2) if args.dna else []
+    load_after = os.getloadavg()[0]
+    text = table(mg, cp, args, (load_before, load_after), dna)
+    print(text)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(f"# molgen vs Chemprop speed ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n\n"
+                               f"Command: `python benchmarks/speed/compare_chemprop.py {' '.join(argv or sys.argv[1:])}`\n\n"
+                               + text + "\n")
+        args.output.with_suffix(".json").write_text(json.dumps(
+            {"molgen": mg, "chemprop": cp, "dna": dna, "load_average": [load_before, load_after],
+             "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()}, "args": {
+                 k: str(v) for k, v in vars(args).items()}}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
