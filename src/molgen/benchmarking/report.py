@@ -121,8 +121,7 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
     lines = [
         f"# Benchmark `{record['suite']}`, profile `{record['profile']}`",
         "",
-        record.get("description", ""),
-        "",
+        *([record["description"], ""] if record.get("description") else []),
         f"- profile: {record.get('profile_description') or record['profile']}",
         f"- run: {record['started']} → {record.get('finished') or 'unfinished'} (UTC); "
         f"wall time {_duration(record.get('wall_s', 0.0))}; seeds {record.get('seeds')}",

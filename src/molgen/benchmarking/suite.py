@@ -195,18 +195,22 @@ def find_suite(name_or_path: str | Path, search_dir: Path | None = None) -> Path
         if not path.is_file():
             raise SuiteError(f"suite file not found: {path}")
         return path
-    folder = search_dir or default_suite_dir()
-    candidate = folder / f"{name_or_path}.yaml"
-    if candidate.is_file():
-        return candidate
-    known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
-    raise SuiteError(f"unknown suite {str(name_or_path)!r}; suites in {folder}: {', '.join(known) or 'none'}"
-                     " (or pass a YAML path)")
+    folders = [search_dir] if search_dir else default_suite_dirs()
+    for folder in folders:
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
+    raise SuiteError(f"unknown suite {str(name_or_path)!r}; suites in {', '.join(map(str, folders))}: "
+                     f"{', '.join(known) or 'none'} (or pass a YAML path)")
 
 
-def default_suite_dir() -> Path:
-    """``benchmarks/`` of the source checkout (suites are data files of the repository, not of the package)."""
-    return Path(__file__).resolve().parents[3] / "benchmarks"
+def default_suite_dirs() -> list[Path]:
+    """``./benchmarks``, then ``benchmarks/`` of the source checkout molgen runs from (suites are data files
+    of the repository, not of the installed package)."""
+    checkout = Path(__file__).resolve().parents[3] / "benchmarks"
+    here = Path.cwd() / "benchmarks"
+    return [here] if here.resolve() == checkout.resolve() else [here, checkout]
 
 
 def load_suite(path: str | Path) -> Suite:
