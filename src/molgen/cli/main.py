@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from molgen import __version__
 from molgen.cli import datasets, predict, screen, train, tune, attribute, variant_effect
 from molgen.cli import benchmark
+from molgen.cli import generate
 
-COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark)
+COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark, generate)
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError)
 
 

@@ -188,7 +188,8 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
         rows.append(index)
     if problems:
         shown = "\n".join(f"  {p}" for p in problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
-        header = f"{len(problems)} invalid molecule(s) in {records.source} (column {cfg.data.smiles_column!r})"
+        column = "" if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES) else f" (column {cfg.data.smiles_column!r})"
+        header = f"{len(problems)} invalid molecule(s) in {records.source}{column}"
         if cfg.data.on_invalid == "skip":
             log.warning("%s skipped:\n%s", header, shown)
         elif cfg.data.on_invalid == "error":
@@ -265,7 +266,7 @@ def fit(
             (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
             from molgen.evaluation.generation import basic_metrics
 
-            metrics["test"] = {**basic_metrics(samples, data.train), "samples_per_s": len(samples) / max(elapsed, 1e-9)}
+            metrics["test"] = {**basic_metrics(samples, data.train, train_is_canonical=True), "samples_per_s": len(samples) / max(elapsed, 1e-9)}
             details["sampling_s"] = elapsed
             if export:  # the model card and model.yaml carry the sampled metrics too
                 model_spec = _model_spec(cfg, spec, trained.spec, metrics)
