@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 import yaml
@@ -84,7 +83,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     model = parser.add_argument_group("model and task")
     model.add_argument("--family", help="model family (default: property; expression when the data is DNA)")
-    model.add_argument("--model", help="dmpnn | gin | gcn | gat | attentivefp; DNA: cnn | dilated | transformer | kmer")
+    model.add_argument(
+        "--model", help="dmpnn | gin | gcn | gat | attentivefp; DNA: cnn | dilated | transformer | kmer; generation: charrnn | vae | latentgan | molgan"
+    )
     model.add_argument("--hidden-dim", type=int)
     model.add_argument("--depth", type=int)
     model.add_argument("--dropout", type=float)
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped {result.n_invalid} invalid input row(s)")
     print(metrics_table(result.metrics))
     monitor = result.config.task.monitor
-    test = result.metrics.get("test", {}).get(monitor, math.nan)
-    print(f"test {monitor}: {test:.4f}")
+    if monitor in result.metrics.get("test", {}):  # generators: test holds sampled-molecule metrics, not the loss
+        print(f"test {monitor}: {result.metrics['test'][monitor]:.4f}")
     print(f"run folder: {result.run_dir}  (model: {result.run_dir / 'model'})")
     return 0

@@ -11,7 +11,7 @@ from molgen.config import RunConfig
 def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     """A Markdown table: one row per metric, one column per split (mean ± std when present)."""
     splits = list(metrics)
-    names = [n for n in next(iter(metrics.values()), {}) if not n.endswith("_std")]
+    names = list(dict.fromkeys(n for split in metrics.values() for n in split if not n.endswith("_std")))
     lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
     for name in names:
         cells = []
