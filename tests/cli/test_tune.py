@@ -79,3 +79,23 @@ def test_tune_rejects_an_unknown_space_key(regression_csv: Path, tmp_path: Path)
     assert result.returncode == 2
     assert "unknown config key 'model.deepth'; valid keys: depth" in result.stderr
     assert not (tmp_path / "out").exists(), "nothing is created for an invalid search"
+
+
+def test_tune_a_dna_model_with_the_example_space(tmp_path: Path):
+    """The DNA family tunes through the same command: expression run, example space, best config written."""
+    from tests.integration.test_expression_overfit import planted
+
+    seqs, counts = planted(60, 40)
+    data = tmp_path / "dna.csv"
+    pd.DataFrame({"seq": seqs, "motifs": counts[:, 0]}).to_csv(data, index=False)
+    space = Path(__file__).parents[2] / "configs" / "hpo" / "expression_cnn.yaml"
+    out = tmp_path / "tune"
+    molgen("tune", "--data", str(data), "--sequence-column", "seq", "--target-columns", "motifs", "--model", "cnn",
+           "--space", str(space), "--n-trials", "2", "--pruner", "none", "--output", str(out),
+           "--max-epochs", "2", "--batch-size", "32")
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 2 and set(trials["state"]) == {"COMPLETE"}
+    best_config = yaml.safe_load((out / "best_config.yaml").read_text())
+    assert best_config["family"] == "expression" and best_config["model"]["name"] == "cnn"
+    assert best_config["model"]["readout"] in ("flatten", "mean", "max")
+    assert "val/pearson" in pd.read_csv(out / "trials" / "trial_0" / "logs" / "metrics.csv").columns

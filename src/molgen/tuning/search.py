@@ -82,6 +82,9 @@ def tune(base: RunConfig, space: SearchSpace, settings: TuneSettings, *, fit_fn:
     """Runs trials of the study until it holds ``n_trials`` done trials (or ``timeout``), then reports."""
     if settings.n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {settings.n_trials}")
+    from molgen.recipes import resolve_family
+
+    base = resolve_family(base)  # best_config.yaml names the family its trials ran as (e.g. expression)
     check_single_device(base)
     space.apply(base, {})  # the base config itself must be valid
     output = Path(settings.output)
