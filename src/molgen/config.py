@@ -185,6 +185,32 @@ class GenerationConfig:
     """Sampling temperature of the token softmax."""
     sample_batch_size: int = 512
     """Molecules sampled per batch."""
+    # GANs (LatentGAN, MolGAN): WGAN-GP with manual optimization
+    n_critic: int = 5
+    """GANs: critic updates per generator update."""
+    gradient_penalty: float = 10.0
+    """GANs: weight λ of the WGAN-GP gradient penalty."""
+    lr_discriminator: float | None = None
+    """GANs: learning rate of the critic (and MolGAN's reward network); default: ``optim.lr``."""
+    adam_beta1: float = 0.5
+    """GANs: β1 of the Adam optimizers (β2 = 0.999)."""
+    noise_dim: int | None = None
+    """GANs: size of the generator's noise input; default: 32 (MolGAN) or the autoencoder's latent size (LatentGAN)."""
+    val_sample_size: int = 256
+    """GANs: molecules sampled at each validation to log ``val/validity``, ``val/unique``, ``val/novelty`` and the
+    monitored ``val/valid_unique`` (fraction of samples that are valid, one fragment and distinct)."""
+    autoencoder: str | None = None
+    """LatentGAN: a trained molgen VAE (run folder or its ``model/``) whose latent space the GAN learns."""
+    max_atoms: int = 9
+    """MolGAN: heavy atoms per graph; larger training molecules are reported and skipped."""
+    atom_types: list[str] = dataclasses.field(default_factory=lambda: ["C", "N", "O", "F"])
+    """MolGAN: elements the graphs can hold; molecules with others are reported and skipped."""
+    gumbel: str = "hard_gumbel"
+    """MolGAN: generator output fed to the critic: softmax | soft_gumbel | hard_gumbel (straight-through)."""
+    reward: str | None = None
+    """MolGAN: score the reward network learns (qed | logp | sa, normalized to [0, 1]); None: no reward network."""
+    reward_weight: float = 0.0
+    """MolGAN: generator loss = (1 - w)·WGAN + w·reward loss (the paper's λ is 1 - w); needs ``reward``."""
 
 
 @dataclasses.dataclass

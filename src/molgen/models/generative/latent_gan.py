@@ -1,0 +1,96 @@
+"""LatentGAN networks: a WGAN-GP on an autoencoder's latent codes (Prykhodko et al. 2019, as in MOSES).
+
+The generator maps Gaussian noise to a latent code; a trained autoencoder (a molgen SMILES VAE) decodes
+the code to a SMILES. The critic scores latent codes. MOSES's sizes, for 512-dimensional codes:
+generator widths [128, 256, 512, 1024] (batch norm after all but the first, LeakyReLU 0.2), critic
+widths [512, 256] (LeakyReLU 0.2). The generator's output is linear, not tanh: the VAE's codes are
+unbounded, and the recipe trains on standardized codes (see :class:`LatentGAN`).
+
+Shapes: noise ``[B, noise_dim]``, codes ``[B, latent_dim]``, critic scores ``[B]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class LatentGenerator(nn.Module):
+    """``noise [B, noise_dim]`` → ``codes [B, latent_dim]``."""
+
+    def __init__(self, noise_dim: int, latent_dim: int, hidden_dims: Sequence[int] = (128, 256, 512, 1024)) -> None:
+        super().__init__()
+        self.noise_dim, self.latent_dim, self.hidden_dims = noise_dim, latent_dim, tuple(hidden_dims)
+        layers: list[nn.Module] = []
+        width = noise_dim
+        for i, dim in enumerate(hidden_dims):
+            layers.append(nn.Linear(width, dim))
+            if i > 0:
+                layers.append(nn.BatchNorm1d(dim, eps=0.8))  # eps=0.8 as in the MOSES/PyTorch-GAN reference
+            layers.append(nn.LeakyReLU(0.2))
+            width = dim
+        layers.append(nn.Linear(width, latent_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        return self.net(noise)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(noise_dim={self.noise_dim}, latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims})"
+
+
+class LatentCritic(nn.Module):
+    """``codes [B, latent_dim]`` → Wasserstein critic scores ``[B]`` (no batch norm: it breaks the gradient penalty)."""
+
+    def __init__(self, latent_dim: int, hidden_dims: Sequence[int] = (512, 256)) -> None:
+        super().__init__()
+        self.latent_dim, self.hidden_dims = latent_dim, tuple(hidden_dims)
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for dim in hidden_dims:
+            layers += [nn.Linear(width, dim), nn.LeakyReLU(0.2)]
+            width = dim
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.net(codes).squeeze(-1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims})"
+
+
+class LatentGAN(nn.Module):
+    """Generator + critic + the standardization of the autoencoder's codes (buffers, exported with the weights).
+
+    The GAN works on ``(code - mean) / std``; :meth:`sample_codes` returns codes in the autoencoder's scale.
+    """
+
+    def __init__(self, generator: LatentGenerator, critic: LatentCritic) -> None:
+        super().__init__()
+        if generator.latent_dim != critic.latent_dim:
+            raise ValueError(f"generator makes {generator.latent_dim}-d codes but the critic reads {critic.latent_dim}-d")
+        self.generator, self.critic = generator, critic
+        self.register_buffer("code_mean", torch.zeros(generator.latent_dim))
+        self.register_buffer("code_std", torch.ones(generator.latent_dim))
+
+    def set_code_statistics(self, codes: torch.Tensor) -> None:
+        """Stores the mean and std ``[latent_dim]`` of the training codes ``[M, latent_dim]``."""
+        self.code_mean.copy_(codes.mean(0))
+        self.code_std.copy_(codes.std(0).clamp_min(1e-6) if len(codes) > 1 else torch.ones_like(self.code_std))
+
+    def standardize(self, codes: torch.Tensor) -> torch.Tensor:
+        return (codes - self.code_mean) / self.code_std
+
+    @torch.no_grad()
+    def sample_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` codes ``[n, latent_dim]`` in the autoencoder's scale (generator in eval mode)."""
+        was_training = self.generator.training
+        self.generator.eval()
+        device = self.code_mean.device
+        noise = torch.randn(n, self.generator.noise_dim, generator=generator).to(device)
+        codes = self.generator(noise) * self.code_std + self.code_mean
+        self.generator.train(was_training)
+        return codes
