@@ -12,8 +12,9 @@ from molgen import __version__
 from molgen.cli import datasets, predict, screen, train, tune, attribute, variant_effect
 from molgen.cli import benchmark
 from molgen.cli import generate
+from molgen.cli import evaluate_generation
 
-COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark, generate)
+COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark, generate, evaluate_generation)
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError)
 
 

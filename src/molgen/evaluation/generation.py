@@ -33,6 +33,7 @@ __all__ = [
     "novelty",
     "canonical_set",
     "basic_metrics",
+    "evaluate_generation",
 ]
 
 UNIQUE_AT = (1000, 10000)
@@ -122,3 +123,13 @@ def basic_metrics(
         train_set = set(train) if train_is_canonical else canonical_set(train)
         metrics["Novelty"] = novelty(valid.smiles, train_set)
     return metrics
+
+
+def evaluate_generation(generated, reference="moses", output_dir=None, **options) -> dict[str, float]:
+    """The full MOSES suite (FCD, SNN, Frag, Scaf, IntDiv, Filters, property distances, Novelty) and a report.
+
+    See :func:`molgen.evaluation.generation_suite.evaluate_generation` for the arguments.
+    """
+    from molgen.evaluation.generation_suite import evaluate_generation as _evaluate
+
+    return _evaluate(generated, reference, output_dir, **options)
