@@ -156,6 +156,10 @@ def frechet_distance(a: FCDStats, b: FCDStats) -> float:
     """``||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``; NaN when either side has < 2 molecules."""
     if a.n < 2 or b.n < 2:
         return math.nan
+    import warnings
+
     from fcd import calculate_frechet_distance
 
-    return float(calculate_frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
+    with warnings.catch_warnings():  # fcd passes scipy's deprecated sqrtm(disp=...)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return float(calculate_frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
