@@ -235,13 +235,19 @@ class WGANModule(L.LightningModule):
         self._val_wasserstein.append((float(distance), real[0].shape[0]))
 
     def on_validation_epoch_end(self) -> None:
-        metrics = {k: float(v) for k, v in sample_metrics(self.sample_smiles(self.val_sample_size, VAL_SEED), self.train_smiles).items()}
+        samples = self.sample_smiles(self.val_sample_size, VAL_SEED)
+        metrics = {k: float(v) for k, v in sample_metrics(samples, self.train_smiles).items()}
+        metrics.update(self.extra_val_metrics(samples))
         if self._val_wasserstein:
             total = sum(n for _, n in self._val_wasserstein)
             metrics["wasserstein"] = sum(d * n for d, n in self._val_wasserstein) / total
             self._val_wasserstein.clear()
         self.results["val"] = metrics
         self.log_dict({f"val/{k}": v for k, v in metrics.items()}, sync_dist=False)
+
+    def extra_val_metrics(self, samples: list[str]) -> dict[str, float]:
+        """More validation metrics of the sampled SMILES (MolGAN: the mean reward)."""
+        return {}
 
     def test_step(self, batch: Any, batch_idx: int) -> None:  # sampling metrics come from the recipe
         return None
@@ -353,13 +359,10 @@ class MolGANModule(WGANModule):
         reward_loss = -self.reward_net(*fake).mean()
         return (1.0 - self.reward_weight) * wgan_loss + self.reward_weight * reward_loss
 
-    def on_validation_epoch_end(self) -> None:
-        super().on_validation_epoch_end()
-        if self.reward_net is not None and self.score is not None:
-            smiles = self.sample_smiles(self.val_sample_size, VAL_SEED)
-            reward = float(np.mean(self.score(smiles))) if smiles else 0.0
-            self.results["val"]["reward"] = reward
-            self.log("val/reward", reward)
+    def extra_val_metrics(self, samples: list[str]) -> dict[str, float]:
+        if self.reward_net is None or self.score is None:
+            return {}
+        return {"reward": float(np.mean(self.score(samples))) if samples else 0.0}
 
     @torch.no_grad()
     def sample_smiles(self, n: int, seed: int) -> list[str]:

@@ -24,8 +24,8 @@ def test_molgan_reports_skipped_training_molecules_with_their_data_rows(caplog: 
 
 
 def test_rewards_are_normalized_scores_and_zero_for_invalid() -> None:
-    qed = molgan.reward_scores("qed")(["CCO", "", "not a smiles", "c1ccccc1O"])
-    assert qed.dtype == np.float32 and qed[1] == qed[2] == 0.0
+    qed = molgan.reward_scores("qed")(["CCO", "", "not a smiles", "c1ccccc1O", "CCO.O"])
+    assert qed.dtype == np.float32 and qed[1] == qed[2] == qed[4] == 0.0
     assert 0 < qed[0] < 1 and 0 < qed[3] < 1
     logp = molgan.reward_scores("logp")(["CCCCCCCCC", "OCC(O)CO"])
     assert 0.0 <= logp[1] < logp[0] <= 1.0

@@ -105,3 +105,37 @@ def test_validation_runs_without_validation_rows(tmp_path: Path) -> None:
     trainer = build_trainer(cfg, tmp_path, monitor=MONITOR, mode="max")
     outcome = run(module, TensorDataModule([torch.randn(8, 6)], [torch.zeros(0, 6)], batch_size=8), trainer, test=False)
     assert "wasserstein" not in outcome.val and outcome.val["validity"] == 1.0
+
+
+def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: Path) -> None:
+    from molgen.chem.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
+    from molgen.recipes.generators.molgan import build_networks, reward_scores
+    from molgen.training.gan import MolGANModule
+
+    torch.manual_seed(0)
+    spec = DenseGraphSpec(max_atoms=6)
+    graphs = encode_smiles(["CCO", "CC(=O)O", "c1ccoc1", "CC#N", "OCCO", "CN(C)C"] * 3, spec)
+    score = reward_scores("qed")
+    sizes = {"noise_dim": 8, "generator_dims": [16], "conv_dims": [8, 4], "aggregation_dim": 8, "mlp_dims": [8], "dropout": 0.0}
+    networks = build_networks(spec, sizes, reward=True)
+    module = MolGANModule(
+        networks.generator, networks.critic, lambda a, b: decode_graphs(a, b, spec), reward_net=networks.reward_net,
+        score=score, reward_weight=0.5, train_smiles=set(graphs.smiles), lr=1e-3, n_critic=1, fake_batch_size=8,
+        val_sample_size=16,
+    )
+    before = {k: v.clone() for k, v in networks.state_dict().items()}
+    tensors = [torch.as_tensor(graphs.atoms), torch.as_tensor(graphs.bonds), torch.as_tensor(score(graphs.smiles))]
+    cfg = TrainerConfig(max_epochs=1, patience=0, accelerator="cpu", progress_bar=False, log_every_n_steps=1)
+    trainer = build_trainer(cfg, tmp_path, monitor=MONITOR, mode="max")
+    outcome = run(module, TensorDataModule(tensors, [t[:4] for t in tensors], batch_size=8), trainer, test=False)
+    after = networks.state_dict()
+    for name in ("generator.node_out.weight", "critic.out.weight", "reward_net.out.weight"):
+        assert not torch.equal(before[name], after[name]), name
+    assert 0.0 <= outcome.val["reward"] <= 1.0 and "validity" in outcome.val
+    import csv
+
+    with open(tmp_path / "logs" / "metrics.csv") as handle:
+        logged = {k for row in csv.DictReader(handle) for k, v in row.items() if v}
+    assert {"train/reward_loss", "train/generator_loss", "val/reward"} <= logged
+    with pytest.raises(ValueError, match="needs a reward network"):
+        MolGANModule(networks.generator, networks.critic, lambda a, b: [], reward_weight=0.5, train_smiles=set(), lr=1e-3)

@@ -60,7 +60,8 @@ REWARDS: Registry[Callable[[Any], float]] = Registry("reward", {"qed": _qed, "lo
 
 
 def reward_scores(name: str) -> Callable[[list[str]], np.ndarray]:
-    """SMILES → rewards ``[n]`` in [0, 1]; an invalid or empty SMILES scores 0."""
+    """SMILES → rewards ``[n]`` in [0, 1]; an invalid, empty or disconnected (``.``) SMILES scores 0, as
+    MolGAN's rewards count only valid single-fragment molecules."""
     score = REWARDS.get(name)
 
     def scores(smiles: list[str]) -> np.ndarray:
@@ -69,7 +70,7 @@ def reward_scores(name: str) -> Callable[[list[str]], np.ndarray]:
         out = np.zeros(len(smiles), dtype=np.float32)
         with rdBase.BlockLogs():
             for i, s in enumerate(smiles):
-                mol = Chem.MolFromSmiles(s) if s else None
+                mol = Chem.MolFromSmiles(s) if s and "." not in s else None
                 if mol is not None and mol.GetNumAtoms():
                     out[i] = min(max(score(mol), 0.0), 1.0)
         return out
