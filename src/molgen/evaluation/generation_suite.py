@@ -146,6 +146,7 @@ def run_evaluation(
     gen = compute_set_statistics(valid.smiles, properties=True, filters=True, fcd=False, n_jobs=n_jobs)
     timings["generated_rdkit"] = time.perf_counter() - t
     t = time.perf_counter()
+    log(f"generated set: ChemNet activations of {len(valid.smiles)} molecules")
     gen.fcd = _gen_fcd(valid.smiles)
     timings["generated_chemnet"] = time.perf_counter() - t
 

@@ -97,3 +97,22 @@ def test_read_smiles_keeps_blank_lines_as_invalid_records(tmp_path):
     assert read_smiles(table) == ["CCO", ""]
     with pytest.raises(ValueError, match="no column 'SMILES_X'"):
         read_smiles(table, "SMILES_X")
+
+
+def test_chemnet_shards_resume_after_an_interruption(tmp_path, monkeypatch):
+    from molgen.evaluation import generation_reference as ref
+
+    monkeypatch.setattr(ref, "FCD_SHARD", 2)
+    path = tmp_path / "shards.smi"
+    path.write_text("\n".join(REFERENCE[:5]) + "\nnot_a_smiles\n")
+    source = ref.file_source(path)
+    first, meta = ref.reference_statistics(source, properties=False, n_jobs=1)
+    assert meta["n_valid"] == 5 and meta["n_invalid"] == 1
+    folder = ref._cache_folder(source, "reference")
+    shards = sorted((folder / "fcd_shards").glob("shard_*.npz"))
+    assert [s.name for s in shards] == ["shard_0000.npz", "shard_0001.npz", "shard_0002.npz"]
+    (folder / "meta.json").unlink()  # as if the run had stopped before finishing
+    shards[1].unlink()
+    second, meta = ref.reference_statistics(source, properties=False, n_jobs=1)
+    assert meta["cached"] is False
+    assert second.fcd.n == 5 and abs(second.fcd.sigma - first.fcd.sigma).max() < 1e-9
