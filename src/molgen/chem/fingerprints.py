@@ -47,8 +47,13 @@ def _as_matrix(bits: np.ndarray, dtype) -> "torch.Tensor":  # noqa: F821
     return torch.from_numpy(np.ascontiguousarray(bits)).to(dtype)
 
 
-def _similarity_blocks(reference: np.ndarray, query: np.ndarray, chunk_size: int):
-    """Yields ``(q0, r0, sim)``: float32 Tanimoto blocks ``[<=chunk, <=chunk]`` of query rows × reference rows."""
+def _similarity_blocks(reference: np.ndarray, query: np.ndarray, chunk_size: int, *, upper_only: bool = False):
+    """Yields ``(q0, r0, sim)``: float32 Tanimoto blocks ``[<=chunk, <=chunk]`` of query rows × reference rows
+    (with ``upper_only``, for a set against itself, only the blocks on and above the diagonal).
+
+    Pairs of two empty fingerprints come out as 0 here; the callers correct them to 1 (see
+    :func:`_empty_pairs`). Each block costs one bfloat16 matrix product and four in-place passes.
+    """
     import torch
 
     if reference.ndim != 2 or query.ndim != 2 or reference.shape[1] != query.shape[1]:
@@ -57,17 +62,26 @@ def _similarity_blocks(reference: np.ndarray, query: np.ndarray, chunk_size: int
     query_counts_np = query.sum(1, dtype=np.int64)
     exact_in_bf16 = min(ref_counts_np.max(), query_counts_np.max()) <= _EXACT_BF16_COUNT
     dtype = torch.bfloat16 if exact_in_bf16 else torch.float32
-    ref_counts = torch.from_numpy(ref_counts_np).float()
-    query_counts = torch.from_numpy(query_counts_np).float()
+    # An empty fingerprint counts 0.5: the union of two empty ones is then 1, not 0 (no 0/0).
+    ref_counts = torch.from_numpy(np.maximum(ref_counts_np, 0.5)).float()
+    query_counts = torch.from_numpy(np.maximum(query_counts_np, 0.5)).float()
     ref_blocks = [_as_matrix(reference[r0 : r0 + chunk_size], dtype) for r0 in range(0, len(reference), chunk_size)]
     for q0 in range(0, len(query), chunk_size):
         q = _as_matrix(query[q0 : q0 + chunk_size], dtype)
         q_counts = query_counts[q0 : q0 + chunk_size, None]
         for block, r in enumerate(ref_blocks):
             r0 = block * chunk_size
-            shared = (q @ r.T).float()  # intersection counts, exact
-            union = q_counts + ref_counts[None, r0 : r0 + len(r)] - shared
-            yield q0, r0, torch.where(union > 0, shared / union.clamp_min(1), torch.ones_like(shared))
+            if upper_only and r0 < q0:
+                continue
+            sim = torch.mm(q, r.T).float()  # intersection counts, exact
+            union = q_counts + ref_counts[None, r0 : r0 + len(r)]
+            union.sub_(sim)
+            yield q0, r0, sim.div_(union)
+
+
+def _empty_pairs(reference: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, int]:
+    """(query rows that are empty, number of empty reference rows): their pairs have Tanimoto 1 (MOSES)."""
+    return ~query.any(1), int((~reference.any(1)).sum())
 
 
 def _check_nonempty(reference: np.ndarray, query: np.ndarray) -> None:
@@ -93,9 +107,13 @@ def tanimoto_max(reference: np.ndarray, query: np.ndarray, *, chunk_size: int = 
     _check_nonempty(reference, query)
     best = torch.zeros(len(query), dtype=torch.float32)
     for q0, _, sim in _similarity_blocks(reference, query, chunk_size):
-        rows = slice(q0, q0 + len(sim))
-        best[rows] = torch.maximum(best[rows], sim.max(1).values)
-    return best.double().numpy()
+        rows = best[q0 : q0 + len(sim)]
+        torch.maximum(rows, sim.amax(1), out=rows)
+    result = best.double().numpy()
+    empty_query, n_empty_ref = _empty_pairs(reference, query)
+    if n_empty_ref:
+        result[empty_query] = 1.0
+    return result
 
 
 def tanimoto_power_means(
@@ -103,7 +121,8 @@ def tanimoto_power_means(
 ) -> np.ndarray:
     """For each query fingerprint and power p, ``(mean over the reference set of T^p)^(1/p)``.
 
-    All powers come from one pass over the similarity matrix (IntDiv and IntDiv2 together).
+    All powers come from one pass over the similarity matrix (IntDiv and IntDiv2 together); when
+    ``reference is query`` only half of the symmetric matrix is computed.
 
     Returns:
         float64 ``[len(powers), Q]``.
@@ -111,10 +130,16 @@ def tanimoto_power_means(
     import torch
 
     _check_nonempty(reference, query)
+    symmetric = reference is query
     sums = torch.zeros(len(powers), len(query), dtype=torch.float64)
-    for q0, _, sim in _similarity_blocks(reference, query, chunk_size):
+    for q0, r0, sim in _similarity_blocks(reference, query, chunk_size, upper_only=symmetric):
         for i, p in enumerate(powers):
-            sums[i, q0 : q0 + len(sim)] += (sim if p == 1 else sim**p).sum(1, dtype=torch.float64)
+            powered = sim if p == 1 else sim.pow(p)
+            sums[i, q0 : q0 + len(sim)] += powered.sum(1, dtype=torch.float64)
+            if symmetric and r0 != q0:  # the mirrored block below the diagonal
+                sums[i, r0 : r0 + powered.shape[1]] += powered.sum(0, dtype=torch.float64)
+    empty_query, n_empty_ref = _empty_pairs(reference, query)
+    sums[:, torch.from_numpy(empty_query)] += n_empty_ref
     means = sums / len(reference)
     for i, p in enumerate(powers):
         if p != 1:

@@ -58,3 +58,14 @@ def test_mismatched_or_empty_inputs_are_rejected():
         tanimoto_max(np.zeros((2, 8), np.uint8), np.zeros((2, 16), np.uint8))
     with pytest.raises(ValueError, match="at least one"):
         tanimoto_max(np.zeros((0, 8), np.uint8), np.zeros((2, 8), np.uint8))
+
+
+def test_a_set_against_itself_uses_the_symmetric_half_with_the_same_result():
+    rng = np.random.default_rng(1)
+    bits = (rng.random((29, 48)) < 0.25).astype(np.uint8)
+    bits[5] = 0
+    sims = brute_force(bits, bits)
+    means = tanimoto_power_means(bits, bits, powers=(1, 2), chunk_size=8)  # same object: symmetric path
+    assert np.allclose(means[0], sims.mean(1))
+    assert np.allclose(means[1], np.sqrt((sims**2).mean(1)))
+    assert np.allclose(means, tanimoto_power_means(bits, bits.copy(), powers=(1, 2), chunk_size=8))
