@@ -133,6 +133,8 @@ class TrainerConfig:
     """Lightning trainer options."""
 
     max_epochs: int = 50
+    max_minutes: float | None = None
+    """Stop training after this many minutes of wall time (a CPU budget); the best validated checkpoint is kept."""
     patience: int = 10
     """Early-stopping patience in epochs on the monitored validation metric; 0 turns it off."""
     seed: int = 0

@@ -42,6 +42,7 @@ FLAG_KEYS = {
     "monitor": "task.monitor",
     "lr": "optim.lr",
     "max_epochs": "trainer.max_epochs",
+    "max_minutes": "trainer.max_minutes",
     "patience": "trainer.patience",
     "seed": "trainer.seed",
     "ensemble_size": "trainer.ensemble_size",
@@ -96,6 +97,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     trainer = parser.add_argument_group("training")
     trainer.add_argument("--lr", type=float)
     trainer.add_argument("--max-epochs", type=int)
+    trainer.add_argument("--max-minutes", type=float, help="stop training after this many minutes (keeps the best epoch)")
     trainer.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
     trainer.add_argument("--seed", type=int)
     trainer.add_argument("--ensemble-size", type=int, help="train N seeds; predictions report mean and std")

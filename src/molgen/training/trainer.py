@@ -12,6 +12,7 @@ import logging
 import sys
 import warnings
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ def build_trainer(
     progress = sys.stderr.isatty() if cfg.progress_bar is None else cfg.progress_bar
     return L.Trainer(
         max_epochs=cfg.max_epochs,
+        max_time=None if cfg.max_minutes is None else timedelta(minutes=cfg.max_minutes),
         accelerator=cfg.accelerator,
         devices=cfg.devices,
         strategy=cfg.strategy,

@@ -48,3 +48,18 @@ def test_token_nll_ignores_padding() -> None:
     total, count = token_nll(logits, targets)
     assert int(count) == 3
     assert float(total) == pytest.approx(3 * np.log(10), rel=1e-5)
+
+
+def test_max_minutes_becomes_a_training_time_limit(tmp_path) -> None:
+    from datetime import timedelta
+
+    from lightning.pytorch.callbacks import Timer
+
+    from molgen.config import TrainerConfig
+    from molgen.training.trainer import build_trainer
+
+    trainer = build_trainer(TrainerConfig(max_minutes=1.5, accelerator="cpu"), tmp_path, monitor="val/loss", mode="min")
+    timers = [c for c in trainer.callbacks if isinstance(c, Timer)]
+    assert len(timers) == 1 and timers[0]._duration == timedelta(minutes=1.5).total_seconds()
+    unlimited = build_trainer(TrainerConfig(accelerator="cpu"), tmp_path, monitor="val/loss", mode="min")
+    assert not any(isinstance(c, Timer) for c in unlimited.callbacks)
