@@ -5,8 +5,9 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+BENCH_OUTPUT ?= runs/benchmark-ci
 
-.PHONY: setup demo test test-fast clean
+.PHONY: setup demo test test-fast benchmark-ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,11 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The MoleculeNet ci profile (~20 min on 2 cores) as a regression gate: exits 1 when a metric crosses its
+# threshold (benchmarks/moleculenet.yaml) or a cell fails. Rerunning with the same BENCH_OUTPUT resumes.
+benchmark-ci: setup
+	$(BIN)/molgen benchmark moleculenet --profile ci --check --output $(BENCH_OUTPUT)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

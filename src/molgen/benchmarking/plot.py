@@ -40,7 +40,8 @@ def plot_suite(summaries: Sequence[GroupSummary], path: Path, *, title: str) -> 
             axis.legend(fontsize=7, loc="lower right")
         metric = finished[0].metric or ""
         direction = {True: " (higher is better)", False: " (lower is better)", None: ""}[higher_is_better(metric)]
-        axis.set_title(f"{dataset} · {finished[0].split or ''}", fontsize=10)
+        subset = f" · first {finished[0].subset:,} rows" if finished[0].subset else ""
+        axis.set_title(f"{dataset} · {finished[0].split or ''}{subset}", fontsize=10)
         axis.set_ylabel(f"{metric}{direction}", fontsize=8)
         axis.tick_params(labelsize=8)
     figure.suptitle(title)

@@ -43,6 +43,8 @@ class GroupSummary:
     wall_s: float
     """Mean wall time of one seed (seconds)."""
     references: tuple[ReferenceValue, ...] = ()
+    subset: int | None = None
+    """``data.max_rows`` of the cells: published values are for the whole dataset, so no Δ is given."""
 
     @property
     def mean(self) -> float:
@@ -56,7 +58,7 @@ class GroupSummary:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d.update(mean=self.mean, std=self.std, n_seeds=len(self.values),
-                 differences={r.model: self.mean - r.value for r in self.references})
+                 differences={} if self.subset else {r.model: self.mean - r.value for r in self.references})
         return d
 
 
@@ -77,6 +79,7 @@ def summarize(record: dict[str, Any]) -> list[GroupSummary]:
             failed=tuple(f"seed {c['seed']}: {c['error']}" for c in cells if c["status"] != "ok"),
             wall_s=statistics.fmean(walls) if walls else math.nan,
             references=references_for(cells[0]["dataset"], metric, split),
+            subset=cells[0].get("overrides", {}).get("data.max_rows"),
         ))
     return out
 
@@ -130,7 +133,8 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
         f"load average at start {machine.get('load_average_start')}, at end {machine.get('load_average_end')}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
         f"- metric: the `{record.get('metric_split', 'test')}` split's; mean ± sample std over seeds; "
-        "Δ = molgen − reference (↓: lower is better, ↑: higher is better)",
+        "Δ = molgen − reference (↓: lower is better, ↑: higher is better); published values are for the whole "
+        "dataset, so subsets get no Δ, and a short profile is a regression gate, not a replication",
         "",
         "| dataset | split | model | metric | seeds | molgen (mean ± std) | published | Δ | s / seed |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -147,9 +151,10 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
                 sources.append(r.source)
             std = f" ± {r.std:.3f}" if r.std else ""
             refs.append(f"{r.model} {r.value:.3f}{std} [{sources.index(r.source) + 1}]")
-            diffs.append(f"{s.mean - r.value:+.3f}" if s.values else "–")
+            diffs.append("n/a (subset)" if s.subset else f"{s.mean - r.value:+.3f}" if s.values else "–")
+        dataset = f"{s.dataset} (first {s.subset:,} rows)" if s.subset else s.dataset
         lines.append(
-            f"| {s.dataset} | {s.split or ''} | {s.model} | {s.metric or ''}{arrow} | {len(s.values)} | {value} | "
+            f"| {dataset} | {s.split or ''} | {s.model} | {s.metric or ''}{arrow} | {len(s.values)} | {value} | "
             f"{'; '.join(refs) or '–'} | {'; '.join(diffs) or '–'} | {s.wall_s:.0f} |"
         )
     if sources:

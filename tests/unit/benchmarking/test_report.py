@@ -50,3 +50,12 @@ def test_write_report_files(tmp_path: Path):
     assert "**PASSED**" in text and "![tiny](tiny.png)" in text
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["summary"][0]["mean"] == pytest.approx(0.65) and saved["check"]["passed"] is True
+
+
+def test_subsets_get_no_difference():
+    subset = cell("hiv", "dmpnn", 0, 0.9, metric="roc_auc", split="scaffold")
+    subset["overrides"] = {"data.max_rows": 3000}
+    (summary,) = summarize(record([subset]))
+    assert summary.subset == 3000 and summary.references and summary.to_dict()["differences"] == {}
+    assert "| hiv (first 3,000 rows) | scaffold | dmpnn |" in markdown(record([subset]), [summary])
+    assert "n/a (subset)" in markdown(record([subset]), [summary])

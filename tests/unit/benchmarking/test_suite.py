@@ -97,7 +97,7 @@ def test_find_suite_by_name_or_path(tmp_path: Path):
         find_suite("nope", tmp_path)
 
 
-@pytest.mark.parametrize("name", ["moleculenet", "expression"])
+@pytest.mark.parametrize("name", ["moleculenet", "expression", "moses"])
 def test_committed_suites_load(name: str):
     suite = load_suite(find_suite(name))
     assert suite.cells("ci") and suite.cells("full")
