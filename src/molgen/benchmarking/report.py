@@ -127,11 +127,14 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
         *([record["description"], ""] if record.get("description") else []),
         f"- profile: {record.get('profile_description') or record['profile']}",
         f"- run: {record['started']} → {record.get('finished') or 'unfinished'} (UTC); "
-        f"wall time {_duration(record.get('wall_s', 0.0))}; seeds {record.get('seeds')}",
+        f"wall time {_duration(record.get('wall_s', 0.0))} (cells alone {_duration(_cells_seconds(record))}"
+        f"{', resumed ' + str(record['resumed']) + ' time(s)' if record.get('resumed') else ''}); "
+        f"seeds {record.get('seeds')}",
         f"- machine: {machine.get('cpu')}, {machine.get('cpus_usable')} usable cores, "
         f"torch threads {machine.get('torch_threads')}, GPU {machine.get('gpu') or 'none'}; "
         f"load average at start {machine.get('load_average_start')}, at end {machine.get('load_average_end')}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+        *([f"- note: {record['note']}"] if record.get("note") else []),
         f"- metric: the `{record.get('metric_split', 'test')}` split's; mean ± sample std over seeds; "
         "Δ = molgen − reference (↓: lower is better, ↑: higher is better); published values are for the whole "
         "dataset, so subsets get no Δ, and a short profile is a regression gate, not a replication",
@@ -168,6 +171,10 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
     if plot_name:
         lines += ["", f"![{record['suite']}]({plot_name})"]
     return "\n".join(lines) + "\n"
+
+
+def _cells_seconds(record: dict[str, Any]) -> float:
+    return sum(c.get("wall_s") or 0.0 for c in record["cells"])
 
 
 def _duration(seconds: float) -> str:

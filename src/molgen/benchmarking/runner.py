@@ -60,12 +60,14 @@ def run_suite(
     record["only"] = list(only)
     done = {c["key"]: c for c in record["cells"]}
     start = time.perf_counter()
+    ran = 0
     for i, cell in enumerate(cells, 1):
         previous = done.get(cell.key)
         if previous and previous["status"] == "ok" and previous["overrides"] == _jsonable(cell.overrides):
             say(f"[{i}/{len(cells)}] {cell.key}: done earlier ({previous['metric']} {previous['value']:.4f}), skipped")
             continue
         outcome = run_cell(cell, suite, output, fit)
+        ran += 1
         done[cell.key] = outcome
         record["cells"] = [done[k] for k in _ordered_keys(done, cells)]
         record["wall_s"] = record.get("wall_s_before", 0.0) + time.perf_counter() - start
@@ -77,8 +79,9 @@ def run_suite(
     record["cells"] = [done[k] for k in _ordered_keys(done, cells)]
     record["selected"] = [c.key for c in cells]
     record["wall_s"] = record.get("wall_s_before", 0.0) + time.perf_counter() - start
-    record["finished"] = environment.now()
-    record["machine"]["load_average_end"] = environment.load_average()
+    if ran or not record.get("finished"):
+        record["finished"] = environment.now()
+        record["machine"]["load_average_end"] = environment.load_average()
     save_results(output, record)
     return record
 
@@ -94,6 +97,7 @@ def run_cell(cell: Cell, suite: Suite, output: Path, fit: FitFunction) -> dict[s
         "metric_split": suite.metric_split, "status": "failed", "value": None, "metrics": {}, "wall_s": None,
         "epochs": None, "run_dir": str(run_dir.relative_to(output)), "error": None,
         "overrides": _jsonable(cell.overrides), "started": environment.now(),
+        "load_average": environment.load_average(),
     }
     start = time.perf_counter()
     try:
@@ -160,9 +164,13 @@ def _load_or_start(output: Path, suite: Suite, profile: str) -> dict[str, Any]:
                 f"{path} holds suite {record.get('suite')!r} profile {record.get('profile')!r}, not {suite.name!r} "
                 f"profile {profile!r}; use another --output folder"
             )
+        record["description"] = suite.description  # the suite file may have been edited since
+        record["profile_description"] = suite.profile(profile).description
         record["wall_s_before"] = record.get("wall_s", 0.0)
         record["resumed"] = record.get("resumed", 0) + 1
-        record["versions"], record["machine"] = environment.versions(), environment.machine()
+        # versions and machine stay those of the first session; each session is listed with its own
+        record.setdefault("sessions", []).append(
+            {"started": environment.now(), "versions": environment.versions(), "machine": environment.machine()})
         return record
     return {
         "suite": suite.name, "profile": profile, "description": suite.description,
