@@ -29,10 +29,12 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# The MoleculeNet ci profile (~20 min on 2 cores) as a regression gate: exits 1 when a metric crosses its
-# threshold (benchmarks/moleculenet.yaml) or a cell fails. Rerunning with the same BENCH_OUTPUT resumes.
+# The ci profiles of the MoleculeNet (~20 min on 2 cores) and expression (~7 min) suites as a regression
+# gate: exits 1 when a metric crosses its threshold (benchmarks/*.yaml) or a cell fails. Rerunning with
+# the same BENCH_OUTPUT resumes.
 benchmark-ci: setup
-	$(BIN)/molgen benchmark moleculenet --profile ci --check --output $(BENCH_OUTPUT)
+	$(BIN)/molgen benchmark moleculenet --profile ci --check --output $(BENCH_OUTPUT)/moleculenet
+	$(BIN)/molgen benchmark expression --profile ci --check --output $(BENCH_OUTPUT)/expression
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from molgen.benchmarking.report import GroupSummary, higher_is_better
+from molgen.benchmarking.report import GroupSummary
 
 _REFERENCE_STYLES = ("--", ":", "-.")
 
@@ -39,7 +39,7 @@ def plot_suite(summaries: Sequence[GroupSummary], path: Path, *, title: str) -> 
         if references:
             axis.legend(fontsize=7, loc="lower right")
         metric = finished[0].metric or ""
-        direction = {True: " (higher is better)", False: " (lower is better)", None: ""}[higher_is_better(metric)]
+        direction = {True: " (higher is better)", False: " (lower is better)", None: ""}[finished[0].direction]
         subset = f" · first {finished[0].subset:,} rows" if finished[0].subset else ""
         axis.set_title(f"{dataset} · {finished[0].split or ''}{subset}", fontsize=10)
         axis.set_ylabel(f"{metric}{direction}", fontsize=8)

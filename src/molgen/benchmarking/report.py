@@ -44,6 +44,8 @@ class GroupSummary:
     """Mean wall time of one seed (seconds)."""
     references: tuple[ReferenceValue, ...] = ()
     subset: int | None = None
+    direction: bool | None = None
+    """True when higher is better (the suite's ``higher_is_better``, else from the metric name); None: unknown."""
     """``data.max_rows`` of the cells: published values are for the whole dataset, so no Δ is given."""
 
     @property
@@ -80,8 +82,13 @@ def summarize(record: dict[str, Any]) -> list[GroupSummary]:
             wall_s=statistics.fmean(walls) if walls else math.nan,
             references=references_for(cells[0]["dataset"], metric, split),
             subset=cells[0].get("overrides", {}).get("data.max_rows"),
+            direction=_direction(cells[0].get("higher_is_better"), metric),
         ))
     return out
+
+
+def _direction(declared: bool | None, metric: str | None) -> bool | None:
+    return declared if declared is not None else higher_is_better(metric)
 
 
 def references_for(dataset: str, metric: str | None, split: str | None) -> tuple[ReferenceValue, ...]:
@@ -144,7 +151,7 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
     ]
     sources: list[str] = []
     for s in summaries:
-        arrow = {True: " ↑", False: " ↓", None: ""}[higher_is_better(s.metric)]
+        arrow = {True: " ↑", False: " ↓", None: ""}[s.direction]
         value = f"{s.mean:.3f} ± {s.std:.3f}" if s.values else "failed"
         if s.failed and s.values:
             value += f" ({len(s.failed)} failed)"
