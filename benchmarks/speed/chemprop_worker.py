@@ -18,13 +18,12 @@ def main(job_path: str, result_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     import logging
 
+    import chemprop
     import pandas as pd
     import torch
+    from chemprop import data, featurizers, models, nn
     from lightning import pytorch as pl
     from rdkit import Chem, rdBase
-
-    import chemprop
-    from chemprop import data, featurizers, models, nn
 
     sys.path.insert(0, str(Path(__file__).parent))
     from epoch_timer import EpochTimer

@@ -41,7 +41,7 @@ def ensure_chemprop(venv: Path, torch_spec: str) -> Path:
     python = venv / "bin" / "python"
     probe = [str(python), "-c", "import chemprop; print(chemprop.__version__)"]
     if python.is_file():
-        found = subprocess.run(probe, capture_output=True, text=True)
+        found = subprocess.run(probe, capture_output=True, text=True, check=False)
         if found.returncode == 0 and found.stdout.strip() == CHEMPROP_VERSION:
             return python
     print(f"installing chemprop {CHEMPROP_VERSION} into {venv} (torch first: {torch_spec})", flush=True)
@@ -71,8 +71,8 @@ def parse_rate(smiles: list[str]) -> float:
 def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, work: Path) -> dict:
     """molgen's side: featurize, fit() with the epoch timer, then load the export and predict."""
     import pandas as pd
-
     from epoch_timer import EpochTimer
+
     from molgen.chem.graphs import featurize_smiles
     from molgen.config import RunConfig
     from molgen.prediction import load_model, predict_frame
@@ -109,6 +109,7 @@ def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, wor
 def run_dna(work: Path, epochs: int) -> list[dict]:
     """molgen DNA training throughput (sequences/s) on ecoli_promoters_165, the expression ci sizes."""
     from epoch_timer import EpochTimer
+
     from molgen.config import RunConfig
     from molgen.recipes import fit
 
@@ -142,17 +143,17 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         return f"| {name} | {m:,.0f} | {c:,.0f} | {m / c:.2f}× | {normalized:.2f}× | {unit} |"
 
     lines = [
-        f"molgen {molgen['version']} (torch {molgen['torch']}) vs Chemprop {chemprop['chemprop']} "
+        (f"molgen {molgen['version']} (torch {molgen['torch']}) vs Chemprop {chemprop['chemprop']} "
         f"(torch {chemprop['torch']}), {platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s) "
         f"each, one process each, {args.rounds} round(s) per side taking turns (rates: best round); load average "
         f"{load[0]:.2f} before, {load[1]:.2f} after. "
         f"Featurization and prediction: first {args.n:,} MOSES test molecules; training: Lipophilicity "
         f"(4,200; 90/10 train/val), D-MPNN hidden 300 depth 3, mean readout, FFN 300, batch 64, "
         f"{args.epochs} epochs, rate over epochs 2..{args.epochs}. Parameters: molgen {molgen['n_params']:,}, "
-        f"Chemprop {chemprop['n_params']:,}.",
+        f"Chemprop {chemprop['n_params']:,}."),
         "",
-        "The two sides run one after the other, so load from other processes can differ between them; the "
-        "last ratio divides each side by its best RDKit parse-only rate, measured in its own processes.",
+        ("The two sides run one after the other, so load from other processes can differ between them; the "
+        "last ratio divides each side by its best RDKit parse-only rate, measured in its own processes."),
         "",
         "| measure | molgen | Chemprop 2.3.1 | molgen / Chemprop | same, per own parse rate | unit |",
         "|---|---|---|---|---|---|",
@@ -160,8 +161,8 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         row("featurization (parse + atom/bond features)", "featurize_per_s", "mol/s"),
         row("training, D-MPNN 300×3", "train_per_s", "mol/s per epoch"),
         row("prediction incl. featurization", "predict_per_s", "mol/s"),
-        f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
-        f"| {chemprop['featurize_per_s'] / chemprop['parse_per_s']:.0%} | | | |",
+        (f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
+        f"| {chemprop['featurize_per_s'] / chemprop['parse_per_s']:.0%} | | | |"),
     ]
     if dna:
         lines += ["", "molgen DNA training (ecoli_promoters_165, 165 bp, hidden 64, batch 128, steady epochs):", "",

@@ -133,18 +133,24 @@ def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: d
         "",
         *([record["description"], ""] if record.get("description") else []),
         f"- profile: {record.get('profile_description') or record['profile']}",
-        f"- run: {record['started']} → {record.get('finished') or 'unfinished'} (UTC); "
-        f"wall time {_duration(record.get('wall_s', 0.0))} (cells alone {_duration(_cells_seconds(record))}"
-        f"{', resumed ' + str(record['resumed']) + ' time(s)' if record.get('resumed') else ''}); "
-        f"seeds {record.get('seeds')}",
-        f"- machine: {machine.get('cpu')}, {machine.get('cpus_usable')} usable cores, "
-        f"torch threads {machine.get('torch_threads')}, GPU {machine.get('gpu') or 'none'}; "
-        f"load average at start {machine.get('load_average_start')}, at end {machine.get('load_average_end')}",
+        (
+            f"- run: {record['started']} → {record.get('finished') or 'unfinished'} (UTC); "
+            f"wall time {_duration(record.get('wall_s', 0.0))} (cells alone {_duration(_cells_seconds(record))}"
+            f"{', resumed ' + str(record['resumed']) + ' time(s)' if record.get('resumed') else ''}); "
+            f"seeds {record.get('seeds')}"
+        ),
+        (
+            f"- machine: {machine.get('cpu')}, {machine.get('cpus_usable')} usable cores, "
+            f"torch threads {machine.get('torch_threads')}, GPU {machine.get('gpu') or 'none'}; "
+            f"load average at start {machine.get('load_average_start')}, at end {machine.get('load_average_end')}"
+        ),
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
         *([f"- note: {record['note']}"] if record.get("note") else []),
-        f"- metric: the `{record.get('metric_split', 'test')}` split's; mean ± sample std over seeds; "
-        "Δ = molgen − reference (↓: lower is better, ↑: higher is better); published values are for the whole "
-        "dataset, so subsets get no Δ, and a short profile is a regression gate, not a replication",
+        (
+            f"- metric: the `{record.get('metric_split', 'test')}` split's; mean ± sample std over seeds; "
+            "Δ = molgen − reference (↓: lower is better, ↑: higher is better); published values are for the whole "
+            "dataset, so subsets get no Δ, and a short profile is a regression gate, not a replication"
+        ),
         "",
         "| dataset | split | model | metric | seeds | molgen (mean ± std) | published | Δ | s / seed |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -185,7 +191,7 @@ def _cells_seconds(record: dict[str, Any]) -> float:
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import fnmatch
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ class Threshold:
 
     def violation(self, value: float) -> str | None:
         """A sentence saying how ``value`` crosses the threshold, or None when it passes."""
-        if value != value:  # NaN never passes
+        if math.isnan(value):  # NaN never passes
             return "the metric is NaN"
         if self.min is not None and value < self.min:
             return f"{value:.4f} < min {self.min}"

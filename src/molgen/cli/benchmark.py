@@ -29,7 +29,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.benchmarking import check_record, find_suite, load_suite, run_suite, write_report
+    from molgen.benchmarking import (
+        check_record,
+        find_suite,
+        load_suite,
+        run_suite,
+        write_report,
+    )
 
     suite = load_suite(find_suite(args.suite))
     output = Path(args.output)

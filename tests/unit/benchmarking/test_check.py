@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from molgen.benchmarking.check import check_record
 from molgen.benchmarking.suite import Profile, Threshold
-
 from tests.unit.benchmarking.helpers import cell, record
 
 PROFILE = Profile("ci", thresholds={

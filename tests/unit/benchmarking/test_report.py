@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from molgen.benchmarking.report import higher_is_better, markdown, summarize, write_report
-
+from molgen.benchmarking.report import (
+    higher_is_better,
+    markdown,
+    summarize,
+    write_report,
+)
 from tests.unit.benchmarking.helpers import cell, record
 
 
