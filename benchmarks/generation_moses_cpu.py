@@ -40,10 +40,12 @@ def describe_run(name: str, run_dir: Path, eval_dir: Path, gen_log: Path) -> dic
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     rows = list(csv.DictReader((run_dir / "logs" / "metrics.csv").open()))
-    epochs = sorted({int(r["epoch"]) for r in rows if r.get("val/loss")})
+    train_rows = [r for r in rows if r.get("train/loss")]  # one per (possibly cut) training epoch
+    steps = max(int(r["step"]) for r in train_rows)
+    epochs = steps / int(train_rows[0]["step"])
     match = re.search(r"([\d.]+) molecules/s", gen_log.read_text())
     return {
-        "name": name, "cfg": cfg, "metrics": metrics, "epochs": len(epochs),
+        "name": name, "cfg": cfg, "metrics": metrics, "epochs": epochs, "steps": steps,
         "val_loss": json.loads((run_dir / "metrics.json").read_text())["val"]["loss"],
         "samples_per_s": float(match.group(1)) if match else math.nan,
     }
@@ -67,7 +69,7 @@ def main() -> None:
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     print("\n".join(lines))
     print()
-    print("| run | data | model | epochs run | best val/loss (nats/token) | sampling (molecules/s) |")
+    print("| run | data | model | optimizer steps (epochs) | best val/loss (nats/token) | sampling (molecules/s) |")
     print("|---|---|---|---|---|---|")
     for r in runs:
         cfg = r["cfg"]
@@ -75,7 +77,7 @@ def main() -> None:
         if cfg["model"]["name"] == "vae":
             model += f", z {cfg['generation']['latent_dim']}"
         data = f"first {cfg['data']['max_rows']} MOSES train molecules, batch {cfg['data']['batch_size']}"
-        print(f"| {r['name']} | {data} | {model} | {r['epochs']} | {r['val_loss']:.3f} | {r['samples_per_s']:.0f} |")
+        print(f"| {r['name']} | {data} | {model} | {r['steps']} ({r['epochs']:.1f}) | {r['val_loss']:.3f} | {r['samples_per_s']:.0f} |")
     for note in args.note:
         print(f"\n{note}")
 
