@@ -31,7 +31,7 @@ from molgen.evaluation.generation_reference import moses_source, read_smiles
 from molgen.evaluation.generation_similarity import cosine_similarity_counts
 from molgen.evaluation.generation_suite import run_evaluation
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(4800)]
+pytestmark = [pytest.mark.slow, pytest.mark.moses_reference, pytest.mark.timeout(4800)]
 
 # Captured at import, before the autouse fixture points MOLGEN_CACHE_DIR at a per-session folder.
 _PERSISTENT_CACHE = os.environ.get("MOLGEN_CACHE_DIR") or str(Path.home() / ".cache" / "molgen")

@@ -312,11 +312,11 @@ def generator_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str
 - **Generates**: SMILES{' (through SELFIES tokens)' if spec.get('tokenizer', {}).get('kind') == 'selfies' else ''}
 - **Architecture**: {spec['generator']}, hidden {cfg.model.hidden_dim}, depth {cfg.model.depth}, dropout {cfg.model.dropout}
 - **Training data**: {trained['data']}{rows}, seed {trained['seed']}
-- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, early stopping on val/loss
+- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {spec.get('monitor', 'val/' + MONITOR)}
 
 ## Metrics
 
-`val`: validation loss of the best checkpoint; `test`: {cfg.generation.sample_size} sampled molecules
+`val`: validation metrics of the best checkpoint; `test`: {cfg.generation.sample_size} sampled molecules
 scored against the training set (validity, uniqueness, novelty).
 
 {metrics_table(metrics)}
