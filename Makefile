@@ -39,6 +39,8 @@ test-fast: setup
 # the same BENCH_OUTPUT resumes.
 benchmark-ci: setup
 	$(BIN)/molgen benchmark moleculenet --profile ci --check --output $(BENCH_OUTPUT)/moleculenet
+	$(BIN)/molgen benchmark expression --profile ci --check --output $(BENCH_OUTPUT)/expression
+	$(BIN)/molgen benchmark moses --profile ci --check --output $(BENCH_OUTPUT)/moses
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
