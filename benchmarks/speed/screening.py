@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/speed/screening.py [--n 1000000] [--workers 1 2] [--rss-rows 10000000]
         [--rss-minutes 8] [--model RUN_DIR] [--work /tmp/molgen-screen-bench] [--chemprop PATH --chemprop-n 50000]
+        [--skip-throughput]
 
 1. Without --model, trains a D-MPNN of Chemprop's default size (hidden 300, depth 3) on ESOL for 3 epochs.
 2. Throughput: the first --n rows of MOSES train as one Parquet file; `molgen screen` timed from start to
@@ -55,6 +56,8 @@ class TreeMemory:
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         self.root, self.every, self.peak, self.peak_processes = psutil.Process(pid), every, 0, 0
+        self.samples: list[tuple[float, int]] = []  # (seconds since start, summed RSS in bytes)
+        self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -71,6 +74,7 @@ class TreeMemory:
                     total += proc.memory_info().rss
                 except psutil.NoSuchProcess:
                     pass
+            self.samples.append((time.perf_counter() - self._start, total))
             if total > self.peak:
                 self.peak, self.peak_processes = total, len(procs)
             self._stop.wait(self.every)
@@ -78,6 +82,15 @@ class TreeMemory:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def quarter_peaks_gb(self) -> tuple[float, float]:
+        """Peak RSS (GB) in the first and in the last quarter of the run: equal when memory does not grow."""
+        if not self.samples:
+            return 0.0, 0.0
+        end = self.samples[-1][0]
+        first = max((m for t, m in self.samples if t <= end / 4), default=0)
+        last = max((m for t, m in self.samples if t >= 3 * end / 4), default=0)
+        return first / 2**30, last / 2**30
 
 
 def timed(command: list[str], limit_s: float | None = None) -> dict:
@@ -103,6 +116,7 @@ def timed(command: list[str], limit_s: float | None = None) -> dict:
     if proc.returncode != 0 and not stopped:
         sys.exit(f"{' '.join(command)} failed ({proc.returncode}):\n{output[-3000:]}")
     return {"seconds": wall, "peak_rss_gb": memory.peak / 2**30, "processes": memory.peak_processes,
+            "quarter_peaks_gb": memory.quarter_peaks_gb(),
             "stopped": stopped, "load": (load_before, os.getloadavg()[0]), "output": output}
 
 
@@ -115,6 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-throughput", action="store_true",
+                        help="only the memory run (with the largest --workers) and the chemprop run")
     parser.add_argument("--rss-rows", type=int, default=10_000_000, help="0 skips the memory run")
     parser.add_argument("--rss-minutes", type=float, default=8.0)
     parser.add_argument("--chunk-size", type=int, default=50_000)
@@ -139,7 +155,7 @@ def main() -> None:
     library = work / f"moses_{args.n}.parquet"
     if not library.exists():
         write_parquet(library, smiles, 0, args.n)
-    for workers in args.workers:
+    for workers in [] if args.skip_throughput else args.workers:
         output = work / f"out-{args.n}-w{workers}"
         subprocess.run(["rm", "-rf", str(output)], check=True)
         r = timed(screen_command(molgen, model, library, output, workers, args.chunk_size))
@@ -161,6 +177,8 @@ def main() -> None:
         done = list((output / "shards").glob("*.parquet"))
         n_done = sum(pq.ParquetFile(p).metadata.num_rows for p in done)
         status = f"stopped after {len(done)} shards, {n_done:,} rows" if r["stopped"] else "complete"
+        first, last = r["quarter_peaks_gb"]
+        status += f"; peak RSS {first:.2f} GB in the first quarter, {last:.2f} GB in the last"
         rows.append((f"molgen screen, {args.rss_rows:,}-row library, {workers} worker(s)",
                      f"{n_done / r['seconds']:.0f}", f"{r['seconds']:.0f}",
                      f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)", f"{r['load'][0]:.1f} → {r['load'][1]:.1f}",
