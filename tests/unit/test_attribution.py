@@ -16,10 +16,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from molgen.attribution import (
-    SequenceModel, compute_attributions, grad_x_input, ism, ism_importance, top_windows,
-    write_attributions,
-)
+from molgen.attribution import SequenceModel, compute_attributions, grad_x_input, ism, ism_importance, top_windows
+from molgen.attribution_report import write_attributions
 from molgen.genomics.motifs import MotifScanner, parse_meme
 from molgen.variant_effects import score_variants
 

@@ -47,7 +47,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.attribution import SequenceModel, compute_attributions, write_attributions
+    from molgen.attribution import SequenceModel, compute_attributions
+    from molgen.attribution_report import write_attributions
     from molgen.genomics.motifs import MotifScanner, load_motifs
     from molgen.genomics.variants import read_sequences
     from molgen.prediction import load_model
