@@ -44,9 +44,9 @@ class GroupSummary:
     """Mean wall time of one seed (seconds)."""
     references: tuple[ReferenceValue, ...] = ()
     subset: int | None = None
+    """``data.max_rows`` of the cells: published values are for the whole dataset, so no Δ is given."""
     direction: bool | None = None
     """True when higher is better (the suite's ``higher_is_better``, else from the metric name); None: unknown."""
-    """``data.max_rows`` of the cells: published values are for the whole dataset, so no Δ is given."""
 
     @property
     def mean(self) -> float:

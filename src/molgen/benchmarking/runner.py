@@ -94,7 +94,8 @@ def run_cell(cell: Cell, suite: Suite, output: Path, fit: FitFunction) -> dict[s
     entry: dict[str, Any] = {
         "key": cell.key, "group": cell.group, "dataset": cell.dataset_label, "model": cell.model.name,
         "seed": cell.seed, "split": cell.overrides.get("data.split"), "metric": cell.dataset.metric,
-        "metric_split": suite.metric_split, "higher_is_better": cell.dataset.higher_is_better, "status": "failed", "value": None, "metrics": {}, "wall_s": None,
+        "metric_split": suite.metric_split, "higher_is_better": cell.dataset.higher_is_better,
+        "status": "failed", "value": None, "metrics": {}, "wall_s": None,
         "epochs": None, "run_dir": str(run_dir.relative_to(output)), "error": None,
         "overrides": _jsonable(cell.overrides), "started": environment.now(),
         "load_average": environment.load_average(),
