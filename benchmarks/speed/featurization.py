@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     from rdkit import Chem, rdBase
     from torch_geometric.utils import from_smiles
 
-    from molgen.chem.graphs import featurize_smiles
-    from molgen.chem.mol_tables import fast_path_verified
+    from molgen.chem.featurize.graphs import featurize_smiles
+    from molgen.chem.featurize.atom_bond_tables import fast_path_verified
 
     torch.ones(64, 64) @ torch.ones(64, 64)
     smiles = read_moses_test(resolve_data_dir(args.data_dir), args.n)

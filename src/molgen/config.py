@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
+from molgen.errors import ConfigError
 
-class ConfigError(ValueError):
-    """A config file, key or value that cannot be used; the message says which and why."""
+
 
 
 @dataclasses.dataclass
@@ -256,6 +256,11 @@ class RunConfig:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def replace(section: Any, **changes: Any) -> Any:
+    """A copy of a config (or one of its sections) with ``changes`` applied; use this, not ``dataclasses.replace``."""
+    return dataclasses.replace(section, **changes)
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -12,9 +12,9 @@ import torch
 
 from molgen.config import RunConfig
 from molgen.genomics.encoding import one_hot, reverse_complement_onehot
-from molgen.prediction import load_model, predict_frame
+from molgen.analysis.prediction import load_model, predict_frame
 from molgen.recipes import fit, resolve_family
-from molgen.recipes.expression import InvalidInputError, predict_onehot
+from molgen.families.expression import InvalidInputError, predict_onehot
 from molgen.training.batches import SequenceBatch
 
 from tests.integration.test_expression_overfit import planted
@@ -124,7 +124,7 @@ def test_bed_intervals_on_a_reference(tmp_path):
 def test_catalog_assemblies_on_the_mirror(data_mirror, tmp_path):
     from molgen.data.catalog import get_dataset
     from molgen.genomics.io import catalog_frame
-    from molgen.recipes.expression import load_data, make_splits, resolve_config
+    from molgen.families.expression import load_data, make_splits, resolve_config
 
     cfg, spec = resolve_config(RunConfig().with_values({"data.name": "ecoli_promoters_165", "model.name": "cnn"}))
     assert cfg.data.split == "predefined" and cfg.task.monitor == "pearson" and cfg.data.rc_augment is False

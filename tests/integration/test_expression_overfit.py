@@ -9,7 +9,7 @@ import torch
 from molgen.config import ModelConfig, OptimConfig, TrainerConfig
 from molgen.data.splits import Split
 from molgen.genomics.encoding import PAD_CODE, encode_indices
-from molgen.recipes.expression import REGRESSION_METRICS, SEQUENCE_ENCODERS, build_predictor
+from molgen.families.expression import REGRESSION_METRICS, SEQUENCE_ENCODERS, build_predictor
 from molgen.training.batches import SequenceCollate
 from molgen.training.datamodules import SequenceDataModule
 from molgen.training.modules import SupervisedModule

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from molgen.config import RunConfig
-from molgen.prediction import load_model, predict_frame
+from molgen.analysis.prediction import load_model, predict_frame
 from molgen.recipes import fit
 
 

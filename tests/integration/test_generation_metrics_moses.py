@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from molgen.evaluation.generation_reference import moses_source, read_smiles
-from molgen.evaluation.generation_similarity import cosine_similarity_counts
-from molgen.evaluation.generation_suite import run_evaluation
+from molgen.evaluation.generation.reference import moses_source, read_smiles
+from molgen.evaluation.generation.similarity import cosine_similarity_counts
+from molgen.evaluation.generation.suite import run_evaluation
 
 pytestmark = [pytest.mark.slow, pytest.mark.moses_reference, pytest.mark.timeout(4800)]
 
@@ -59,7 +59,7 @@ def fcd_projected_to_full_train(fcd_sample: float, n_sample: int) -> float:
 def _scaffold_counts(smiles: list[str]) -> dict:
     from rdkit import Chem, rdBase
 
-    from molgen.evaluation.generation_similarity import murcko_scaffold
+    from molgen.evaluation.generation.similarity import murcko_scaffold
 
     block = rdBase.BlockLogs()
     counts = Counter(murcko_scaffold(Chem.MolFromSmiles(s)) for s in smiles)
@@ -95,7 +95,7 @@ def test_train_sample_reproduces_the_published_moses_train_row(data_mirror, tmp_
     assert m["Novelty"] == 0.0  # every molecule comes from train
     assert set(json.loads((tmp_path / "eval" / "metrics.json").read_text())) == set(m)
 
-    from molgen.evaluation.generation_reference import reference_statistics
+    from molgen.evaluation.generation.reference import reference_statistics
 
     test_stats, _ = reference_statistics(moses_source("test"), properties=True)  # cached above
     scaf_full = cosine_similarity_counts(test_stats.scaffolds, full_train_scaffolds())

@@ -16,7 +16,7 @@ from rdkit import Chem
 
 from molgen.config import RunConfig
 from molgen.recipes import fit
-from molgen.recipes.generation import load_generator
+from molgen.families.generation.family import load_generator
 
 # QM9-like molecules: ≤ 9 heavy atoms of C, N, O, F.
 MOLECULES = [
@@ -104,7 +104,7 @@ def test_latentgan_without_autoencoder_says_what_to_do(tmp_path: Path) -> None:
 def test_qm9_round_trips_through_dense_graphs(data_mirror: Path) -> None:
     import pandas as pd
 
-    from molgen.chem.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
+    from molgen.chem.featurize.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
 
     smiles = pd.read_csv(data_mirror / "moleculenet" / "qm9.csv.gz", usecols=["smiles"], nrows=5000)["smiles"].tolist()
     spec = DenseGraphSpec()

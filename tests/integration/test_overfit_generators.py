@@ -12,7 +12,7 @@ from rdkit import Chem
 
 from molgen.config import RunConfig
 from molgen.recipes import fit
-from molgen.recipes.generation import load_generator
+from molgen.families.generation.family import load_generator
 
 MOLECULES = [
     "CCO", "CC(=O)O", "c1ccccc1", "c1ccccc1O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CC(=O)Oc1ccccc1C(=O)O",
@@ -91,7 +91,7 @@ def test_vae_round_trip_and_samples(tmp_path: Path, tokenizer: str) -> None:
 
 def _check_qed_optimization(generator) -> None:
     """Latent search for QED: the molecules found score at least as well as plain samples (mean and p90)."""
-    from molgen.optimization import build_objective, optimize_latent
+    from molgen.analysis.design import build_objective, optimize_latent
 
     result = optimize_latent(generator, build_objective("qed"), 10, seed=0, rounds=3, population=64)
     summary = result.summary()

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.config import ModelConfig, OptimConfig, TrainerConfig
 from molgen.data.splits import Split
-from molgen.recipes.property import GRAPH_ENCODERS, build_predictor
+from molgen.families.property import GRAPH_ENCODERS, build_predictor
 from molgen.training.batches import GraphCollate
 from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from molgen.errors import InvalidInputError
 from molgen.registry import Registry
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-class TokenizationError(ValueError):
+class TokenizationError(InvalidInputError):
     """A SMILES that cannot be split into tokens, or holds a token outside the vocabulary."""
 
 

@@ -47,11 +47,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.attribution import SequenceModel, compute_attributions
-    from molgen.attribution_report import write_attributions
+    from molgen.genomics.attribution import SequenceModel, compute_attributions
+    from molgen.genomics.attribution_report import write_attributions
     from molgen.genomics.motifs import MotifScanner, load_motifs
     from molgen.genomics.variants import read_sequences
-    from molgen.prediction import load_model
+    from molgen.analysis.prediction import load_model
 
     for name in ("top_motifs", "windows", "window_size", "max_logos", "batch_size"):
         if getattr(args, name) < (0 if name in ("top_motifs", "max_logos") else 1):

@@ -28,8 +28,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.evaluation.generation_reference import read_smiles
-    from molgen.evaluation.generation_suite import run_evaluation
+    from molgen.evaluation.generation.reference import read_smiles
+    from molgen.evaluation.generation.suite import run_evaluation
 
     if args.n_jobs < 1:
         raise ValueError(f"--n-jobs must be at least 1, got {args.n_jobs}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from molgen.generation import optimize_to_file, write_samples
-from molgen.recipes.generation import load_generator
+from molgen.analysis.sampling import optimize_to_file, write_samples
+from molgen.families.generation.family import load_generator
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from molgen.prediction import load_model, predict_file
+from molgen.analysis.prediction import load_model, predict_file
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -9,8 +9,8 @@ import yaml
 
 from molgen.config import RunConfig, load_config
 from molgen.recipes import fit
-from molgen.recipes.common import is_rank_zero
-from molgen.recipes.model_card import metrics_table
+from molgen.families.common import is_rank_zero
+from molgen.families.model_card import metrics_table
 
 # flag destination → dotted config key. Every flag defaults to None so that only given flags override.
 FLAG_KEYS = {

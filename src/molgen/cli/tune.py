@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
     from molgen.recipes import fit
-    from molgen.recipes.model_card import metrics_table
+    from molgen.families.model_card import metrics_table
 
     result = fit(dataclasses.replace(cfg, output=str(run_dir)))
     print(metrics_table(result.metrics))

@@ -45,9 +45,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.attribution import SequenceModel
-    from molgen.prediction import load_model
-    from molgen.variant_effects import variant_effect_file
+    from molgen.genomics.attribution import SequenceModel
+    from molgen.analysis.prediction import load_model
+    from molgen.genomics.variant_effects import variant_effect_file
 
     model = SequenceModel.from_loaded(load_model(args.model), batch_size=args.batch_size, rc_average=args.rc_average)
     summary = variant_effect_file(

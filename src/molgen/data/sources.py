@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from molgen.errors import DataSourceError
+
 DATA_DIR_ENV = "MOLGEN_DATA_DIR"
 CACHE_DIR_ENV = "MOLGEN_CACHE_DIR"
 _CHUNK = 1 << 20
@@ -26,11 +28,11 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DIGESTS: dict[tuple[str, int, int, bool], str] = {}
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(DataSourceError):
     """A dataset file is in neither the data dir nor the cache and could not be downloaded."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(DataSourceError):
     """A dataset file exists but its sha256 differs from the catalog's."""
 
 

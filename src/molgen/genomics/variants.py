@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from molgen.data.tables import read_table
+from molgen.errors import InvalidInputError
 
 VARIANT_COLUMNS = ("variant_id", "sequence_id", "position", "ref", "alt")
 _ALIASES = {
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class VariantError(ValueError):
+class VariantError(InvalidInputError):
     """A variant that cannot be scored (reported on its row, never raised to the user)."""
 
 

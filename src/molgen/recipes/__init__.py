@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from molgen.config import RunConfig
-from molgen.recipes.common import RunResult
+from molgen.families.common import RunResult
 from molgen.registry import Registry, UnknownNameError
 
 FAMILIES: Registry[str] = Registry(
     "model family",
     {
-        "property": "molgen.recipes.property",
-        "expression": "molgen.recipes.expression",
-        "generation": "molgen.recipes.generation",
+        "property": "molgen.families.property",
+        "expression": "molgen.families.expression",
+        "generation": "molgen.families.generation.family",
     },
 )
 DNA_MODELS = ("cnn", "dilated", "transformer", "kmer")
-"""Model names of the expression family (see ``molgen.recipes.expression``)."""
+"""Model names of the expression family (see ``molgen.families.expression``)."""
 _DNA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".bed")
 GENERATOR_MODELS = ("charrnn", "vae", "latentgan", "molgan")
-"""Model names of the generation family (see ``molgen.recipes.generation.GENERATORS``)."""
+"""Model names of the generation family (see ``molgen.families.generation.family.GENERATORS``)."""
 _SMILES_SUFFIXES = (".smi", ".smiles")
 
 __all__ = ["FAMILIES", "DNA_MODELS", "GENERATOR_MODELS", "RunResult", "fit", "family_module", "resolve_family"]

@@ -74,10 +74,10 @@ class ModelRef:
 
 
 def cached_model(ref: ModelRef) -> Any:
-    """The :class:`~molgen.prediction.LoadedModel` of ``ref``, loaded once per process."""
+    """The :class:`~molgen.analysis.prediction.LoadedModel` of ``ref``, loaded once per process."""
     key = (ref.path, ref.fingerprint)
     if key not in _MODELS:
-        from molgen.prediction import load_model
+        from molgen.analysis.prediction import load_model
 
         _MODELS[key] = load_model(ref.path)
     return _MODELS[key]
@@ -243,7 +243,7 @@ def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[
     """``(valid positions, invalid records, predictions [members, n_valid, …])`` for a block."""
     import torch
 
-    from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
+    from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
     from molgen.training.batches import GraphCollate
 
     featurized: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from molgen import __version__
+from molgen.errors import ModelFormatError
 
 MODEL_DIR = "model"
 WEIGHTS_FILE = "model.safetensors"
@@ -28,8 +29,7 @@ FORMAT_VERSION = 1
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+ / torch.save zip archive
 
 
-class ModelLoadError(ValueError):
-    """A model folder that cannot be loaded safely; the message names the file and the reason."""
+ModelLoadError = ModelFormatError  # the name this module used before molgen.errors
 
 
 def run_paths(run_dir: str | Path) -> dict[str, Path]:

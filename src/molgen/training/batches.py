@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from molgen.chem.graphs import PackedGraphs
+from molgen.chem.featurize.graphs import PackedGraphs
 from molgen.genomics.encoding import indices_to_onehot, onehot_table
 
 

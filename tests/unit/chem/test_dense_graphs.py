@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from molgen.chem.dense_graphs import (
+from molgen.chem.featurize.dense_graphs import (
     DenseGraphSpec,
     decode_graphs,
     encode_smiles,

@@ -5,7 +5,7 @@ from rdkit import Chem
 from rdkit.Chem import Descriptors
 
 from molgen.chem.descriptors import compute_descriptors, descriptor_names
-from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 
 
 def test_names_follow_rdkit_standard_list():

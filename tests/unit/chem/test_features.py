@@ -5,8 +5,8 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem.rdchem import BondStereo, BondType, HybridizationType
 
-from molgen.chem.atom_features import ATOM_FEATURE_PRESETS, BOND_FEATURE_DIM
-from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.atom_features import ATOM_FEATURE_PRESETS, BOND_FEATURE_DIM
+from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 
 H = HybridizationType
 # Chemprop v2 (chemprop/featurizers/atom.py, bond.py): choices per block, unknown slot last.

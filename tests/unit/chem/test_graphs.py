@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from molgen.chem import graphs as graphs_module
-from molgen.chem.graphs import FeaturizerSpec, featurize_smiles
-from molgen.chem.packed import PackedGraphs
+from molgen.chem.featurize import graphs as graphs_module
+from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.packed_graphs import PackedGraphs
 
 SPECIAL = [
     "C",  # single atom

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from molgen.evaluation.generation import basic_metrics, fraction_unique, novelty, split_valid
+from molgen.evaluation.generation.basic import basic_metrics, fraction_unique, novelty, split_valid
 
 
 def test_validity_counts_unparseable_and_empty_strings():

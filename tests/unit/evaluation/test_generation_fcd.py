@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from molgen.evaluation.generation_fcd import (
+from molgen.evaluation.generation.fcd import (
     PAD_LENGTH,
     ChemNetMoments,
     _one_hot,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rdkit import Chem
 
-from molgen.evaluation.generation_filters import filter_patterns, matches_any_pattern, passes_filters
+from molgen.evaluation.generation.filters import filter_patterns, matches_any_pattern, passes_filters
 
 from tests.conftest import MOLECULES
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from molgen.evaluation.generation_properties import PROPERTIES, property_values, wasserstein_distances
+from molgen.evaluation.generation.properties import PROPERTIES, property_values, wasserstein_distances
 
 
 def test_keys_are_moses_names_and_values_per_molecule():

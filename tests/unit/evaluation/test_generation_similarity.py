@@ -10,7 +10,7 @@ import pytest
 from rdkit import Chem
 
 from molgen.chem.fingerprints import morgan_bits
-from molgen.evaluation.generation_similarity import (
+from molgen.evaluation.generation.similarity import (
     brics_fragments,
     cosine_similarity_counts,
     internal_diversity,

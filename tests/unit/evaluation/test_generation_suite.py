@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from molgen.evaluation.generation import evaluate_generation
-from molgen.evaluation.generation_reference import read_smiles
-from molgen.evaluation.generation_sets import SetStatistics, compute_set_statistics
-from molgen.evaluation.generation_suite import metric_keys, run_evaluation
+from molgen.evaluation.generation.basic import evaluate_generation
+from molgen.evaluation.generation.reference import read_smiles
+from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
+from molgen.evaluation.generation.suite import metric_keys, run_evaluation
 
 REFERENCE = ["CC(=O)Oc1ccccc1C(=O)O", "CC(=O)Nc1ccc(O)cc1", "c1ccc2c(c1)CCN2C(=O)c1ccccc1", "CCOC(=O)c1ccc(N)cc1",
              "Cc1ccc(-c2ccccn2)cc1", "O=C(O)c1ccc2ccccc2c1"]
@@ -100,7 +100,7 @@ def test_read_smiles_keeps_blank_lines_as_invalid_records(tmp_path):
 
 
 def test_chemnet_shards_resume_after_an_interruption(tmp_path, monkeypatch):
-    from molgen.evaluation import generation_reference as ref
+    from molgen.evaluation.generation import reference as ref
 
     monkeypatch.setattr(ref, "FCD_SHARD", 2)
     path = tmp_path / "shards.smi"

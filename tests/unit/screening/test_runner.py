@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from molgen.prediction import load_model, predict_frame
+from molgen.analysis.prediction import load_model, predict_frame
 from molgen.screening import runner, screen
 from tests.unit.screening.helpers import INVALID, library_frame, write_sdf
 

@@ -108,8 +108,8 @@ def test_validation_runs_without_validation_rows(tmp_path: Path) -> None:
 
 
 def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: Path) -> None:
-    from molgen.chem.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
-    from molgen.recipes.generators.molgan import build_networks, reward_scores
+    from molgen.chem.featurize.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
+    from molgen.families.generation.molgan import build_networks, reward_scores
     from molgen.training.gan import MolGANModule
 
     torch.manual_seed(0)

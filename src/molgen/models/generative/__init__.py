@@ -1,7 +1,7 @@
 """Molecule generators as plain ``torch.nn`` modules (no Lightning), and the :class:`Generator` protocol.
 
 One architecture per file: ``charrnn.py`` (LSTM language model), ``smiles_vae.py`` (GRU VAE over SMILES or
-SELFIES tokens), ``latent_gan.py`` and ``molgan.py``. A trained, loaded generator (``molgen.recipes.generation.
+SELFIES tokens), ``latent_gan.py`` and ``molgan.py``. A trained, loaded generator (``molgen.families.generation.family.
 load_generator``) satisfies :class:`Generator`; VAE-like ones also satisfy :class:`LatentGenerator`.
 """
 

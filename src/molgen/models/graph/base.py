@@ -1,6 +1,6 @@
 """Shared base for graph encoders: input checks, ``hparams``, ``__repr__`` and a conv template.
 
-Batch contract (built by ``molgen.chem.graphs``): a ``torch_geometric.data.Batch`` with
+Batch contract (built by ``molgen.chem.featurize.graphs``): a ``torch_geometric.data.Batch`` with
 ``x`` ``[A, atom_dim]`` float, ``edge_index`` ``[2, E]`` long (directed; edges ``2k`` and
 ``2k+1`` are reverses, so ``reverse(e) == e ^ 1``), ``edge_attr`` ``[E, bond_dim]`` float,
 ``batch`` ``[A]`` long and ``num_graphs``. ``E`` may be 0.

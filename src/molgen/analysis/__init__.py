@@ -1,0 +1,1 @@
+"""Using a trained model: prediction, sampling and latent-space design of generated molecules."""

@@ -1,0 +1,1 @@
+"""The MOSES generation metrics: validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, filters."""

@@ -1,0 +1,1 @@
+"""Model families, each a registered plug-in (property, expression, generation)."""

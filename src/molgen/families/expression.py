@@ -1,0 +1,387 @@
+"""Expression: DNA sequence → one-hot → CNN / dilated CNN / transformer → expression levels or labels.
+
+The same shared core as property prediction (``SupervisedModule(encoder, head, task)``, ``build_trainer``,
+``run``, the run folder and the safetensors export); only the input side differs. ``--model kmer`` is a
+k-mer count + ridge (or L2-logistic) baseline that is fitted with scikit-learn instead of Lightning but
+uses the same data, split, metrics, run folder and export format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from molgen.errors import InvalidInputError
+from molgen.config import ModelConfig, RunConfig
+from molgen.data.catalog import DatasetSpec, get_dataset
+from molgen.data.splits import Split, kfold_splits, make_split
+from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
+from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
+from molgen.genomics.encoding import InvalidSequence, find_invalid, one_hot
+from molgen.genomics.encoding import reverse_complement_onehot as rc_onehot
+from molgen.genomics.io import bed_sequences, catalog_frame, is_bed, join_labels, read_bed
+from molgen.models.heads import PredictionHead
+from molgen.models.kmer import KmerCounts
+from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
+from molgen.families import common
+from molgen.recipes import DNA_MODELS
+from molgen.registry import Registry, UnknownNameError
+from molgen.training.batches import SequenceBatch
+from molgen.training.predictor import Predictor
+from molgen.training.tasks import Task, build_task
+
+log = logging.getLogger("molgen")
+
+SEQUENCE_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
+    "DNA model", {"cnn": BassetCNN, "dilated": DilatedCNN, "transformer": ConvTransformer}
+)
+REGRESSION_METRICS = ("pearson", "spearman", "r2", "mse")
+"""Default regression metrics of the expression family (headline: pearson)."""
+_STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
+_PREDICT_CHUNK = 4096
+
+
+
+
+@dataclasses.dataclass
+class SequenceData:
+    """Labelled sequences: row ``i`` of ``targets`` belongs to ``sequences[i]`` = input row ``valid_index[i]``."""
+
+    frame: pd.DataFrame
+    source: str
+    sequences: list[str]
+    valid_index: np.ndarray
+    invalid: list[InvalidSequence]
+    targets: np.ndarray
+    target_names: list[str]
+    groups: np.ndarray | None = None
+
+
+def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
+    """Fills unset data/task options from the catalog, or generic defaults for a user's file."""
+    spec = _catalog_entry(cfg.data.name)
+    data, task = cfg.data, cfg.task
+    if data.smiles_column is not None:
+        raise ValueError("data.smiles_column (--smiles-column) is for molecules; use --sequence-column for DNA")
+    if cfg.model.name not in DNA_MODELS:
+        raise UnknownNameError(f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)")
+    if spec is not None:
+        data = dataclasses.replace(
+            data,
+            sequence_column=data.sequence_column or spec.input_column,
+            target_columns=data.target_columns or list(spec.target_columns),
+            split=data.split or spec.default_split,
+            split_column=data.split_column or spec.split_column,
+        )
+        task = dataclasses.replace(task, type=task.type or spec.task_type)
+    else:
+        data = dataclasses.replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
+        task = dataclasses.replace(task, type=task.type or REGRESSION)
+    if data.rc_augment is None:
+        data = dataclasses.replace(data, rc_augment=spec is not None and spec.name in _STRAND_SYMMETRIC)
+    defaults = REGRESSION_METRICS if task.type == REGRESSION else DEFAULT_METRICS[task.type]
+    metrics = task.metrics or list(defaults)
+    headline = spec.metric if spec is not None and spec.metric in metrics else metrics[0]
+    task = dataclasses.replace(task, metrics=metrics, monitor=task.monitor or headline)
+    return dataclasses.replace(cfg, data=data, task=task), spec
+
+
+def _catalog_entry(name: str) -> DatasetSpec | None:
+    try:
+        spec = get_dataset(name)
+    except UnknownNameError as err:
+        if Path(name).exists() or Path(name).suffix:
+            return None
+        raise UnknownNameError(f"{err}; or pass the path of a CSV/TSV/Parquet/FASTA/BED file") from None
+    if spec.kind != "sequences":
+        raise ValueError(f"dataset {spec.name!r} holds {spec.kind}, not DNA sequences; use the property family")
+    return spec
+
+
+def _read_input(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[pd.DataFrame, Path | None, dict[int, str]]:
+    """(table, file for line numbers or None, {row: problem}) of the training data."""
+    if spec is not None:
+        frame, path = catalog_frame(spec)
+        return frame, path, {}
+    path = Path(cfg.data.name)
+    if not path.is_file():
+        raise FileNotFoundError(f"training data not found: {path}")
+    name = path.name.lower().removesuffix(".gz")
+    problems: dict[int, str] = {}
+    if is_bed(path):
+        if not cfg.data.reference:
+            raise ValueError(f"{path} is a BED file: pass the reference genome with --reference FILE.fa")
+        frame, problems = bed_sequences(read_bed(path), cfg.data.reference, one_based=cfg.data.one_based, source=path.name)
+    elif name.endswith(FASTA_SUFFIXES):
+        frame = read_fasta(path)
+        if not cfg.data.labels:
+            raise ValueError(f"{path}: pass --labels TABLE with the target values of its records (joined on record id)")
+    else:
+        return read_table(path), path, {}
+    if cfg.data.labels:
+        frame, missing = join_labels(frame, cfg.data.labels, id_column=cfg.data.id_column, source=path.name)
+        problems = {**missing, **problems}
+    return frame, None, problems
+
+
+def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
+    """Reads and checks the training sequences; invalid records raise (listed) or are skipped."""
+    frame, path, problems = _read_input(cfg, spec)
+    column = cfg.data.sequence_column
+    targets = cfg.data.target_columns or _numeric_columns(frame, cfg, path)
+    if path is not None:  # read from the file again so that messages name file lines
+        table = load_molecule_table(path, column, targets)
+        for extra in frame.columns.difference(table.frame.columns):  # e.g. an assembled split column
+            table.frame[extra] = frame[extra].to_numpy()
+    else:
+        table = load_molecule_table(frame, column, targets)
+    if cfg.data.max_rows is not None:
+        table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
+        problems = {i: r for i, r in problems.items() if i < cfg.data.max_rows}
+    source = str(path or cfg.data.name)
+    seqs = table.frame[column].tolist()
+    describe = _describer(table.frame, table.describe_row, source) if path is None else table.describe_row
+    invalid = {bad.index: bad for bad in find_invalid(seqs)}
+    for row, reason in problems.items():
+        invalid[row] = InvalidSequence(row, "", reason)
+    invalid_list = [dataclasses.replace(invalid[i], record=describe(i)) for i in sorted(invalid)]
+    if invalid_list:
+        _report_invalid(invalid_list, source, column, cfg.data.on_invalid)
+    valid = np.setdiff1d(np.arange(len(seqs)), np.fromiter(invalid, dtype=np.int64, count=len(invalid)))
+    groups = None
+    if cfg.data.split == "predefined" and cfg.data.split_column:
+        if cfg.data.split_column not in table.frame.columns:
+            raise ValueError(f"split column {cfg.data.split_column!r} not in {source}; columns: {', '.join(map(str, table.frame.columns))}")
+        groups = table.frame[cfg.data.split_column].to_numpy()[valid]
+    return SequenceData(
+        table.frame, source, [seqs[i] for i in valid], valid, invalid_list, table.targets[valid], list(targets), groups
+    )
+
+
+def _describer(frame: pd.DataFrame, describe_row: Callable[[int], str], source: str) -> Callable[[int], str]:
+    if "id" in frame.columns:  # FASTA / BED records
+        where = frame["file"] if "file" in frame.columns else pd.Series(Path(source).name, index=frame.index)
+        return lambda i: f"{where.iloc[i]} record {i + 1} ({frame['id'].iloc[i]})"
+    return describe_row
+
+
+def _numeric_columns(frame: pd.DataFrame, cfg: RunConfig, path: Path | None) -> list[str]:
+    skip = {cfg.data.sequence_column, cfg.data.split_column, cfg.data.id_column, "start", "end", "score"}
+    columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
+    if not columns:
+        raise ValueError(f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
+                         f"(columns: {', '.join(map(str, frame.columns))})")
+    return columns
+
+
+def _report_invalid(invalid: list[InvalidSequence], source: str, column: str, on_invalid: str) -> None:
+    lines = [f"  {bad}" for bad in invalid]
+    shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
+    header = f"{len(lines)} invalid sequence(s) in {source} (column {column!r})"
+    if on_invalid == "skip":
+        log.warning("%s skipped:\n%s", header, shown)
+        return
+    if on_invalid != "error":
+        raise ValueError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
+    raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these records, or pass --on-invalid skip to leave them out.")
+
+
+def sequence_length(cfg: RunConfig, data: SequenceData) -> int:
+    """The model's input length: ``data.seq_length``, else the longest sequence capped at ``max_seq_length``."""
+    if cfg.data.seq_length is not None:
+        return cfg.data.seq_length
+    longest = max(map(len, data.sequences), default=1)
+    if longest > cfg.data.max_seq_length:
+        log.warning("sequences up to %d nt are cropped to %d (set data.seq_length / data.max_seq_length)",
+                    longest, cfg.data.max_seq_length)
+    return min(longest, cfg.data.max_seq_length)
+
+
+def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
+    """One split or one per fold, over the valid sequences. A predefined split without validation rows
+    gets a seeded validation draw of ``split_sizes[1]`` of all rows from its training rows."""
+    n, kind, seed = len(data.targets), cfg.data.split, cfg.trainer.seed
+    if kind == "scaffold":
+        raise ValueError("scaffold splits need molecules; use random, stratified or predefined for DNA")
+    labels = data.targets[:, 0] if kind == "stratified" else None
+    if cfg.data.n_folds > 1:
+        if kind == "predefined":
+            raise ValueError("a predefined split cannot be combined with n_folds > 1")
+        return kfold_splits(kind, n, cfg.data.n_folds, seed=seed, labels=labels)
+    if kind == "predefined" and data.groups is None:
+        raise ValueError("the predefined split needs --split-column (a column of train/val/test labels)")
+    split = make_split(kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, labels=labels, groups=data.groups)
+    if kind == "predefined" and not len(split.val):
+        n_val = int(round(cfg.data.split_sizes[1] * n))
+        val = np.random.default_rng(seed).choice(split.train, size=min(n_val, len(split.train) - 1), replace=False)
+        split = Split(np.setdiff1d(split.train, val), val, split.test)
+    return [split]
+
+
+def build_predictor(model: ModelConfig, task: Task, length: int) -> Predictor:
+    """Encoder + head + task for a DNA model config; ``length`` is the one-hot input length."""
+    if model.name == "kmer":
+        encoder: torch.nn.Module = KmerCounts(model.kmer_size)
+        return Predictor(encoder, PredictionHead(encoder.out_dim, task.output_dim, n_layers=1), task)
+    encoder_cls = SEQUENCE_ENCODERS.get(model.name)
+    options: dict[str, Any] = {"n_heads": model.n_heads} if model.name == "transformer" else {}
+    encoder = encoder_cls(
+        length, hidden_dim=model.hidden_dim, depth=model.depth, dropout=model.dropout,
+        kernel_size=model.kernel_size, readout=model.readout, **options,
+    )
+    head = PredictionHead(
+        encoder.out_dim, task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
+    )
+    return Predictor(encoder, head, task)
+
+
+def fit(cfg: RunConfig, **kwargs: Any) -> common.RunResult:
+    """Trains, evaluates and exports a DNA model; see :func:`molgen.families.expression_training.fit`."""
+    from molgen.families.expression_training import fit as fit_expression  # imports Lightning
+
+    return fit_expression(cfg, **kwargs)
+
+
+def load_predictors(spec: dict[str, Any], states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
+    """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
+    model, task_state, members = ModelConfig(**spec["model"]), spec["task"], []
+    for state in states:
+        task = build_task(task_state["type"], task_state["targets"], metrics=task_state["metrics"],
+                          n_classes=task_state.get("n_classes"), state=task_state)
+        predictor = build_predictor(model, task, int(spec["input"]["length"]))
+        predictor.load_state_dict(state, strict=True)
+        predictor.eval()
+        members.append(predictor)
+    return members
+
+
+def member_predictions(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
+    """Predictions of every member ``[M, N, T]`` (``[M, N, T, C]`` multiclass) for one-hot ``x [N, 4, L]``,
+    each the mean of the forward and reverse-complement strands when ``rc_average``."""
+    outputs = []
+    with torch.inference_mode():
+        for member in members:
+            member.eval()
+            device = next(member.parameters()).device
+            parts = []
+            for start in range(0, len(x), batch_size):
+                chunk = x[start : start + batch_size].to(device)
+                pred = member(SequenceBatch(chunk))
+                if rc_average:
+                    pred = (pred + member(SequenceBatch(rc_onehot(chunk)))) / 2
+                parts.append(pred.float().cpu())
+            outputs.append(torch.cat(parts) if parts else torch.empty(0, member.task.n_targets))
+    return torch.stack(outputs)
+
+
+def predict_onehot(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
+    """Mean prediction of the members ``[N, T]`` (user units) for one-hot ``x [N, 4, L]``; with ``rc_average``
+    each member's prediction is the mean over the forward and the reverse-complement strand. Pass
+    ``rc_average=spec["reverse_complement"]["predict_average"]`` to predict as ``molgen predict`` does."""
+    return member_predictions(members, x, batch_size=batch_size, rc_average=rc_average).mean(0)
+
+
+def predict_frame(
+    spec: dict[str, Any],
+    members: list[Predictor],
+    frame: pd.DataFrame,
+    input_column: str | None = None,
+    *,
+    batch_size: int = 256,
+    n_jobs: int = -1,
+) -> pd.DataFrame:
+    """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``,
+    ``invalid_reason`` (the record and what is wrong with it). ``n_jobs`` is unused (encoding is vectorized)."""
+    trained = spec["input"]["column"]
+    column = input_column or (trained if trained in frame.columns else "sequence")
+    if column not in frame.columns:
+        raise ValueError(f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
+                         "(use --input-column)")
+    raw = frame[column]
+    seqs = raw.where(raw.notna(), "").astype(str).tolist()
+    names = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i + 1}" for i in range(len(frame))]
+    invalid = find_invalid(seqs, names)
+    bad = np.fromiter((b.index for b in invalid), dtype=np.int64, count=len(invalid))
+    valid_index = np.setdiff1d(np.arange(len(seqs)), bad)
+    source = spec["input"]
+    rc = bool(spec.get("reverse_complement", {}).get("predict_average", False))
+    chunks = []
+    for start in range(0, len(valid_index), _PREDICT_CHUNK):
+        rows = valid_index[start : start + _PREDICT_CHUNK]
+        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source["length"], n_value=source["n_value"],
+                                     pad=source.get("pad", "center")))
+        chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
+    preds = np.concatenate(chunks, axis=1) if chunks else None
+    out = frame.copy()
+    task = spec["task"]
+    for t, target in enumerate(task["targets"]):
+        name = target if target not in out.columns else f"{target}_pred"
+        if preds is None:
+            out[name] = np.nan
+            continue
+        if task["type"] == "multiclass":
+            probs = preds[:, :, t, :].mean(0)
+            out[name] = _scatter(np.argmax(probs, axis=1).astype(float), valid_index, len(frame))
+            for c in range(probs.shape[1]):
+                out[f"{name}_prob_{c}"] = _scatter(probs[:, c], valid_index, len(frame))
+            continue
+        out[name] = _scatter(preds[:, :, t].mean(0), valid_index, len(frame))
+        if len(members) > 1:
+            out[f"{name}_std"] = _scatter(preds[:, :, t].std(0, ddof=0), valid_index, len(frame))
+    valid = np.zeros(len(frame), dtype=bool)
+    valid[valid_index] = True
+    out["valid"] = valid
+    reasons = np.full(len(frame), "", dtype=object)
+    for item in invalid:
+        reasons[item.index] = str(item)
+    out["invalid_reason"] = reasons
+    return out
+
+
+def _scatter(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    full = np.full(n, np.nan)
+    full[index] = values
+    return full
+
+
+def expression_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    from molgen.families.model_card import metrics_table
+
+    task, model, trained, source = spec["task"], spec["model"], spec["trained_on"], spec["input"]
+    members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
+    arch = (f"k-mer counts (k = 1..{model['kmer_size']}) + linear model" if model["name"] == "kmer" else
+            f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'flatten'}, "
+            f"FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}")
+    rc = spec["reverse_complement"]["predict_average"]
+    return f"""# molgen expression model: {model['name']} on {trained['data']}
+
+- **Predicts**: {', '.join(task['targets'])} ({task['type']})
+- **Input**: DNA (column `{source['column']}`, or a FASTA), one-hot, padded/cropped ({source['pad']}) to \
+{source['length']} nt; N = {source['n_value']}
+- **Architecture**: {arch}
+- **Members**: {members}; predictions are their mean (`<target>_std` across members when there are several)
+- **Strands**: {'reverse-complement augmentation in training; predictions average both strands' if rc else 'forward strand only'}
+- **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}
+- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, \
+early stopping on validation {cfg.task.monitor}
+
+## Metrics
+
+{metrics_table(metrics)}
+
+## Use
+
+```
+molgen predict --model {cfg.output}/model --input sequences.fa --output predictions.csv
+```
+
+Every input record gives one output row; sequences with characters other than ACGTN (or empty ones) get
+`valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, shorter ones padded.
+"""

@@ -1,0 +1,349 @@
+"""Molecule generation: SMILES → (CharRNN | VAE | LatentGAN | MolGAN) → new SMILES.
+
+This recipe owns what every generator shares: reading and validating the training SMILES (invalid rows are
+reported with their file line, counted and, with ``data.on_invalid: skip``, left out), the seeded train/val
+split (``splits.json``), the run folder, sampling ``generation.sample_size`` molecules for the cheap metrics
+(validity, uniqueness, novelty) and the export to ``model/``. Each generator lives in
+``molgen.families.generation.tokens.<name>`` with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
+``load(model_dir, spec) -> Generator``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import importlib
+import logging
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+
+from molgen.errors import InvalidInputError
+from molgen.config import RunConfig
+from molgen.data.catalog import DatasetSpec
+from molgen.models.generative import Generator
+from molgen.families import common
+from molgen.registry import Registry, UnknownNameError
+from molgen.training.artifacts import export_model, read_model, run_paths, write_json
+
+log = logging.getLogger("molgen")
+
+GENERATORS: Registry[str] = Registry(
+    "generator",
+    {
+        "charrnn": "molgen.families.generation.charrnn",
+        "vae": "molgen.families.generation.vae",
+        "latentgan": "molgen.families.generation.latent_gan",
+        "molgan": "molgen.families.generation.molgan",
+    },
+)
+SMI_SUFFIXES = (".smi", ".smiles")
+TASK_TYPE = "generation"
+MONITOR = "loss"
+
+__all__ = [
+    "GENERATORS",
+    "SmilesSplits",
+    "TrainedGenerator",
+    "InvalidInputError",
+    "fit",
+    "load_generator",
+    "load_smiles",
+    "generator_module",
+]
+
+
+
+
+@dataclasses.dataclass
+class SmilesSplits:
+    """Valid, canonical training molecules split into train and validation.
+
+    Attributes:
+        train / val: canonical SMILES.
+        train_rows / val_rows: 0-based data rows of the input file each molecule came from.
+        invalid_rows: data rows that were not valid molecules (skipped).
+    """
+
+    train: list[str]
+    val: list[str]
+    train_rows: list[int] = dataclasses.field(default_factory=list)
+    val_rows: list[int] = dataclasses.field(default_factory=list)
+    invalid_rows: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class TrainedGenerator:
+    """What a generator recipe's ``train`` returns.
+
+    Attributes:
+        module: the ``nn.Module`` whose ``state_dict`` is exported (``model.safetensors``).
+        spec: primitives for ``model.yaml``: ``"generator"`` (its name) and everything ``load`` needs.
+        val: validation metrics of the best checkpoint (``loss`` at least).
+        generator: the trained model ready to sample (used for the metrics after training); None: the
+            recipe reloads it from the export.
+        details: extras for ``RunResult.details`` (e.g. ``epochs``, ``n_too_long``).
+    """
+
+    module: torch.nn.Module
+    spec: dict[str, Any]
+    val: dict[str, float]
+    generator: Generator | None = None
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class SmilesRecords:
+    """SMILES read from a file, with a function telling where row ``i`` came from."""
+
+    smiles: list[Any]
+    source: str
+    describe_row: Any  # Callable[[int], str]
+
+
+def generator_module(name: str) -> ModuleType:
+    """The recipe module of a generator (``charrnn`` …); an unknown name lists the valid ones."""
+    return importlib.import_module(GENERATORS.get(name))
+
+
+def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
+    """Fills the SMILES column from the catalog (else ``smiles``); the monitored metric is ``val/loss``."""
+    spec = _catalog_entry(cfg.data.name)
+    column = cfg.data.smiles_column or (spec.input_column if spec is not None else "smiles")
+    data = dataclasses.replace(cfg.data, smiles_column=column)
+    task = dataclasses.replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
+    GENERATORS.get(cfg.model.name)  # fail early on an unknown generator
+    return dataclasses.replace(cfg, family="generation", data=data, task=task), spec
+
+
+def _catalog_entry(name: str) -> DatasetSpec | None:
+    from molgen.data.catalog import get_dataset
+
+    try:
+        return get_dataset(name)
+    except UnknownNameError as err:
+        if Path(name).exists() or Path(name).suffix:
+            return None
+        raise UnknownNameError(f"{err}; or pass the path of a .smi/CSV/TSV/Parquet file of SMILES") from None
+
+
+def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRecords:
+    """SMILES of a ``.smi`` file (one per line, anything after the first whitespace ignored, blank lines
+    skipped) or of a table column (CSV/TSV/TXT/Parquet/SDF via ``molgen.data.tables``)."""
+    name = path.name.lower()
+    if (name[:-3] if name.endswith(".gz") else name).endswith(SMI_SUFFIXES):
+        if not path.is_file():
+            raise FileNotFoundError(f"SMILES file not found: {path}")
+        opener = gzip.open if name.endswith(".gz") else open
+        smiles, lines = [], []
+        with opener(path, "rt") as handle:
+            for number, line in enumerate(handle, 1):
+                fields = line.split()
+                if not fields:
+                    continue
+                smiles.append(fields[0])
+                lines.append(number)
+                if max_rows is not None and len(smiles) >= max_rows:
+                    break
+        if not smiles:
+            raise ValueError(f"{path}: no SMILES (expected one per line)")
+        return SmilesRecords(smiles, str(path), lambda i: f"{path.name} line {lines[i]}")
+    from molgen.data.tables import load_molecule_table
+
+    table = load_molecule_table(path, column)
+    if max_rows is not None:
+        table = dataclasses.replace(table, frame=table.frame.iloc[:max_rows].reset_index(drop=True))
+    return SmilesRecords(table.smiles, table.source, table.describe_row)
+
+
+def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np.ndarray, list[int], list[str]]:
+    """Reads and validates the training SMILES.
+
+    Returns:
+        ``(canonical SMILES of the valid rows, their 0-based data rows, the invalid rows, a report line for
+        each invalid row)``.
+
+    Raises:
+        InvalidInputError: invalid rows with ``data.on_invalid: error``.
+    """
+    from rdkit import Chem
+
+    from molgen.chem.molecules import iter_molecules
+    from molgen.data.sources import resolve
+
+    path = Path(resolve(spec.remote)) if spec is not None else Path(cfg.data.name)
+    records = read_smiles_file(path, cfg.data.smiles_column or "smiles", cfg.data.max_rows)
+    valid, rows, invalid_rows, problems = [], [], [], []
+    for index, mol, bad in iter_molecules(records.smiles):
+        if bad is not None:
+            invalid_rows.append(index)
+            problems.append(f"{records.describe_row(index)}: {bad.smiles!r}: {bad.reason}")
+            continue
+        valid.append(Chem.MolToSmiles(mol))
+        rows.append(index)
+    if problems:
+        shown = "\n".join(f"  {p}" for p in problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        column = "" if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES) else f" (column {cfg.data.smiles_column!r})"
+        header = f"{len(problems)} invalid molecule(s) in {records.source}{column}"
+        if cfg.data.on_invalid == "skip":
+            log.warning("%s skipped:\n%s", header, shown)
+        elif cfg.data.on_invalid == "error":
+            raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these rows, or pass --on-invalid skip to leave them out.")
+        else:
+            raise ValueError(f"unknown on_invalid {cfg.data.on_invalid!r}; valid values: error, skip")
+    if len(valid) < 2:
+        raise ValueError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
+    return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
+
+
+def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed: int) -> SmilesSplits:
+    """Seeded random train/val split (at least one molecule in each)."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"generation.val_fraction must be between 0 and 1, got {val_fraction}")
+    order = np.random.default_rng(seed).permutation(len(smiles))
+    n_val = min(max(int(round(len(smiles) * val_fraction)), 1), len(smiles) - 1)
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return SmilesSplits(
+        train=[smiles[i] for i in train],
+        val=[smiles[i] for i in val],
+        train_rows=rows[train].tolist(),
+        val_rows=rows[val].tolist(),
+    )
+
+
+def fit(
+    cfg: RunConfig,
+    *,
+    resume: bool = False,
+    extra_callbacks: list[Any] | None = None,
+    export: bool = True,
+    test: bool = True,
+) -> common.RunResult:
+    """Trains the generator ``cfg.model.name``, samples ``generation.sample_size`` molecules, writes the run
+    folder and exports the model.
+
+    Args:
+        resume: continue from ``checkpoints/last.ckpt`` of an existing run folder.
+        extra_callbacks: added to the trainer (e.g. Optuna pruning).
+        export: write ``model/``; test: sample and score molecules (``metrics.json`` ``test``).
+    """
+    from molgen.training.trainer import quiet_lightning, seed_everything
+
+    quiet_lightning()
+    cfg, spec = resolve_config(cfg)
+    recipe = generator_module(cfg.model.name)
+    smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
+    data = split_smiles(smiles, rows, cfg.generation.val_fraction, cfg.trainer.seed)
+    data.invalid_rows = invalid_rows
+    name = f"generation-{Path(cfg.data.name).stem.split('.')[0]}-{cfg.model.name}"
+    with common.run_directory(cfg, name) as run_dir:
+        if resume and not (run_dir / "checkpoints").is_dir():
+            raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
+        cfg = dataclasses.replace(cfg, output=str(run_dir))
+        paths = run_paths(run_dir)
+        if common.is_rank_zero():
+            cfg.save(paths["config"])
+            write_json(paths["splits"], _splits_record(cfg, data))
+        seed_everything(cfg.trainer.seed)
+        trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
+        metrics: dict[str, dict[str, float]] = {"val": dict(trained.val)}
+        details: dict[str, Any] = dict(trained.details)
+        model_spec = _model_spec(cfg, spec, trained.spec, metrics)
+        if export and common.is_rank_zero():
+            export_model(paths["model"], [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
+        if test and cfg.generation.sample_size > 0 and common.is_rank_zero():
+            generator = trained.generator or load_generator(paths["model"])
+            start = time.perf_counter()
+            samples = generator.sample(
+                cfg.generation.sample_size, seed=cfg.trainer.seed, batch_size=cfg.generation.sample_batch_size
+            )
+            elapsed = time.perf_counter() - start
+            (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
+            from molgen.evaluation.generation.basic import basic_metrics
+
+            metrics["test"] = {**basic_metrics(samples, data.train, train_is_canonical=True), "samples_per_s": len(samples) / max(elapsed, 1e-9)}
+            details["sampling_s"] = elapsed
+            if export:  # the model card and model.yaml carry the sampled metrics too
+                model_spec = _model_spec(cfg, spec, trained.spec, metrics)
+                export_model(paths["model"], [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
+        if common.is_rank_zero():
+            write_json(paths["metrics"], metrics)
+    return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(problems), details=details)
+
+
+def _splits_record(cfg: RunConfig, data: SmilesSplits) -> dict[str, Any]:
+    return {
+        "type": "random",
+        "seed": cfg.trainer.seed,
+        "val_fraction": cfg.generation.val_fraction,
+        "index": "0-based data row of the input (invalid rows excluded)",
+        "invalid_rows": data.invalid_rows,
+        "folds": [{"train": data.train_rows, "val": data.val_rows}],
+    }
+
+
+def _model_spec(cfg: RunConfig, spec: DatasetSpec | None, generator_spec: dict[str, Any], metrics: dict) -> dict[str, Any]:
+    if "generator" not in generator_spec:
+        raise ValueError("a generator recipe's spec must name its generator (key 'generator')")
+    return {
+        "family": "generation",
+        **generator_spec,
+        "trained_on": {
+            "data": spec.name if spec is not None else str(cfg.data.name),
+            "max_rows": cfg.data.max_rows,
+            "seed": cfg.trainer.seed,
+        },
+        "metrics": metrics,
+    }
+
+
+def generator_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    from molgen.families.model_card import metrics_table
+
+    trained = spec["trained_on"]
+    rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
+    return f"""# molgen generator: {spec['generator']} on {trained['data']}
+
+- **Generates**: SMILES{' (through SELFIES tokens)' if spec.get('tokenizer', {}).get('kind') == 'selfies' else ''}
+- **Architecture**: {spec['generator']}, hidden {cfg.model.hidden_dim}, depth {cfg.model.depth}, dropout {cfg.model.dropout}
+- **Training data**: {trained['data']}{rows}, seed {trained['seed']}
+- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {spec.get('monitor', 'val/' + MONITOR)}
+
+## Metrics
+
+`val`: validation metrics of the best checkpoint; `test`: {cfg.generation.sample_size} sampled molecules
+scored against the training set (validity, uniqueness, novelty).
+
+{metrics_table(metrics)}
+
+## Use
+
+```
+molgen generate --model {cfg.output}/model -n 10000 --output samples.smi --seed 0
+molgen evaluate-generation samples.smi --reference moses --output eval/
+```
+"""
+
+
+def load_generator(model_dir: str | Path) -> Generator:
+    """Loads an exported generator (a ``model/`` folder or the run folder holding it); never unpickles."""
+    model_dir = Path(model_dir)
+    spec, _ = read_model(model_dir)
+    if spec.get("family") != "generation":
+        raise ValueError(
+            f"{model_dir} holds a {spec.get('family', 'unknown')!r} model, not a generator; "
+            "pass a model trained with family generation (e.g. --config configs/generation/charrnn_moses.yaml)"
+        )
+    if not (model_dir / "model.yaml").is_file():
+        model_dir = model_dir / "model"
+    return generator_module(spec["generator"]).load(model_dir, spec)
+
+
+def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
+    """The state dict of an exported generator (its single member)."""
+    _, members = read_model(model_dir)
+    return members[0]

@@ -1,0 +1,192 @@
+"""LatentGAN recipe: a trained molgen VAE's latent codes → WGAN-GP → codes → the VAE's decoder → SMILES.
+
+``generation.autoencoder`` names a trained VAE (its run folder or ``model/``). The training SMILES are
+encoded with its ``encode`` (latent means); molecules it cannot encode (a token outside its vocabulary,
+too long) are reported with their data rows, counted and skipped. The GAN learns the standardized codes.
+The VAE's model folder is copied into ``model/autoencoder/`` so the exported LatentGAN samples on its own.
+
+Sizes: the generator has ``model.depth`` layers doubling up to ``model.hidden_dim`` (1024, depth 4 →
+MOSES's [128, 256, 512, 1024]); the critic has the next two widths below ``hidden_dim`` ([512, 256]). The
+noise is ``generation.noise_dim`` wide, by default the autoencoder's latent size (as in MOSES).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from molgen.config import ConfigError, RunConfig
+from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
+
+log = logging.getLogger("molgen")
+NAME = "latentgan"
+AUTOENCODER_DIR = "autoencoder"
+ENCODE_CHUNK = 1024
+
+
+def _model_folder(path: str | Path) -> Path:
+    """The ``model/`` folder of a run folder (or the folder itself when it already is one)."""
+    path = Path(path)
+    if (path / "model.yaml").is_file():
+        return path
+    if (path / "model" / "model.yaml").is_file():
+        return path / "model"
+    raise FileNotFoundError(
+        f"generation.autoencoder: {path} is not a trained molgen model (no model.yaml in it or in its model/); "
+        "train a VAE first, e.g. `molgen train --config configs/generation/vae_smiles_moses.yaml`"
+    )
+
+
+def load_autoencoder(path: str | Path) -> Any:
+    """A trained molgen VAE with ``encode``/``decode`` (anything else is an error naming what it is)."""
+    from molgen.families.generation.family import load_generator
+
+    model_dir = _model_folder(path)
+    autoencoder = load_generator(model_dir)
+    if not (hasattr(autoencoder, "encode") and hasattr(autoencoder, "decode") and hasattr(autoencoder, "latent_dim")):
+        raise ConfigError(
+            f"generation.autoencoder: {model_dir} holds a {type(autoencoder).__name__}, which has no latent space "
+            "(encode/decode); LatentGAN needs a VAE (model.name: vae)"
+        )
+    return autoencoder
+
+
+def encode_all(autoencoder: Any, smiles: list[str], rows: list[int], subset: str) -> np.ndarray:
+    """Latent codes ``[M, latent_dim]`` of the SMILES the autoencoder can encode; the others are logged
+    with their data rows and skipped."""
+    codes, problems = [], []
+    for start in range(0, len(smiles), ENCODE_CHUNK):
+        chunk = smiles[start : start + ENCODE_CHUNK]
+        try:
+            codes.append(np.asarray(autoencoder.encode(chunk), dtype=np.float32))
+            continue
+        except ValueError:
+            pass  # find the molecules that fail, one at a time
+        for offset, s in enumerate(chunk):
+            try:
+                codes.append(np.asarray(autoencoder.encode([s]), dtype=np.float32))
+            except ValueError as err:
+                index = start + offset
+                problems.append(f"  data row {rows[index] if index < len(rows) else index}: {s!r}: {err}")
+    if problems:
+        shown = "\n".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        log.warning("LatentGAN: the autoencoder cannot encode %d of %d %s molecule(s); skipped:\n%s", len(problems), len(smiles), subset, shown)
+    width = int(autoencoder.latent_dim)
+    return np.concatenate(codes) if codes else np.zeros((0, width), dtype=np.float32)
+
+
+def _sizes(cfg: RunConfig, latent_dim: int) -> dict[str, Any]:
+    hidden, depth = cfg.model.hidden_dim, max(cfg.model.depth, 1)
+    generator_dims = [max(hidden >> (depth - 1 - i), 8) for i in range(depth)]
+    critic_dims = [max(hidden >> 1, 8), max(hidden >> 2, 8)]
+    return {
+        "latent_dim": latent_dim,
+        "noise_dim": cfg.generation.noise_dim or latent_dim,
+        "generator_dims": generator_dims,
+        "critic_dims": critic_dims,
+    }
+
+
+def build_model(sizes: dict[str, Any]) -> LatentGAN:
+    generator = LatentGenerator(sizes["noise_dim"], sizes["latent_dim"], sizes["generator_dims"])
+    return LatentGAN(generator, LatentCritic(sizes["latent_dim"], sizes["critic_dims"]))
+
+
+class LatentGANSampler:
+    """A trained LatentGAN as a :class:`~molgen.models.generative.Generator`: noise → codes → VAE decoder."""
+
+    def __init__(self, model: LatentGAN, autoencoder: Any) -> None:
+        self.model, self.autoencoder = model.eval(), autoencoder
+        self.latent_dim = model.generator.latent_dim
+
+    def sample_codes(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> np.ndarray:
+        """``n`` latent codes ``[n, latent_dim]`` in the autoencoder's scale."""
+        rng = torch.Generator().manual_seed(seed) if seed is not None else None
+        parts = [self.model.sample_codes(min(batch_size, n - s), rng).float().cpu().numpy() for s in range(0, n, batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.latent_dim), dtype=np.float32)
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
+        codes = self.sample_codes(n, seed=seed, batch_size=batch_size)
+        out: list[str] = []
+        for start in range(0, n, batch_size):
+            out += list(self.autoencoder.decode(codes[start : start + batch_size]))
+        return out
+
+
+def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:
+    """Trains the WGAN-GP on the autoencoder's codes of ``data.train`` and copies the autoencoder into ``model/``."""
+    from molgen.families.generation.family import TrainedGenerator
+    from molgen.training.gan import (
+        MONITOR,
+        LatentGANModule,
+        TensorDataModule,
+        canonical_set,
+    )
+    from molgen.training.trainer import build_trainer, run
+
+    gen = cfg.generation
+    if not gen.autoencoder:
+        raise ConfigError(
+            "LatentGAN needs generation.autoencoder: the run folder of a trained molgen VAE "
+            "(train one first: `molgen train --config configs/generation/vae_smiles_moses.yaml`)"
+        )
+    source = _model_folder(gen.autoencoder)
+    autoencoder = load_autoencoder(source)
+    train_codes = encode_all(autoencoder, data.train, data.train_rows, "training")
+    val_codes = encode_all(autoencoder, data.val, data.val_rows, "validation")
+    if len(train_codes) < 2:
+        raise ValueError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
+    sizes = _sizes(cfg, int(autoencoder.latent_dim))
+    model = build_model(sizes)
+    model.set_code_statistics(torch.as_tensor(train_codes))
+    module = LatentGANModule(
+        model,
+        autoencoder.decode,
+        train_smiles=canonical_set(data.train),
+        lr=cfg.optim.lr,
+        lr_critic=gen.lr_discriminator,
+        betas=(gen.adam_beta1, 0.999),
+        n_critic=gen.n_critic,
+        gp_weight=gen.gradient_penalty,
+        fake_batch_size=cfg.data.batch_size,
+        val_sample_size=gen.val_sample_size,
+        gradient_clip_val=cfg.trainer.gradient_clip_val,
+    )
+    datamodule = TensorDataModule([torch.as_tensor(train_codes)], [torch.as_tensor(val_codes)], cfg.data.batch_size, seed=cfg.trainer.seed)
+    # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
+    trainer_cfg = dataclasses.replace(cfg.trainer, gradient_clip_val=None)
+    trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
+    outcome = run(module, datamodule, trainer, resume=resume, test=False)
+    target = run_dir / "model" / AUTOENCODER_DIR
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    spec = {"generator": NAME, "sizes": sizes, "autoencoder": AUTOENCODER_DIR, "autoencoder_source": str(source), "monitor": MONITOR}
+    return TrainedGenerator(
+        module=model,
+        spec=spec,
+        val=outcome.val,
+        generator=LatentGANSampler(model, autoencoder),
+        details={
+            "epochs": outcome.epochs,
+            "best_checkpoint": outcome.best_checkpoint,
+            "n_train_codes": len(train_codes),
+            "n_skipped": len(data.train) + len(data.val) - len(train_codes) - len(val_codes),
+        },
+    )
+
+
+def load(model_dir: Path, spec: dict[str, Any]) -> LatentGANSampler:
+    """The sampler of an exported LatentGAN, with the autoencoder copied into its folder."""
+    from molgen.families.generation.family import read_weights
+
+    model = build_model(spec["sizes"])
+    model.load_state_dict(read_weights(model_dir))
+    autoencoder = load_autoencoder(Path(model_dir) / spec["autoencoder"])
+    return LatentGANSampler(model, autoencoder)

@@ -1,0 +1,220 @@
+"""MolGAN recipe: QM9-sized SMILES → dense graphs → WGAN-GP (+ optional reward network) → graph sampler.
+
+Sizes come from the config: the generator MLP has ``model.depth`` layers doubling up to ``model.hidden_dim``
+(512, depth 3 → [128, 256, 512] as in the paper); the critic (and reward network) has R-GCN layers
+``[c, c/2]``, a ``c``-wide graph aggregation and an MLP ``[c, c/2]`` with ``c = hidden_dim / 4`` (paper: 128).
+The noise is ``generation.noise_dim`` wide (default 32, the paper's).
+
+Training molecules with more than ``generation.max_atoms`` heavy atoms, other elements than
+``generation.atom_types``, charges or radicals are reported (with their data rows), counted and skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from molgen.chem.featurize.dense_graphs import (
+    DenseGraphs,
+    DenseGraphSpec,
+    decode_graphs,
+    encode_smiles,
+)
+from molgen.config import RunConfig
+from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
+from molgen.registry import Registry
+
+log = logging.getLogger("molgen")
+NAME = "molgan"
+DEFAULT_NOISE_DIM = 32
+
+
+def _qed(mol: Any) -> float:
+    from molgen.chem.scores import qed
+
+    return qed(mol)
+
+
+def _logp(mol: Any) -> float:
+    from molgen.chem.scores import logp
+
+    # MolGAN's normalization of Crippen logP to [0, 1] (its bounds on QM9-like molecules)
+    return (logp(mol) + 2.12178879609) / (6.0429063424 + 2.12178879609)
+
+
+def _sa(mol: Any) -> float:
+    from molgen.chem.scores import sa_score
+
+    return (5.0 - sa_score(mol)) / (5.0 - 1.5)  # MolGAN's normalization: SA 5 → 0, SA 1.5 → 1
+
+
+REWARDS: Registry[Callable[[Any], float]] = Registry("reward", {"qed": _qed, "logp": _logp, "sa": _sa})
+"""Scores the reward network learns, normalized to [0, 1] (clipped) as in MolGAN."""
+
+
+def reward_scores(name: str) -> Callable[[list[str]], np.ndarray]:
+    """SMILES → rewards ``[n]`` in [0, 1]; an invalid, empty or disconnected (``.``) SMILES scores 0, as
+    MolGAN's rewards count only valid single-fragment molecules."""
+    score = REWARDS.get(name)
+
+    def scores(smiles: list[str]) -> np.ndarray:
+        from rdkit import Chem, rdBase
+
+        out = np.zeros(len(smiles), dtype=np.float32)
+        with rdBase.BlockLogs():
+            for i, s in enumerate(smiles):
+                mol = Chem.MolFromSmiles(s) if s and "." not in s else None
+                if mol is not None and mol.GetNumAtoms():
+                    out[i] = min(max(score(mol), 0.0), 1.0)
+        return out
+
+    return scores
+
+
+class MolGANNetworks(nn.Module):
+    """The exported weights: generator, critic and (optional) reward network."""
+
+    def __init__(self, generator: GraphGenerator, critic: RelationalGCN, reward_net: RelationalGCN | None) -> None:
+        super().__init__()
+        self.generator, self.critic, self.reward_net = generator, critic, reward_net
+
+
+class MolGANSampler:
+    """A trained MolGAN as a :class:`~molgen.models.generative.Generator` (argmax node and edge types)."""
+
+    def __init__(self, generator: GraphGenerator, graph_spec: DenseGraphSpec) -> None:
+        self.generator, self.graph_spec = generator.eval(), graph_spec
+
+    def decode(self, atoms: np.ndarray, bonds: np.ndarray) -> list[str]:
+        return decode_graphs(atoms, bonds, self.graph_spec)
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
+        from molgen.training.gan import sample_graphs
+
+        return sample_graphs(self.generator, self.decode, n, seed=seed, batch_size=batch_size)
+
+
+def _sizes(cfg: RunConfig) -> dict[str, Any]:
+    hidden, depth = cfg.model.hidden_dim, max(cfg.model.depth, 1)
+    c = max(hidden // 4, 8)
+    return {
+        "noise_dim": cfg.generation.noise_dim or DEFAULT_NOISE_DIM,
+        "generator_dims": [max(hidden >> (depth - 1 - i), 8) for i in range(depth)],
+        "conv_dims": [c, c // 2],
+        "aggregation_dim": c,
+        "mlp_dims": [c, c // 2],
+        "dropout": cfg.model.dropout,
+    }
+
+
+def build_networks(graph_spec: DenseGraphSpec, sizes: dict[str, Any], reward: bool) -> MolGANNetworks:
+    generator = GraphGenerator(
+        sizes["noise_dim"], graph_spec.max_atoms, graph_spec.n_atom_types, graph_spec.n_bond_types,
+        hidden_dims=sizes["generator_dims"], dropout=sizes["dropout"],
+    )
+
+    def gcn(sigmoid: bool) -> RelationalGCN:
+        return RelationalGCN(
+            graph_spec.n_atom_types, graph_spec.n_bond_types, conv_dims=sizes["conv_dims"],
+            aggregation_dim=sizes["aggregation_dim"], mlp_dims=sizes["mlp_dims"], dropout=sizes["dropout"], sigmoid=sigmoid,
+        )
+
+    return MolGANNetworks(generator, gcn(False), gcn(True) if reward else None)
+
+
+def encode_split(smiles: list[str], rows: list[int], graph_spec: DenseGraphSpec, subset: str) -> DenseGraphs:
+    """Dense graphs of one subset; unrepresentable molecules are logged with their data rows and skipped."""
+    graphs = encode_smiles(smiles, graph_spec)
+    if graphs.skipped:
+        lines = [f"  data row {rows[s.index] if s.index < len(rows) else s.index}: {s.smiles!r}: {s.reason}" for s in graphs.skipped]
+        shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
+        log.warning("MolGAN: %d of %d %s molecule(s) cannot be represented and are skipped:\n%s", len(lines), len(smiles), subset, shown)
+    return graphs
+
+
+def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:
+    """Trains MolGAN on ``data.train`` (validation sampling and ``val/wasserstein`` on ``data.val``)."""
+    from molgen.families.generation.family import TrainedGenerator
+    from molgen.training.gan import MONITOR, MolGANModule, TensorDataModule
+    from molgen.training.trainer import build_trainer, run
+
+    gen = cfg.generation
+    if gen.gumbel not in GUMBEL_MODES:
+        raise ValueError(f"unknown generation.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
+    if gen.reward_weight and gen.reward is None:
+        raise ValueError("generation.reward_weight > 0 needs generation.reward (qed | logp | sa)")
+    graph_spec = DenseGraphSpec(max_atoms=gen.max_atoms, atom_types=tuple(gen.atom_types))
+    train_graphs = encode_split(data.train, data.train_rows, graph_spec, "training")
+    val_graphs = encode_split(data.val, data.val_rows, graph_spec, "validation")
+    if len(train_graphs) == 0:
+        raise ValueError(
+            f"MolGAN: none of the {len(data.train)} training molecules fits max_atoms={gen.max_atoms} and "
+            f"atom_types={gen.atom_types}; raise generation.max_atoms or add elements"
+        )
+    score = reward_scores(gen.reward) if gen.reward else None
+
+    def tensors(graphs: DenseGraphs) -> list[torch.Tensor]:
+        rewards = score(graphs.smiles) if score is not None else np.zeros(len(graphs), dtype=np.float32)
+        return [torch.as_tensor(graphs.atoms), torch.as_tensor(graphs.bonds), torch.as_tensor(rewards)]
+
+    sizes = _sizes(cfg)
+    networks = build_networks(graph_spec, sizes, reward=gen.reward is not None)
+    module = MolGANModule(
+        networks.generator,
+        networks.critic,
+        lambda atoms, bonds: decode_graphs(atoms, bonds, graph_spec),
+        reward_net=networks.reward_net,
+        score=score,
+        reward_weight=gen.reward_weight,
+        gumbel=gen.gumbel,
+        train_smiles=set(train_graphs.smiles),
+        lr=cfg.optim.lr,
+        lr_critic=gen.lr_discriminator,
+        betas=(gen.adam_beta1, 0.999),
+        n_critic=gen.n_critic,
+        gp_weight=gen.gradient_penalty,
+        fake_batch_size=cfg.data.batch_size,
+        val_sample_size=gen.val_sample_size,
+        gradient_clip_val=cfg.trainer.gradient_clip_val,
+    )
+    datamodule = TensorDataModule(tensors(train_graphs), tensors(val_graphs), cfg.data.batch_size, seed=cfg.trainer.seed)
+    # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
+    trainer_cfg = dataclasses.replace(cfg.trainer, gradient_clip_val=None)
+    trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
+    outcome = run(module, datamodule, trainer, resume=resume, test=False)
+    spec = {
+        "generator": NAME,
+        "graphs": graph_spec.to_dict(),
+        "sizes": sizes,
+        "reward": gen.reward,
+        "monitor": MONITOR,
+    }
+    return TrainedGenerator(
+        module=networks,
+        spec=spec,
+        val=outcome.val,
+        generator=MolGANSampler(networks.generator, graph_spec),
+        details={
+            "epochs": outcome.epochs,
+            "best_checkpoint": outcome.best_checkpoint,
+            "n_train_graphs": len(train_graphs),
+            "n_skipped": len(train_graphs.skipped) + len(val_graphs.skipped),
+        },
+    )
+
+
+def load(model_dir: Path, spec: dict[str, Any]) -> MolGANSampler:
+    """The sampler of an exported MolGAN (weights from ``model.safetensors``)."""
+    from molgen.families.generation.family import read_weights
+
+    graph_spec = DenseGraphSpec.from_dict(spec["graphs"])
+    networks = build_networks(graph_spec, spec["sizes"], reward=spec.get("reward") is not None)
+    networks.load_state_dict(read_weights(model_dir))
+    return MolGANSampler(networks.generator, graph_spec)
