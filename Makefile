@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 BENCH_OUTPUT ?= runs/benchmark-ci
 
-.PHONY: setup demo test test-fast test-moses benchmark-ci clean
+.PHONY: setup demo test test-fast test-moses lint format docs benchmark-ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lint,docs]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -34,6 +34,24 @@ test-moses: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+LINT_PATHS := src tests benchmarks scripts
+
+# ruff (lint + format check) and mypy, as CI runs them; paths that do not exist yet are skipped.
+lint: setup
+	$(BIN)/ruff check $(wildcard $(LINT_PATHS))
+	$(BIN)/ruff format --check $(wildcard $(LINT_PATHS))
+	$(BIN)/mypy src
+
+format: setup
+	$(BIN)/ruff check --fix $(wildcard $(LINT_PATHS))
+	$(BIN)/ruff format $(wildcard $(LINT_PATHS))
+
+# The documentation site (docs/, mkdocs.yml); --strict turns every warning (a broken link or
+# docstring reference) into an error. DOCS_OUTPUT defaults to site/.
+DOCS_OUTPUT ?= site
+docs: setup
+	$(BIN)/mkdocs build --strict -d $(DOCS_OUTPUT)
+
 # The ci profiles of the MoleculeNet (~20 min on 2 cores) and expression (~7 min) suites as a regression
 # gate: exits 1 when a metric crosses its threshold (benchmarks/*.yaml) or a cell fails. Rerunning with
 # the same BENCH_OUTPUT resumes.
@@ -43,4 +61,4 @@ benchmark-ci: setup
 	$(BIN)/molgen benchmark moses --profile ci --check --output $(BENCH_OUTPUT)/moses
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache site
