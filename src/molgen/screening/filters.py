@@ -13,7 +13,7 @@ pains      RDKit FilterCatalog PAINS A/B/C (Baell & Holloway 2010); ~1-3 ms per 
 brenk      RDKit FilterCatalog Brenk unwanted substructures (Brenk et al. 2008)
 =========  ==================================================================================
 
-Example:
+Examples:
     >>> from rdkit import Chem
     >>> [f(Chem.MolFromSmiles("O=C1C(=Cc2ccccc2)SC(=S)N1")) for f in get_filters(["lipinski", "pains"])]
     [None, 'ene_rhod_A(235)']
