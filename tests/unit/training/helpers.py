@@ -15,7 +15,6 @@ from molgen.training.batches import GraphCollate
 from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import Task, build_task
-
 from tests.conftest import MOLECULES
 
 HIDDEN = 16

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from molgen.training.modules import SupervisedModule
-
 from tests.unit.training.helpers import make_datamodule, make_module
 
 # the steps are called outside a Trainer here, where self.log only warns

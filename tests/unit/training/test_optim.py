@@ -1,6 +1,7 @@
 """The learning-rate schedules of ``build_optimizer``, stepped as Lightning steps them (once per batch)."""
 
 import math
+from itertools import pairwise
 
 import pytest
 import torch
@@ -32,8 +33,8 @@ def test_noam_warms_up_peaks_then_decays_to_the_final_ratio():
     assert rates[10] == pytest.approx(2e-3) and max(rates) == pytest.approx(2e-3)
     assert rates.index(max(rates)) == 10
     assert rates[50] == pytest.approx(0.05 * 2e-3)
-    assert all(a < b for a, b in zip(rates[:10], rates[1:11]))  # rising during warm-up
-    assert all(a > b for a, b in zip(rates[10:50], rates[11:51]))  # falling after it
+    assert all(a < b for a, b in pairwise(rates[:11]))  # rising during warm-up
+    assert all(a > b for a, b in pairwise(rates[10:51]))  # falling after it
     # exponential decay: equal ratios between equally spaced steps
     assert rates[30] / rates[20] == pytest.approx(rates[40] / rates[30])
 
