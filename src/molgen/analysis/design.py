@@ -96,11 +96,15 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
 
     model = load_model(path)
     if model.spec.get("family") != "property":
-        raise ValueError(f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}")
+        raise ValueError(
+            f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}"
+        )
     targets = model.targets
     if target is None:
         if len(targets) != 1:
-            raise ValueError(f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})")
+            raise ValueError(
+                f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})"
+            )
         target = targets[0]
     if target not in targets:
         raise ValueError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")

@@ -11,7 +11,7 @@ bfloat16 up to 256 (checked; float32 is used above that). ~3x faster than float3
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rdkit import Chem
@@ -41,7 +41,7 @@ def morgan_bits(mols: Sequence[Chem.Mol], *, radius: int = 2, n_bits: int = 1024
     return out
 
 
-def _as_matrix(bits: np.ndarray, dtype) -> "torch.Tensor":  # noqa: F821
+def _as_matrix(bits: np.ndarray, dtype) -> torch.Tensor:  # noqa: F821
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(bits)).to(dtype)

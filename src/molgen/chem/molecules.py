@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from rdkit import Chem, rdBase
 
-__all__ = ["InvalidMolecule", "parse_smiles", "parse_many", "iter_molecules"]
+__all__ = ["InvalidMolecule", "iter_molecules", "parse_many", "parse_smiles"]
 
 _LOG_TIMESTAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ", re.MULTILINE)
 _SYNTAX_PREFIX = "SMILES Parse Error: "
@@ -106,7 +107,7 @@ class _QuietParser:
             return None, smiles, "empty SMILES"
         try:
             mol = Chem.MolFromSmiles(text)
-        except Exception as error:  # noqa: BLE001 - RDKit reports through None, but never raise
+        except Exception as error:
             return None, smiles, f"RDKit error: {error}"
         if mol is None:
             messages = self._capture.messages
@@ -155,9 +156,7 @@ def iter_molecules(
                 yield index, mol, None
 
 
-def parse_many(
-    smiles: Sequence[Any], *, start_index: int = 0
-) -> tuple[list[Chem.Mol | None], list[InvalidMolecule]]:
+def parse_many(smiles: Sequence[Any], *, start_index: int = 0) -> tuple[list[Chem.Mol | None], list[InvalidMolecule]]:
     """Parses many SMILES; never raises.
 
     Args:

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 from rdkit import Chem
 
 from molgen.registry import Registry
 
-__all__ = ["qed", "logp", "sa_score", "molecular_weight", "SCORES", "SAScorerNotFoundError"]
+__all__ = ["SCORES", "SAScorerNotFoundError", "logp", "molecular_weight", "qed", "sa_score"]
 
 
 class SAScorerNotFoundError(ImportError):

@@ -31,8 +31,15 @@ Predict = Callable[[torch.Tensor], torch.Tensor]
 METHODS = ("ism", "gradxinput", "both")
 
 __all__ = [
-    "METHODS", "Attributions", "SequenceModel", "annotate_motifs", "compute_attributions",
-    "grad_x_input", "ism", "ism_importance", "top_windows",
+    "METHODS",
+    "Attributions",
+    "SequenceModel",
+    "annotate_motifs",
+    "compute_attributions",
+    "grad_x_input",
+    "ism",
+    "ism_importance",
+    "top_windows",
 ]
 
 
@@ -78,9 +85,13 @@ class SequenceModel:
         if rc_average is None:
             rc_average = bool((spec.get("reverse_complement") or {}).get("predict_average", False))
         return cls(
-            members=list(model.members), length=int(source["length"]), targets=targets,
-            n_value=source.get("n_value", "uniform"), pad=source.get("pad", "center"),
-            rc_average=rc_average, batch_size=batch_size,
+            members=list(model.members),
+            length=int(source["length"]),
+            targets=targets,
+            n_value=source.get("n_value", "uniform"),
+            pad=source.get("pad", "center"),
+            rc_average=rc_average,
+            batch_size=batch_size,
         )
 
     def target_index(self, name: str | None) -> int:
@@ -301,8 +312,17 @@ def compute_attributions(
     valid = np.array([not e for e in errors], dtype=bool)
     x = model.encode(windows) if n else torch.zeros(0, 4, length)
     predictions = model.predict(x).float().numpy() if n else np.zeros((0, len(model.targets)), np.float32)
-    out = Attributions(ids, sequences, offsets, valid, errors, list(model.targets), model.targets[t],
-                       x.numpy().astype(np.float32), predictions.astype(np.float32))
+    out = Attributions(
+        ids,
+        sequences,
+        offsets,
+        valid,
+        errors,
+        list(model.targets),
+        model.targets[t],
+        x.numpy().astype(np.float32),
+        predictions.astype(np.float32),
+    )
     if method in ("ism", "both"):
         effects = np.full((n, 4, length), np.nan, dtype=np.float32)
         for i in np.flatnonzero(valid):
@@ -340,13 +360,38 @@ def annotate_motifs(
     rows = []
     for (i, rank, s0, s1, total, lo), hits in zip(windows, scanner.best_hits_many(pieces, regions, top=top)):
         for motif_rank, hit in enumerate(hits, 1):
-            rows.append({
-                "sequence_id": attributions.ids[i], "window_rank": rank, "window_start": s0 + 1,
-                "window_end": s1, "window_attribution": total, "motif_rank": motif_rank,
-                "motif_id": hit["motif_id"], "motif_name": hit["motif_name"], "score": hit["score"],
-                "p_value": hit["p_value"], "start": lo + hit["start"] + 1, "end": lo + hit["end"],
-                "strand": hit["strand"], "match": hit["match"],
-            })
-    columns = ["sequence_id", "window_rank", "window_start", "window_end", "window_attribution", "motif_rank",
-               "motif_id", "motif_name", "score", "p_value", "start", "end", "strand", "match"]
+            rows.append(
+                {
+                    "sequence_id": attributions.ids[i],
+                    "window_rank": rank,
+                    "window_start": s0 + 1,
+                    "window_end": s1,
+                    "window_attribution": total,
+                    "motif_rank": motif_rank,
+                    "motif_id": hit["motif_id"],
+                    "motif_name": hit["motif_name"],
+                    "score": hit["score"],
+                    "p_value": hit["p_value"],
+                    "start": lo + hit["start"] + 1,
+                    "end": lo + hit["end"],
+                    "strand": hit["strand"],
+                    "match": hit["match"],
+                }
+            )
+    columns = [
+        "sequence_id",
+        "window_rank",
+        "window_start",
+        "window_end",
+        "window_attribution",
+        "motif_rank",
+        "motif_id",
+        "motif_name",
+        "score",
+        "p_value",
+        "start",
+        "end",
+        "strand",
+        "match",
+    ]
     return pd.DataFrame(rows, columns=columns)

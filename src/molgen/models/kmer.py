@@ -110,9 +110,7 @@ def fit_linear(
         raise ValueError(f"unknown linear model {kind!r}; valid: ridge, logistic")
     alphas = list(alphas or (RIDGE_ALPHAS if kind == "ridge" else LOGISTIC_ALPHAS))
     n_targets = targets.shape[1]
-    results = [
-        (np.zeros((n_targets, features.shape[1]), np.float32), np.zeros(n_targets, np.float32)) for _ in alphas
-    ]
+    results = [(np.zeros((n_targets, features.shape[1]), np.float32), np.zeros(n_targets, np.float32)) for _ in alphas]
     for t in range(n_targets):
         rows = ~np.isnan(targets[:, t])
         x, y = features[rows], targets[rows, t]

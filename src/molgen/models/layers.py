@@ -6,6 +6,7 @@ graph and always returns ``num_graphs`` rows, also for graphs that have no atoms
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -34,9 +35,7 @@ def build_activation(name: str) -> nn.Module:
     try:
         return ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; valid names: {sorted(ACTIVATIONS)}"
-        ) from None
+        raise ValueError(f"unknown activation {name!r}; valid names: {sorted(ACTIVATIONS)}") from None
 
 
 def reset_module(module: nn.Module) -> None:
@@ -84,7 +83,7 @@ class MLP(nn.Module):
         self.n_layers, self.dropout, self.activation = n_layers, dropout, activation
         dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
         layers: list[nn.Module] = [nn.Linear(dims[0], dims[1])]
-        for d_in, d_out in zip(dims[1:-1], dims[2:]):
+        for d_in, d_out in itertools.pairwise(dims[1:]):
             layers += [build_activation(activation), nn.Dropout(dropout), nn.Linear(d_in, d_out)]
         self.net = nn.Sequential(*layers)
 
@@ -202,8 +201,7 @@ class WithMoleculeFeatures(nn.Module):
         std = torch.as_tensor(feature_std, dtype=torch.float32).detach().clone()
         if mean.dim() != 1 or mean.shape != std.shape:
             raise ValueError(
-                f"feature_mean and feature_std must both have shape [D], got "
-                f"{tuple(mean.shape)} and {tuple(std.shape)}"
+                f"feature_mean and feature_std must both have shape [D], got {tuple(mean.shape)} and {tuple(std.shape)}"
             )
         std = torch.where(torch.isfinite(std) & (std > 0), std, torch.ones_like(std))
         self.encoder = encoder

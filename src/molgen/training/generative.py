@@ -78,7 +78,9 @@ class TokenDataModule(L.LightningDataModule):
         seed: seeds the bucketing and the batch order.
     """
 
-    def __init__(self, train: Sequence[np.ndarray], val: Sequence[np.ndarray], batch_size: int = 64, seed: int = 0) -> None:
+    def __init__(
+        self, train: Sequence[np.ndarray], val: Sequence[np.ndarray], batch_size: int = 64, seed: int = 0
+    ) -> None:
         super().__init__()
         self.train_batches = TokenBatches(train, batch_size, seed=seed)
         self.val_batches = TokenBatches(val, batch_size, seed=seed)
@@ -94,7 +96,9 @@ class TokenDataModule(L.LightningDataModule):
 
 def token_nll(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed NLL (nats) of ``targets [B, L]`` under ``logits [B, L, V]``, ``<pad>`` ignored; and the token count."""
-    total = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=PAD_ID, reduction="sum")
+    total = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=PAD_ID, reduction="sum"
+    )
     return total, (targets != PAD_ID).sum()
 
 
@@ -206,7 +210,9 @@ class VAEModule(_TokenModule):
         size = batch[0].shape[0]
         self.log_dict(
             {"train/loss": loss, "train/recon": recon, "train/kl": kl, "train/beta": beta},
-            batch_size=size, on_step=False, on_epoch=True,
+            batch_size=size,
+            on_step=False,
+            on_epoch=True,
         )
         return loss
 

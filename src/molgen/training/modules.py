@@ -104,4 +104,3 @@ class SupervisedModule(L.LightningModule):
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)
         return build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
-

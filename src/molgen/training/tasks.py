@@ -142,9 +142,7 @@ class BinaryTask(Task):
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         mask = ~torch.isnan(targets)
-        losses = F.binary_cross_entropy_with_logits(
-            outputs.float(), torch.nan_to_num(targets), reduction="none"
-        )
+        losses = F.binary_cross_entropy_with_logits(outputs.float(), torch.nan_to_num(targets), reduction="none")
         return masked_mean(losses, mask)
 
     def predict(self, outputs: torch.Tensor) -> torch.Tensor:

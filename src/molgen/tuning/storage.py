@@ -139,8 +139,12 @@ def _retrying(make: Any, *, what: str) -> Any:
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return make()
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError,
-                optuna.exceptions.StorageInternalError) as err:
+        except (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.IntegrityError,
+            sqlalchemy.exc.ProgrammingError,
+            optuna.exceptions.StorageInternalError,
+        ) as err:
             if attempt == CREATE_ATTEMPTS:
                 raise ValueError(f"could not {what}: {getattr(err, 'orig', None) or err}") from err
             delay = min(0.2 * 2**attempt, 5.0) * random.uniform(0.5, 1.5)

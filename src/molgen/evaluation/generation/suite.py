@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from molgen.evaluation.generation.basic import UNIQUE_AT, fraction_unique, novelty, split_valid
 from molgen.evaluation.generation.fcd import frechet_distance
@@ -51,8 +51,10 @@ def _references(reference: str | Path, smiles_column: str | None) -> tuple[list[
     if str(reference).lower() == "moses":
         return [("Test", moses_source("test")), ("TestSF", moses_source("test_scaffolds"))], []
     source = file_source(reference, smiles_column)
-    note = (f"Reference: the user file {source.label} replaces MOSES Test (keys ending in /Test); "
-            "TestSF metrics are omitted.")
+    note = (
+        f"Reference: the user file {source.label} replaces MOSES Test (keys ending in /Test); "
+        "TestSF metrics are omitted."
+    )
     return [("Test", source)], [note]
 
 
@@ -136,7 +138,8 @@ def run_evaluation(
     if not valid.smiles:
         notes.append(
             "No valid molecule was generated: every metric but validity is undefined (NaN)."
-            if valid.n_total else "The generated file is empty: every metric but validity is undefined (NaN)."
+            if valid.n_total
+            else "The generated file is empty: every metric but validity is undefined (NaN)."
         )
         _finish(evaluation, output_dir, None, None, valid.smiles, started)
         return evaluation

@@ -108,6 +108,14 @@ def check_sizes(length: int, hidden_dim: int, depth: int, dropout: float) -> Non
 
 
 __all__ = [
-    "READOUTS", "MAX_BINS", "SequenceReadout", "input_tensor", "pool_sizes", "pooled_length", "conv_bn",
-    "reset_children", "count_parameters", "check_sizes",
+    "MAX_BINS",
+    "READOUTS",
+    "SequenceReadout",
+    "check_sizes",
+    "conv_bn",
+    "count_parameters",
+    "input_tensor",
+    "pool_sizes",
+    "pooled_length",
+    "reset_children",
 ]
