@@ -42,6 +42,9 @@ class KmerCounts(nn.Module):
         ``x [B, 4, L]`` (or a batch with ``.x``) → ``[B, out_dim]``.
     """
 
+    mean: Tensor
+    std: Tensor
+
     def __init__(self, k: int = 5) -> None:
         super().__init__()
         if not 1 <= k <= 8:

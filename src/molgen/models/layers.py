@@ -7,7 +7,8 @@ graph and always returns ``num_graphs`` rows, also for graphs that have no atoms
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -41,8 +42,9 @@ def build_activation(name: str) -> nn.Module:
 def reset_module(module: nn.Module) -> None:
     """Call ``reset_parameters()`` on every submodule of ``module`` that defines it."""
     for child in module.modules():
-        if child is not module and hasattr(child, "reset_parameters"):
-            child.reset_parameters()
+        reset = getattr(child, "reset_parameters", None) if child is not module else None
+        if reset is not None:
+            reset()
 
 
 class MLP(nn.Module):
@@ -195,6 +197,9 @@ class WithMoleculeFeatures(nn.Module):
         ``batch.mol_features`` ``[B, D]`` → output ``[B, encoder.out_dim + D]``.
     """
 
+    feature_mean: Tensor
+    feature_std: Tensor
+
     def __init__(self, encoder: nn.Module, feature_mean: Tensor, feature_std: Tensor) -> None:
         super().__init__()
         mean = torch.as_tensor(feature_mean, dtype=torch.float32).detach().clone()
@@ -208,10 +213,12 @@ class WithMoleculeFeatures(nn.Module):
         self.register_buffer("feature_mean", mean)
         self.register_buffer("feature_std", std)
         self.n_features = mean.numel()
-        self.out_dim: int = encoder.out_dim + self.n_features
+        self.out_dim: int = cast(int, encoder.out_dim) + self.n_features
 
     def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
+        # the encoder is any nn.Module whose contract includes reset_parameters(); nn.Module.__getattr__ hides that
+        reset = cast(Callable[[], None], self.encoder.reset_parameters)
+        reset()
 
     def forward(self, batch: Any) -> Tensor:
         h = self.encoder(batch)

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import numpy as np
@@ -45,7 +45,7 @@ class TokenBatches(Dataset):
             raise ValueError("no token sequences to batch")
         order = np.random.default_rng(seed).permutation(len(sequences)) if bucket else np.arange(len(sequences))
         lengths = np.array([len(s) for s in sequences])
-        batches = []
+        batches: list[np.ndarray] = []
         pool = batch_size * POOL_BATCHES
         for start in range(0, len(order), pool):
             chunk = order[start : start + pool]
@@ -73,7 +73,8 @@ class TokenDataModule(L.LightningDataModule):
     """Train/val loaders over id sequences (``<bos> … <eos>``), bucketed by length.
 
     Args:
-        train / val: int64 id arrays.
+        train: int64 id arrays of the training split.
+        val: int64 id arrays of the validation split.
         batch_size: sequences per batch.
         seed: seeds the bucketing and the batch order.
     """
@@ -120,7 +121,7 @@ class _TokenModule(L.LightningModule):
         for name, value in self._sums.items():
             value = torch.as_tensor(value, device=self.device)
             if self.trainer.world_size > 1:
-                value = self.all_gather(value).sum()
+                value = cast(torch.Tensor, self.all_gather(value)).sum()  # a tensor in, a tensor out
             sums[name] = float(value)
         self._sums = {}
         return sums

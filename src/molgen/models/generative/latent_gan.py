@@ -68,6 +68,9 @@ class LatentGAN(nn.Module):
     The GAN works on ``(code - mean) / std``; :meth:`sample_codes` returns codes in the autoencoder's scale.
     """
 
+    code_mean: torch.Tensor
+    code_std: torch.Tensor
+
     def __init__(self, generator: LatentGenerator, critic: LatentCritic) -> None:
         super().__init__()
         if generator.latent_dim != critic.latent_dim:

@@ -90,8 +90,9 @@ def conv_bn(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequent
 
 def reset_children(module: nn.Module) -> None:
     for child in module.modules():
-        if child is not module and hasattr(child, "reset_parameters"):
-            child.reset_parameters()
+        reset = getattr(child, "reset_parameters", None) if child is not module else None
+        if reset is not None:
+            reset()
 
 
 def count_parameters(module: nn.Module) -> int:
