@@ -97,7 +97,7 @@ class _QuietParser:
         self._capture.__exit__(*exc_info)
         del self._block
 
-    def parse(self, smiles: Any) -> tuple[Chem.Mol | None, str | None, str | None]:
+    def parse(self, smiles: Any) -> tuple[Chem.Mol, None, None] | tuple[None, str, str]:
         """Returns ``(mol, None, None)`` or ``(None, smiles_as_string, reason)``."""
         if not isinstance(smiles, str):
             as_string, reason = _reject_non_string(smiles)
@@ -149,11 +149,11 @@ def iter_molecules(
     """
     with _QuietParser() as parser:
         for index, item in enumerate(smiles, start_index):
-            mol, as_string, reason = parser.parse(item)
-            if mol is None:
-                yield index, None, InvalidMolecule(index, as_string, reason)
+            parsed = parser.parse(item)
+            if parsed[0] is None:
+                yield index, None, InvalidMolecule(index, parsed[1], parsed[2])
             else:
-                yield index, mol, None
+                yield index, parsed[0], None
 
 
 def parse_many(smiles: Sequence[Any], *, start_index: int = 0) -> tuple[list[Chem.Mol | None], list[InvalidMolecule]]:

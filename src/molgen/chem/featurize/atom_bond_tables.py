@@ -167,8 +167,8 @@ def tables_from_api(mols: Sequence[Chem.Mol]) -> MolTables:
         BondColumn.IS_IN_RING: Bond.IsInRing,
         BondColumn.STEREO: Bond.GetStereo,
     }
-    for column, getter in bond_getters.items():
-        bond_props[:, column] = _ints(getter, bonds, n_bonds)
+    for bond_column, bond_getter in bond_getters.items():
+        bond_props[:, bond_column] = _ints(bond_getter, bonds, n_bonds)
     bond_atoms = np.empty((n_bonds, 2), dtype=np.int64)
     bond_atoms[:, 0] = _ints(Bond.GetBeginAtomIdx, bonds, n_bonds)
     bond_atoms[:, 1] = _ints(Bond.GetEndAtomIdx, bonds, n_bonds)
@@ -260,7 +260,7 @@ def tables_from_blobs(
         return MolTables.empty()
 
     def molecule(position: int) -> Chem.Mol:
-        return mols[position] if mols is not None else Chem.Mol(blobs[position])
+        return mols[position] if mols is not None else Chem.Mol(blobs[position])  # type: ignore[call-overload]  # RDKit's stubs omit Mol(bytes)
 
     if not (use_fast_path and fast_path_verified()):
         return tables_from_api([molecule(position) for position in range(len(blobs))])
@@ -270,7 +270,7 @@ def tables_from_blobs(
     if decoded.all():
         return fast
     fallback_positions = np.flatnonzero(~decoded)
-    fallback = tables_from_api([molecule(position) for position in fallback_positions])
+    fallback = tables_from_api([molecule(int(position)) for position in fallback_positions])
     combined = MolTables.concat([fast, fallback])
     input_position = np.concatenate([np.flatnonzero(decoded), fallback_positions])
     return combined.take(np.argsort(input_position, kind="stable"))

@@ -150,6 +150,7 @@ def encode_smiles(smiles: Sequence[Any], spec: DenseGraphSpec) -> DenseGraphs:
         if invalid is not None:
             skipped.append(SkippedMolecule(index, invalid.smiles, invalid.reason))
             continue
+        assert mol is not None, "iter_molecules yields a molecule for every input without a record"
         reason = _unsupported(mol, spec, atom_index)
         identity = Chem.MolToSmiles(mol, isomericSmiles=False) if reason is None else ""
         if reason is None and spec.kekulize:

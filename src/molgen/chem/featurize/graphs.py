@@ -150,6 +150,7 @@ def _featurize_chunk(task: tuple[int, list, bool]) -> _ChunkResult:
     kept_mols: list = []
     for index, mol, record in iter_molecules(smiles, start_index=start):
         if mol is None:
+            assert record is not None, "iter_molecules yields a record for every input without a molecule"
             invalid.append((record.index, record.smiles, record.reason))
             continue
         blobs.append(pickle_mol(mol))
@@ -177,7 +178,9 @@ def _concat_chunks(
     tables = MolTables.concat([chunk.tables for chunk in chunks]) if chunks else MolTables.empty()
     mol_features = None
     if spec.descriptors:
-        parts = [chunk.mol_features for chunk in chunks]
+        parts = [chunk.mol_features for chunk in chunks if chunk.mol_features is not None]
+        if len(parts) != len(chunks):
+            raise RuntimeError("descriptors are on, but a featurized chunk came back without molecule features")
         empty = np.zeros((0, spec.mol_feature_dim), np.float32)
         mol_features = np.concatenate(parts) if parts else empty
     valid_index = np.concatenate([chunk.valid_index for chunk in chunks]) if chunks else np.zeros(0, np.int64)

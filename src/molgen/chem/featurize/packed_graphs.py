@@ -234,7 +234,7 @@ class PackedGraphs:
     def save(self, path: str | Path) -> None:
         """Writes an uncompressed ``.npz`` (no pickled objects)."""
         with open(path, "wb") as handle:
-            np.savez(handle, **self.to_arrays())
+            np.savez(handle, **self.to_arrays())  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
 
     @classmethod
     def load(cls, path: str | Path) -> PackedGraphs:
