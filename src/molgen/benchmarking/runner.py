@@ -51,7 +51,9 @@ def run_suite(
         progress: called with one line per cell (default: the ``molgen.benchmark`` logger).
     """
     if fit is None:
-        from molgen.recipes import fit
+        from molgen.recipes import fit as default_fit
+
+        fit = default_fit
     say = progress or log.info
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

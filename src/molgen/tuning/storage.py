@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import optuna
 import sqlalchemy.exc
@@ -108,7 +108,8 @@ def create_or_load_study(
             lambda: optuna.create_study(
                 storage=storage,
                 study_name=study_name,
-                direction=direction,
+                # "minimize" or "maximize": callers get it from study_direction(), which validates it
+                direction=cast(Literal["minimize", "maximize"], direction),
                 sampler=sampler,
                 pruner=pruner,
                 load_if_exists=True,
