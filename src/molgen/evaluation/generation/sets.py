@@ -66,7 +66,7 @@ class SetStatistics:
             arrays["passes_filters"] = self.passes_filters
         if self.fcd is not None:
             arrays.update(fcd_mu=self.fcd.mu, fcd_sigma=self.fcd.sigma, fcd_n=np.array(self.fcd.n))
-        np.savez(folder / "arrays.npz", **arrays)
+        np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
         counts = {"fragments": dict(self.fragments), "scaffolds": dict(self.scaffolds)}
         (folder / "counts.json").write_text(json.dumps(counts))
 

@@ -40,7 +40,7 @@ def brics_fragments(mol: Chem.Mol) -> list[str]:
     """Canonical SMILES of the BRICS fragments of one molecule (with their dummy attachment atoms)."""
     from rdkit.Chem import AllChem
 
-    return Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)).split(".")
+    return Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)).split(".")  # type: ignore[attr-defined]  # RDKit stub gap
 
 
 def murcko_scaffold(mol: Chem.Mol, *, min_rings: int = MIN_SCAFFOLD_RINGS) -> str | None:
