@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from molgen.training.predictor import Predictor
 
 Predict = Callable[[torch.Tensor], torch.Tensor]
 
@@ -121,7 +124,9 @@ class SequenceModel:
         """``[N, 4, L]`` → ``[N, T]`` predictions (ensemble mean, batched, no gradients)."""
         from molgen.families.expression import predict_onehot
 
-        out = predict_onehot(self.members, x, batch_size=self.batch_size, rc_average=self.rc_average)
+        # predict_onehot only calls the members (its annotation names the Predictors it usually gets)
+        members = cast("list[Predictor]", list(self.members))
+        out = predict_onehot(members, x, batch_size=self.batch_size, rc_average=self.rc_average)
         return out.reshape(len(x), -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -325,8 +330,8 @@ def compute_attributions(
     )
     if method in ("ism", "both"):
         effects = np.full((n, 4, length), np.nan, dtype=np.float32)
-        for i in np.flatnonzero(valid):
-            span = out.span(int(i))
+        for i in np.flatnonzero(valid).tolist():
+            span = out.span(i)
             effects[i] = ism(model.predict, x[i], span=span, chunk_size=4 * model.batch_size)[1][t].numpy()
         out.ism = effects
     if method in ("gradxinput", "both"):
@@ -348,7 +353,7 @@ def annotate_motifs(
     flank = max(m.width for m in scanner.motifs)
     importance = attributions.importance()
     windows, pieces, regions = [], [], []
-    for i in np.flatnonzero(attributions.valid):
+    for i in np.flatnonzero(attributions.valid).tolist():
         offset = int(attributions.offsets[i])
         spans = top_windows(importance[i], window, n_windows, valid=attributions.span(i))
         for rank, (start, end, total) in enumerate(spans, 1):

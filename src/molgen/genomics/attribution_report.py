@@ -20,7 +20,7 @@ def position_table(attributions: Attributions) -> pd.DataFrame:
     """One row per base of each valid sequence inside the model window: ``sequence_id position base``
     (1-based) and the per-position summaries (``ism_mean ism_min ism_max ism_importance gradxinput``)."""
     frames = []
-    for i in np.flatnonzero(attributions.valid):
+    for i in np.flatnonzero(attributions.valid).tolist():
         a, b = attributions.span(i)
         offset = int(attributions.offsets[i])
         columns: dict[str, Any] = {
@@ -110,7 +110,7 @@ def write_attributions(
     if a.gradxinput is not None:
         arrays["gradxinput"] = a.gradxinput
     files = [output / "attributions.npz"]
-    np.savez_compressed(files[0], **arrays)
+    np.savez_compressed(files[0], **arrays)  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
     files.append(output / "positions.csv")
     position_table(a).to_csv(files[-1], index=False)
     motif_table = None

@@ -62,7 +62,7 @@ class Motif:
     def consensus(self) -> str:
         return "".join(ALPHABET[i] for i in self.pwm.argmax(axis=0))
 
-    def log_odds(self, background: Sequence[float] = UNIFORM, pseudocount: float = 0.01) -> np.ndarray:
+    def log_odds(self, background: Sequence[float] | np.ndarray = UNIFORM, pseudocount: float = 0.01) -> np.ndarray:
         """``log2((p + c·b) / (1 + c) / b)`` per base and column, ``[4, W]``."""
         bg = np.asarray(background, dtype=np.float64)[:, None]
         return np.log2((self.pwm + pseudocount * bg) / (1.0 + pseudocount) / bg)
