@@ -20,7 +20,8 @@ class CharRNN(nn.Module):
     Args:
         vocab_size: tokens, specials included.
         embedding_dim: token embedding size.
-        hidden_dim / depth: LSTM width and layers.
+        hidden_dim: LSTM width.
+        depth: number of LSTM layers.
         dropout: between LSTM layers and before the output layer.
 
     Shapes:

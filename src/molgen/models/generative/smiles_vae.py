@@ -24,9 +24,11 @@ class SmilesVAE(nn.Module):
     Args:
         vocab_size: tokens, specials included.
         embedding_dim: token embedding size (shared by encoder and decoder).
-        encoder_hidden_dim / encoder_depth: bidirectional GRU encoder.
+        encoder_hidden_dim: width of the bidirectional GRU encoder.
+        encoder_depth: layers of the bidirectional GRU encoder.
         latent_dim: size of z.
-        decoder_hidden_dim / decoder_depth: GRU decoder.
+        decoder_hidden_dim: width of the GRU decoder.
+        decoder_depth: layers of the GRU decoder.
         dropout: between decoder layers.
 
     Shapes:
