@@ -96,11 +96,15 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
 
     model = load_model(path)
     if model.spec.get("family") != "property":
-        raise ValueError(f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}")
+        raise ValueError(
+            f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}"
+        )
     targets = model.targets
     if target is None:
         if len(targets) != 1:
-            raise ValueError(f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})")
+            raise ValueError(
+                f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})"
+            )
         target = targets[0]
     if target not in targets:
         raise ValueError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
@@ -181,7 +185,8 @@ def optimize_latent(
         rounds: proposal rounds after the initial population.
         population: candidates per round (default ``max(2n, 256)``).
         elite_fraction: share of the best distinct molecules that parent the next round.
-        sigma / decay: initial mutation step in latent units, multiplied by ``decay`` every round.
+        sigma: initial mutation step in latent units.
+        decay: factor the mutation step is multiplied by every round.
         n_before: plain samples scored for the "before" distribution (default ``n``).
     """
     if n < 1:
@@ -215,12 +220,12 @@ def optimize_latent(
         parents = elites[rng.integers(len(elites), size=population)]
         evaluate(parents + sigma * rng.standard_normal(parents.shape))
         sigma *= decay
-    ranked = sorted(best.items(), key=lambda item: -item[1][0])[:n]
-    if len(ranked) < n:
-        log.warning("the search found %d distinct valid molecules, fewer than the %d asked for", len(ranked), n)
+    top = sorted(best.items(), key=lambda item: -item[1][0])[:n]
+    if len(top) < n:
+        log.warning("the search found %d distinct valid molecules, fewer than the %d asked for", len(top), n)
     return OptimizationResult(
-        smiles=[smi for smi, _ in ranked],
-        scores=np.array([sign * value for _, (value, _) in ranked]),
+        smiles=[smi for smi, _ in top],
+        scores=np.array([sign * value for _, (value, _) in top]),
         before=before,
         objective=objective.name,
         maximize=objective.maximize,

@@ -52,7 +52,10 @@ def sample_many(
     out: list[str] = []
     for i in range(n_batches):
         size = min(batch_size, n - len(out))
-        batch = generator.sample(size, seed=None if seeds[i] is None else int(seeds[i]), batch_size=batch_size, **options)
+        batch_seed = seeds[i]
+        batch = generator.sample(
+            size, seed=None if batch_seed is None else int(batch_seed), batch_size=batch_size, **options
+        )
         if len(batch) != size:
             raise RuntimeError(f"{type(generator).__name__}.sample returned {len(batch)} molecules for {size} asked")
         out.extend(batch)

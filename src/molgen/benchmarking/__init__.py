@@ -9,5 +9,15 @@ from molgen.benchmarking.report import summarize, write_report
 from molgen.benchmarking.runner import load_results, run_suite
 from molgen.benchmarking.suite import Suite, SuiteError, find_suite, load_suite
 
-__all__ = ["Suite", "SuiteError", "check", "check_record", "find_suite", "load_results", "load_suite", "run_suite", "summarize",
-           "write_report"]
+__all__ = [
+    "Suite",
+    "SuiteError",
+    "check",
+    "check_record",
+    "find_suite",
+    "load_results",
+    "load_suite",
+    "run_suite",
+    "summarize",
+    "write_report",
+]

@@ -29,6 +29,7 @@ def check(profile: Profile, summaries: Sequence[GroupSummary], selected_groups: 
             lines.append(f"`{group}`: not run (--only), not checked ({bound})")
             continue
         summary = by_group.get(group)
+        problem: str | None
         if summary is None or not summary.values:
             problem = "no seed finished"
         else:
@@ -37,6 +38,7 @@ def check(profile: Profile, summaries: Sequence[GroupSummary], selected_groups: 
             failures.append(f"{group}: {problem} ({summary.metric if summary else 'metric'})")
             lines.append(f"`{group}`: FAIL, {problem}{measured}")
         else:
+            assert summary is not None, "a missing summary is always a problem"
             lines.append(f"`{group}`: ok, {summary.metric} {summary.mean:.4f} within {bound}{measured}")
     for summary in summaries:
         if summary.group in selected:

@@ -30,8 +30,11 @@ def plot_suite(summaries: Sequence[GroupSummary], path: Path, *, title: str) -> 
         cells = [s for s in summaries if s.dataset == dataset]
         finished = [s for s in cells if s.values]
         axis.bar(
-            [s.model for s in finished], [s.mean for s in finished], yerr=[s.std for s in finished],
-            color=[colors[s.model] for s in finished], capsize=4,
+            [s.model for s in finished],
+            [s.mean for s in finished],
+            yerr=[s.std for s in finished],
+            color=[colors[s.model] for s in finished],
+            capsize=4,
         )
         references = {r.model: r.value for s in cells for r in s.references}
         for style, (name, value) in zip(_REFERENCE_STYLES, references.items()):

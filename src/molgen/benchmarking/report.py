@@ -59,8 +59,12 @@ class GroupSummary:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d.update(mean=self.mean, std=self.std, n_seeds=len(self.values),
-                 differences={} if self.subset else {r.model: self.mean - r.value for r in self.references})
+        d.update(
+            mean=self.mean,
+            std=self.std,
+            n_seeds=len(self.values),
+            differences={} if self.subset else {r.model: self.mean - r.value for r in self.references},
+        )
         return d
 
 
@@ -75,15 +79,22 @@ def summarize(record: dict[str, Any]) -> list[GroupSummary]:
         metric = next((c["metric"] for c in ok if c["metric"]), None) or next((c["metric"] for c in cells), None)
         split = next((c["split"] for c in ok if c["split"]), None) or next((c["split"] for c in cells), None)
         walls = [c["wall_s"] for c in cells if c.get("wall_s") is not None]
-        out.append(GroupSummary(
-            group=group, dataset=cells[0]["dataset"], model=cells[0]["model"], split=split, metric=metric,
-            values=tuple(c["value"] for c in ok), seeds=tuple(c["seed"] for c in ok),
-            failed=tuple(f"seed {c['seed']}: {c['error']}" for c in cells if c["status"] != "ok"),
-            wall_s=statistics.fmean(walls) if walls else math.nan,
-            references=references_for(cells[0]["dataset"], metric, split),
-            subset=cells[0].get("overrides", {}).get("data.max_rows"),
-            direction=_direction(cells[0].get("higher_is_better"), metric),
-        ))
+        out.append(
+            GroupSummary(
+                group=group,
+                dataset=cells[0]["dataset"],
+                model=cells[0]["model"],
+                split=split,
+                metric=metric,
+                values=tuple(c["value"] for c in ok),
+                seeds=tuple(c["seed"] for c in ok),
+                failed=tuple(f"seed {c['seed']}: {c['error']}" for c in cells if c["status"] != "ok"),
+                wall_s=statistics.fmean(walls) if walls else math.nan,
+                references=references_for(cells[0]["dataset"], metric, split),
+                subset=cells[0].get("overrides", {}).get("data.max_rows"),
+                direction=_direction(cells[0].get("higher_is_better"), metric),
+            )
+        )
     return out
 
 
@@ -124,8 +135,12 @@ def higher_is_better(metric: str | None) -> bool | None:
     return None
 
 
-def markdown(record: dict[str, Any], summaries: Sequence[GroupSummary], check: dict[str, Any] | None = None,
-             plot_name: str | None = None) -> str:
+def markdown(
+    record: dict[str, Any],
+    summaries: Sequence[GroupSummary],
+    check: dict[str, Any] | None = None,
+    plot_name: str | None = None,
+) -> str:
     """results.md: header (suite, profile, date, machine, versions, wall time), the table, sources, failures."""
     machine, versions = record["machine"], record["versions"]
     lines = [

@@ -51,7 +51,9 @@ def run_suite(
         progress: called with one line per cell (default: the ``molgen.benchmark`` logger).
     """
     if fit is None:
-        from molgen.recipes import fit
+        from molgen.recipes import fit as default_fit
+
+        fit = default_fit
     say = progress or log.info
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,9 @@ def run_suite(
         record["wall_s"] = record.get("wall_s_before", 0.0) + time.perf_counter() - start
         save_results(output, record)
         if outcome["status"] == "ok":
-            say(f"[{i}/{len(cells)}] {cell.key}: {outcome['metric']} {outcome['value']:.4f} ({outcome['wall_s']:.0f} s)")
+            say(
+                f"[{i}/{len(cells)}] {cell.key}: {outcome['metric']} {outcome['value']:.4f} ({outcome['wall_s']:.0f} s)"
+            )
         else:
             say(f"[{i}/{len(cells)}] {cell.key}: FAILED ({outcome['error']})")
     record["cells"] = [done[k] for k in _ordered_keys(done, cells)]
@@ -92,12 +96,24 @@ def run_cell(cell: Cell, suite: Suite, output: Path, fit: FitFunction) -> dict[s
     if run_dir.exists():  # a previous attempt of this cell (crashed, failed or changed): start clean
         shutil.rmtree(run_dir)
     entry: dict[str, Any] = {
-        "key": cell.key, "group": cell.group, "dataset": cell.dataset_label, "model": cell.model.name,
-        "seed": cell.seed, "split": cell.overrides.get("data.split"), "metric": cell.dataset.metric,
-        "metric_split": suite.metric_split, "higher_is_better": cell.dataset.higher_is_better,
-        "status": "failed", "value": None, "metrics": {}, "wall_s": None,
-        "epochs": None, "run_dir": str(run_dir.relative_to(output)), "error": None,
-        "overrides": _jsonable(cell.overrides), "started": environment.now(),
+        "key": cell.key,
+        "group": cell.group,
+        "dataset": cell.dataset_label,
+        "model": cell.model.name,
+        "seed": cell.seed,
+        "split": cell.overrides.get("data.split"),
+        "metric": cell.dataset.metric,
+        "metric_split": suite.metric_split,
+        "higher_is_better": cell.dataset.higher_is_better,
+        "status": "failed",
+        "value": None,
+        "metrics": {},
+        "wall_s": None,
+        "epochs": None,
+        "run_dir": str(run_dir.relative_to(output)),
+        "error": None,
+        "overrides": _jsonable(cell.overrides),
+        "started": environment.now(),
         "load_average": environment.load_average(),
     }
     start = time.perf_counter()
@@ -120,7 +136,7 @@ def run_cell(cell: Cell, suite: Suite, output: Path, fit: FitFunction) -> dict[s
         entry["status"] = "ok" if math.isfinite(entry["value"]) else "failed"
         if entry["status"] == "failed":
             entry["error"] = f"{entry['metric']} is {entry['value']}"
-    except Exception as err:  # noqa: BLE001 - a failed cell is recorded, never fatal to the suite
+    except Exception as err:
         entry["error"] = f"{type(err).__name__}: {err}"
         entry["traceback"] = traceback.format_exc(limit=8)
     entry["wall_s"] = time.perf_counter() - start
@@ -137,8 +153,10 @@ def _default_metric(cell: Cell, result: Any) -> str:
     except UnknownNameError:
         monitor = result.config.task.monitor
         if not monitor:
-            raise SuiteError(f"{cell.key}: not a catalog dataset and the run has no monitored metric; "
-                             "set the dataset's metric in the suite") from None
+            raise SuiteError(
+                f"{cell.key}: not a catalog dataset and the run has no monitored metric; "
+                "set the dataset's metric in the suite"
+            ) from None
         return monitor
 
 
@@ -171,14 +189,23 @@ def _load_or_start(output: Path, suite: Suite, profile: str) -> dict[str, Any]:
         record["resumed"] = record.get("resumed", 0) + 1
         # versions and machine stay those of the first session; each session is listed with its own
         record.setdefault("sessions", []).append(
-            {"started": environment.now(), "versions": environment.versions(), "machine": environment.machine()})
+            {"started": environment.now(), "versions": environment.versions(), "machine": environment.machine()}
+        )
         return record
     return {
-        "suite": suite.name, "profile": profile, "description": suite.description,
+        "suite": suite.name,
+        "profile": profile,
+        "description": suite.description,
         "profile_description": suite.profile(profile).description,
-        "suite_file": str(suite.path) if suite.path else None, "metric_split": suite.metric_split,
-        "seeds": list(suite.profile(profile).seeds), "started": environment.now(), "finished": None,
-        "wall_s": 0.0, "versions": environment.versions(), "machine": environment.machine(), "cells": [],
+        "suite_file": str(suite.path) if suite.path else None,
+        "metric_split": suite.metric_split,
+        "seeds": list(suite.profile(profile).seeds),
+        "started": environment.now(),
+        "finished": None,
+        "wall_s": 0.0,
+        "versions": environment.versions(),
+        "machine": environment.machine(),
+        "cells": [],
     }
 
 

@@ -163,16 +163,24 @@ class Suite:
                     continue
                 for seed in prof.seeds:
                     overrides = {
-                        **self.overrides, **dataset.overrides, **model.overrides, **prof.overrides,
-                        **prof.dataset_overrides.get(dataset_label(dataset.name), {}), **prof.model_overrides.get(model.name, {}),
-                        "data.name": dataset.name, "model.name": model.name, "trainer.seed": seed,
+                        **self.overrides,
+                        **dataset.overrides,
+                        **model.overrides,
+                        **prof.overrides,
+                        **prof.dataset_overrides.get(dataset_label(dataset.name), {}),
+                        **prof.model_overrides.get(model.name, {}),
+                        "data.name": dataset.name,
+                        "model.name": model.name,
+                        "trainer.seed": seed,
                     }
                     if dataset.split is not None:
                         overrides["data.split"] = dataset.split
                     cells.append(Cell(dataset, model, seed, overrides))
         if only and not cells:
             groups = [f"{dataset_label(d.name)}/{m.name}" for d in self.datasets for m in self.models]
-            raise SuiteError(f"--only {' '.join(only)} matches no cell of suite {self.name!r}; cells: {', '.join(groups)}")
+            raise SuiteError(
+                f"--only {' '.join(only)} matches no cell of suite {self.name!r}; cells: {', '.join(groups)}"
+            )
         return cells
 
 
@@ -202,8 +210,10 @@ def find_suite(name_or_path: str | Path, search_dir: Path | None = None) -> Path
         if candidate.is_file():
             return candidate
     known = sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
-    raise SuiteError(f"unknown suite {str(name_or_path)!r}; suites in {', '.join(map(str, folders))}: "
-                     f"{', '.join(known) or 'none'} (or pass a YAML path)")
+    raise SuiteError(
+        f"unknown suite {str(name_or_path)!r}; suites in {', '.join(map(str, folders))}: "
+        f"{', '.join(known) or 'none'} (or pass a YAML path)"
+    )
 
 
 def default_suite_dirs() -> list[Path]:
@@ -224,7 +234,9 @@ def load_suite(path: str | Path) -> Suite:
     where = str(path)
     top = _mapping(raw, where, "top level", SUITE_KEYS, required=("name", "datasets", "models", "profiles"))
     overrides = _overrides(top.get("set", {}), where, "set")
-    datasets = tuple(_dataset(item, where, i, path.parent) for i, item in enumerate(_list(top["datasets"], where, "datasets")))
+    datasets = tuple(
+        _dataset(item, where, i, path.parent) for i, item in enumerate(_list(top["datasets"], where, "datasets"))
+    )
     models = tuple(_model(item, where, i) for i, item in enumerate(_list(top["models"], where, "models")))
     _unique([dataset_label(d.name) for d in datasets], where, "datasets")
     _unique([m.name for m in models], where, "models")
@@ -233,8 +245,16 @@ def load_suite(path: str | Path) -> Suite:
     metric_split = top.get("metric_split", "test")
     if metric_split not in ("test", "val"):
         raise SuiteError(f"{where}: metric_split must be test or val, got {metric_split!r}")
-    suite = Suite(str(top["name"]), str(top.get("description", "")), datasets, models, profiles,
-                  metric_split=metric_split, overrides=overrides, path=path)
+    suite = Suite(
+        str(top["name"]),
+        str(top.get("description", "")),
+        datasets,
+        models,
+        profiles,
+        metric_split=metric_split,
+        overrides=overrides,
+        path=path,
+    )
     for profile in PROFILES:  # every override key must exist in RunConfig: fail now, not after an hour of runs
         for cell in suite.cells(profile):
             try:
@@ -255,23 +275,36 @@ def _dataset(item: Any, where: str, i: int, base: Path) -> DatasetEntry:
     hib = entry.get("higher_is_better")
     if hib is not None and not isinstance(hib, bool):
         raise SuiteError(f"{where}: datasets[{i}].higher_is_better must be true or false")
-    return DatasetEntry(name, entry.get("split"), entry.get("metric"), hib,
-                        _overrides(entry.get("set", {}), where, f"datasets[{i}].set"), str(entry.get("note", "")))
+    return DatasetEntry(
+        name,
+        entry.get("split"),
+        entry.get("metric"),
+        hib,
+        _overrides(entry.get("set", {}), where, f"datasets[{i}].set"),
+        str(entry.get("note", "")),
+    )
 
 
 def _model(item: Any, where: str, i: int) -> ModelEntry:
     if isinstance(item, str):
         item = {"name": item}
     entry = _mapping(item, where, f"models[{i}]", MODEL_KEYS, required=("name",))
-    return ModelEntry(str(entry["name"]), _overrides(entry.get("set", {}), where, f"models[{i}].set"),
-                      str(entry.get("note", "")))
+    return ModelEntry(
+        str(entry["name"]), _overrides(entry.get("set", {}), where, f"models[{i}].set"), str(entry.get("note", ""))
+    )
 
 
-def _profile(name: str, raw: Any, where: str, datasets: Sequence[DatasetEntry], models: Sequence[ModelEntry]) -> Profile:
+def _profile(
+    name: str, raw: Any, where: str, datasets: Sequence[DatasetEntry], models: Sequence[ModelEntry]
+) -> Profile:
     at = f"profiles.{name}"
     entry = _mapping(raw or {}, where, at, PROFILE_KEYS)
     seeds = entry.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise SuiteError(f"{where}: {at}.seeds must be a non-empty list of integers, got {seeds!r}")
     dataset_names = [dataset_label(d.name) for d in datasets]
     model_names = [m.name for m in models]
@@ -287,8 +320,16 @@ def _profile(name: str, raw: Any, where: str, datasets: Sequence[DatasetEntry], 
         if group not in groups:
             raise SuiteError(f"{where}: {at}.thresholds: unknown cell {group!r}; cells: {', '.join(groups)}")
         thresholds[group] = _threshold(spec, where, f"{at}.thresholds.{group}")
-    return Profile(name, str(entry.get("description", "")), tuple(seeds), _overrides(entry.get("set", {}), where, f"{at}.set"),
-                   per_dataset, per_model, exclude, thresholds)
+    return Profile(
+        name,
+        str(entry.get("description", "")),
+        tuple(seeds),
+        _overrides(entry.get("set", {}), where, f"{at}.set"),
+        per_dataset,
+        per_model,
+        exclude,
+        thresholds,
+    )
 
 
 def _threshold(raw: Any, where: str, at: str) -> Threshold:
@@ -304,8 +345,13 @@ def _threshold(raw: Any, where: str, at: str) -> Threshold:
     measured_on = entry.get("measured_on")
     if isinstance(measured_on, (datetime.date, datetime.datetime)):
         measured_on = measured_on.isoformat()
-    return Threshold(values["min"], values["max"], values["measured"],
-                     None if measured_on is None else str(measured_on), str(entry.get("note", "")))
+    return Threshold(
+        values["min"],
+        values["max"],
+        values["measured"],
+        None if measured_on is None else str(measured_on),
+        str(entry.get("note", "")),
+    )
 
 
 def _named_overrides(raw: Any, where: str, at: str, valid: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -326,8 +372,9 @@ def _overrides(raw: Any, where: str, at: str) -> dict[str, Any]:
     return dict(values)
 
 
-def _mapping(raw: Any, where: str, at: str, valid: Sequence[str] | None = None,
-             required: Sequence[str] = ()) -> dict[str, Any]:
+def _mapping(
+    raw: Any, where: str, at: str, valid: Sequence[str] | None = None, required: Sequence[str] = ()
+) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise SuiteError(f"{where}: {at} must be a mapping, got {type(raw).__name__}")
     if valid is not None:

@@ -13,12 +13,12 @@ pipeline. Cost: ~5 ms per drug-sized molecule (~200 mol/s per core), far more th
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rdkit import Chem, rdBase
 
-__all__ = ["descriptor_names", "compute_descriptors"]
+__all__ = ["compute_descriptors", "descriptor_names"]
 
 
 @functools.lru_cache(maxsize=1)

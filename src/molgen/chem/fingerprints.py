@@ -11,10 +11,14 @@ bfloat16 up to 256 (checked; float32 is used above that). ~3x faster than float3
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from rdkit import Chem
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["morgan_bits", "tanimoto_max", "tanimoto_power_means"]
 
@@ -41,7 +45,7 @@ def morgan_bits(mols: Sequence[Chem.Mol], *, radius: int = 2, n_bits: int = 1024
     return out
 
 
-def _as_matrix(bits: np.ndarray, dtype) -> "torch.Tensor":  # noqa: F821
+def _as_matrix(bits: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(bits)).to(dtype)
@@ -81,7 +85,8 @@ def _similarity_blocks(reference: np.ndarray, query: np.ndarray, chunk_size: int
 
 def _empty_pairs(reference: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, int]:
     """(query rows that are empty, number of empty reference rows): their pairs have Tanimoto 1 (MOSES)."""
-    return ~query.any(1), int((~reference.any(1)).sum())
+    empty_queries = cast(np.ndarray, ~query.any(1))  # reduced over an axis: an array, never a scalar
+    return empty_queries, int((~reference.any(1)).sum())
 
 
 def _check_nonempty(reference: np.ndarray, query: np.ndarray) -> None:

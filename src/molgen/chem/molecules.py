@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from rdkit import Chem, rdBase
 
-__all__ = ["InvalidMolecule", "parse_smiles", "parse_many", "iter_molecules"]
+__all__ = ["InvalidMolecule", "iter_molecules", "parse_many", "parse_smiles"]
 
 _LOG_TIMESTAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ", re.MULTILINE)
 _SYNTAX_PREFIX = "SMILES Parse Error: "
@@ -96,7 +97,7 @@ class _QuietParser:
         self._capture.__exit__(*exc_info)
         del self._block
 
-    def parse(self, smiles: Any) -> tuple[Chem.Mol | None, str | None, str | None]:
+    def parse(self, smiles: Any) -> tuple[Chem.Mol, None, None] | tuple[None, str, str]:
         """Returns ``(mol, None, None)`` or ``(None, smiles_as_string, reason)``."""
         if not isinstance(smiles, str):
             as_string, reason = _reject_non_string(smiles)
@@ -106,7 +107,7 @@ class _QuietParser:
             return None, smiles, "empty SMILES"
         try:
             mol = Chem.MolFromSmiles(text)
-        except Exception as error:  # noqa: BLE001 - RDKit reports through None, but never raise
+        except Exception as error:
             return None, smiles, f"RDKit error: {error}"
         if mol is None:
             messages = self._capture.messages
@@ -148,16 +149,14 @@ def iter_molecules(
     """
     with _QuietParser() as parser:
         for index, item in enumerate(smiles, start_index):
-            mol, as_string, reason = parser.parse(item)
-            if mol is None:
-                yield index, None, InvalidMolecule(index, as_string, reason)
+            parsed = parser.parse(item)
+            if parsed[0] is None:
+                yield index, None, InvalidMolecule(index, parsed[1], parsed[2])
             else:
-                yield index, mol, None
+                yield index, parsed[0], None
 
 
-def parse_many(
-    smiles: Sequence[Any], *, start_index: int = 0
-) -> tuple[list[Chem.Mol | None], list[InvalidMolecule]]:
+def parse_many(smiles: Sequence[Any], *, start_index: int = 0) -> tuple[list[Chem.Mol | None], list[InvalidMolecule]]:
     """Parses many SMILES; never raises.
 
     Args:

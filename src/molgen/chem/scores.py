@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 from rdkit import Chem
 
 from molgen.registry import Registry
 
-__all__ = ["qed", "logp", "sa_score", "molecular_weight", "SCORES", "SAScorerNotFoundError"]
+__all__ = ["SCORES", "SAScorerNotFoundError", "logp", "molecular_weight", "qed", "sa_score"]
 
 
 class SAScorerNotFoundError(ImportError):
@@ -43,14 +43,14 @@ def logp(mol: Chem.Mol) -> float:
     """Wildman-Crippen logP."""
     from rdkit.Chem import Crippen
 
-    return float(Crippen.MolLogP(mol))
+    return float(Crippen.MolLogP(mol))  # type: ignore[attr-defined]  # RDKit's stubs omit the descriptor functions
 
 
 def molecular_weight(mol: Chem.Mol) -> float:
     """Average molecular weight in g/mol."""
     from rdkit.Chem import Descriptors
 
-    return float(Descriptors.MolWt(mol))
+    return float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]  # RDKit's stubs omit the descriptor functions
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,6 +66,8 @@ def _sascorer() -> ModuleType:
             "(qed, logp, mw)."
         )
     spec = importlib.util.spec_from_file_location("molgen_rdkit_contrib_sascorer", path)
+    if spec is None or spec.loader is None:
+        raise SAScorerNotFoundError(f"cannot load RDKit's Contrib SA scorer from {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.readFragmentScores()

@@ -25,22 +25,20 @@ PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
 PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
 
-_SMILES_TOKEN = re.compile(
-    r"\[[^\[\]]+\]|Br|Cl|%\d{2}|[BCNOPSFIbcnops]|[()=#\-+\\/:~@?>*$.]|\d"
-)
+_SMILES_TOKEN = re.compile(r"\[[^\[\]]+\]|Br|Cl|%\d{2}|[BCNOPSFIbcnops]|[()=#\-+\\/:~@?>*$.]|\d")
 
 __all__ = [
-    "PAD",
     "BOS",
     "EOS",
-    "UNK",
+    "PAD",
     "SPECIAL_TOKENS",
-    "TokenizationError",
-    "SmilesTokenizer",
-    "SelfiesTokenizer",
     "TOKENIZERS",
-    "Vocabulary",
+    "UNK",
+    "SelfiesTokenizer",
+    "SmilesTokenizer",
     "TokenCodec",
+    "TokenizationError",
+    "Vocabulary",
 ]
 
 

@@ -20,19 +20,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from molgen.training.predictor import Predictor
 
 Predict = Callable[[torch.Tensor], torch.Tensor]
 
 METHODS = ("ism", "gradxinput", "both")
 
 __all__ = [
-    "METHODS", "Attributions", "SequenceModel", "annotate_motifs", "compute_attributions",
-    "grad_x_input", "ism", "ism_importance", "top_windows",
+    "METHODS",
+    "Attributions",
+    "SequenceModel",
+    "annotate_motifs",
+    "compute_attributions",
+    "grad_x_input",
+    "ism",
+    "ism_importance",
+    "top_windows",
 ]
 
 
@@ -78,9 +88,13 @@ class SequenceModel:
         if rc_average is None:
             rc_average = bool((spec.get("reverse_complement") or {}).get("predict_average", False))
         return cls(
-            members=list(model.members), length=int(source["length"]), targets=targets,
-            n_value=source.get("n_value", "uniform"), pad=source.get("pad", "center"),
-            rc_average=rc_average, batch_size=batch_size,
+            members=list(model.members),
+            length=int(source["length"]),
+            targets=targets,
+            n_value=source.get("n_value", "uniform"),
+            pad=source.get("pad", "center"),
+            rc_average=rc_average,
+            batch_size=batch_size,
         )
 
     def target_index(self, name: str | None) -> int:
@@ -110,7 +124,9 @@ class SequenceModel:
         """``[N, 4, L]`` → ``[N, T]`` predictions (ensemble mean, batched, no gradients)."""
         from molgen.families.expression import predict_onehot
 
-        out = predict_onehot(self.members, x, batch_size=self.batch_size, rc_average=self.rc_average)
+        # predict_onehot only calls the members (its annotation names the Predictors it usually gets)
+        members = cast("list[Predictor]", list(self.members))
+        out = predict_onehot(members, x, batch_size=self.batch_size, rc_average=self.rc_average)
         return out.reshape(len(x), -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -301,12 +317,21 @@ def compute_attributions(
     valid = np.array([not e for e in errors], dtype=bool)
     x = model.encode(windows) if n else torch.zeros(0, 4, length)
     predictions = model.predict(x).float().numpy() if n else np.zeros((0, len(model.targets)), np.float32)
-    out = Attributions(ids, sequences, offsets, valid, errors, list(model.targets), model.targets[t],
-                       x.numpy().astype(np.float32), predictions.astype(np.float32))
+    out = Attributions(
+        ids,
+        sequences,
+        offsets,
+        valid,
+        errors,
+        list(model.targets),
+        model.targets[t],
+        x.numpy().astype(np.float32),
+        predictions.astype(np.float32),
+    )
     if method in ("ism", "both"):
         effects = np.full((n, 4, length), np.nan, dtype=np.float32)
-        for i in np.flatnonzero(valid):
-            span = out.span(int(i))
+        for i in np.flatnonzero(valid).tolist():
+            span = out.span(i)
             effects[i] = ism(model.predict, x[i], span=span, chunk_size=4 * model.batch_size)[1][t].numpy()
         out.ism = effects
     if method in ("gradxinput", "both"):
@@ -328,7 +353,7 @@ def annotate_motifs(
     flank = max(m.width for m in scanner.motifs)
     importance = attributions.importance()
     windows, pieces, regions = [], [], []
-    for i in np.flatnonzero(attributions.valid):
+    for i in np.flatnonzero(attributions.valid).tolist():
         offset = int(attributions.offsets[i])
         spans = top_windows(importance[i], window, n_windows, valid=attributions.span(i))
         for rank, (start, end, total) in enumerate(spans, 1):
@@ -340,13 +365,38 @@ def annotate_motifs(
     rows = []
     for (i, rank, s0, s1, total, lo), hits in zip(windows, scanner.best_hits_many(pieces, regions, top=top)):
         for motif_rank, hit in enumerate(hits, 1):
-            rows.append({
-                "sequence_id": attributions.ids[i], "window_rank": rank, "window_start": s0 + 1,
-                "window_end": s1, "window_attribution": total, "motif_rank": motif_rank,
-                "motif_id": hit["motif_id"], "motif_name": hit["motif_name"], "score": hit["score"],
-                "p_value": hit["p_value"], "start": lo + hit["start"] + 1, "end": lo + hit["end"],
-                "strand": hit["strand"], "match": hit["match"],
-            })
-    columns = ["sequence_id", "window_rank", "window_start", "window_end", "window_attribution", "motif_rank",
-               "motif_id", "motif_name", "score", "p_value", "start", "end", "strand", "match"]
+            rows.append(
+                {
+                    "sequence_id": attributions.ids[i],
+                    "window_rank": rank,
+                    "window_start": s0 + 1,
+                    "window_end": s1,
+                    "window_attribution": total,
+                    "motif_rank": motif_rank,
+                    "motif_id": hit["motif_id"],
+                    "motif_name": hit["motif_name"],
+                    "score": hit["score"],
+                    "p_value": hit["p_value"],
+                    "start": lo + hit["start"] + 1,
+                    "end": lo + hit["end"],
+                    "strand": hit["strand"],
+                    "match": hit["match"],
+                }
+            )
+    columns = [
+        "sequence_id",
+        "window_rank",
+        "window_start",
+        "window_end",
+        "window_attribution",
+        "motif_rank",
+        "motif_id",
+        "motif_name",
+        "score",
+        "p_value",
+        "start",
+        "end",
+        "strand",
+        "match",
+    ]
     return pd.DataFrame(rows, columns=columns)

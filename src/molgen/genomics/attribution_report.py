@@ -20,7 +20,7 @@ def position_table(attributions: Attributions) -> pd.DataFrame:
     """One row per base of each valid sequence inside the model window: ``sequence_id position base``
     (1-based) and the per-position summaries (``ism_mean ism_min ism_max ism_importance gradxinput``)."""
     frames = []
-    for i in np.flatnonzero(attributions.valid):
+    for i in np.flatnonzero(attributions.valid).tolist():
         a, b = attributions.span(i)
         offset = int(attributions.offsets[i])
         columns: dict[str, Any] = {
@@ -95,16 +95,22 @@ def write_attributions(
     output.mkdir(parents=True, exist_ok=True)
     a = attributions
     arrays: dict[str, np.ndarray] = {
-        "ids": np.array(a.ids, dtype=str), "sequences": np.array(a.sequences, dtype=str),
-        "targets": np.array(a.targets, dtype=str), "target": np.array(a.target), "offsets": a.offsets,
-        "valid": a.valid, "onehot": a.onehot, "predictions": a.predictions, "importance": a.importance(),
+        "ids": np.array(a.ids, dtype=str),
+        "sequences": np.array(a.sequences, dtype=str),
+        "targets": np.array(a.targets, dtype=str),
+        "target": np.array(a.target),
+        "offsets": a.offsets,
+        "valid": a.valid,
+        "onehot": a.onehot,
+        "predictions": a.predictions,
+        "importance": a.importance(),
     }
     if a.ism is not None:
         arrays["ism"] = a.ism
     if a.gradxinput is not None:
         arrays["gradxinput"] = a.gradxinput
     files = [output / "attributions.npz"]
-    np.savez_compressed(files[0], **arrays)
+    np.savez_compressed(files[0], **arrays)  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
     files.append(output / "positions.csv")
     position_table(a).to_csv(files[-1], index=False)
     motif_table = None
@@ -118,8 +124,14 @@ def write_attributions(
     for i in logos:
         lo, hi = a.span(int(i))
         name = f"{i + 1:04d}_{_safe(a.ids[i])}.png"
-        files.append(save_logo(a.logo_matrix(int(i))[:, lo:hi], output / "logos" / name,
-                               title=f"{a.ids[i]} · {a.target}", first_position=lo - int(a.offsets[i]) + 1))
+        files.append(
+            save_logo(
+                a.logo_matrix(int(i))[:, lo:hi],
+                output / "logos" / name,
+                title=f"{a.ids[i]} · {a.target}",
+                first_position=lo - int(a.offsets[i]) + 1,
+            )
+        )
     invalid = [f"{a.ids[i]}: {a.errors[i]}" for i in np.flatnonzero(~a.valid)]
     return AttributionReport(output, len(a.ids), len(invalid), invalid, files)
 
@@ -132,21 +144,40 @@ def summary_table(attributions: Attributions, motif_table: pd.DataFrame | None, 
     rows = []
     t = a.targets.index(a.target)
     for i in range(len(a.ids)):
-        row: dict[str, Any] = {"sequence_id": a.ids[i], "length": len(a.sequences[i]), "valid": bool(a.valid[i]),
-                               "error": a.errors[i], f"{a.target}_prediction": float(a.predictions[i, t])}
+        row: dict[str, Any] = {
+            "sequence_id": a.ids[i],
+            "length": len(a.sequences[i]),
+            "valid": bool(a.valid[i]),
+            "error": a.errors[i],
+            f"{a.target}_prediction": float(a.predictions[i, t]),
+        }
         best = top_windows(importance[i], window, 1, valid=a.span(i)) if a.valid[i] else []
         if best:
             start, end, total = best[0]
-            row.update(top_window_start=start - int(a.offsets[i]) + 1, top_window_end=end - int(a.offsets[i]),
-                       top_window_attribution=total)
+            row.update(
+                top_window_start=start - int(a.offsets[i]) + 1,
+                top_window_end=end - int(a.offsets[i]),
+                top_window_attribution=total,
+            )
         if motif_table is not None and len(motif_table):
             hits = motif_table[(motif_table.sequence_id == a.ids[i]) & (motif_table.window_rank == 1)]
             if len(hits):
-                row.update(top_motif_id=hits.iloc[0].motif_id, top_motif_name=hits.iloc[0].motif_name,
-                           top_motif_p_value=hits.iloc[0].p_value)
+                row.update(
+                    top_motif_id=hits.iloc[0].motif_id,
+                    top_motif_name=hits.iloc[0].motif_name,
+                    top_motif_p_value=hits.iloc[0].p_value,
+                )
         rows.append(row)
-    columns = ["sequence_id", "length", "valid", "error", f"{a.target}_prediction", "top_window_start",
-               "top_window_end", "top_window_attribution"]
+    columns = [
+        "sequence_id",
+        "length",
+        "valid",
+        "error",
+        f"{a.target}_prediction",
+        "top_window_start",
+        "top_window_end",
+        "top_window_attribution",
+    ]
     if motif_table is not None:
         columns += ["top_motif_id", "top_motif_name", "top_motif_p_value"]
     out = pd.DataFrame(rows).reindex(columns=columns)

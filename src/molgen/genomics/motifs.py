@@ -26,7 +26,12 @@ JASPAR_FILE = "motifs/jaspar2024_core_latest_versions.meme"
 UNIFORM = (0.25, 0.25, 0.25, 0.25)
 
 __all__ = [
-    "Motif", "MotifScanner", "default_motif_file", "load_motifs", "parse_meme", "encode",
+    "Motif",
+    "MotifScanner",
+    "default_motif_file",
+    "encode",
+    "load_motifs",
+    "parse_meme",
 ]
 
 
@@ -57,7 +62,7 @@ class Motif:
     def consensus(self) -> str:
         return "".join(ALPHABET[i] for i in self.pwm.argmax(axis=0))
 
-    def log_odds(self, background: Sequence[float] = UNIFORM, pseudocount: float = 0.01) -> np.ndarray:
+    def log_odds(self, background: Sequence[float] | np.ndarray = UNIFORM, pseudocount: float = 0.01) -> np.ndarray:
         """``log2((p + c·b) / (1 + c) / b)`` per base and column, ``[4, W]``."""
         bg = np.asarray(background, dtype=np.float64)[:, None]
         return np.log2((self.pwm + pseudocount * bg) / (1.0 + pseudocount) / bg)
@@ -153,8 +158,9 @@ class MotifScanner:
         self.background = np.asarray(background, dtype=np.float64)
         self.resolution = resolution
         # log-odds on the p-value grid, so a score's p-value is exact, not off by rounding
-        self.log_odds = [np.round(m.log_odds(self.background, pseudocount) / resolution) * resolution
-                         for m in self.motifs]
+        self.log_odds = [
+            np.round(m.log_odds(self.background, pseudocount) / resolution) * resolution for m in self.motifs
+        ]
         groups: dict[int, list[int]] = {}
         for i, motif in enumerate(self.motifs):
             groups.setdefault(motif.width, []).append(i)
@@ -283,10 +289,17 @@ class MotifScanner:
             rows = []
             for j in order:
                 motif, (p, strand) = self.motifs[j], where[i, j]
-                rows.append({
-                    "motif_id": motif.id, "motif_name": motif.name, "score": float(best[i, j]),
-                    "p_value": float(p_values[i, j]), "start": int(p), "end": int(p) + motif.width,
-                    "strand": "+-"[int(strand)], "match": seq[p : p + motif.width],
-                })
+                rows.append(
+                    {
+                        "motif_id": motif.id,
+                        "motif_name": motif.name,
+                        "score": float(best[i, j]),
+                        "p_value": float(p_values[i, j]),
+                        "start": int(p),
+                        "end": int(p) + motif.width,
+                        "strand": "+-"[int(strand)],
+                        "match": seq[p : p + motif.width],
+                    }
+                )
             out.append(rows)
         return out

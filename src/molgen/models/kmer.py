@@ -42,6 +42,9 @@ class KmerCounts(nn.Module):
         ``x [B, 4, L]`` (or a batch with ``.x``) → ``[B, out_dim]``.
     """
 
+    mean: Tensor
+    std: Tensor
+
     def __init__(self, k: int = 5) -> None:
         super().__init__()
         if not 1 <= k <= 8:
@@ -110,9 +113,7 @@ def fit_linear(
         raise ValueError(f"unknown linear model {kind!r}; valid: ridge, logistic")
     alphas = list(alphas or (RIDGE_ALPHAS if kind == "ridge" else LOGISTIC_ALPHAS))
     n_targets = targets.shape[1]
-    results = [
-        (np.zeros((n_targets, features.shape[1]), np.float32), np.zeros(n_targets, np.float32)) for _ in alphas
-    ]
+    results = [(np.zeros((n_targets, features.shape[1]), np.float32), np.zeros(n_targets, np.float32)) for _ in alphas]
     for t in range(n_targets):
         rows = ~np.isnan(targets[:, t])
         x, y = features[rows], targets[rows, t]

@@ -6,7 +6,9 @@ graph and always returns ``num_graphs`` rows, also for graphs that have no atoms
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -34,16 +36,15 @@ def build_activation(name: str) -> nn.Module:
     try:
         return ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; valid names: {sorted(ACTIVATIONS)}"
-        ) from None
+        raise ValueError(f"unknown activation {name!r}; valid names: {sorted(ACTIVATIONS)}") from None
 
 
 def reset_module(module: nn.Module) -> None:
     """Call ``reset_parameters()`` on every submodule of ``module`` that defines it."""
     for child in module.modules():
-        if child is not module and hasattr(child, "reset_parameters"):
-            child.reset_parameters()
+        reset = getattr(child, "reset_parameters", None) if child is not module else None
+        if reset is not None:
+            reset()
 
 
 class MLP(nn.Module):
@@ -84,7 +85,7 @@ class MLP(nn.Module):
         self.n_layers, self.dropout, self.activation = n_layers, dropout, activation
         dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
         layers: list[nn.Module] = [nn.Linear(dims[0], dims[1])]
-        for d_in, d_out in zip(dims[1:-1], dims[2:]):
+        for d_in, d_out in itertools.pairwise(dims[1:]):
             layers += [build_activation(activation), nn.Dropout(dropout), nn.Linear(d_in, d_out)]
         self.net = nn.Sequential(*layers)
 
@@ -196,24 +197,28 @@ class WithMoleculeFeatures(nn.Module):
         ``batch.mol_features`` ``[B, D]`` → output ``[B, encoder.out_dim + D]``.
     """
 
+    feature_mean: Tensor
+    feature_std: Tensor
+
     def __init__(self, encoder: nn.Module, feature_mean: Tensor, feature_std: Tensor) -> None:
         super().__init__()
         mean = torch.as_tensor(feature_mean, dtype=torch.float32).detach().clone()
         std = torch.as_tensor(feature_std, dtype=torch.float32).detach().clone()
         if mean.dim() != 1 or mean.shape != std.shape:
             raise ValueError(
-                f"feature_mean and feature_std must both have shape [D], got "
-                f"{tuple(mean.shape)} and {tuple(std.shape)}"
+                f"feature_mean and feature_std must both have shape [D], got {tuple(mean.shape)} and {tuple(std.shape)}"
             )
         std = torch.where(torch.isfinite(std) & (std > 0), std, torch.ones_like(std))
         self.encoder = encoder
         self.register_buffer("feature_mean", mean)
         self.register_buffer("feature_std", std)
         self.n_features = mean.numel()
-        self.out_dim: int = encoder.out_dim + self.n_features
+        self.out_dim: int = cast(int, encoder.out_dim) + self.n_features
 
     def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
+        # the encoder is any nn.Module whose contract includes reset_parameters(); nn.Module.__getattr__ hides that
+        reset = cast(Callable[[], None], self.encoder.reset_parameters)
+        reset()
 
     def forward(self, batch: Any) -> Tensor:
         h = self.encoder(batch)

@@ -54,7 +54,7 @@ class SplitDataModule(L.LightningDataModule):
         super().__init__()
         self.collate, self.split, self.batch_size, self.seed = collate, split, batch_size, seed
 
-    def _loader(self, indices: Sequence[int], shuffle: bool) -> DataLoader:
+    def _loader(self, indices: Sequence[int] | np.ndarray, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.seed) if shuffle else None
         return DataLoader(
             _Indices(np.asarray(indices)),

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import numpy as np
@@ -45,7 +45,7 @@ class TokenBatches(Dataset):
             raise ValueError("no token sequences to batch")
         order = np.random.default_rng(seed).permutation(len(sequences)) if bucket else np.arange(len(sequences))
         lengths = np.array([len(s) for s in sequences])
-        batches = []
+        batches: list[np.ndarray] = []
         pool = batch_size * POOL_BATCHES
         for start in range(0, len(order), pool):
             chunk = order[start : start + pool]
@@ -73,12 +73,15 @@ class TokenDataModule(L.LightningDataModule):
     """Train/val loaders over id sequences (``<bos> … <eos>``), bucketed by length.
 
     Args:
-        train / val: int64 id arrays.
+        train: int64 id arrays of the training split.
+        val: int64 id arrays of the validation split.
         batch_size: sequences per batch.
         seed: seeds the bucketing and the batch order.
     """
 
-    def __init__(self, train: Sequence[np.ndarray], val: Sequence[np.ndarray], batch_size: int = 64, seed: int = 0) -> None:
+    def __init__(
+        self, train: Sequence[np.ndarray], val: Sequence[np.ndarray], batch_size: int = 64, seed: int = 0
+    ) -> None:
         super().__init__()
         self.train_batches = TokenBatches(train, batch_size, seed=seed)
         self.val_batches = TokenBatches(val, batch_size, seed=seed)
@@ -94,7 +97,9 @@ class TokenDataModule(L.LightningDataModule):
 
 def token_nll(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed NLL (nats) of ``targets [B, L]`` under ``logits [B, L, V]``, ``<pad>`` ignored; and the token count."""
-    total = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=PAD_ID, reduction="sum")
+    total = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=PAD_ID, reduction="sum"
+    )
     return total, (targets != PAD_ID).sum()
 
 
@@ -116,7 +121,7 @@ class _TokenModule(L.LightningModule):
         for name, value in self._sums.items():
             value = torch.as_tensor(value, device=self.device)
             if self.trainer.world_size > 1:
-                value = self.all_gather(value).sum()
+                value = cast(torch.Tensor, self.all_gather(value)).sum()  # a tensor in, a tensor out
             sums[name] = float(value)
         self._sums = {}
         return sums
@@ -206,7 +211,9 @@ class VAEModule(_TokenModule):
         size = batch[0].shape[0]
         self.log_dict(
             {"train/loss": loss, "train/recon": recon, "train/kl": kl, "train/beta": beta},
-            batch_size=size, on_step=False, on_epoch=True,
+            batch_size=size,
+            on_step=False,
+            on_epoch=True,
         )
         return loss
 

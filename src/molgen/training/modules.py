@@ -7,7 +7,7 @@ that the encoder knows how to read. The task owns loss, masking and metrics; the
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -23,6 +23,9 @@ class PredictionCollector(Metric):
     """Concatenates predictions and labels over an epoch, gathered across DDP processes."""
 
     full_state_update = False
+    # list states; after a DDP sync torchmetrics may hand back one concatenated tensor (see compute)
+    preds: list[torch.Tensor]
+    targets: list[torch.Tensor]
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +70,7 @@ class SupervisedModule(L.LightningModule):
         batch_size = batch.y.shape[0]
         self.log(f"{stage}/loss", loss, batch_size=batch_size, on_step=False, on_epoch=True, sync_dist=stage != "train")
         if stage in self.collectors:
-            self.collectors[stage].update(self.task.predict(outputs), batch.y)
+            cast(PredictionCollector, self.collectors[stage]).update(self.task.predict(outputs), batch.y)
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
@@ -89,7 +92,7 @@ class SupervisedModule(L.LightningModule):
         self._log_metrics("test")
 
     def _log_metrics(self, stage: str) -> None:
-        collector = self.collectors[stage]
+        collector = cast(PredictionCollector, self.collectors[stage])
         if not collector.update_called:
             return
         preds, targets = collector.compute()
@@ -104,4 +107,3 @@ class SupervisedModule(L.LightningModule):
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)
         return build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
-

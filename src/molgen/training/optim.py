@@ -32,7 +32,7 @@ def build_optimizer(
     optimizer = torch.optim.Adam(parameters, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.scheduler == "constant":
         return {"optimizer": optimizer}
-    steps_per_epoch = max(int(math.ceil(steps_per_epoch)), 1)
+    steps_per_epoch = max(math.ceil(steps_per_epoch), 1)
     warmup = int(cfg.warmup_epochs * steps_per_epoch)
     total = max_epochs * steps_per_epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(

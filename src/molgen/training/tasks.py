@@ -87,10 +87,13 @@ class RegressionTask(Task):
     """Mean squared error on standardized targets; predictions are unscaled back to user units.
 
     Args:
-        target_mean, target_std: ``[T]`` training-set statistics (std 0 is replaced by 1).
+        target_mean: ``[T]`` training-set means.
+        target_std: ``[T]`` training-set standard deviations (std 0 is replaced by 1).
     """
 
     kind = REGRESSION
+    target_mean: torch.Tensor
+    target_std: torch.Tensor
 
     def __init__(
         self,
@@ -142,9 +145,7 @@ class BinaryTask(Task):
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         mask = ~torch.isnan(targets)
-        losses = F.binary_cross_entropy_with_logits(
-            outputs.float(), torch.nan_to_num(targets), reduction="none"
-        )
+        losses = F.binary_cross_entropy_with_logits(outputs.float(), torch.nan_to_num(targets), reduction="none")
         return masked_mean(losses, mask)
 
     def predict(self, outputs: torch.Tensor) -> torch.Tensor:
@@ -155,6 +156,7 @@ class MulticlassTask(Task):
     """Softmax over ``n_classes`` per target; labels are integers ``0..n_classes-1``."""
 
     kind = MULTICLASS
+    n_classes: int
 
     def __init__(
         self, target_names: Sequence[str], metrics: Sequence[str] | None = None, n_classes: int = 0, **_: Any

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -97,7 +97,8 @@ def build_trainer(
         devices=cfg.devices,
         strategy=cfg.strategy,
         num_nodes=cfg.num_nodes,
-        precision=cfg.precision,
+        # a free-form config string; Lightning validates it at runtime and lists the accepted values
+        precision=cfg.precision,  # type: ignore[arg-type]
         deterministic=cfg.deterministic,
         gradient_clip_val=cfg.gradient_clip_val,
         callbacks=callbacks,
@@ -121,6 +122,7 @@ def run(
     """Fits ``module``, restores its best weights, then validates and (optionally) tests them.
 
     Args:
+        module: a molgen Lightning module; its ``results`` dict holds the last validation/test metrics.
         resume: continue from ``checkpoints/last.ckpt`` when it exists.
     """
     checkpoint = _checkpoint_callback(trainer)
@@ -139,15 +141,17 @@ def run(
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
     trainer.validate(module, datamodule=datamodule, verbose=False)
-    outcome.val = dict(module.results.get("val", {}))
+    # molgen modules keep their last metrics in ``results``; nn.Module.__getattr__ hides the attribute's type
+    results = cast("dict[str, dict[str, float]]", module.results)
+    outcome.val = dict(results.get("val", {}))
     if test:
         trainer.test(module, datamodule=datamodule, verbose=False)
-        outcome.test = dict(module.results.get("test", {}))
+        outcome.test = dict(results.get("test", {}))
     return outcome
 
 
 def _checkpoint_callback(trainer: L.Trainer) -> ModelCheckpoint | None:
-    for callback in trainer.callbacks:
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]  # set by Lightning's callback connector
         if isinstance(callback, ModelCheckpoint):
             return callback
     return None

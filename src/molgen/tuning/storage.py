@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import optuna
 import sqlalchemy.exc
@@ -108,7 +108,8 @@ def create_or_load_study(
             lambda: optuna.create_study(
                 storage=storage,
                 study_name=study_name,
-                direction=direction,
+                # "minimize" or "maximize": callers get it from study_direction(), which validates it
+                direction=cast(Literal["minimize", "maximize"], direction),
                 sampler=sampler,
                 pruner=pruner,
                 load_if_exists=True,
@@ -139,8 +140,12 @@ def _retrying(make: Any, *, what: str) -> Any:
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return make()
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError,
-                optuna.exceptions.StorageInternalError) as err:
+        except (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.IntegrityError,
+            sqlalchemy.exc.ProgrammingError,
+            optuna.exceptions.StorageInternalError,
+        ) as err:
             if attempt == CREATE_ATTEMPTS:
                 raise ValueError(f"could not {what}: {getattr(err, 'orig', None) or err}") from err
             delay = min(0.2 * 2**attempt, 5.0) * random.uniform(0.5, 1.5)

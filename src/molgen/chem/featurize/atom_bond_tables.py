@@ -22,8 +22,8 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from rdkit import Chem
@@ -108,10 +108,7 @@ class MolTables:
     def concat(cls, parts: Sequence[MolTables]) -> MolTables:
         """Concatenates molecules of several tables, in order."""
         return cls(
-            **{
-                name: np.concatenate([getattr(part, name) for part in parts])
-                for name in cls.__dataclass_fields__
-            }
+            **{name: np.concatenate([getattr(part, name) for part in parts]) for name in cls.__dataclass_fields__}
         )
 
     @classmethod
@@ -170,8 +167,8 @@ def tables_from_api(mols: Sequence[Chem.Mol]) -> MolTables:
         BondColumn.IS_IN_RING: Bond.IsInRing,
         BondColumn.STEREO: Bond.GetStereo,
     }
-    for column, getter in bond_getters.items():
-        bond_props[:, column] = _ints(getter, bonds, n_bonds)
+    for bond_column, bond_getter in bond_getters.items():
+        bond_props[:, bond_column] = _ints(bond_getter, bonds, n_bonds)
     bond_atoms = np.empty((n_bonds, 2), dtype=np.int64)
     bond_atoms[:, 0] = _ints(Bond.GetBeginAtomIdx, bonds, n_bonds)
     bond_atoms[:, 1] = _ints(Bond.GetEndAtomIdx, bonds, n_bonds)
@@ -230,17 +227,15 @@ def fast_path_verified() -> bool:
     mols = [Chem.MolFromSmiles(smiles) for smiles in _SELF_CHECK_SMILES]
     try:
         fast, decoded = tables_from_pickles([pickle_mol(mol) for mol in mols])
-    except Exception:  # noqa: BLE001 - any surprise means "do not trust the decoder"
+    except Exception:
         logger.warning("RDKit pickle decoder failed its self-check; using the slower API path")
         return False
     expected = tables_from_api(mols).take(np.flatnonzero(decoded))
     if decoded.sum() < len(mols) // 2 or any(
-        not np.array_equal(getattr(fast, name), getattr(expected, name))
-        for name in MolTables.__dataclass_fields__
+        not np.array_equal(getattr(fast, name), getattr(expected, name)) for name in MolTables.__dataclass_fields__
     ):
         logger.warning(
-            "RDKit pickle decoder disagrees with the RDKit API for RDKit %s; using the slower "
-            "API path",
+            "RDKit pickle decoder disagrees with the RDKit API for RDKit %s; using the slower API path",
             Chem.rdBase.rdkitVersion,
         )
         return False
@@ -265,7 +260,7 @@ def tables_from_blobs(
         return MolTables.empty()
 
     def molecule(position: int) -> Chem.Mol:
-        return mols[position] if mols is not None else Chem.Mol(blobs[position])
+        return mols[position] if mols is not None else Chem.Mol(blobs[position])  # type: ignore[call-overload]  # RDKit's stubs omit Mol(bytes)
 
     if not (use_fast_path and fast_path_verified()):
         return tables_from_api([molecule(position) for position in range(len(blobs))])
@@ -275,7 +270,7 @@ def tables_from_blobs(
     if decoded.all():
         return fast
     fallback_positions = np.flatnonzero(~decoded)
-    fallback = tables_from_api([molecule(position) for position in fallback_positions])
+    fallback = tables_from_api([molecule(int(position)) for position in fallback_positions])
     combined = MolTables.concat([fast, fallback])
     input_position = np.concatenate([np.flatnonzero(decoded), fallback_positions])
     return combined.take(np.argsort(input_position, kind="stable"))

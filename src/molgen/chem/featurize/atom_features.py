@@ -29,12 +29,12 @@ from rdkit.Chem.rdchem import BondStereo, BondType, HybridizationType
 from molgen.chem.featurize.atom_bond_tables import AtomColumn, BondColumn
 
 __all__ = [
-    "AtomFeaturePreset",
     "ATOM_FEATURE_PRESETS",
     "BOND_FEATURE_DIM",
-    "get_atom_preset",
+    "AtomFeaturePreset",
     "encode_atom_features",
     "encode_bond_features",
+    "get_atom_preset",
 ]
 
 _H = HybridizationType
@@ -96,10 +96,8 @@ ATOM_FEATURE_PRESETS: dict[str, AtomFeaturePreset] = {
     ),
     "v2": AtomFeaturePreset(
         name="v2",
-        atomic_nums=tuple(range(1, 37)) + (53,),
-        hybridizations=tuple(
-            int(h) for h in (_H.S, _H.SP, _H.SP2, _H.SP2D, _H.SP3, _H.SP3D, _H.SP3D2)
-        ),
+        atomic_nums=(*range(1, 37), 53),
+        hybridizations=tuple(int(h) for h in (_H.S, _H.SP, _H.SP2, _H.SP2D, _H.SP3, _H.SP3D, _H.SP3D2)),
         **_COMMON_BLOCKS,
     ),
     "organic": AtomFeaturePreset(
@@ -110,9 +108,7 @@ ATOM_FEATURE_PRESETS: dict[str, AtomFeaturePreset] = {
     ),
 }
 
-_BOND_TYPES = tuple(
-    int(t) for t in (BondType.SINGLE, BondType.DOUBLE, BondType.TRIPLE, BondType.AROMATIC)
-)
+_BOND_TYPES = tuple(int(t) for t in (BondType.SINGLE, BondType.DOUBLE, BondType.TRIPLE, BondType.AROMATIC))
 _BOND_STEREOS = tuple(
     int(s)
     for s in (
@@ -158,9 +154,7 @@ def _slots(values: np.ndarray, choices: tuple[int, ...]) -> np.ndarray:
     return np.where(inside, table[np.clip(shifted, 0, len(table) - 1)], len(choices))
 
 
-def encode_atom_features(
-    atom_props: np.ndarray, atom_mass: np.ndarray, preset: AtomFeaturePreset
-) -> np.ndarray:
+def encode_atom_features(atom_props: np.ndarray, atom_mass: np.ndarray, preset: AtomFeaturePreset) -> np.ndarray:
     """Builds the atom feature matrix from raw atom tables.
 
     Args:

@@ -15,8 +15,9 @@ import logging
 import os
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from rdkit import rdBase
@@ -96,10 +97,8 @@ def load(
         with np.load(path, allow_pickle=False) as arrays:
             if int(arrays["cache_format"]) != _FORMAT_VERSION:
                 return None
-            tables = MolTables(
-                **{name: arrays[f"tables_{name}"] for name in MolTables.__dataclass_fields__}
-            )
-            mol_features = arrays["mol_features"] if "mol_features" in arrays else None
+            tables = MolTables(**{name: arrays[f"tables_{name}"] for name in MolTables.__dataclass_fields__})
+            mol_features = arrays.get("mol_features")
             invalid = [
                 InvalidMolecule(int(index), str(smiles), str(reason))
                 for index, smiles, reason in zip(

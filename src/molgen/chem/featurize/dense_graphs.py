@@ -150,6 +150,7 @@ def encode_smiles(smiles: Sequence[Any], spec: DenseGraphSpec) -> DenseGraphs:
         if invalid is not None:
             skipped.append(SkippedMolecule(index, invalid.smiles, invalid.reason))
             continue
+        assert mol is not None, "iter_molecules yields a molecule for every input without a record"
         reason = _unsupported(mol, spec, atom_index)
         identity = Chem.MolToSmiles(mol, isomericSmiles=False) if reason is None else ""
         if reason is None and spec.kekulize:
@@ -161,7 +162,9 @@ def encode_smiles(smiles: Sequence[Any], spec: DenseGraphSpec) -> DenseGraphs:
             row = len(kept)
             types = [atom_index[a.GetSymbol()] for a in mol.GetAtoms()]
             atoms[row, : len(types)] = types
-            edges = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx(), bond_index.get(b.GetBondType(), 0)) for b in mol.GetBonds()]
+            edges = [
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), bond_index.get(b.GetBondType(), 0)) for b in mol.GetBonds()
+            ]
             if edges:
                 begin, end, kind = np.array(edges, dtype=np.int64).T
                 if (kind == 0).any():
@@ -207,10 +210,10 @@ def decode_graphs(atoms: np.ndarray, bonds: np.ndarray, spec: DenseGraphSpec) ->
         sanitize (e.g. a valence violation). Disconnected graphs give fragments joined by ``"."``.
     """
     atoms, bonds = np.asarray(atoms), np.asarray(bonds)
-    if atoms.ndim != 2 or bonds.shape != atoms.shape + (atoms.shape[1],):
+    if atoms.ndim != 2 or bonds.shape != (*atoms.shape, atoms.shape[1]):
         raise ValueError(f"expected atoms [B, N] and bonds [B, N, N], got {atoms.shape} and {bonds.shape}")
-    symbols = ("",) + tuple(spec.atom_types)
-    kinds = (None,) + tuple(_BOND_TYPES[name] for name in spec.bond_types)
+    symbols = ("", *spec.atom_types)
+    kinds = (None, *(_BOND_TYPES[name] for name in spec.bond_types))
     n = atoms.shape[1]
     present = atoms > 0
     # Node indices of each molecule after dropping empty nodes; bonds touching an empty node are ignored.

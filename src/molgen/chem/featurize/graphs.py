@@ -17,28 +17,29 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from molgen.chem.featurize import cache as featurization_cache
+from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.atom_features import (
     BOND_FEATURE_DIM,
     encode_atom_features,
     encode_bond_features,
     get_atom_preset,
 )
-from molgen.chem.molecules import InvalidMolecule, iter_molecules
-from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
+from molgen.chem.molecules import InvalidMolecule, iter_molecules
 
 __all__ = [
     "FEATURIZER_VERSION",
-    "FeaturizerSpec",
     "FeaturizationResult",
+    "FeaturizerSpec",
     "PackedGraphs",
     "featurize_smiles",
 ]
@@ -149,6 +150,7 @@ def _featurize_chunk(task: tuple[int, list, bool]) -> _ChunkResult:
     kept_mols: list = []
     for index, mol, record in iter_molecules(smiles, start_index=start):
         if mol is None:
+            assert record is not None, "iter_molecules yields a record for every input without a molecule"
             invalid.append((record.index, record.smiles, record.reason))
             continue
         blobs.append(pickle_mol(mol))
@@ -176,26 +178,22 @@ def _concat_chunks(
     tables = MolTables.concat([chunk.tables for chunk in chunks]) if chunks else MolTables.empty()
     mol_features = None
     if spec.descriptors:
-        parts = [chunk.mol_features for chunk in chunks]
+        parts = [chunk.mol_features for chunk in chunks if chunk.mol_features is not None]
+        if len(parts) != len(chunks):
+            raise RuntimeError("descriptors are on, but a featurized chunk came back without molecule features")
         empty = np.zeros((0, spec.mol_feature_dim), np.float32)
         mol_features = np.concatenate(parts) if parts else empty
-    valid_index = (
-        np.concatenate([chunk.valid_index for chunk in chunks]) if chunks else np.zeros(0, np.int64)
-    )
+    valid_index = np.concatenate([chunk.valid_index for chunk in chunks]) if chunks else np.zeros(0, np.int64)
     invalid = [InvalidMolecule(*record) for chunk in chunks for record in chunk.invalid]
     return tables, mol_features, valid_index, invalid
 
 
-def _encode_graphs(
-    tables: MolTables, mol_features: np.ndarray | None, spec: FeaturizerSpec
-) -> PackedGraphs:
+def _encode_graphs(tables: MolTables, mol_features: np.ndarray | None, spec: FeaturizerSpec) -> PackedGraphs:
     """One-hot encodes raw tables into :class:`PackedGraphs` (once, in the parent)."""
     begin, end = tables.bond_atoms[:, 0], tables.bond_atoms[:, 1]
     edge_index = np.stack([np.stack([begin, end], 1).ravel(), np.stack([end, begin], 1).ravel()])
     return PackedGraphs(
-        atom_features=encode_atom_features(
-            tables.atom_props, tables.atom_mass, get_atom_preset(spec.atom_features)
-        ),
+        atom_features=encode_atom_features(tables.atom_props, tables.atom_mass, get_atom_preset(spec.atom_features)),
         bond_features=encode_bond_features(tables.bond_props),
         edge_index=edge_index.astype(np.int64, copy=False),
         atom_ptr=np.concatenate([[0], np.cumsum(tables.atom_counts)]).astype(np.int64),
@@ -247,10 +245,7 @@ def _run_chunks(
             if not futures[position].cancel():  # a worker already has it: they caught up
                 break
             results[position] = _featurize_chunk(tasks[position])
-        return [
-            result if result is not None else future.result()
-            for result, future in zip(results, futures)
-        ]
+        return [result if result is not None else future.result() for result, future in zip(results, futures)]
     except BaseException:  # e.g. Ctrl-C: do not leave the shared workers busy with our tasks
         for future in futures:
             future.cancel()
@@ -297,8 +292,7 @@ def featurize_smiles(
             graphs = _encode_graphs(tables, mol_features, spec)
             return FeaturizationResult(graphs, valid_index, invalid, from_cache=True)
     tasks = [
-        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors)
-        for start in range(0, len(smiles), _CHUNK_SIZE)
+        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors) for start in range(0, len(smiles), _CHUNK_SIZE)
     ]
     chunks = _run_chunks(tasks, _resolve_processes(n_jobs, len(smiles)))
     tables, mol_features, valid_index, invalid = _concat_chunks(chunks, spec)

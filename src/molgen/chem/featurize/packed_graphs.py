@@ -8,9 +8,10 @@ torch / torch_geometric are imported only inside the methods that return them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -149,9 +150,7 @@ class PackedGraphs:
             edge_index=np.concatenate([part.edge_index for part in parts], axis=1),
             atom_ptr=_pointer(np.concatenate([part.num_atoms for part in parts])),
             edge_ptr=_pointer(np.concatenate([part.num_edges for part in parts])),
-            mol_features=np.concatenate([part.mol_features for part in parts])
-            if with_mol == {True}
-            else None,
+            mol_features=np.concatenate([part.mol_features for part in parts]) if with_mol == {True} else None,
         )
 
     # ------------------------------------------------------------------ torch views
@@ -226,9 +225,7 @@ class PackedGraphs:
         """Inverse of :meth:`to_arrays` (accepts an open ``NpzFile`` or a dict)."""
         version = int(arrays["packed_graphs_format"])
         if version != _FORMAT_VERSION:
-            raise ValueError(
-                f"unsupported PackedGraphs format {version} (expected {_FORMAT_VERSION})"
-            )
+            raise ValueError(f"unsupported PackedGraphs format {version} (expected {_FORMAT_VERSION})")
         return cls(
             **{name: np.asarray(arrays[name]) for name in _ARRAY_FIELDS},
             mol_features=np.asarray(arrays["mol_features"]) if "mol_features" in arrays else None,
@@ -237,7 +234,7 @@ class PackedGraphs:
     def save(self, path: str | Path) -> None:
         """Writes an uncompressed ``.npz`` (no pickled objects)."""
         with open(path, "wb") as handle:
-            np.savez(handle, **self.to_arrays())
+            np.savez(handle, **self.to_arrays())  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
 
     @classmethod
     def load(cls, path: str | Path) -> PackedGraphs:

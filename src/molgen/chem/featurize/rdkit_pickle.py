@@ -34,13 +34,13 @@ decoder against the API once per process before it is used.
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rdkit import Chem
 
-from molgen.chem.featurize.ragged import exclusive_cumsum, segment_ranges
 from molgen.chem.featurize.atom_bond_tables import AtomColumn, BondColumn, MolTables
+from molgen.chem.featurize.ragged import exclusive_cumsum, segment_ranges
 
 __all__ = ["PICKLE_OPTIONS", "pickle_mol", "tables_from_pickles"]
 
@@ -67,7 +67,7 @@ def _atomic_weights() -> np.ndarray:
     return np.array([table.GetAtomicWeight(z) for z in range(119)], dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _isotope_mass(atomic_num: int, isotope: int) -> float:
     atom = Chem.Atom(atomic_num)
     atom.SetIsotope(isotope)

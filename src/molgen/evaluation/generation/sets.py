@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from rdkit import Chem, rdBase
@@ -27,7 +27,7 @@ from molgen.evaluation.generation.fcd import FCDStats, chemnet_statistics
 from molgen.evaluation.generation.properties import PROPERTIES, property_values
 from molgen.evaluation.generation.similarity import brics_fragments, murcko_scaffold
 
-__all__ = ["SetStatistics", "compute_set_statistics", "N_BITS"]
+__all__ = ["N_BITS", "SetStatistics", "compute_set_statistics"]
 
 N_BITS = 1024
 _CHUNK = 2000
@@ -66,7 +66,7 @@ class SetStatistics:
             arrays["passes_filters"] = self.passes_filters
         if self.fcd is not None:
             arrays.update(fcd_mu=self.fcd.mu, fcd_sigma=self.fcd.sigma, fcd_n=np.array(self.fcd.n))
-        np.savez(folder / "arrays.npz", **arrays)
+        np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]  # numpy stub: ** could bind allow_pickle
         counts = {"fragments": dict(self.fragments), "scaffolds": dict(self.scaffolds)}
         (folder / "counts.json").write_text(json.dumps(counts))
 
@@ -77,7 +77,7 @@ class SetStatistics:
             n = int(data["n"])
             bits = np.unpackbits(data["fingerprints"], axis=1, count=N_BITS)
             properties = {k: data[f"property_{k}"] for k in PROPERTIES if f"property_{k}" in data}
-            filters = data["passes_filters"] if "passes_filters" in data else None
+            filters = data.get("passes_filters")
             fcd = FCDStats(data["fcd_mu"], data["fcd_sigma"], int(data["fcd_n"])) if "fcd_mu" in data else None
         counts = json.loads((folder / "counts.json").read_text())
         return cls(

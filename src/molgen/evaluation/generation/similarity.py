@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from rdkit import Chem
@@ -25,12 +25,12 @@ from rdkit import Chem
 from molgen.chem.fingerprints import tanimoto_max, tanimoto_power_means
 
 __all__ = [
-    "brics_fragments",
-    "murcko_scaffold",
-    "cosine_similarity_counts",
-    "snn",
-    "internal_diversity",
     "MIN_SCAFFOLD_RINGS",
+    "brics_fragments",
+    "cosine_similarity_counts",
+    "internal_diversity",
+    "murcko_scaffold",
+    "snn",
 ]
 
 MIN_SCAFFOLD_RINGS = 2
@@ -40,7 +40,7 @@ def brics_fragments(mol: Chem.Mol) -> list[str]:
     """Canonical SMILES of the BRICS fragments of one molecule (with their dummy attachment atoms)."""
     from rdkit.Chem import AllChem
 
-    return Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)).split(".")
+    return Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)).split(".")  # type: ignore[attr-defined]  # RDKit stub gap
 
 
 def murcko_scaffold(mol: Chem.Mol, *, min_rings: int = MIN_SCAFFOLD_RINGS) -> str | None:
@@ -49,7 +49,7 @@ def murcko_scaffold(mol: Chem.Mol, *, min_rings: int = MIN_SCAFFOLD_RINGS) -> st
 
     try:
         scaffold = MurckoScaffold.GetScaffoldForMol(mol)
-    except Exception:  # noqa: BLE001 - RDKit raises on a few exotic molecules; MOSES skips them too
+    except Exception:
         return None
     smiles = Chem.MolToSmiles(scaffold)
     if not smiles or scaffold.GetRingInfo().NumRings() < min_rings:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 from molgen.evaluation.generation.basic import UNIQUE_AT, fraction_unique, novelty, split_valid
 from molgen.evaluation.generation.fcd import frechet_distance
@@ -51,8 +52,10 @@ def _references(reference: str | Path, smiles_column: str | None) -> tuple[list[
     if str(reference).lower() == "moses":
         return [("Test", moses_source("test")), ("TestSF", moses_source("test_scaffolds"))], []
     source = file_source(reference, smiles_column)
-    note = (f"Reference: the user file {source.label} replaces MOSES Test (keys ending in /Test); "
-            "TestSF metrics are omitted.")
+    note = (
+        f"Reference: the user file {source.label} replaces MOSES Test (keys ending in /Test); "
+        "TestSF metrics are omitted."
+    )
     return [("Test", source)], [note]
 
 
@@ -122,7 +125,7 @@ def run_evaluation(
         metrics[f"unique@{k}"] = fraction_unique(valid.smiles, k)
         if 0 < len(valid.smiles) < k:
             notes.append(f"unique@{k}: only {len(valid.smiles)} valid molecules, all of them are used.")
-    details = {
+    details: dict[str, Any] = {
         "n_generated": valid.n_total,
         "n_valid": len(valid.smiles),
         "n_invalid": len(valid.invalid),
@@ -136,7 +139,8 @@ def run_evaluation(
     if not valid.smiles:
         notes.append(
             "No valid molecule was generated: every metric but validity is undefined (NaN)."
-            if valid.n_total else "The generated file is empty: every metric but validity is undefined (NaN)."
+            if valid.n_total
+            else "The generated file is empty: every metric but validity is undefined (NaN)."
         )
         _finish(evaluation, output_dir, None, None, valid.smiles, started)
         return evaluation
@@ -158,6 +162,8 @@ def run_evaluation(
         details["references"][key] = meta
         if key == "Test":
             test_properties = ref.properties
+        if ref.fcd is None:
+            raise ValueError(f"the {key} reference statistics have no FCD statistics (incomplete cache?)")
         t = time.perf_counter()
         metrics[f"FCD/{key}"] = frechet_distance(gen.fcd, ref.fcd)
         metrics[f"SNN/{key}"] = snn(ref.fingerprints, gen.fingerprints)
@@ -170,6 +176,7 @@ def run_evaluation(
     t = time.perf_counter()
     metrics["IntDiv"], metrics["IntDiv2"] = internal_diversity(gen.fingerprints, powers=(1, 2))
     timings["internal_diversity"] = time.perf_counter() - t
+    assert gen.passes_filters is not None and gen.properties is not None, "both were requested above"
     metrics["Filters"] = float(gen.passes_filters.mean())
     metrics.update(wasserstein_distances(test_properties or {}, gen.properties))
     if train_source is not None:

@@ -37,6 +37,7 @@ class LatentGenerator(Generator, Protocol):
         ValueError naming the token and the SMILES."""
         ...
 
-    def decode(self, z: np.ndarray) -> list[str]:
-        """Greedy decoding of latent codes ``[N, latent_dim]`` → ``N`` strings (``""`` when nothing decodes)."""
+    def decode(self, z: np.ndarray, batch_size: int = 512) -> list[str]:
+        """Greedy decoding of latent codes ``[N, latent_dim]`` → ``N`` strings (``""`` when nothing decodes),
+        ``batch_size`` codes at a time."""
         ...

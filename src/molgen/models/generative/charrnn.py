@@ -20,7 +20,8 @@ class CharRNN(nn.Module):
     Args:
         vocab_size: tokens, specials included.
         embedding_dim: token embedding size.
-        hidden_dim / depth: LSTM width and layers.
+        hidden_dim: LSTM width.
+        depth: number of LSTM layers.
         dropout: between LSTM layers and before the output layer.
 
     Shapes:
@@ -30,7 +31,11 @@ class CharRNN(nn.Module):
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, depth: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.vocab_size, self.embedding_dim, self.hidden_dim, self.depth, self.dropout_p = (
-            vocab_size, embedding_dim, hidden_dim, depth, dropout
+            vocab_size,
+            embedding_dim,
+            hidden_dim,
+            depth,
+            dropout,
         )
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
         self.lstm = nn.LSTM(embedding_dim, hidden_dim, depth, batch_first=True, dropout=dropout if depth > 1 else 0.0)
@@ -49,7 +54,9 @@ class CharRNN(nn.Module):
         return self.output(hidden.squeeze(1)), state
 
     def extra_repr(self) -> str:
-        return f"vocab_size={self.vocab_size}, hidden_dim={self.hidden_dim}, depth={self.depth}, dropout={self.dropout_p}"
+        return (
+            f"vocab_size={self.vocab_size}, hidden_dim={self.hidden_dim}, depth={self.depth}, dropout={self.dropout_p}"
+        )
 
 
 class CharRNNGenerator:

@@ -68,10 +68,15 @@ class LatentGAN(nn.Module):
     The GAN works on ``(code - mean) / std``; :meth:`sample_codes` returns codes in the autoencoder's scale.
     """
 
+    code_mean: torch.Tensor
+    code_std: torch.Tensor
+
     def __init__(self, generator: LatentGenerator, critic: LatentCritic) -> None:
         super().__init__()
         if generator.latent_dim != critic.latent_dim:
-            raise ValueError(f"generator makes {generator.latent_dim}-d codes but the critic reads {critic.latent_dim}-d")
+            raise ValueError(
+                f"generator makes {generator.latent_dim}-d codes but the critic reads {critic.latent_dim}-d"
+            )
         self.generator, self.critic = generator, critic
         self.register_buffer("code_mean", torch.zeros(generator.latent_dim))
         self.register_buffer("code_std", torch.ones(generator.latent_dim))

@@ -39,7 +39,9 @@ class GraphGenerator(nn.Module):
 
     Args:
         noise_dim: size of ``z``.
-        max_atoms, n_atom_types, n_bond_types: ``N``, ``T``, ``E``.
+        max_atoms: ``N``, nodes per graph.
+        n_atom_types: ``T``, node types (index 0 = empty).
+        n_bond_types: ``E``, edge types (index 0 = no bond).
         hidden_dims: widths of the MLP layers.
         dropout: dropout after each hidden layer.
     """
@@ -170,7 +172,8 @@ class RelationalGCN(nn.Module):
     normalized property such as QED).
 
     Args:
-        n_atom_types, n_bond_types: ``T`` and ``E`` (edge channel 0, "no bond", is ignored).
+        n_atom_types: ``T``, node types.
+        n_bond_types: ``E``, edge types (channel 0, "no bond", is ignored).
         conv_dims: widths of the R-GCN layers (paper: [128, 64]).
         aggregation_dim: width of the graph-level vector (paper: 128).
         mlp_dims: widths of the MLP on the graph vector (paper: [128, 64]).

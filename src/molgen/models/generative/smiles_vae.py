@@ -24,9 +24,11 @@ class SmilesVAE(nn.Module):
     Args:
         vocab_size: tokens, specials included.
         embedding_dim: token embedding size (shared by encoder and decoder).
-        encoder_hidden_dim / encoder_depth: bidirectional GRU encoder.
+        encoder_hidden_dim: width of the bidirectional GRU encoder.
+        encoder_depth: layers of the bidirectional GRU encoder.
         latent_dim: size of z.
-        decoder_hidden_dim / decoder_depth: GRU decoder.
+        decoder_hidden_dim: width of the GRU decoder.
+        decoder_depth: layers of the GRU decoder.
         dropout: between decoder layers.
 
     Shapes:
@@ -54,7 +56,10 @@ class SmilesVAE(nn.Module):
         self.to_logvar = nn.Linear(2 * encoder_hidden_dim, latent_dim)
         self.latent_to_hidden = nn.Linear(latent_dim, decoder_hidden_dim * decoder_depth)
         self.decoder = nn.GRU(
-            embedding_dim + latent_dim, decoder_hidden_dim, decoder_depth, batch_first=True,
+            embedding_dim + latent_dim,
+            decoder_hidden_dim,
+            decoder_depth,
+            batch_first=True,
             dropout=dropout if decoder_depth > 1 else 0.0,
         )
         self.output = nn.Linear(decoder_hidden_dim, vocab_size)
@@ -67,7 +72,12 @@ class SmilesVAE(nn.Module):
 
     def initial_state(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder state ``[depth, B, H]`` from z ``[B, Z]``."""
-        return self.latent_to_hidden(z).view(z.shape[0], self.decoder_depth, self.decoder_hidden_dim).transpose(0, 1).contiguous()
+        return (
+            self.latent_to_hidden(z)
+            .view(z.shape[0], self.decoder_depth, self.decoder_hidden_dim)
+            .transpose(0, 1)
+            .contiguous()
+        )
 
     def decode_logits(self, ids: torch.Tensor, lengths: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         inputs = torch.cat([self.embedding(ids), z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=-1)
@@ -140,7 +150,9 @@ class VAEGenerator:
         return np.concatenate(chunks) if chunks else np.zeros((0, self.latent_dim), dtype=np.float32)
 
     @torch.inference_mode()
-    def decode(self, z: np.ndarray, batch_size: int = 512, *, greedy: bool = True, seed: int | None = None) -> list[str]:
+    def decode(
+        self, z: np.ndarray, batch_size: int = 512, *, greedy: bool = True, seed: int | None = None
+    ) -> list[str]:
         """Latent codes ``[N, latent_dim]`` → N strings (greedy decoding by default; ``""`` when nothing decodes)."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:

@@ -51,8 +51,7 @@ class GraphEncoder(nn.Module):
         x = batch.x
         if x.dim() != 2 or x.size(1) != atom_dim:
             raise ValueError(
-                f"{type(self).__name__} expects x of shape [A, {atom_dim}] (atom_dim), "
-                f"got {list(x.shape)}"
+                f"{type(self).__name__} expects x of shape [A, {atom_dim}] (atom_dim), got {list(x.shape)}"
             )
         ei = batch.edge_index
         if ei.dim() != 2 or ei.size(0) != 2:
@@ -105,9 +104,7 @@ class ConvEncoder(GraphEncoder):
         self.atom_proj = nn.Linear(atom_dim, hidden_dim)
         self.convs = nn.ModuleList(self.init_conv() for _ in range(depth))
         # allow_single_element: a training batch holding one single-atom molecule must not fail.
-        self.norms = nn.ModuleList(
-            BatchNorm(hidden_dim, allow_single_element=True) for _ in range(depth)
-        )
+        self.norms = nn.ModuleList(BatchNorm(hidden_dim, allow_single_element=True) for _ in range(depth))
         self.dropout = dropout
         self.out_dim: int = hidden_dim
 

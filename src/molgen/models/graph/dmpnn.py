@@ -80,9 +80,7 @@ class DMPNN(GraphEncoder):
         src, dst = edge_index
         num_edges, num_atoms = src.numel(), x.size(0)
         if num_edges % 2:
-            raise ValueError(
-                f"DMPNN needs paired directed edges (reverse of e is e ^ 1); got E={num_edges}"
-            )
+            raise ValueError(f"DMPNN needs paired directed edges (reverse of e is e ^ 1); got E={num_edges}")
         rev = torch.arange(num_edges, device=src.device) ^ 1
         if not torch.equal(edge_index[:, rev], edge_index.flip(0)):
             raise ValueError("edge_index breaks the pairing contract: edge e ^ 1 must reverse e")
@@ -116,4 +114,3 @@ def _incidence(dst: Tensor, num_atoms: int, dtype: torch.dtype) -> Tensor:
     crow[1:] = torch.cumsum(counts, 0)
     ones = torch.ones(dst.numel(), dtype=dtype, device=dst.device)
     return torch.sparse_csr_tensor(crow, order, ones, size=(num_atoms, dst.numel()), check_invariants=False)
-

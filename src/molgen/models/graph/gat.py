@@ -41,14 +41,10 @@ class GATv2(ConvEncoder):
         heads: int = 4,
     ) -> None:
         if heads < 1 or hidden_dim % heads:
-            raise ValueError(
-                f"hidden_dim ({hidden_dim}) must be a positive multiple of heads ({heads})"
-            )
+            raise ValueError(f"hidden_dim ({hidden_dim}) must be a positive multiple of heads ({heads})")
         super().__init__(atom_dim, bond_dim, hidden_dim, depth, dropout, readout, heads=heads)
 
     def init_conv(self) -> nn.Module:
         h, heads = self.hparams["hidden_dim"], self.hparams["heads"]
         # No conv bias: BatchNorm follows and supplies the shift.
-        return GATv2Conv(
-            h, h // heads, heads=heads, concat=True, edge_dim=self.hparams["bond_dim"], bias=False
-        )
+        return GATv2Conv(h, h // heads, heads=heads, concat=True, edge_dim=self.hparams["bond_dim"], bias=False)

@@ -90,8 +90,9 @@ def conv_bn(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequent
 
 def reset_children(module: nn.Module) -> None:
     for child in module.modules():
-        if child is not module and hasattr(child, "reset_parameters"):
-            child.reset_parameters()
+        reset = getattr(child, "reset_parameters", None) if child is not module else None
+        if reset is not None:
+            reset()
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -108,6 +109,14 @@ def check_sizes(length: int, hidden_dim: int, depth: int, dropout: float) -> Non
 
 
 __all__ = [
-    "READOUTS", "MAX_BINS", "SequenceReadout", "input_tensor", "pool_sizes", "pooled_length", "conv_bn",
-    "reset_children", "count_parameters", "check_sizes",
+    "MAX_BINS",
+    "READOUTS",
+    "SequenceReadout",
+    "check_sizes",
+    "conv_bn",
+    "count_parameters",
+    "input_tensor",
+    "pool_sizes",
+    "pooled_length",
+    "reset_children",
 ]

@@ -30,7 +30,11 @@ class DilatedResidualBlock(nn.Module):
         self.channels, self.dilation = channels, dilation
         inner = max(channels // 2, 1)
         self.body = nn.Sequential(
-            nn.GELU(), *conv_bn(channels, inner, 3, dilation), nn.GELU(), *conv_bn(inner, channels, 1), nn.Dropout(dropout)
+            nn.GELU(),
+            *conv_bn(channels, inner, 3, dilation),
+            nn.GELU(),
+            *conv_bn(inner, channels, 1),
+            nn.Dropout(dropout),
         )
 
     def reset_parameters(self) -> None:

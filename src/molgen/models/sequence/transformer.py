@@ -84,8 +84,13 @@ class ConvTransformer(nn.Module):
         self.stem = nn.Sequential(*stem)
         self.layers = nn.ModuleList(
             nn.TransformerEncoderLayer(
-                hidden_dim, n_heads, dim_feedforward=2 * hidden_dim, dropout=dropout, activation="gelu",
-                batch_first=True, norm_first=True,
+                hidden_dim,
+                n_heads,
+                dim_feedforward=2 * hidden_dim,
+                dropout=dropout,
+                activation="gelu",
+                batch_first=True,
+                norm_first=True,
             )
             for _ in range(depth)
         )
