@@ -8,9 +8,6 @@ from typing import Any
 import yaml
 
 from molgen.config import RunConfig, load_config
-from molgen.recipes import fit
-from molgen.families.common import is_rank_zero
-from molgen.families.model_card import metrics_table
 
 # flag destination → dotted config key. Every flag defaults to None so that only given flags override.
 FLAG_KEYS = {
@@ -131,6 +128,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from molgen.families.common import is_rank_zero  # the families (and torch) load only when a command runs
+    from molgen.families.model_card import metrics_table
+    from molgen.recipes import fit
+
     cfg = config_from_args(args)
     result = fit(cfg, resume=args.resume)
     if not is_rank_zero():

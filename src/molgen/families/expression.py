@@ -31,7 +31,7 @@ from molgen.models.heads import PredictionHead
 from molgen.models.kmer import KmerCounts
 from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
 from molgen.families import common
-from molgen.recipes import DNA_MODELS
+from molgen.families.base import register_family
 from molgen.registry import Registry, UnknownNameError
 from molgen.training.batches import SequenceBatch
 from molgen.training.predictor import Predictor
@@ -44,6 +44,8 @@ SEQUENCE_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
 )
 REGRESSION_METRICS = ("pearson", "spearman", "r2", "mse")
 """Default regression metrics of the expression family (headline: pearson)."""
+DNA_MODELS = (*SEQUENCE_ENCODERS.names(), "kmer")
+"""Model names of the expression family (``kmer``: the k-mer count + linear baseline)."""
 _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
 _PREDICT_CHUNK = 4096
 
@@ -385,3 +387,15 @@ molgen predict --model {cfg.output}/model --input sequences.fa --output predicti
 Every input record gives one output row; sequences with characters other than ACGTN (or empty ones) get
 `valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, shorter ones padded.
 """
+
+
+@register_family("expression")
+class ExpressionFamily:
+    """DNA sequence → one-hot → CNN / dilated CNN / transformer (or k-mer baseline) → expression."""
+
+    name = "expression"
+    models = DNA_MODELS
+    resolve_config = staticmethod(resolve_config)
+    fit = staticmethod(fit)
+    load_predictors = staticmethod(load_predictors)
+    predict_frame = staticmethod(predict_frame)

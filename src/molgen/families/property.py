@@ -23,6 +23,7 @@ from molgen.models import graph as graph_models
 from molgen.models.heads import PredictionHead
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.families import common
+from molgen.families.base import register_family
 from molgen.families.model_card import property_model_card
 from molgen.registry import Registry, UnknownNameError
 from molgen.training.artifacts import export_model, run_paths, write_json
@@ -32,9 +33,15 @@ from molgen.training.tasks import Task, build_task
 
 log = logging.getLogger("molgen")
 
-# name → class in molgen.models.graph (imported when first used)
-GRAPH_ENCODERS: Registry[str] = Registry(
-    "model", {"dmpnn": "DMPNN", "gin": "GIN", "gcn": "GCN", "gat": "GATv2", "attentivefp": "AttentiveFP"}
+GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
+    "model",
+    {
+        "dmpnn": graph_models.DMPNN,
+        "gin": graph_models.GIN,
+        "gcn": graph_models.GCN,
+        "gat": graph_models.GATv2,
+        "attentivefp": graph_models.AttentiveFP,
+    },
 )
 
 
@@ -157,7 +164,7 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
 
 def build_predictor(model: ModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
-    encoder_cls = getattr(graph_models, GRAPH_ENCODERS.get(model.name))
+    encoder_cls = GRAPH_ENCODERS.get(model.name)
     options = {"readout": model.readout} if model.readout else {}
     encoder: torch.nn.Module = encoder_cls(
         atom_dim=featurizer.atom_dim,
@@ -371,3 +378,15 @@ def _scatter(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
     full = np.full(n, np.nan)
     full[index] = values
     return full
+
+
+@register_family("property")
+class PropertyFamily:
+    """SMILES → molecular graph → graph neural network → one or more properties."""
+
+    name = "property"
+    models = tuple(GRAPH_ENCODERS.names())
+    resolve_config = staticmethod(resolve_config)
+    fit = staticmethod(fit)
+    load_predictors = staticmethod(load_predictors)
+    predict_frame = staticmethod(predict_frame)

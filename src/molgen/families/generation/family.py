@@ -4,7 +4,7 @@ This recipe owns what every generator shares: reading and validating the trainin
 reported with their file line, counted and, with ``data.on_invalid: skip``, left out), the seeded train/val
 split (``splits.json``), the run folder, sampling ``generation.sample_size`` molecules for the cheap metrics
 (validity, uniqueness, novelty) and the export to ``model/``. Each generator lives in
-``molgen.families.generation.tokens.<name>`` with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
+``molgen.families.generation.<module>``, registered with ``@register_generator(name)``, with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
 ``load(model_dir, spec) -> Generator``.
 """
 
@@ -12,35 +12,25 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import importlib
 import logging
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import torch
 
-from molgen.errors import InvalidInputError
+from molgen.errors import InvalidInputError, ModelFormatError
 from molgen.config import RunConfig
 from molgen.data.catalog import DatasetSpec
 from molgen.models.generative import Generator
 from molgen.families import common
-from molgen.registry import Registry, UnknownNameError
+from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
+from molgen.registry import UnknownNameError
 from molgen.training.artifacts import export_model, read_model, run_paths, write_json
 
 log = logging.getLogger("molgen")
 
-GENERATORS: Registry[str] = Registry(
-    "generator",
-    {
-        "charrnn": "molgen.families.generation.charrnn",
-        "vae": "molgen.families.generation.vae",
-        "latentgan": "molgen.families.generation.latent_gan",
-        "molgan": "molgen.families.generation.molgan",
-    },
-)
 SMI_SUFFIXES = (".smi", ".smiles")
 TASK_TYPE = "generation"
 MONITOR = "loss"
@@ -105,9 +95,9 @@ class SmilesRecords:
     describe_row: Any  # Callable[[int], str]
 
 
-def generator_module(name: str) -> ModuleType:
-    """The recipe module of a generator (``charrnn`` …); an unknown name lists the valid ones."""
-    return importlib.import_module(GENERATORS.get(name))
+def generator_module(name: str) -> GeneratorRecipe:
+    """The registered recipe of a generator (``charrnn`` …); an unknown name lists the valid ones."""
+    return GENERATORS.get(name)
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -347,3 +337,22 @@ def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
     """The state dict of an exported generator (its single member)."""
     _, members = read_model(model_dir)
     return members[0]
+
+
+@register_family("generation")
+class GenerationFamily:
+    """SMILES → CharRNN / VAE / LatentGAN / MolGAN → new SMILES (sampled with ``molgen generate``)."""
+
+    name = "generation"
+    resolve_config = staticmethod(resolve_config)
+    fit = staticmethod(fit)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(GENERATORS.names())
+
+    def load_predictors(self, spec: Any, states: list[dict[str, torch.Tensor]]) -> list[Any]:
+        raise ModelFormatError("this model folder holds a generator: sample it with `molgen generate --model DIR`")
+
+    def predict_frame(self, spec: Any, members: list[Any], frame: Any, **options: Any) -> Any:
+        raise ModelFormatError("this model folder holds a generator: sample it with `molgen generate --model DIR`")

@@ -23,6 +23,7 @@ import torch
 
 from molgen.config import ConfigError, RunConfig
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
+from molgen.families.base import register_generator
 
 log = logging.getLogger("molgen")
 NAME = "latentgan"
@@ -190,3 +191,9 @@ def load(model_dir: Path, spec: dict[str, Any]) -> LatentGANSampler:
     model.load_state_dict(read_weights(model_dir))
     autoencoder = load_autoencoder(Path(model_dir) / spec["autoencoder"])
     return LatentGANSampler(model, autoencoder)
+
+
+@register_generator("latentgan")
+class LatentGANRecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)

@@ -30,6 +30,7 @@ from molgen.chem.featurize.dense_graphs import (
 from molgen.config import RunConfig
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
 from molgen.registry import Registry
+from molgen.families.base import register_generator
 
 log = logging.getLogger("molgen")
 NAME = "molgan"
@@ -218,3 +219,9 @@ def load(model_dir: Path, spec: dict[str, Any]) -> MolGANSampler:
     networks = build_networks(graph_spec, spec["sizes"], reward=spec.get("reward") is not None)
     networks.load_state_dict(read_weights(model_dir))
     return MolGANSampler(networks.generator, graph_spec)
+
+
+@register_generator("molgan")
+class MolGANRecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)
