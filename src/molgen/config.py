@@ -217,10 +217,10 @@ class GenerationConfig:
 
 @dataclasses.dataclass
 class RunConfig:
-    """A whole run. ``family`` picks the recipe (property | expression | generation); ``property`` (the
-    default) becomes ``expression`` when the data is DNA (see ``molgen.recipes.resolve_family``)."""
+    """A whole run. ``family`` picks the family (property | expression | generation); None (the default):
+    inferred from the data and model, and logged (see ``molgen.recipes.resolve_family``)."""
 
-    family: str = "property"
+    family: str | None = None
     output: str | None = None
     """Run folder; default runs/<family>-<data>-<model>-<time>."""
     data: DataConfig = dataclasses.field(default_factory=DataConfig)

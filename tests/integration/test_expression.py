@@ -14,7 +14,8 @@ from molgen.config import RunConfig
 from molgen.genomics.encoding import one_hot, reverse_complement_onehot
 from molgen.analysis.prediction import load_model, predict_frame
 from molgen.recipes import fit, resolve_family
-from molgen.families.expression import InvalidInputError, predict_onehot
+from molgen.errors import InvalidInputError
+from molgen.families.expression import predict_onehot
 from molgen.training.batches import SequenceBatch
 
 from tests.integration.test_expression_overfit import planted
@@ -71,8 +72,8 @@ def test_csv_fit_export_load_predict(tiny_csv, tmp_path):
     assert {"pearson", "spearman", "r2", "mse"} == set(metrics["test"]) and result.config.task.monitor == "pearson"
     assert result.details["train_sequences_per_s"] > 0
     model = load_model(result.run_dir)
-    assert model.spec["family"] == "expression" and model.spec["task"]["targets"] == ["motifs", "gc"]
-    assert model.spec["input"] == {"kind": "dna", "column": "seq", "length": 40, "n_value": "uniform", "pad": "center"}
+    assert model.spec.family == "expression" and model.spec.task.targets == ["motifs", "gc"]
+    assert model.spec.input.model_dump() == {"kind": "dna", "column": "seq", "length": 40, "n_value": "uniform", "pad": "center"}
     queries = pd.DataFrame({"seq": ["ACGT" * 10, "ACGTZ", "", "acgtn" * 20, None], "name": list("abcde")})
     out = predict_frame(model, queries)
     assert len(out) == 5 and out["valid"].tolist() == [True, False, False, True, False]

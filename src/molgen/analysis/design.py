@@ -95,10 +95,8 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
     from molgen.analysis.prediction import load_model, predict_frame
 
     model = load_model(path)
-    if model.spec.get("family") != "property":
-        raise ValueError(
-            f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}"
-        )
+    if model.spec.family != "property" or model.spec.task is None:
+        raise ValueError(f"{path}: objective models must be molgen property models, got family {model.spec.family!r}")
     targets = model.targets
     if target is None:
         if len(targets) != 1:
@@ -108,7 +106,7 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
         target = targets[0]
     if target not in targets:
         raise ValueError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
-    if model.spec["task"]["type"] == "multiclass":
+    if model.spec.task.type == "multiclass":
         raise ValueError(f"{path} is a multiclass model; latent optimization needs one number per molecule")
 
     def score(smiles: Sequence[str]) -> np.ndarray:

@@ -10,21 +10,20 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import read_table
-from molgen.recipes import family_module
-from molgen.training.artifacts import read_model
+from molgen.training.artifacts import ModelSpec, read_model
 
 
 @dataclasses.dataclass
 class LoadedModel:
     """An exported model ready to predict: its ``model.yaml`` spec and its members (eval mode)."""
 
-    spec: dict[str, Any]
+    spec: ModelSpec
     members: list[Any]
     path: Path
 
     @property
     def targets(self) -> list[str]:
-        return list(self.spec["task"]["targets"])
+        return list(self.spec.task.targets)
 
 
 @dataclasses.dataclass
@@ -37,8 +36,10 @@ class PredictionSummary:
 
 def load_model(path: str | Path) -> LoadedModel:
     """Loads a model folder (or a run folder holding ``model/``) without unpickling anything."""
+    from molgen.families import FAMILIES  # imports the families (and torch) when a model is loaded
+
     spec, states = read_model(path)
-    members = family_module(spec["family"]).load_predictors(spec, states)
+    members = FAMILIES.get(spec.family).load_predictors(spec, states)
     return LoadedModel(spec, members, Path(path))
 
 
@@ -46,7 +47,9 @@ def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd
     """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
     ``invalid_reason`` columns. Options go to the family's ``predict_frame`` (``input_column``,
     ``batch_size``, ``n_jobs``)."""
-    out = family_module(model.spec["family"]).predict_frame(model.spec, model.members, frame, **options)
+    from molgen.families import FAMILIES
+
+    out = FAMILIES.get(model.spec.family).predict_frame(model.spec, model.members, frame, **options)
     if len(out) != len(frame):  # the contract every family keeps; never lose a row silently
         raise RuntimeError(f"{len(out)} output rows for {len(frame)} input rows")
     return out

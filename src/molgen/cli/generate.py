@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from molgen.analysis.sampling import optimize_to_file, write_samples
-from molgen.families.generation.family import load_generator
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,6 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from molgen.families.generation.family import load_generator
+
     generator = load_generator(args.model)
     if args.objective:
         summary, path = optimize_to_file(

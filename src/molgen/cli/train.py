@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import yaml
 
-from molgen.config import RunConfig, load_config
-from molgen.recipes import fit
-from molgen.families.common import is_rank_zero
-from molgen.families.model_card import metrics_table
+from molgen.config import RunConfig, load_config, replace
 
 # flag destination → dotted config key. Every flag defaults to None so that only given flags override.
 FLAG_KEYS = {
@@ -131,7 +129,18 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config_from_args(args)
+    from molgen.families.common import is_rank_zero  # the families (and torch) load only when a command runs
+    from molgen.families.model_card import metrics_table
+    from molgen.families.common import default_output
+    from molgen.recipes import fit, resolve_family
+
+    cfg = resolve_family(config_from_args(args))
+    if not cfg.output:
+        # Fix the run folder before any DDP worker starts: workers re-run this command line, so it
+        # travels to them as --output and they all write into one folder.
+        cfg = replace(cfg, output=str(default_output(cfg)))
+        if sys.argv[1:2] == ["train"] and "--output" not in sys.argv:
+            sys.argv += ["--output", cfg.output]
     result = fit(cfg, resume=args.resume)
     if not is_rank_zero():
         return 0

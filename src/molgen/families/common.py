@@ -1,12 +1,12 @@
-"""Pieces every family's recipe shares: the run folder, metric aggregation, rank-0 writing."""
+"""Pieces every family shares: the run folder, catalog lookup, invalid-input report, splits record,
+model spec, metric aggregation and rank-0 writing."""
 
 from __future__ import annotations
 
+import logging
 import math
-import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,12 @@ from typing import Any
 import numpy as np
 
 from molgen.config import RunConfig
+from molgen.data.catalog import DatasetSpec, get_dataset
+from molgen.errors import InvalidInputError
+from molgen.registry import UnknownNameError
+from molgen.training.artifacts import ModelSpec
 
-RUN_DIR_ENV = "MOLGEN_RUN_DIR"
+log = logging.getLogger("molgen")
 
 
 @dataclass
@@ -43,30 +47,67 @@ def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
 
 
-@contextmanager
-def run_directory(cfg: RunConfig, default_name: str) -> Iterator[Path]:
-    """Creates (rank 0) and yields the run folder.
-
-    The folder name is fixed before any DDP worker starts and passed on through ``$MOLGEN_RUN_DIR``, so
-    worker processes (which re-run the command) write into the same folder.
-    """
-    inherited = os.environ.get(RUN_DIR_ENV)
+def default_output(cfg: RunConfig) -> Path:
+    """The run folder of ``cfg``: ``cfg.output``, else ``runs/<data>-<model>-<time>`` (generators:
+    ``runs/generation-<data>-<model>-<time>``). Call it once before DDP workers start and pass the result
+    on as ``output`` so that every worker writes into the same folder."""
     if cfg.output:
-        path = Path(cfg.output)
-    elif inherited:
-        path = Path(inherited)
-    else:
-        path = Path("runs") / f"{default_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        return Path(cfg.output)
+    stem = Path(cfg.data.name).stem
+    name = f"generation-{stem.split('.')[0]}" if cfg.family == "generation" else stem
+    return Path("runs") / f"{name}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_directory(cfg: RunConfig, *, resume: bool = False) -> Path:
+    """Creates (rank 0) and returns the run folder of ``cfg`` (see :func:`default_output`)."""
+    path = default_output(cfg)
     if is_rank_zero():
         path.mkdir(parents=True, exist_ok=True)
-    os.environ[RUN_DIR_ENV] = str(path)
+    if resume and not (path / "checkpoints").is_dir():
+        raise FileNotFoundError(f"--resume: {path} holds no checkpoints/ to resume from (pass the run's --output)")
+    return path
+
+
+def catalog_entry(name: str, files: str) -> DatasetSpec | None:
+    """The catalog dataset ``name``, or None for a file path; ``files`` names the accepted files."""
     try:
-        yield path
-    finally:
-        if inherited is None:
-            os.environ.pop(RUN_DIR_ENV, None)
-        else:
-            os.environ[RUN_DIR_ENV] = inherited
+        return get_dataset(name)
+    except UnknownNameError as err:
+        if Path(name).exists() or Path(name).suffix:
+            return None
+        raise UnknownNameError(f"{err}; or pass the path of a {files}") from None
+
+
+def report_invalid(problems: Sequence[str], header: str, on_invalid: str, unit: str = "rows") -> None:
+    """Logs the invalid inputs (``on_invalid: skip``) or raises :class:`InvalidInputError` listing them."""
+    lines = [f"  {p}" for p in problems]
+    shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
+    if on_invalid == "skip":
+        log.warning("%s skipped:\n%s", header, shown)
+        return
+    if on_invalid != "error":
+        raise ValueError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
+    raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these {unit}, or pass --on-invalid skip to leave them out.")
+
+
+def splits_record(
+    kind: str, seed: int, folds: list[dict[str, list[int]]], invalid_rows: list[int], index: str, **extra: Any
+) -> dict[str, Any]:
+    """splits.json: the split, and for each fold the input rows of each part (``index`` says how rows count)."""
+    return {"type": kind, "seed": seed, **extra, "index": index, "invalid_rows": invalid_rows, "folds": folds}
+
+
+def model_spec(
+    cfg: RunConfig, dataset: DatasetSpec | None, metrics: dict, *, trained_on: dict[str, Any] | None = None, **fields: Any
+) -> ModelSpec:
+    """The ``model.yaml`` of a run: family, what it was trained on, its metrics and the family's ``fields``."""
+    trained = {"data": dataset.name if dataset is not None else str(cfg.data.name)}
+    trained.update(
+        trained_on
+        if trained_on is not None
+        else {"split": cfg.data.split, "seed": cfg.trainer.seed, "n_folds": cfg.data.n_folds}
+    )
+    return ModelSpec(family=str(cfg.family), **fields, trained_on=trained, metrics=metrics)
 
 
 def aggregate(results: Sequence[dict[str, float]]) -> dict[str, float]:

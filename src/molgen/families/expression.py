@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,24 +19,25 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.errors import InvalidInputError
-from molgen.config import ModelConfig, RunConfig
-from molgen.data.catalog import DatasetSpec, get_dataset
+from molgen.config import ModelConfig, RunConfig, replace
+from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
-from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
-from molgen.genomics.encoding import InvalidSequence, find_invalid, one_hot
+from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTILABEL, REGRESSION, higher_is_better
+from molgen.genomics.encoding import PAD_CODE, InvalidSequence, encode_indices, find_invalid, one_hot
 from molgen.genomics.encoding import reverse_complement_onehot as rc_onehot
 from molgen.genomics.io import bed_sequences, catalog_frame, is_bed, join_labels, read_bed
 from molgen.models.heads import PredictionHead
-from molgen.models.kmer import KmerCounts
+from molgen.models.kmer import KmerCounts, fit_linear
 from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
 from molgen.families import common
-from molgen.recipes import DNA_MODELS
+from molgen.families.base import FAMILIES, register_family
+from molgen.families.supervised import SupervisedFamily
 from molgen.registry import Registry, UnknownNameError
-from molgen.training.batches import SequenceBatch
+from molgen.training.artifacts import ModelSpec
+from molgen.training.batches import SequenceBatch, SequenceCollate
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, build_task
+from molgen.training.tasks import Task, prediction_columns
 
 log = logging.getLogger("molgen")
 
@@ -44,6 +46,8 @@ SEQUENCE_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
 )
 REGRESSION_METRICS = ("pearson", "spearman", "r2", "mse")
 """Default regression metrics of the expression family (headline: pearson)."""
+DNA_MODELS = (*SEQUENCE_ENCODERS.names(), "kmer")
+"""Model names of the expression family (``kmer``: the k-mer count + linear baseline)."""
 _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
 _PREDICT_CHUNK = 4096
 
@@ -73,34 +77,29 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     if cfg.model.name not in DNA_MODELS:
         raise UnknownNameError(f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)")
     if spec is not None:
-        data = dataclasses.replace(
+        data = replace(
             data,
             sequence_column=data.sequence_column or spec.input_column,
             target_columns=data.target_columns or list(spec.target_columns),
             split=data.split or spec.default_split,
             split_column=data.split_column or spec.split_column,
         )
-        task = dataclasses.replace(task, type=task.type or spec.task_type)
+        task = replace(task, type=task.type or spec.task_type)
     else:
-        data = dataclasses.replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
-        task = dataclasses.replace(task, type=task.type or REGRESSION)
+        data = replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
+        task = replace(task, type=task.type or REGRESSION)
     if data.rc_augment is None:
-        data = dataclasses.replace(data, rc_augment=spec is not None and spec.name in _STRAND_SYMMETRIC)
+        data = replace(data, rc_augment=spec is not None and spec.name in _STRAND_SYMMETRIC)
     defaults = REGRESSION_METRICS if task.type == REGRESSION else DEFAULT_METRICS[task.type]
     metrics = task.metrics or list(defaults)
     headline = spec.metric if spec is not None and spec.metric in metrics else metrics[0]
-    task = dataclasses.replace(task, metrics=metrics, monitor=task.monitor or headline)
-    return dataclasses.replace(cfg, data=data, task=task), spec
+    task = replace(task, metrics=metrics, monitor=task.monitor or headline)
+    return replace(cfg, data=data, task=task), spec
 
 
 def _catalog_entry(name: str) -> DatasetSpec | None:
-    try:
-        spec = get_dataset(name)
-    except UnknownNameError as err:
-        if Path(name).exists() or Path(name).suffix:
-            return None
-        raise UnknownNameError(f"{err}; or pass the path of a CSV/TSV/Parquet/FASTA/BED file") from None
-    if spec.kind != "sequences":
+    spec = common.catalog_entry(name, "CSV/TSV/Parquet/FASTA/BED file")
+    if spec is not None and spec.kind != "sequences":
         raise ValueError(f"dataset {spec.name!r} holds {spec.kind}, not DNA sequences; use the property family")
     return spec
 
@@ -153,7 +152,8 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
         invalid[row] = InvalidSequence(row, "", reason)
     invalid_list = [dataclasses.replace(invalid[i], record=describe(i)) for i in sorted(invalid)]
     if invalid_list:
-        _report_invalid(invalid_list, source, column, cfg.data.on_invalid)
+        header = f"{len(invalid_list)} invalid sequence(s) in {source} (column {column!r})"
+        common.report_invalid([str(bad) for bad in invalid_list], header, cfg.data.on_invalid, "records")
     valid = np.setdiff1d(np.arange(len(seqs)), np.fromiter(invalid, dtype=np.int64, count=len(invalid)))
     groups = None
     if cfg.data.split == "predefined" and cfg.data.split_column:
@@ -179,18 +179,6 @@ def _numeric_columns(frame: pd.DataFrame, cfg: RunConfig, path: Path | None) -> 
         raise ValueError(f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
                          f"(columns: {', '.join(map(str, frame.columns))})")
     return columns
-
-
-def _report_invalid(invalid: list[InvalidSequence], source: str, column: str, on_invalid: str) -> None:
-    lines = [f"  {bad}" for bad in invalid]
-    shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
-    header = f"{len(lines)} invalid sequence(s) in {source} (column {column!r})"
-    if on_invalid == "skip":
-        log.warning("%s skipped:\n%s", header, shown)
-        return
-    if on_invalid != "error":
-        raise ValueError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
-    raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these records, or pass --on-invalid skip to leave them out.")
 
 
 def sequence_length(cfg: RunConfig, data: SequenceData) -> int:
@@ -242,26 +230,6 @@ def build_predictor(model: ModelConfig, task: Task, length: int) -> Predictor:
     return Predictor(encoder, head, task)
 
 
-def fit(cfg: RunConfig, **kwargs: Any) -> common.RunResult:
-    """Trains, evaluates and exports a DNA model; see :func:`molgen.families.expression_training.fit`."""
-    from molgen.families.expression_training import fit as fit_expression  # imports Lightning
-
-    return fit_expression(cfg, **kwargs)
-
-
-def load_predictors(spec: dict[str, Any], states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
-    """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
-    model, task_state, members = ModelConfig(**spec["model"]), spec["task"], []
-    for state in states:
-        task = build_task(task_state["type"], task_state["targets"], metrics=task_state["metrics"],
-                          n_classes=task_state.get("n_classes"), state=task_state)
-        predictor = build_predictor(model, task, int(spec["input"]["length"]))
-        predictor.load_state_dict(state, strict=True)
-        predictor.eval()
-        members.append(predictor)
-    return members
-
-
 def member_predictions(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
     """Predictions of every member ``[M, N, T]`` (``[M, N, T, C]`` multiclass) for one-hot ``x [N, 4, L]``,
     each the mean of the forward and reverse-complement strands when ``rc_average``."""
@@ -284,12 +252,12 @@ def member_predictions(members: list[Predictor], x: torch.Tensor, *, batch_size:
 def predict_onehot(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
     """Mean prediction of the members ``[N, T]`` (user units) for one-hot ``x [N, 4, L]``; with ``rc_average``
     each member's prediction is the mean over the forward and the reverse-complement strand. Pass
-    ``rc_average=spec["reverse_complement"]["predict_average"]`` to predict as ``molgen predict`` does."""
+    ``rc_average=spec.reverse_complement.predict_average`` to predict as ``molgen predict`` does."""
     return member_predictions(members, x, batch_size=batch_size, rc_average=rc_average).mean(0)
 
 
 def predict_frame(
-    spec: dict[str, Any],
+    spec: ModelSpec,
     members: list[Predictor],
     frame: pd.DataFrame,
     input_column: str | None = None,
@@ -299,7 +267,8 @@ def predict_frame(
 ) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``,
     ``invalid_reason`` (the record and what is wrong with it). ``n_jobs`` is unused (encoding is vectorized)."""
-    trained = spec["input"]["column"]
+    assert spec.input is not None and spec.task is not None
+    trained = spec.input.column
     column = input_column or (trained if trained in frame.columns else "sequence")
     if column not in frame.columns:
         raise ValueError(f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
@@ -310,31 +279,19 @@ def predict_frame(
     invalid = find_invalid(seqs, names)
     bad = np.fromiter((b.index for b in invalid), dtype=np.int64, count=len(invalid))
     valid_index = np.setdiff1d(np.arange(len(seqs)), bad)
-    source = spec["input"]
-    rc = bool(spec.get("reverse_complement", {}).get("predict_average", False))
+    source = spec.input
+    rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
     chunks = []
     for start in range(0, len(valid_index), _PREDICT_CHUNK):
         rows = valid_index[start : start + _PREDICT_CHUNK]
-        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source["length"], n_value=source["n_value"],
-                                     pad=source.get("pad", "center")))
+        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=source.n_value,
+                                     pad=source.pad))
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
     out = frame.copy()
-    task = spec["task"]
-    for t, target in enumerate(task["targets"]):
-        name = target if target not in out.columns else f"{target}_pred"
-        if preds is None:
-            out[name] = np.nan
-            continue
-        if task["type"] == "multiclass":
-            probs = preds[:, :, t, :].mean(0)
-            out[name] = _scatter(np.argmax(probs, axis=1).astype(float), valid_index, len(frame))
-            for c in range(probs.shape[1]):
-                out[f"{name}_prob_{c}"] = _scatter(probs[:, c], valid_index, len(frame))
-            continue
-        out[name] = _scatter(preds[:, :, t].mean(0), valid_index, len(frame))
-        if len(members) > 1:
-            out[f"{name}_std"] = _scatter(preds[:, :, t].std(0, ddof=0), valid_index, len(frame))
+    columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), list(out.columns))
+    for name, values in columns.items():
+        out[name] = values
     valid = np.zeros(len(frame), dtype=bool)
     valid[valid_index] = True
     out["valid"] = valid
@@ -345,31 +302,26 @@ def predict_frame(
     return out
 
 
-def _scatter(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
-    full = np.full(n, np.nan)
-    full[index] = values
-    return full
-
-
-def expression_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
     from molgen.families.model_card import metrics_table
 
-    task, model, trained, source = spec["task"], spec["model"], spec["trained_on"], spec["input"]
+    assert spec.task is not None and spec.model is not None and spec.input is not None
+    task, model, trained, source = spec.task, spec.model, spec.trained_on, spec.input
     members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
     arch = (f"k-mer counts (k = 1..{model['kmer_size']}) + linear model" if model["name"] == "kmer" else
             f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'flatten'}, "
             f"FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}")
-    rc = spec["reverse_complement"]["predict_average"]
+    rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
     return f"""# molgen expression model: {model['name']} on {trained['data']}
 
-- **Predicts**: {', '.join(task['targets'])} ({task['type']})
-- **Input**: DNA (column `{source['column']}`, or a FASTA), one-hot, padded/cropped ({source['pad']}) to \
-{source['length']} nt; N = {source['n_value']}
+- **Predicts**: {', '.join(task.targets)} ({task.type})
+- **Input**: DNA (column `{source.column}`, or a FASTA), one-hot, padded/cropped ({source.pad}) to \
+{source.length} nt; N = {source.n_value}
 - **Architecture**: {arch}
 - **Members**: {members}; predictions are their mean (`<target>_std` across members when there are several)
 - **Strands**: {'reverse-complement augmentation in training; predictions average both strands' if rc else 'forward strand only'}
 - **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}
-- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, \
+- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
 early stopping on validation {cfg.task.monitor}
 
 ## Metrics
@@ -385,3 +337,151 @@ molgen predict --model {cfg.output}/model --input sequences.fa --output predicti
 Every input record gives one output row; sequences with characters other than ACGTN (or empty ones) get
 `valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, shorter ones padded.
 """
+
+
+@register_family("expression")
+class ExpressionFamily(SupervisedFamily):
+    """DNA sequence → one-hot → CNN / dilated CNN / transformer (or the k-mer baseline) → expression."""
+
+    models = DNA_MODELS
+    rows = "0-based data row (record) of the input table"
+
+    def resolve_config(self, cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
+        return resolve_config(cfg)
+
+    def check(self, cfg: RunConfig) -> None:
+        if cfg.model.name == "kmer" and cfg.trainer.ensemble_size > 1:
+            raise ValueError("the kmer baseline is deterministic: use ensemble_size 1")
+
+    def load_data(self, cfg: RunConfig, dataset: DatasetSpec | None) -> SequenceData:
+        return load_data(cfg, dataset)
+
+    def prepare(self, cfg: RunConfig, data: SequenceData) -> tuple[RunConfig, SequenceCollate]:
+        length = sequence_length(cfg, data)
+        cfg = replace(cfg, data=replace(cfg.data, seq_length=length))
+        codes = encode_indices(data.sequences, length, pad=cfg.data.pad, pad_value=PAD_CODE)
+        return cfg, SequenceCollate(codes, data.targets, cfg.data.n_value)
+
+    def make_splits(self, cfg: RunConfig, data: SequenceData) -> list[Split]:
+        return make_splits(cfg, data)
+
+    def build_predictor(self, cfg: RunConfig, task: Task, data: SequenceData, split: Split) -> Predictor:
+        return build_predictor(cfg.model, task, cfg.data.seq_length)
+
+    def datamodule(self, cfg: RunConfig, collate: SequenceCollate, split: Split, seed: int) -> Any:
+        from molgen.training.datamodules import SequenceDataModule
+
+        return SequenceDataModule(collate, split, cfg.data.batch_size, seed, cfg.data.rc_augment)
+
+    def callbacks(self) -> list[Any]:
+        return [_throughput()]
+
+    def fit_member(self, cfg: RunConfig, predictor: Predictor, collate: Any, split: Split, **options: Any) -> Any:
+        if cfg.model.name != "kmer":
+            return super().fit_member(cfg, predictor, collate, split, **options)
+        meter = next(c for c in options["callbacks"] if hasattr(c, "sequences"))
+        return _fit_kmer(predictor, collate, split, cfg.task.monitor, options["test"], meter)
+
+    def predict_rows(self, cfg: RunConfig, predictor: Predictor, collate: Any, rows: np.ndarray) -> torch.Tensor:
+        return predict_onehot([predictor], collate(rows).x, rc_average=bool(cfg.data.rc_augment))
+
+    def details(self, cfg: RunConfig, callbacks: list[Any]) -> dict[str, Any]:
+        meter = callbacks[0]
+        return {
+            "train_seconds": meter.seconds,
+            "train_sequences_per_s": meter.sequences / meter.seconds if meter.seconds else float("nan"),
+            "seq_length": cfg.data.seq_length,
+        }
+
+    def spec_fields(self, cfg: RunConfig) -> dict[str, Any]:
+        d = cfg.data
+        return {
+            "input": {"kind": "dna", "column": d.sequence_column, "length": d.seq_length, "n_value": d.n_value, "pad": d.pad},
+            "reverse_complement": {"train_augment": bool(d.rc_augment), "predict_average": bool(d.rc_augment)},
+        }
+
+    def model_card(self, spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+        return expression_model_card(spec, cfg, metrics)
+
+    def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
+        assert spec.model is not None and spec.input is not None and spec.input.length is not None
+        return build_predictor(ModelConfig(**spec.model), task, spec.input.length)
+
+    def predict_frame(self, spec: ModelSpec, members: list[Predictor], frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+        return predict_frame(spec, members, frame, **options)
+
+
+EXPRESSION = FAMILIES.get("expression")
+
+
+def fit(cfg: RunConfig, **options: Any) -> common.RunResult:
+    """Trains, evaluates and exports a DNA model (see :meth:`SupervisedFamily.fit`)."""
+    return EXPRESSION.fit(cfg, **options)
+
+
+def load_predictors(spec: ModelSpec, states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
+    """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
+    return EXPRESSION.load_predictors(spec, states)
+
+
+def _throughput() -> Any:
+    """A Lightning callback counting training sequences per second (Lightning imported only when training)."""
+    import lightning.pytorch as L
+
+    class _Throughput(L.Callback):
+        """Training sequences per second, from the start of each training epoch to its last batch."""
+
+        def __init__(self) -> None:
+            self.seconds, self.sequences, self._start = 0.0, 0, 0.0
+
+        def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+            self._start = time.perf_counter()
+
+        def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, i: int) -> None:
+            self.sequences += len(batch)
+            now = time.perf_counter()
+            self.seconds += now - self._start
+            self._start = now
+
+    return _Throughput()
+
+
+def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, monitor: str, test: bool,
+              throughput: Any) -> Any:
+    """Counts k-mers, fits one linear model per penalty on the training rows, keeps the best on validation."""
+    from molgen.training.trainer import FitOutcome
+
+    start = time.perf_counter()
+    encoder, task = predictor.encoder, predictor.task
+    rows = np.concatenate([split.train, split.val, split.test])
+    counts = torch.cat([encoder.counts(collate(rows[i : i + 1024])) for i in range(0, len(rows), 1024)])
+    encoder.fit_scaling(counts[: len(split.train)])
+    features = ((counts - encoder.mean) / encoder.std).numpy()
+    parts = dict(zip(("train", "val", "test"), np.split(features, np.cumsum([len(split.train), len(split.val)])), strict=True))
+    labels = collate.targets.numpy()
+    regression = task.kind == REGRESSION
+    if not regression and task.kind not in (BINARY, MULTILABEL):
+        raise ValueError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
+    train_y = labels[split.train]
+    if regression:  # fit standardized targets; the task un-scales predictions
+        train_y = (train_y - task.target_mean.numpy()) / task.target_std.numpy()
+    candidates = fit_linear("ridge" if regression else "logistic", parts["train"], train_y)
+    best, best_score = None, None
+    sign = 1 if higher_is_better(task.kind, monitor) else -1
+    for coef, intercept in candidates:
+        preds = task.predict(torch.as_tensor(parts["val"] @ coef.T + intercept))
+        score = task.evaluate(preds, torch.as_tensor(labels[split.val]), "val").get(monitor, float("nan"))
+        if best is None or (not np.isnan(score) and (best_score is None or np.isnan(best_score) or sign * score > sign * best_score)):
+            best, best_score = (coef, intercept), score
+    linear = predictor.head.mlp.net[0]
+    with torch.no_grad():
+        linear.weight.copy_(torch.as_tensor(best[0]))
+        linear.bias.copy_(torch.as_tensor(best[1]))
+    throughput.seconds += time.perf_counter() - start
+    throughput.sequences += len(split.train)
+    outcome = FitOutcome(epochs=1)
+    for part in ("val", "test") if test else ("val",):
+        with torch.no_grad():
+            preds = task.predict(predictor.head(torch.as_tensor(parts[part])))
+        setattr(outcome, part, task.evaluate(preds, torch.as_tensor(labels[getattr(split, part)]), part))
+    return outcome

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from molgen.config import RunConfig
+from molgen.training.artifacts import ModelSpec
 
 
 def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
@@ -22,20 +22,21 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def property_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-    task, model, trained = spec["task"], spec["model"], spec["trained_on"]
+def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    assert spec.task is not None and spec.model is not None and spec.input is not None and spec.featurizer is not None
+    task, model, trained = spec.task, spec.model, spec.trained_on
     members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
     return f"""# molgen property model: {model['name']} on {trained['data']}
 
-- **Predicts**: {', '.join(task['targets'])} ({task['type']})
-- **Input**: SMILES (column `{spec['input']['column']}`), featurizer `{spec['featurizer']['atom_features']}`\
-{' + RDKit 2D descriptors' if spec['featurizer'].get('descriptors') else ''}
+- **Predicts**: {', '.join(task.targets)} ({task.type})
+- **Input**: SMILES (column `{spec.input.column}`), featurizer `{spec.featurizer['atom_features']}`\
+{' + RDKit 2D descriptors' if spec.featurizer.get('descriptors') else ''}
 - **Architecture**: {model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'default'}, \
 FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}
 - **Members**: {members} ({cfg.trainer.ensemble_size} seed(s) × {max(cfg.data.n_folds, 1)} fold(s)); predictions are \
 their mean, with `<target>_std` across members when there are several
 - **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}
-- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, \
+- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
 early stopping on validation {cfg.task.monitor}
 
 ## Metrics

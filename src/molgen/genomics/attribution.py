@@ -75,24 +75,23 @@ class SequenceModel:
     def from_loaded(cls, model: Any, *, rc_average: bool | None = None, batch_size: int = 256) -> SequenceModel:
         """From ``molgen.analysis.prediction.load_model(dir)``; only DNA (``expression``) models qualify.
         ``rc_average`` defaults to what ``molgen predict`` does for the model."""
-        spec = model.spec
-        source = spec.get("input") or {}
-        if spec.get("family") != "expression" or source.get("kind") != "dna":
+        spec, source = model.spec, model.spec.input
+        if spec.family != "expression" or source is None or source.kind != "dna" or spec.task is None:
             raise ValueError(
-                f"{model.path} is a {spec.get('family')!r} model; attributions and variant effects need a DNA "
+                f"{model.path} is a {spec.family!r} model; attributions and variant effects need a DNA "
                 "sequence model (family 'expression', trained with molgen train on sequences)"
             )
-        targets = [str(t) for t in spec["task"]["targets"]]
-        if spec["task"].get("type") == "multiclass":
-            targets = [f"{t}_prob_{c}" for t in targets for c in range(int(spec["task"]["n_classes"]))]
+        targets = [str(t) for t in spec.task.targets]
+        if spec.task.type == "multiclass":
+            targets = [f"{t}_prob_{c}" for t in targets for c in range(int(spec.task.n_classes or 0))]
         if rc_average is None:
-            rc_average = bool((spec.get("reverse_complement") or {}).get("predict_average", False))
+            rc_average = spec.reverse_complement is not None and spec.reverse_complement.predict_average
         return cls(
             members=list(model.members),
-            length=int(source["length"]),
+            length=int(source.length or 0),
             targets=targets,
-            n_value=source.get("n_value", "uniform"),
-            pad=source.get("pad", "center"),
+            n_value=source.n_value or "uniform",
+            pad=source.pad,
             rc_average=rc_average,
             batch_size=batch_size,
         )

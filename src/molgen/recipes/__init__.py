@@ -1,68 +1,68 @@
-"""The one place where config names become objects, and the one ``fit(cfg)`` used by everything.
+"""The one ``fit(cfg)`` used by everything, and the choice of family when a config leaves it open.
 
-``molgen train``, ``molgen tune``, ``molgen benchmark`` and the Python API all call :func:`fit`. Each
-model family lives in its own module, imported only when used.
+``molgen train``, ``molgen tune``, ``molgen benchmark`` and the Python API all call :func:`fit`. The
+families are the plug-ins registered in ``molgen.families`` (importing this module imports them).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
+import logging
 from pathlib import Path
 from typing import Any
 
-from molgen.config import RunConfig
+from molgen.config import RunConfig, replace
+from molgen.families import FAMILIES, Family
 from molgen.families.common import RunResult
-from molgen.registry import Registry, UnknownNameError
+from molgen.registry import UnknownNameError
 
-FAMILIES: Registry[str] = Registry(
-    "model family",
-    {
-        "property": "molgen.families.property",
-        "expression": "molgen.families.expression",
-        "generation": "molgen.families.generation.family",
-    },
-)
-DNA_MODELS = ("cnn", "dilated", "transformer", "kmer")
-"""Model names of the expression family (see ``molgen.families.expression``)."""
+log = logging.getLogger(__name__)
+
+DNA_MODELS: tuple[str, ...] = FAMILIES.get("expression").models
+"""Model names of the expression family."""
+GENERATOR_MODELS: tuple[str, ...] = FAMILIES.get("generation").models
+"""Model names of the generation family."""
 _DNA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".bed")
-GENERATOR_MODELS = ("charrnn", "vae", "latentgan", "molgan")
-"""Model names of the generation family (see ``molgen.families.generation.family.GENERATORS``)."""
 _SMILES_SUFFIXES = (".smi", ".smiles")
 
 __all__ = ["FAMILIES", "DNA_MODELS", "GENERATOR_MODELS", "RunResult", "fit", "family_module", "resolve_family"]
 
 
-def family_module(name: str) -> Any:
-    """The recipe module of a family (``property`` …); an unknown name lists the valid ones."""
-    return importlib.import_module(FAMILIES.get(name))
+def family_module(name: str) -> Family:
+    """The registered family ``name`` (``property`` …); an unknown name lists the valid ones."""
+    return FAMILIES.get(name)
 
 
-def resolve_family(cfg: RunConfig) -> RunConfig:
-    """``cfg`` with ``family`` switched from ``property`` (the default) to ``expression`` when the run is
-    about DNA: a catalog dataset of kind ``sequences``, a FASTA/BED file, ``data.sequence_column`` set,
-    or a DNA model name (``cnn``, ``dilated``, ``transformer``, ``kmer``); to ``generation`` for a catalog
-    dataset of kind ``smiles`` (MOSES), a ``.smi`` file or a generator name (``charrnn``, ``vae``, ``latentgan``,
-    ``molgan``). Other families are kept."""
-    if cfg.family != "property":
-        return cfg
+def infer_family(cfg: RunConfig) -> str:
+    """The family a run is about when its config names none: ``generation`` for a catalog dataset of kind
+    ``smiles`` (MOSES), a ``.smi`` file or a generator model; ``expression`` for a catalog dataset of kind
+    ``sequences``, a FASTA/BED file, ``data.sequence_column`` set or a DNA model; else ``property``."""
     from molgen.data.catalog import get_dataset
 
     try:
         kind = get_dataset(cfg.data.name).kind
         is_dna, is_smiles = kind == "sequences", kind == "smiles"
     except UnknownNameError:
-        name = Path(cfg.data.name).name.lower()
-        is_dna = (name[:-3] if name.endswith(".gz") else name).endswith(_DNA_SUFFIXES)
-        is_smiles = (name[:-3] if name.endswith(".gz") else name).endswith(_SMILES_SUFFIXES)
+        name = Path(cfg.data.name).name.lower().removesuffix(".gz")
+        is_dna, is_smiles = name.endswith(_DNA_SUFFIXES), name.endswith(_SMILES_SUFFIXES)
     if cfg.model.name in GENERATOR_MODELS or (is_smiles and cfg.model.name not in DNA_MODELS):
-        return dataclasses.replace(cfg, family="generation")
+        return "generation"
     if is_dna or cfg.data.sequence_column is not None or cfg.model.name in DNA_MODELS:
-        return dataclasses.replace(cfg, family="expression")
-    return cfg
+        return "expression"
+    return "property"
+
+
+def resolve_family(cfg: RunConfig) -> RunConfig:
+    """``cfg`` with its family set: an explicit ``family`` is kept; when it is None (the default) it is
+    inferred from the data and model (:func:`infer_family`) and the choice is logged."""
+    if cfg.family is not None:
+        FAMILIES.get(cfg.family)  # an unknown family lists the valid ones
+        return cfg
+    family = infer_family(cfg)
+    log.info("family %r inferred from data %r and model %r (set `family` to choose)", family, cfg.data.name, cfg.model.name)
+    return replace(cfg, family=family)
 
 
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:
     """Trains, evaluates and exports the run described by ``cfg``; see the family's ``fit`` for options."""
     cfg = resolve_family(cfg)
-    return family_module(cfg.family).fit(cfg, **kwargs)
+    return FAMILIES.get(cfg.family).fit(cfg, **kwargs)

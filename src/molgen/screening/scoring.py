@@ -20,13 +20,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from molgen.screening.filters import get_filters
 from molgen.screening.sources import Shard, read_shard
+
+if TYPE_CHECKING:
+    from molgen.training.artifacts import ModelSpec
 
 __all__ = ["ModelRef", "PredictionLayout", "ScreenJob", "cached_model", "score_shard"]
 
@@ -63,13 +66,13 @@ class ModelRef:
                     digest.update(block)
         return cls(str(folder), digest.hexdigest())
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> ModelSpec:
         """The model's ``model.yaml`` (read without torch: the parent of Dask workers never needs it)."""
-        import yaml
+        from molgen.training.artifacts import read_spec
 
-        spec = yaml.safe_load((Path(self.path) / SPEC_FILE).read_text())
-        if not isinstance(spec, dict) or "task" not in spec or "featurizer" not in spec:
-            raise ValueError(f"{self.path}/{SPEC_FILE} is not a molgen model spec")
+        spec = read_spec(self.path)
+        if spec.task is None or spec.featurizer is None:
+            raise ValueError(f"{self.path}/{SPEC_FILE} is not a molgen property model spec")
         return spec
 
 
@@ -148,11 +151,11 @@ class ScreenJob:
         specs = [ref.spec() for ref in refs]
         layouts = []
         for ref, spec in zip(refs, specs):
-            if spec.get("family") != "property":
-                raise ValueError(f"{ref.path}: a {spec.get('family')!r} model; molgen screen scores molecules "
+            if spec.family != "property" or spec.task is None:
+                raise ValueError(f"{ref.path}: a {spec.family!r} model; molgen screen scores molecules "
                                  "with property models")
-            task = spec["task"]
-            layouts.append((task["type"], tuple(task["targets"]), task.get("n_classes"), int(spec["ensemble_size"])))
+            task = spec.task
+            layouts.append((task.type, tuple(task.targets), task.n_classes, spec.ensemble_size))
         first = layouts[0]
         for ref, other in zip(refs[1:], layouts[1:]):
             if other[:3] != first[:3]:
@@ -161,7 +164,7 @@ class ScreenJob:
                     f"{ref.path} is {other[0]} {list(other[1])}; an ensemble needs the same task and targets"
                 )
         layout = PredictionLayout(first[0], first[1], first[2], sum(n for *_, n in layouts))
-        input_column = specs[0].get("input", {}).get("column")
+        input_column = specs[0].input.column if specs[0].input is not None else None
         return cls(refs, layout, tuple(filters), batch_size, input_column=input_column)
 
     def describe(self) -> dict[str, Any]:
@@ -250,9 +253,9 @@ def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[
     predictions = []
     for ref in job.models:
         model = cached_model(ref)
-        key = json.dumps(model.spec["featurizer"], sort_keys=True)
+        key = json.dumps(model.spec.featurizer, sort_keys=True)
         if key not in featurized:  # models sharing a featurizer share its graphs
-            featurized[key] = featurize_smiles(smiles, FeaturizerSpec.from_dict(model.spec["featurizer"]), n_jobs=1)
+            featurized[key] = featurize_smiles(smiles, FeaturizerSpec.from_dict(model.spec.featurizer), n_jobs=1)
         result = featurized[key]
         collate = GraphCollate(result.graphs)
         rows = np.arange(len(result.graphs))

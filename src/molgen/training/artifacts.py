@@ -1,8 +1,10 @@
 """Run-folder layout and the exported model: ``model.safetensors`` + ``model.yaml`` + ``README.md``.
 
-An exported model never needs unpickling: weights are safetensors, the description is YAML of
-primitives. Ensemble members (or cross-validation folds) share one file, their tensors prefixed
-``members.<i>.``.
+An exported model never needs unpickling: weights are safetensors, the description (:class:`ModelSpec`)
+is YAML of primitives with a ``format_version``. Ensemble members (or cross-validation folds) share one
+file, their tensors prefixed ``members.<i>.``.
+
+Formats: 1 (molgen ≤ 0.1: ``format: 1``, no ``format_version``) is upgraded when read; 2 is written today.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:  # torch is imported by the functions that move weights, so that reading a spec needs none
+    import torch
 
 from molgen import __version__
 from molgen.errors import ModelFormatError
@@ -24,12 +28,103 @@ MODEL_DIR = "model"
 WEIGHTS_FILE = "model.safetensors"
 SPEC_FILE = "model.yaml"
 CARD_FILE = "README.md"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The ``model.yaml`` format this molgen writes and the newest it reads."""
 
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+ / torch.save zip archive
 
 
 ModelLoadError = ModelFormatError  # the name this module used before molgen.errors
+
+
+class _Open(BaseModel):
+    """A spec section: its known fields typed, family-specific extras kept (and written back)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class InputSpec(_Open):
+    """What the model reads: ``kind`` smiles | dna, the table column; DNA: one-hot ``length``, ``n_value``, ``pad``."""
+
+    kind: str
+    column: str | None = None
+    length: int | None = None
+    n_value: str | None = None
+    pad: str = "center"
+
+
+class TaskSpec(_Open):
+    """The task's ``describe()``: type, targets, metrics, classes, plus its state (e.g. ``target_mean``)."""
+
+    type: str
+    targets: list[str]
+    metrics: list[str] = Field(default_factory=list)
+    n_classes: int | None = None
+
+    def state(self) -> dict[str, Any]:
+        """The dict ``build_task(state=…)`` rebuilds the task from."""
+        return self.model_dump()
+
+
+class ReverseComplement(_Open):
+    train_augment: bool = False
+    predict_average: bool = False
+
+
+class ModelSpec(_Open):
+    """``model.yaml``: everything needed to rebuild an exported model, built by ``families.common.model_spec``.
+
+    Supervised families fill ``input``, ``model`` (the model config), ``task`` and, for molecules,
+    ``featurizer``; generators fill ``generator`` and their own extras (``tokenizer``, ``sizes`` …).
+    """
+
+    format_version: int = FORMAT_VERSION
+    molgen_version: str = __version__
+    ensemble_size: int = 1
+    family: str
+    input: InputSpec | None = None
+    featurizer: dict[str, Any] | None = None
+    reverse_complement: ReverseComplement | None = None
+    model: dict[str, Any] | None = None
+    task: TaskSpec | None = None
+    generator: str | None = None
+    trained_on: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def to_yaml(self) -> str:
+        values = {key: value for key, value in self.model_dump().items() if value is not None}  # absent sections
+        return yaml.safe_dump(values, sort_keys=False)
+
+
+def read_spec(model_dir: str | Path) -> ModelSpec:
+    """The :class:`ModelSpec` of a model folder, without loading weights (or torch)."""
+    path = Path(model_dir) / SPEC_FILE
+    try:
+        return parse_spec(yaml.safe_load(path.read_text()), path)
+    except (OSError, yaml.YAMLError) as err:
+        raise ModelLoadError(f"{path}: cannot read the model spec ({err})") from None
+
+
+def parse_spec(values: Any, source: str | Path = SPEC_FILE) -> ModelSpec:
+    """A :class:`ModelSpec` from the dict of a ``model.yaml``: format 1 is upgraded, a newer format refused."""
+    if not isinstance(values, dict):
+        raise ModelLoadError(f"{source}: not a molgen model spec (expected a mapping)")
+    values = dict(values)
+    version = values.pop("format_version", None)
+    if version is None:  # format 1 wrote `format: 1` and nothing else that differs
+        if values.pop("format", None) != 1:
+            raise ModelLoadError(f"{source}: unsupported model format (no format_version)")
+        version = 1
+    if not isinstance(version, int) or version < 1:
+        raise ModelLoadError(f"{source}: format_version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelLoadError(
+            f"model.yaml format_version {version} is newer than this molgen understands ({FORMAT_VERSION}); upgrade molgen"
+        )
+    try:
+        return ModelSpec.model_validate({**values, "format_version": FORMAT_VERSION})
+    except ValidationError as err:
+        raise ModelLoadError(f"{source}: invalid model spec: {err}") from None
 
 
 def run_paths(run_dir: str | Path) -> dict[str, Path]:
@@ -51,16 +146,19 @@ def write_json(path: str | Path, data: Any) -> None:
 def export_model(
     model_dir: str | Path,
     members: Sequence[torch.nn.Module],
-    spec: Mapping[str, Any],
+    spec: ModelSpec | Mapping[str, Any],
     card: str,
 ) -> Path:
     """Writes the weights of every member, the spec (primitives) and a model card.
 
     Args:
         members: trained modules with identical architecture (one per ensemble member or fold).
-        spec: everything needed to rebuild the modules (input kind, featurizer, model sizes, task, …).
+        spec: everything needed to rebuild the modules (input kind, featurizer, model sizes, task, …);
+            its ``ensemble_size`` is set from ``members``.
         card: Markdown model card.
     """
+    from safetensors.torch import save_file
+
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     tensors = {
@@ -69,20 +167,21 @@ def export_model(
         for name, value in member.state_dict().items()
     }
     save_file(tensors, str(model_dir / WEIGHTS_FILE), metadata={"molgen_version": __version__})
-    full_spec = {"format": FORMAT_VERSION, "molgen_version": __version__, "ensemble_size": len(members), **spec}
-    (model_dir / SPEC_FILE).write_text(yaml.safe_dump(full_spec, sort_keys=False))
+    values = spec.model_dump() if isinstance(spec, ModelSpec) else dict(spec)
+    full = ModelSpec.model_validate({**values, "molgen_version": __version__, "ensemble_size": len(members)})
+    (model_dir / SPEC_FILE).write_text(full.to_yaml())
     (model_dir / CARD_FILE).write_text(card)
     return model_dir
 
 
-def read_model(model_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, torch.Tensor]]]:
+def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.Tensor]]]:
     """Reads an exported model folder (or a run folder holding ``model/``).
 
     Returns:
         The spec and one state dict per member.
 
     Raises:
-        ModelLoadError: missing files, a pickled file, or truncated/corrupted weights.
+        ModelLoadError: missing files, a pickled file, truncated/corrupted weights, or a newer format.
     """
     model_dir = Path(model_dir)
     if model_dir.is_file():
@@ -98,19 +197,20 @@ def read_model(model_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, to
         if not path.is_file():
             raise ModelLoadError(f"{path} not found: {model_dir} is not a molgen model folder")
     try:
-        spec = yaml.safe_load(spec_path.read_text())
+        values = yaml.safe_load(spec_path.read_text())
     except yaml.YAMLError as err:
         raise ModelLoadError(f"{spec_path} is not valid YAML: {err}") from None
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT_VERSION:
-        raise ModelLoadError(f"{spec_path}: unsupported model format (expected format: {FORMAT_VERSION})")
+    spec = parse_spec(values, spec_path)
     _refuse_pickle(weights_path)
+    from safetensors.torch import load_file
+
     try:
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as err:
         raise ModelLoadError(
             f"{weights_path} is truncated or corrupted and cannot be loaded ({err}); re-export or retrain the model"
         ) from None
-    members: list[dict[str, torch.Tensor]] = [{} for _ in range(int(spec["ensemble_size"]))]
+    members: list[dict[str, torch.Tensor]] = [{} for _ in range(spec.ensemble_size)]
     for key, value in tensors.items():
         _, index, name = key.split(".", 2)
         members[int(index)][name] = value

@@ -228,3 +228,39 @@ def _check_labels(targets: np.ndarray, names: Sequence[str], allowed: set[float]
                 f"target {name!r} has label(s) {bad[:5]} that a {kind} task cannot use; "
                 f"expected {sorted(allowed)[:10]} (use --task-type regression for continuous values)"
             )
+
+
+def prediction_columns(
+    task_type: str, targets: Sequence[str], preds: np.ndarray | None, index: np.ndarray, n_rows: int, taken: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    """The output columns of a prediction table, in order.
+
+    Args:
+        preds: member predictions of rows ``index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass); None: no valid row.
+        taken: input columns; a target named like one gets the suffix ``_pred``.
+
+    Returns:
+        Per target: its mean prediction (multiclass: the most probable class and ``<target>_prob_<c>``) and,
+        with several members, ``<target>_std``; rows outside ``index`` are NaN.
+    """
+
+    def scatter(values: np.ndarray) -> np.ndarray:
+        full = np.full(n_rows, np.nan)
+        full[index] = values
+        return full
+
+    columns: dict[str, np.ndarray] = {}
+    for t, target in enumerate(targets):
+        name = target if target not in taken else f"{target}_pred"
+        if preds is None:
+            columns[name] = np.full(n_rows, np.nan)
+        elif task_type == MULTICLASS:
+            probs = preds[:, :, t, :].mean(0)
+            columns[name] = scatter(np.argmax(probs, axis=1).astype(float))
+            for c in range(probs.shape[1]):
+                columns[f"{name}_prob_{c}"] = scatter(probs[:, c])
+        else:
+            columns[name] = scatter(preds[:, :, t].mean(0))
+            if len(preds) > 1:
+                columns[f"{name}_std"] = scatter(preds[:, :, t].std(0, ddof=0))
+    return columns

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -37,15 +39,28 @@ class FitOutcome:
     epochs: int = 0
 
 
-def quiet_lightning() -> None:
-    """Silences Lightning's info banners (GPU available, model summary) and known-harmless warnings."""
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-    warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated.*")
-    warnings.filterwarnings("ignore", message=".*is an invalid default value.*")
+@contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Within the block, Lightning's info banners (GPU available, model summary) and known-harmless
+    warnings are silenced; the logger levels and warning filters are restored on exit."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        for message in (
+            ".*does not have many workers.*",
+            ".*LeafSpec.*",
+            ".*smaller than the logging interval.*",
+            ".*torch.jit.script.*is deprecated.*",
+            ".*is an invalid default value.*",
+        ):
+            warnings.filterwarnings("ignore", message=message)
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
 
 
 def build_trainer(

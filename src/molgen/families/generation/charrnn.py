@@ -11,6 +11,8 @@ from molgen.config import RunConfig
 from molgen.models.generative.charrnn import CharRNN, CharRNNGenerator
 from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights
 from molgen.families.generation.tokens import encode_splits, sizes_of
+from molgen.families.base import register_generator
+from molgen.training.artifacts import ModelSpec
 
 NAME = "charrnn"
 
@@ -52,8 +54,14 @@ def train(
     return TrainedGenerator(module=model, spec=spec, val=outcome.val, generator=generator, details=details)
 
 
-def load(model_dir: Path, spec: dict[str, Any]) -> CharRNNGenerator:
-    codec = TokenCodec.from_dict(spec["tokenizer"])
-    model = build(spec["sizes"], len(codec))
+def load(model_dir: Path, spec: ModelSpec) -> CharRNNGenerator:
+    codec = TokenCodec.from_dict(spec.tokenizer)
+    model = build(spec.sizes, len(codec))
     model.load_state_dict(read_weights(model_dir), strict=True)
-    return CharRNNGenerator(model, codec, int(spec["max_length"]), float(spec.get("temperature", 1.0)))
+    return CharRNNGenerator(model, codec, int(spec.max_length), float(getattr(spec, "temperature", 1.0)))
+
+
+@register_generator("charrnn")
+class CharRNNRecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)

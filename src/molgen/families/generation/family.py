@@ -4,7 +4,7 @@ This recipe owns what every generator shares: reading and validating the trainin
 reported with their file line, counted and, with ``data.on_invalid: skip``, left out), the seeded train/val
 split (``splits.json``), the run folder, sampling ``generation.sample_size`` molecules for the cheap metrics
 (validity, uniqueness, novelty) and the export to ``model/``. Each generator lives in
-``molgen.families.generation.tokens.<name>`` with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
+``molgen.families.generation.<module>``, registered with ``@register_generator(name)``, with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
 ``load(model_dir, spec) -> Generator``.
 """
 
@@ -12,35 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import importlib
 import logging
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import torch
 
-from molgen.errors import InvalidInputError
-from molgen.config import RunConfig
+from molgen.errors import InvalidInputError, ModelFormatError
+from molgen.config import RunConfig, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.models.generative import Generator
 from molgen.families import common
-from molgen.registry import Registry, UnknownNameError
-from molgen.training.artifacts import export_model, read_model, run_paths, write_json
+from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
+from molgen.training.artifacts import ModelSpec, export_model, read_model, run_paths, write_json
 
 log = logging.getLogger("molgen")
 
-GENERATORS: Registry[str] = Registry(
-    "generator",
-    {
-        "charrnn": "molgen.families.generation.charrnn",
-        "vae": "molgen.families.generation.vae",
-        "latentgan": "molgen.families.generation.latent_gan",
-        "molgan": "molgen.families.generation.molgan",
-    },
-)
 SMI_SUFFIXES = (".smi", ".smiles")
 TASK_TYPE = "generation"
 MONITOR = "loss"
@@ -105,30 +94,19 @@ class SmilesRecords:
     describe_row: Any  # Callable[[int], str]
 
 
-def generator_module(name: str) -> ModuleType:
-    """The recipe module of a generator (``charrnn`` …); an unknown name lists the valid ones."""
-    return importlib.import_module(GENERATORS.get(name))
+def generator_module(name: str) -> GeneratorRecipe:
+    """The registered recipe of a generator (``charrnn`` …); an unknown name lists the valid ones."""
+    return GENERATORS.get(name)
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     """Fills the SMILES column from the catalog (else ``smiles``); the monitored metric is ``val/loss``."""
-    spec = _catalog_entry(cfg.data.name)
+    spec = common.catalog_entry(cfg.data.name, ".smi/CSV/TSV/Parquet file of SMILES")
     column = cfg.data.smiles_column or (spec.input_column if spec is not None else "smiles")
-    data = dataclasses.replace(cfg.data, smiles_column=column)
-    task = dataclasses.replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
+    data = replace(cfg.data, smiles_column=column)
+    task = replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
     GENERATORS.get(cfg.model.name)  # fail early on an unknown generator
-    return dataclasses.replace(cfg, family="generation", data=data, task=task), spec
-
-
-def _catalog_entry(name: str) -> DatasetSpec | None:
-    from molgen.data.catalog import get_dataset
-
-    try:
-        return get_dataset(name)
-    except UnknownNameError as err:
-        if Path(name).exists() or Path(name).suffix:
-            return None
-        raise UnknownNameError(f"{err}; or pass the path of a .smi/CSV/TSV/Parquet file of SMILES") from None
+    return replace(cfg, family="generation", data=data, task=task), spec
 
 
 def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRecords:
@@ -186,15 +164,8 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
         valid.append(Chem.MolToSmiles(mol))
         rows.append(index)
     if problems:
-        shown = "\n".join(f"  {p}" for p in problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
         column = "" if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES) else f" (column {cfg.data.smiles_column!r})"
-        header = f"{len(problems)} invalid molecule(s) in {records.source}{column}"
-        if cfg.data.on_invalid == "skip":
-            log.warning("%s skipped:\n%s", header, shown)
-        elif cfg.data.on_invalid == "error":
-            raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these rows, or pass --on-invalid skip to leave them out.")
-        else:
-            raise ValueError(f"unknown on_invalid {cfg.data.on_invalid!r}; valid values: error, skip")
+        common.report_invalid(problems, f"{len(problems)} invalid molecule(s) in {records.source}{column}", cfg.data.on_invalid)
     if len(valid) < 2:
         raise ValueError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
     return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
@@ -233,28 +204,28 @@ def fit(
     """
     from molgen.training.trainer import quiet_lightning, seed_everything
 
-    quiet_lightning()
-    cfg, spec = resolve_config(cfg)
-    recipe = generator_module(cfg.model.name)
-    smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
-    data = split_smiles(smiles, rows, cfg.generation.val_fraction, cfg.trainer.seed)
-    data.invalid_rows = invalid_rows
-    name = f"generation-{Path(cfg.data.name).stem.split('.')[0]}-{cfg.model.name}"
-    with common.run_directory(cfg, name) as run_dir:
-        if resume and not (run_dir / "checkpoints").is_dir():
-            raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
-        cfg = dataclasses.replace(cfg, output=str(run_dir))
+    with quiet_lightning():
+        cfg, spec = resolve_config(cfg)
+        recipe = generator_module(cfg.model.name)
+        smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
+        data = split_smiles(smiles, rows, cfg.generation.val_fraction, cfg.trainer.seed)
+        data.invalid_rows = invalid_rows
+        run_dir = common.run_directory(cfg, resume=resume)
+        cfg = replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
             cfg.save(paths["config"])
-            write_json(paths["splits"], _splits_record(cfg, data))
+            folds = [{"train": data.train_rows, "val": data.val_rows}]
+            index = "0-based data row of the input (invalid rows excluded)"
+            record = common.splits_record("random", cfg.trainer.seed, folds, data.invalid_rows, index,
+                                          val_fraction=cfg.generation.val_fraction)
+            write_json(paths["splits"], record)
         seed_everything(cfg.trainer.seed)
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
         metrics: dict[str, dict[str, float]] = {"val": dict(trained.val)}
         details: dict[str, Any] = dict(trained.details)
-        model_spec = _model_spec(cfg, spec, trained.spec, metrics)
         if export and common.is_rank_zero():
-            export_model(paths["model"], [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
+            _export(paths["model"], cfg, spec, trained, metrics)
         if test and cfg.generation.sample_size > 0 and common.is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
@@ -268,50 +239,31 @@ def fit(
             metrics["test"] = {**basic_metrics(samples, data.train, train_is_canonical=True), "samples_per_s": len(samples) / max(elapsed, 1e-9)}
             details["sampling_s"] = elapsed
             if export:  # the model card and model.yaml carry the sampled metrics too
-                model_spec = _model_spec(cfg, spec, trained.spec, metrics)
-                export_model(paths["model"], [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
+                _export(paths["model"], cfg, spec, trained, metrics)
         if common.is_rank_zero():
             write_json(paths["metrics"], metrics)
     return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(problems), details=details)
 
 
-def _splits_record(cfg: RunConfig, data: SmilesSplits) -> dict[str, Any]:
-    return {
-        "type": "random",
-        "seed": cfg.trainer.seed,
-        "val_fraction": cfg.generation.val_fraction,
-        "index": "0-based data row of the input (invalid rows excluded)",
-        "invalid_rows": data.invalid_rows,
-        "folds": [{"train": data.train_rows, "val": data.val_rows}],
-    }
-
-
-def _model_spec(cfg: RunConfig, spec: DatasetSpec | None, generator_spec: dict[str, Any], metrics: dict) -> dict[str, Any]:
-    if "generator" not in generator_spec:
+def _export(model_dir: Path, cfg: RunConfig, dataset: DatasetSpec | None, trained: TrainedGenerator, metrics: dict) -> None:
+    if "generator" not in trained.spec:
         raise ValueError("a generator recipe's spec must name its generator (key 'generator')")
-    return {
-        "family": "generation",
-        **generator_spec,
-        "trained_on": {
-            "data": spec.name if spec is not None else str(cfg.data.name),
-            "max_rows": cfg.data.max_rows,
-            "seed": cfg.trainer.seed,
-        },
-        "metrics": metrics,
-    }
+    trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed}
+    model_spec = common.model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
+    export_model(model_dir, [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
 
 
-def generator_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
     from molgen.families.model_card import metrics_table
 
-    trained = spec["trained_on"]
+    trained = spec.trained_on
     rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
-    return f"""# molgen generator: {spec['generator']} on {trained['data']}
+    return f"""# molgen generator: {spec.generator} on {trained['data']}
 
-- **Generates**: SMILES{' (through SELFIES tokens)' if spec.get('tokenizer', {}).get('kind') == 'selfies' else ''}
-- **Architecture**: {spec['generator']}, hidden {cfg.model.hidden_dim}, depth {cfg.model.depth}, dropout {cfg.model.dropout}
+- **Generates**: SMILES{' (through SELFIES tokens)' if (getattr(spec, 'tokenizer', None) or {}).get('kind') == 'selfies' else ''}
+- **Architecture**: {spec.generator}, hidden {cfg.model.hidden_dim}, depth {cfg.model.depth}, dropout {cfg.model.dropout}
 - **Training data**: {trained['data']}{rows}, seed {trained['seed']}
-- **Trained with**: molgen {spec.get('molgen_version', '')}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {spec.get('monitor', 'val/' + MONITOR)}
+- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {getattr(spec, 'monitor', 'val/' + MONITOR)}
 
 ## Metrics
 
@@ -333,17 +285,36 @@ def load_generator(model_dir: str | Path) -> Generator:
     """Loads an exported generator (a ``model/`` folder or the run folder holding it); never unpickles."""
     model_dir = Path(model_dir)
     spec, _ = read_model(model_dir)
-    if spec.get("family") != "generation":
+    if spec.family != "generation" or spec.generator is None:
         raise ValueError(
-            f"{model_dir} holds a {spec.get('family', 'unknown')!r} model, not a generator; "
+            f"{model_dir} holds a {spec.family!r} model, not a generator; "
             "pass a model trained with family generation (e.g. --config configs/generation/charrnn_moses.yaml)"
         )
     if not (model_dir / "model.yaml").is_file():
         model_dir = model_dir / "model"
-    return generator_module(spec["generator"]).load(model_dir, spec)
+    return generator_module(spec.generator).load(model_dir, spec)
 
 
 def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
     """The state dict of an exported generator (its single member)."""
     _, members = read_model(model_dir)
     return members[0]
+
+
+@register_family("generation")
+class GenerationFamily:
+    """SMILES → CharRNN / VAE / LatentGAN / MolGAN → new SMILES (sampled with ``molgen generate``)."""
+
+    name = "generation"
+    resolve_config = staticmethod(resolve_config)
+    fit = staticmethod(fit)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(GENERATORS.names())
+
+    def load_predictors(self, spec: Any, states: list[dict[str, torch.Tensor]]) -> list[Any]:
+        raise ModelFormatError("this model folder holds a generator: sample it with `molgen generate --model DIR`")
+
+    def predict_frame(self, spec: Any, members: list[Any], frame: Any, **options: Any) -> Any:
+        raise ModelFormatError("this model folder holds a generator: sample it with `molgen generate --model DIR`")

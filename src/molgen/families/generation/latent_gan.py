@@ -23,6 +23,8 @@ import torch
 
 from molgen.config import ConfigError, RunConfig
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
+from molgen.families.base import register_generator
+from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 NAME = "latentgan"
@@ -182,11 +184,17 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
 
 
-def load(model_dir: Path, spec: dict[str, Any]) -> LatentGANSampler:
+def load(model_dir: Path, spec: ModelSpec) -> LatentGANSampler:
     """The sampler of an exported LatentGAN, with the autoencoder copied into its folder."""
     from molgen.families.generation.family import read_weights
 
-    model = build_model(spec["sizes"])
+    model = build_model(spec.sizes)
     model.load_state_dict(read_weights(model_dir))
-    autoencoder = load_autoencoder(Path(model_dir) / spec["autoencoder"])
+    autoencoder = load_autoencoder(Path(model_dir) / spec.autoencoder)
     return LatentGANSampler(model, autoencoder)
+
+
+@register_generator("latentgan")
+class LatentGANRecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)

@@ -30,6 +30,8 @@ from molgen.chem.featurize.dense_graphs import (
 from molgen.config import RunConfig
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
 from molgen.registry import Registry
+from molgen.families.base import register_generator
+from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 NAME = "molgan"
@@ -210,11 +212,17 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
 
 
-def load(model_dir: Path, spec: dict[str, Any]) -> MolGANSampler:
+def load(model_dir: Path, spec: ModelSpec) -> MolGANSampler:
     """The sampler of an exported MolGAN (weights from ``model.safetensors``)."""
     from molgen.families.generation.family import read_weights
 
-    graph_spec = DenseGraphSpec.from_dict(spec["graphs"])
-    networks = build_networks(graph_spec, spec["sizes"], reward=spec.get("reward") is not None)
+    graph_spec = DenseGraphSpec.from_dict(spec.graphs)
+    networks = build_networks(graph_spec, spec.sizes, reward=getattr(spec, "reward", None) is not None)
     networks.load_state_dict(read_weights(model_dir))
     return MolGANSampler(networks.generator, graph_spec)
+
+
+@register_generator("molgan")
+class MolGANRecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)

@@ -11,6 +11,8 @@ from molgen.config import RunConfig
 from molgen.models.generative.smiles_vae import SmilesVAE, VAEGenerator
 from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights
 from molgen.families.generation.tokens import encode_splits, sizes_of
+from molgen.families.base import register_generator
+from molgen.training.artifacts import ModelSpec
 
 NAME = "vae"
 
@@ -63,8 +65,14 @@ def train(
     return TrainedGenerator(module=model, spec=spec, val=outcome.val, generator=generator, details=details)
 
 
-def load(model_dir: Path, spec: dict[str, Any]) -> VAEGenerator:
-    codec = TokenCodec.from_dict(spec["tokenizer"])
-    model = build(spec["sizes"], len(codec))
+def load(model_dir: Path, spec: ModelSpec) -> VAEGenerator:
+    codec = TokenCodec.from_dict(spec.tokenizer)
+    model = build(spec.sizes, len(codec))
     model.load_state_dict(read_weights(model_dir), strict=True)
-    return VAEGenerator(model, codec, int(spec["max_length"]), float(spec.get("temperature", 1.0)))
+    return VAEGenerator(model, codec, int(spec.max_length), float(getattr(spec, "temperature", 1.0)))
+
+
+@register_generator("vae")
+class VAERecipe:
+    train = staticmethod(train)
+    load = staticmethod(load)
