@@ -44,11 +44,6 @@ def test_decoder_reads_pickle_major_version_16():
     assert rdkit_pickle._SUPPORTED_MAJOR_VERSION == PICKLE_FORMAT[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rdkit_pickle has no constant of the RDKit versions it was validated on (only the pickle "
-    "major version); the lead adds VALIDATED_RDKIT_VERSIONS there, then this mark goes",
-)
 def test_module_pins_the_validated_rdkit_versions():
     assert getattr(rdkit_pickle, "VALIDATED_RDKIT_VERSIONS", None) == VALIDATED_RDKIT_VERSIONS
 

@@ -46,6 +46,9 @@ __all__ = ["PICKLE_OPTIONS", "pickle_mol", "tables_from_pickles"]
 
 _MAGIC = np.array([0xEF, 0xBE, 0xAD, 0xDE])
 _SUPPORTED_MAJOR_VERSION = 16
+VALIDATED_RDKIT_VERSIONS = ("2026.09.1",)
+"""RDKit releases this decoder was checked against (its start-up self-check and the atom/bond table tests
+passed). Another release still works: the self-check runs once per process and falls back per molecule."""
 _HEADER_BYTES = 30
 _MAX_ATOMS = 255  # above this RDKit writes int32 indices
 _TAG_BEGIN_ATOM = 1
