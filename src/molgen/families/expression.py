@@ -285,7 +285,7 @@ def predict_frame(
     for start in range(0, len(valid_index), _PREDICT_CHUNK):
         rows = valid_index[start : start + _PREDICT_CHUNK]
         x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=source.n_value,
-                                     pad=source.pad))
+                                     pad=source.pad or "center"))
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
     out = frame.copy()

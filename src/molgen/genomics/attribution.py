@@ -78,7 +78,7 @@ class SequenceModel:
             rc_average = spec.reverse_complement is not None and spec.reverse_complement.predict_average
         return cls(
             members=list(model.members), length=int(source.length or 0), targets=targets,
-            n_value=source.n_value or "uniform", pad=source.pad,
+            n_value=source.n_value or "uniform", pad=source.pad or "center",
             rc_average=rc_average, batch_size=batch_size,
         )
 
