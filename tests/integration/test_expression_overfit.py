@@ -14,7 +14,7 @@ from molgen.training.batches import SequenceCollate
 from molgen.training.datamodules import SequenceDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import build_task
-from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything
+from molgen.training.trainer import build_trainer, run, seed_everything
 
 SPLIT = Split(train=np.arange(32), val=np.arange(32, 40), test=np.arange(40, 48))
 
@@ -43,7 +43,6 @@ def planted(n: int = 48, length: int = 40, seed: int = 0) -> tuple[list[str], np
 
 
 def _train(name: str, task_type: str, targets: np.ndarray, tmp_path, rc_augment: bool = False):
-    quiet_lightning()
     seed_everything(0)
     seqs, _ = planted()
     metrics = REGRESSION_METRICS if task_type == "regression" else None

@@ -14,7 +14,7 @@ from molgen.training.batches import GraphCollate
 from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import build_task
-from molgen.training.trainer import build_trainer, quiet_lightning, run, seed_everything
+from molgen.training.trainer import build_trainer, run, seed_everything
 
 from tests.conftest import MOLECULES, crippen_logp
 
@@ -27,7 +27,6 @@ SPLIT = Split(
 
 
 def _train(model_name: str, task_type: str, targets: np.ndarray, tmp_path, epochs: int = 60, descriptors: bool = False):
-    quiet_lightning()
     seed_everything(0)
     spec = FeaturizerSpec(descriptors=descriptors)
     featurized = featurize_smiles(MOLECULES, spec)

@@ -285,7 +285,7 @@ def predict_frame(
     for start in range(0, len(valid_index), _PREDICT_CHUNK):
         rows = valid_index[start : start + _PREDICT_CHUNK]
         x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=source.n_value,
-                                     pad=source.pad))
+                                     pad=source.pad or "center"))
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
     out = frame.copy()
@@ -345,25 +345,21 @@ class ExpressionFamily(SupervisedFamily):
 
     models = DNA_MODELS
     rows = "0-based data row (record) of the input table"
-
-    def resolve_config(self, cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
-        return resolve_config(cfg)
+    resolve_config = staticmethod(resolve_config)
+    load_data = staticmethod(load_data)
+    make_splits = staticmethod(make_splits)
+    predict_frame = staticmethod(predict_frame)
+    model_card = staticmethod(expression_model_card)
 
     def check(self, cfg: RunConfig) -> None:
         if cfg.model.name == "kmer" and cfg.trainer.ensemble_size > 1:
             raise ValueError("the kmer baseline is deterministic: use ensemble_size 1")
-
-    def load_data(self, cfg: RunConfig, dataset: DatasetSpec | None) -> SequenceData:
-        return load_data(cfg, dataset)
 
     def prepare(self, cfg: RunConfig, data: SequenceData) -> tuple[RunConfig, SequenceCollate]:
         length = sequence_length(cfg, data)
         cfg = replace(cfg, data=replace(cfg.data, seq_length=length))
         codes = encode_indices(data.sequences, length, pad=cfg.data.pad, pad_value=PAD_CODE)
         return cfg, SequenceCollate(codes, data.targets, cfg.data.n_value)
-
-    def make_splits(self, cfg: RunConfig, data: SequenceData) -> list[Split]:
-        return make_splits(cfg, data)
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: SequenceData, split: Split) -> Predictor:
         return build_predictor(cfg.model, task, cfg.data.seq_length)
@@ -400,15 +396,9 @@ class ExpressionFamily(SupervisedFamily):
             "reverse_complement": {"train_augment": bool(d.rc_augment), "predict_average": bool(d.rc_augment)},
         }
 
-    def model_card(self, spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-        return expression_model_card(spec, cfg, metrics)
-
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.model is not None and spec.input is not None and spec.input.length is not None
         return build_predictor(ModelConfig(**spec.model), task, spec.input.length)
-
-    def predict_frame(self, spec: ModelSpec, members: list[Predictor], frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
-        return predict_frame(spec, members, frame, **options)
 
 
 EXPRESSION = FAMILIES.get("expression")

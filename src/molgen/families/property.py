@@ -220,18 +220,14 @@ class PropertyFamily(SupervisedFamily):
     """SMILES → molecular graph → graph neural network → one or more properties."""
 
     models = tuple(GRAPH_ENCODERS.names())
-
-    def resolve_config(self, cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
-        return resolve_config(cfg)
-
-    def load_data(self, cfg: RunConfig, dataset: DatasetSpec | None) -> MoleculeData:
-        return load_data(cfg, dataset)
+    resolve_config = staticmethod(resolve_config)
+    load_data = staticmethod(load_data)
+    make_splits = staticmethod(make_splits)
+    predict_frame = staticmethod(predict_frame)
+    model_card = staticmethod(property_model_card)
 
     def prepare(self, cfg: RunConfig, data: MoleculeData) -> tuple[RunConfig, GraphCollate]:
         return cfg, GraphCollate(data.featurized.graphs, data.targets)
-
-    def make_splits(self, cfg: RunConfig, data: MoleculeData) -> list[Split]:
-        return make_splits(cfg, data)
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
@@ -245,15 +241,9 @@ class PropertyFamily(SupervisedFamily):
     def spec_fields(self, cfg: RunConfig) -> dict[str, Any]:
         return {"input": {"kind": "smiles", "column": cfg.data.smiles_column}, "featurizer": _featurizer(cfg).to_dict()}
 
-    def model_card(self, spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-        return property_model_card(spec, cfg, metrics)
-
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.featurizer is not None and spec.model is not None
         return build_predictor(ModelConfig(**spec.model), FeaturizerSpec.from_dict(spec.featurizer), task)
-
-    def predict_frame(self, spec: ModelSpec, members: list[Predictor], frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
-        return predict_frame(spec, members, frame, **options)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

@@ -91,7 +91,7 @@ class SequenceModel:
             length=int(source.length or 0),
             targets=targets,
             n_value=source.n_value or "uniform",
-            pad=source.pad,
+            pad=source.pad or "center",
             rc_average=rc_average,
             batch_size=batch_size,
         )

@@ -65,4 +65,4 @@ def resolve_family(cfg: RunConfig) -> RunConfig:
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:
     """Trains, evaluates and exports the run described by ``cfg``; see the family's ``fit`` for options."""
     cfg = resolve_family(cfg)
-    return FAMILIES.get(cfg.family).fit(cfg, **kwargs)
+    return FAMILIES.get(str(cfg.family)).fit(cfg, **kwargs)

@@ -50,7 +50,7 @@ class InputSpec(_Open):
     column: str | None = None
     length: int | None = None
     n_value: str | None = None
-    pad: str = "center"
+    pad: str | None = None
 
 
 class TaskSpec(_Open):
@@ -93,6 +93,8 @@ class ModelSpec(_Open):
 
     def to_yaml(self) -> str:
         values = {key: value for key, value in self.model_dump().items() if value is not None}  # absent sections
+        if self.input is not None:  # a SMILES input has no length / padding
+            values["input"] = self.input.model_dump(exclude_none=True)
         return yaml.safe_dump(values, sort_keys=False)
 
 

@@ -1,0 +1,59 @@
+"""The family plug-ins: registration, listing, explicit vs inferred family, shared run-folder pieces."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+
+from molgen.config import RunConfig
+from molgen.errors import UnknownNameError
+from molgen.families import FAMILIES, GENERATORS, Family
+from molgen.families.common import default_output
+from molgen.recipes import DNA_MODELS, GENERATOR_MODELS, resolve_family
+from molgen.training.trainer import quiet_lightning
+
+
+def test_every_family_is_registered_and_is_a_family() -> None:
+    assert FAMILIES.names() == ["expression", "generation", "property"]
+    for name in FAMILIES:
+        family = FAMILIES.get(name)
+        assert isinstance(family, Family) and family.name == name and family.models
+
+
+def test_model_lists_come_from_the_registries() -> None:
+    assert set(DNA_MODELS) == {"cnn", "dilated", "transformer", "kmer"}
+    assert set(GENERATOR_MODELS) == set(GENERATORS.names()) == {"charrnn", "vae", "latentgan", "molgan"}
+    assert "dmpnn" in FAMILIES.get("property").models
+
+
+def test_an_unknown_family_lists_the_valid_ones() -> None:
+    with pytest.raises(UnknownNameError, match="valid names: expression, generation, property"):
+        resolve_family(RunConfig(family="chemistry"))
+
+
+def test_explicit_family_wins_and_an_inferred_one_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    dna = RunConfig().with_values({"data.name": "x.fa", "model.name": "cnn"})
+    with caplog.at_level(logging.INFO, logger="molgen.recipes"):
+        assert resolve_family(dna).family == "expression"
+    assert "family 'expression' inferred" in caplog.text
+    caplog.clear()
+    explicit = RunConfig(family="property").with_values({"data.name": "x.fa"})
+    with caplog.at_level(logging.INFO, logger="molgen.recipes"):
+        assert resolve_family(explicit).family == "property"
+    assert "inferred" not in caplog.text
+
+
+def test_default_output_is_the_given_folder_or_a_dated_one() -> None:
+    assert str(default_output(RunConfig(output="here"))) == "here"
+    cfg = RunConfig(family="generation").with_values({"data.name": "train.smi.gz", "model.name": "vae"})
+    assert default_output(cfg).name.startswith("generation-train-vae-")
+
+
+def test_quiet_lightning_restores_logging_and_warnings() -> None:
+    logger = logging.getLogger("lightning.pytorch")
+    before_level, before_filters = logger.level, list(warnings.filters)
+    with quiet_lightning():
+        assert logger.level == logging.WARNING
+    assert logger.level == before_level and warnings.filters == before_filters
