@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.cli.test_train_predict import molgen
@@ -27,6 +28,7 @@ def write_suite(path: Path, csv: Path, threshold: dict, models: tuple[str, ...] 
     return path
 
 
+@pytest.mark.slow
 def test_benchmark_runs_reports_and_gates(regression_csv: Path, tmp_path: Path):
     out = tmp_path / "bench"
     suite = write_suite(tmp_path / "suite.yaml", regression_csv, {"max": 100.0, "measured": 2.0, "measured_on": "2026-11-23"})
@@ -49,6 +51,7 @@ def test_benchmark_runs_reports_and_gates(regression_csv: Path, tmp_path: Path):
     assert molgen("benchmark", str(strict), "--profile", "ci", "--output", str(out)).returncode == 0
 
 
+@pytest.mark.slow
 def test_failed_cell_is_reported_and_fails_the_check(regression_csv: Path, tmp_path: Path):
     suite = write_suite(tmp_path / "suite.yaml", regression_csv, {"max": 100.0}, models=("dmpnn", "not_a_model"))
     out = tmp_path / "bench"

@@ -38,6 +38,7 @@ def dna_files(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_fasta_train_and_predict_as_processes(dna_files):
     run = dna_files / "run"
     out = molgen("train", "--data", str(dna_files / "train.fa"), "--labels", str(dna_files / "labels.csv"),

@@ -95,6 +95,7 @@ def test_generate_writes_n_molecules_reproducibly(charrnn_run: tuple[Path, subpr
     assert "wrote 70 molecules" in result.stdout and "invalid" in result.stdout
 
 
+@pytest.mark.slow
 def test_generate_with_objective_reports_before_and_after(vae_run: Path, tmp_path: Path) -> None:
     output = tmp_path / "opt.smi"
     result = molgen("generate", "--model", str(vae_run), "-n", "5", "--output", str(output), "--objective", "qed",
@@ -109,6 +110,7 @@ def test_generate_with_objective_reports_before_and_after(vae_run: Path, tmp_pat
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
 
 
+@pytest.mark.slow
 def test_objective_errors_are_clear(charrnn_run: tuple[Path, subprocess.CompletedProcess], vae_run: Path, tmp_path: Path) -> None:
     out, _ = charrnn_run
     result = molgen("generate", "--model", str(out), "-n", "5", "--output", str(tmp_path / "x.smi"), "--objective", "qed",
@@ -119,6 +121,7 @@ def test_objective_errors_are_clear(charrnn_run: tuple[Path, subprocess.Complete
     assert result.returncode == 2 and "qed" in result.stderr and "MODEL_DIR" in result.stderr
 
 
+@pytest.mark.slow
 def test_tune_a_generator(smi_file: Path, tmp_path: Path) -> None:
     """Two trials of the example CharRNN space; each trial's value is its best val/loss."""
     out = tmp_path / "tune"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
@@ -25,6 +26,7 @@ def molgen(*args: str) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow
 def test_train_molgan_from_its_config_then_generate(tmp_path: Path) -> None:
     data = tmp_path / "small.smi"
     data.write_text("\n".join(SMALL * 3) + "\n")

@@ -33,6 +33,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"ensemble": str(ensemble), "single": str(single), "library": str(folder)}
 
 
+@pytest.mark.slow
 def test_screen_a_folder_on_two_local_workers_then_resume(setup, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["screen", "--model", setup["ensemble"], "--model", setup["single"], "--library", setup["library"],

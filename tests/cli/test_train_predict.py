@@ -64,6 +64,7 @@ def test_predict_one_row_per_input_with_invalid_rows(trained_run: Path, tmp_path
     assert "3 invalid" in result.stdout and "row 2" in result.stderr
 
 
+@pytest.mark.slow
 def test_config_file_with_flag_override(trained_run: Path, tmp_path: Path):
     out = tmp_path / "again"
     molgen("train", "--config", str(trained_run / "config.yaml"), "--max-epochs", "1", "--ensemble-size", "1",
@@ -74,6 +75,7 @@ def test_config_file_with_flag_override(trained_run: Path, tmp_path: Path):
     assert config["model"]["hidden_dim"] == 32  # kept from the file
 
 
+@pytest.mark.slow
 def test_invalid_training_smiles_error_names_rows_and_skip_counts(regression_csv: Path, tmp_path: Path):
     frame = pd.read_csv(regression_csv)
     frame.loc[3, "smiles"] = "C1CC"
@@ -115,6 +117,7 @@ def test_unknown_dataset_lists_catalog(tmp_path: Path):
     assert result.returncode == 2 and "esol" in result.stderr and "path" in result.stderr
 
 
+@pytest.mark.slow
 def test_truncated_model_file_is_refused(trained_run: Path, tmp_path: Path):
     weights = trained_run / "model" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
@@ -133,6 +136,7 @@ class _Exploit:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["weights", "file"])
 def test_pickled_checkpoint_is_refused_without_running_it(trained_run: Path, tmp_path: Path, where: str):
     marker = tmp_path / "pwned"
@@ -148,6 +152,7 @@ def test_pickled_checkpoint_is_refused_without_running_it(trained_run: Path, tmp
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_classification_kfold_reports_mean_and_std(classification_csv: Path, tmp_path: Path):
     out = tmp_path / "cv"
     result = molgen("train", "--data", str(classification_csv), "--target-columns", "aromatic", "has_n",
@@ -158,6 +163,7 @@ def test_classification_kfold_reports_mean_and_std(classification_csv: Path, tmp
     assert "test roc_auc" in result.stdout
 
 
+@pytest.mark.slow
 def test_resume_continues_from_last_checkpoint(regression_csv: Path, tmp_path: Path):
     out = tmp_path / "resumable"
     args = ["train", "--data", str(regression_csv), "--target-columns", "logp", "--hidden-dim", "16",

@@ -40,6 +40,7 @@ def tuned(regression_csv: Path, tmp_path: Path) -> tuple[Path, subprocess.Comple
     return out, result
 
 
+@pytest.mark.slow
 def test_tune_writes_outputs_and_best_config_retrains(tuned: tuple[Path, subprocess.CompletedProcess], tmp_path: Path):
     out, result = tuned
     for name in ("study.db", "best_config.yaml", "trials.csv", "optimization_history.png", "param_importances.png"):
@@ -81,6 +82,7 @@ def test_tune_rejects_an_unknown_space_key(regression_csv: Path, tmp_path: Path)
     assert not (tmp_path / "out").exists(), "nothing is created for an invalid search"
 
 
+@pytest.mark.slow
 def test_tune_a_dna_model_with_the_example_space(tmp_path: Path):
     """The DNA family tunes through the same command: expression run, example space, best config written."""
     from tests.integration.test_expression_overfit import planted

@@ -104,6 +104,7 @@ def test_variant_effect_table(trained: Path, tmp_path: Path):
     assert float(out.loc["create", "y_ref"]) == pytest.approx(predicted.loc["c", "y"], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_variant_effect_vcf_with_reference(trained: Path, tmp_path: Path):
     rng = np.random.default_rng(2)
     contig = plant(random_dna(300, rng), 150)  # motif at 1-based 151..158
@@ -134,6 +135,7 @@ def test_variant_effect_help_says_positions_are_one_based(capsys: pytest.Capture
     assert exit_info.value.code == 0 and "1-BASED" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_attribute_recovers_the_planted_motif(trained: Path, tmp_path: Path):
     rng = np.random.default_rng(3)
     positions = [3, 17, 30, 40]

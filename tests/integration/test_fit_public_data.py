@@ -13,6 +13,7 @@ from molgen.analysis.prediction import load_model, predict_frame
 from molgen.recipes import fit
 
 
+@pytest.mark.slow
 def test_esol_dmpnn_end_to_end(data_mirror, tmp_path):
     cfg = RunConfig().with_values({
         "data.name": "esol", "data.max_rows": 300, "model.name": "dmpnn", "model.hidden_dim": 64,
@@ -29,6 +30,7 @@ def test_esol_dmpnn_end_to_end(data_mirror, tmp_path):
     assert model.targets == ["measured log solubility in mols per litre"]
 
 
+@pytest.mark.slow
 def test_bace_predefined_split_uses_the_model_column(data_mirror, tmp_path):
     cfg = RunConfig().with_values({
         "data.name": "bace", "data.split": "predefined", "model.name": "gin", "model.hidden_dim": 32,

@@ -67,6 +67,7 @@ def test_molgan_generates_valid_training_molecules(tmp_path: Path) -> None:
     assert spec["generator"] == "molgan" and spec["sizes"]["generator_dims"] == [64, 128]
 
 
+@pytest.mark.slow
 def test_latentgan_on_a_tiny_vae_generates_valid_molecules_and_stands_alone(tmp_path: Path) -> None:
     data = _data(tmp_path)
     vae = fit(_config(

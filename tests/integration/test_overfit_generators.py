@@ -56,6 +56,7 @@ def _train_molecules(run_dir: Path) -> set[str]:
     return {_canonical(MOLECULES[i % len(MOLECULES)]) for i in rows}
 
 
+@pytest.mark.slow
 def test_charrnn_memorizes_and_samples_training_molecules(tmp_path: Path) -> None:
     result = fit(_config(tmp_path, "charrnn", **{"trainer.max_epochs": 40}))
     generator = load_generator(result.run_dir / "model")
@@ -66,6 +67,7 @@ def test_charrnn_memorizes_and_samples_training_molecules(tmp_path: Path) -> Non
     assert generator.sample(20, seed=3) == generator.sample(20, seed=3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokenizer", ["smiles", "selfies"])
 def test_vae_round_trip_and_samples(tmp_path: Path, tokenizer: str) -> None:
     cfg = _config(

@@ -59,6 +59,7 @@ def _train(model_name: str, task_type: str, targets: np.ndarray, tmp_path, epoch
 FIT_BOUND = {"dmpnn": 0.25, "gin": 0.3, "attentivefp": 0.3, "gcn": 0.6, "gat": 0.6}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_name", GRAPH_ENCODERS.names())
 def test_each_model_overfits_logp(model_name, tmp_path):
     targets = np.array([[crippen_logp(s)] for s in MOLECULES], dtype=np.float32)
@@ -69,6 +70,7 @@ def test_each_model_overfits_logp(model_name, tmp_path):
     assert set(outcome.test) == {"rmse", "mae", "r2"}
 
 
+@pytest.mark.slow
 def test_multilabel_with_missing_labels_overfits(tmp_path):
     rng = np.random.default_rng(0)
     labels = np.array([[1.0 if "c" in s else 0.0, 1.0 if "N" in s or "n" in s else 0.0] for s in MOLECULES], dtype=np.float32)
@@ -82,6 +84,7 @@ def test_multilabel_with_missing_labels_overfits(tmp_path):
     assert np.isfinite(outcome.val["roc_auc"]) or np.isnan(outcome.val["roc_auc"])
 
 
+@pytest.mark.slow
 def test_descriptors_as_extra_features_train(tmp_path):
     targets = np.array([[crippen_logp(s)] for s in MOLECULES], dtype=np.float32)
     outcome, preds = _train("gin", "regression", targets, tmp_path, epochs=30, descriptors=True)

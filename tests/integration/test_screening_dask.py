@@ -59,6 +59,7 @@ def assert_same_outputs(a: Path, b: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_csv(a / "top_k.csv"), pd.read_csv(b / "top_k.csv"))
 
 
+@pytest.mark.slow
 def test_dask_results_equal_the_serial_path(job, serial, cluster, tmp_path):
     result = screen(output=tmp_path / "dask", scheduler=cluster, **job)
     assert result.workers.startswith("dask") and len(result.computed) == 6
@@ -66,6 +67,7 @@ def test_dask_results_equal_the_serial_path(job, serial, cluster, tmp_path):
     assert_same_outputs(serial, tmp_path / "dask")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_shard_is_retried_and_nothing_is_lost(job, serial, cluster, crash_dir, tmp_path):
     (crash_dir / "00000-000002").touch()  # the first attempt of shard 2 kills its worker (os._exit)
     screen(output=tmp_path / "dask", scheduler=cluster, **job)

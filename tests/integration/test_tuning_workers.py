@@ -78,6 +78,7 @@ def assert_exactly(study: optuna.Study, n: int) -> None:
 
 # --- SQLite ------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_sqlite_workers_finish_exactly_n_trials_then_a_third_resumes(regression_csv, space, tmp_path):
     out = tmp_path / "tune"
     command = tune_command(regression_csv, space, out, 4)
@@ -122,6 +123,7 @@ def create_concurrently(url: str, n: int = 4) -> None:
     assert optuna.study.get_all_study_names(url) == ["race"]
 
 
+@pytest.mark.slow
 def test_simultaneous_study_creation_on_a_fresh_sqlite_file(tmp_path):
     create_concurrently(f"sqlite:///{tmp_path / 'fresh' / 'study.db'}")
 
@@ -251,6 +253,7 @@ def new_database(server: tuple[str, int], name: str) -> str:
     return f"postgresql+psycopg2://postgres@{host}:{port}/{name}"
 
 
+@pytest.mark.slow
 def test_two_postgres_workers_finish_exactly_n_trials(postgres_server, regression_csv, space, tmp_path):
     url = new_database(postgres_server, "tune_workers")
     # Each worker has its own output folder, as on two machines; only the storage is shared.
@@ -265,5 +268,6 @@ def test_two_postgres_workers_finish_exactly_n_trials(postgres_server, regressio
         assert not (tmp_path / f"machine_{i}" / "study.db").exists()
 
 
+@pytest.mark.slow
 def test_simultaneous_study_creation_on_a_fresh_postgres_database(postgres_server):
     create_concurrently(new_database(postgres_server, "tune_race"))

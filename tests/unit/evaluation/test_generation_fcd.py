@@ -38,6 +38,7 @@ def test_overlong_smiles_are_cut_with_an_end_token():
     assert (codes[0, :-1] == 0).all() and codes[0, -1] == 34  # 349 x "C", then "."
 
 
+@pytest.mark.slow
 def test_activations_and_statistics_match_the_fcd_package():
     model = fcd.load_ref_model()
     with warnings.catch_warnings():
@@ -50,6 +51,7 @@ def test_activations_and_statistics_match_the_fcd_package():
     assert np.allclose(stats.sigma, np.cov(expected.T), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_moments_add_up_and_fcd_of_identical_sets_is_zero():
     parts = [chemnet_moments(SMILES[:5]), chemnet_moments(SMILES[5:])]
     total = ChemNetMoments.zeros()

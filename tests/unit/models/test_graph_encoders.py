@@ -190,6 +190,7 @@ def test_gatv2_hidden_must_split_across_heads():
     assert GATv2(ATOM_DIM, BOND_DIM, hidden_dim=32, heads=8).hparams["heads"] == 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls", ENCODERS, ids=lambda c: c.__name__)
 def test_overfits_random_targets(cls):
     torch.manual_seed(0)
