@@ -20,6 +20,8 @@ import torch
 
 from molgen.errors import InvalidInputError
 from molgen.config import ModelConfig, RunConfig
+from molgen.config import model_config
+from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec, get_dataset
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
@@ -73,24 +75,24 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     if cfg.model.name not in DNA_MODELS:
         raise UnknownNameError(f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)")
     if spec is not None:
-        data = dataclasses.replace(
+        data = config_replace(
             data,
             sequence_column=data.sequence_column or spec.input_column,
             target_columns=data.target_columns or list(spec.target_columns),
             split=data.split or spec.default_split,
             split_column=data.split_column or spec.split_column,
         )
-        task = dataclasses.replace(task, type=task.type or spec.task_type)
+        task = config_replace(task, type=task.type or spec.task_type)
     else:
-        data = dataclasses.replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
-        task = dataclasses.replace(task, type=task.type or REGRESSION)
+        data = config_replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
+        task = config_replace(task, type=task.type or REGRESSION)
     if data.rc_augment is None:
-        data = dataclasses.replace(data, rc_augment=spec is not None and spec.name in _STRAND_SYMMETRIC)
+        data = config_replace(data, rc_augment=spec is not None and spec.name in _STRAND_SYMMETRIC)
     defaults = REGRESSION_METRICS if task.type == REGRESSION else DEFAULT_METRICS[task.type]
     metrics = task.metrics or list(defaults)
     headline = spec.metric if spec is not None and spec.metric in metrics else metrics[0]
-    task = dataclasses.replace(task, metrics=metrics, monitor=task.monitor or headline)
-    return dataclasses.replace(cfg, data=data, task=task), spec
+    task = config_replace(task, metrics=metrics, monitor=task.monitor or headline)
+    return config_replace(cfg, data=data, task=task), spec
 
 
 def _catalog_entry(name: str) -> DatasetSpec | None:
@@ -251,7 +253,7 @@ def fit(cfg: RunConfig, **kwargs: Any) -> common.RunResult:
 
 def load_predictors(spec: dict[str, Any], states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
     """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
-    model, task_state, members = ModelConfig(**spec["model"]), spec["task"], []
+    model, task_state, members = model_config(spec["model"], legacy=True), spec["task"], []
     for state in states:
         task = build_task(task_state["type"], task_state["targets"], metrics=task_state["metrics"],
                           n_classes=task_state.get("n_classes"), state=task_state)

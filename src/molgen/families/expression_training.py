@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 import torch
 
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import BINARY, MULTILABEL, REGRESSION, higher_is_better
@@ -72,7 +72,7 @@ def fit(
     cfg, spec = resolve_config(cfg)
     data = load_data(cfg, spec)
     length = sequence_length(cfg, data)
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, seq_length=length))
+    cfg = config_replace(cfg, data=config_replace(cfg.data, seq_length=length))
     splits = make_splits(cfg, data)
     codes = encode_indices(data.sequences, length, pad=cfg.data.pad, pad_value=PAD_CODE)
     collate = SequenceCollate(codes, data.targets, cfg.data.n_value)
@@ -82,7 +82,7 @@ def fit(
     multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
     throughput = _Throughput()
     with common.run_directory(cfg, f"{Path(cfg.data.name).stem}-{cfg.model.name}") as run_dir:
-        cfg = dataclasses.replace(cfg, output=str(run_dir))
+        cfg = config_replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
             cfg.save(paths["config"])
@@ -192,7 +192,7 @@ def _model_spec(cfg: RunConfig, task: Task, spec: DatasetSpec | None, metrics: d
         "family": "expression",
         "input": {"kind": "dna", "column": d.sequence_column, "length": d.seq_length, "n_value": d.n_value, "pad": d.pad},
         "reverse_complement": {"train_augment": bool(d.rc_augment), "predict_average": bool(d.rc_augment)},
-        "model": dataclasses.asdict(cfg.model),
+        "model": cfg.model.model_dump(),
         "task": task.describe(),
         "trained_on": {"data": spec.name if spec is not None else str(d.name), "split": d.split,
                        "seed": cfg.trainer.seed, "n_folds": d.n_folds},

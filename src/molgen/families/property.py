@@ -14,6 +14,8 @@ import torch
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
 from molgen.errors import InvalidInputError
 from molgen.config import ModelConfig, RunConfig
+from molgen.config import model_config
+from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec, get_dataset
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split, kfold_splits, make_split
@@ -60,20 +62,20 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     spec = _catalog_entry(cfg.data.name)
     data, task = cfg.data, cfg.task
     if spec is not None:
-        data = dataclasses.replace(
+        data = config_replace(
             data,
             smiles_column=data.smiles_column or spec.input_column,
             target_columns=data.target_columns or list(spec.target_columns),
             split=data.split or spec.default_split,
             split_column=data.split_column or spec.split_column,
         )
-        task = dataclasses.replace(task, type=task.type or spec.task_type)
-        task = dataclasses.replace(task, monitor=task.monitor or _headline(spec.metric, task.type))
+        task = config_replace(task, type=task.type or spec.task_type)
+        task = config_replace(task, monitor=task.monitor or _headline(spec.metric, task.type))
     else:
-        data = dataclasses.replace(data, smiles_column=data.smiles_column or "smiles", split=data.split or "random")
-        task = dataclasses.replace(task, type=task.type or REGRESSION)
-        task = dataclasses.replace(task, monitor=task.monitor or DEFAULT_METRICS[task.type][0])
-    return dataclasses.replace(cfg, data=data, task=task), spec
+        data = config_replace(data, smiles_column=data.smiles_column or "smiles", split=data.split or "random")
+        task = config_replace(task, type=task.type or REGRESSION)
+        task = config_replace(task, monitor=task.monitor or DEFAULT_METRICS[task.type][0])
+    return config_replace(cfg, data=data, task=task), spec
 
 
 def _headline(metric: str, task_type: str) -> str:
@@ -212,7 +214,7 @@ def fit(
     with common.run_directory(cfg, name) as run_dir:
         if resume and not (run_dir / "checkpoints").is_dir():
             raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
-        cfg = dataclasses.replace(cfg, output=str(run_dir))
+        cfg = config_replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
             cfg.save(paths["config"])
@@ -288,7 +290,7 @@ def _model_spec(cfg: RunConfig, featurizer: FeaturizerSpec, task: Task, spec: Da
         "family": "property",
         "input": {"kind": "smiles", "column": cfg.data.smiles_column},
         "featurizer": featurizer.to_dict(),
-        "model": dataclasses.asdict(cfg.model),
+        "model": cfg.model.model_dump(),
         "task": task.describe(),
         "trained_on": {
             "data": spec.name if spec is not None else str(cfg.data.name),
@@ -303,7 +305,7 @@ def _model_spec(cfg: RunConfig, featurizer: FeaturizerSpec, task: Task, spec: Da
 def load_predictors(spec: dict[str, Any], states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
     """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
     featurizer = FeaturizerSpec.from_dict(spec["featurizer"])
-    model = ModelConfig(**spec["model"])
+    model = model_config(spec["model"], legacy=True)
     task_state = spec["task"]
     members = []
     for state in states:

@@ -6,12 +6,12 @@ model family lives in its own module, imported only when used.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from pathlib import Path
 from typing import Any
 
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 from molgen.families.common import RunResult
 from molgen.registry import Registry, UnknownNameError
 
@@ -39,12 +39,12 @@ def family_module(name: str) -> Any:
 
 
 def resolve_family(cfg: RunConfig) -> RunConfig:
-    """``cfg`` with ``family`` switched from ``property`` (the default) to ``expression`` when the run is
+    """``cfg`` with ``family`` set when it is None (the default) or ``property``: ``property``, or ``expression`` when the run is
     about DNA: a catalog dataset of kind ``sequences``, a FASTA/BED file, ``data.sequence_column`` set,
     or a DNA model name (``cnn``, ``dilated``, ``transformer``, ``kmer``); to ``generation`` for a catalog
     dataset of kind ``smiles`` (MOSES), a ``.smi`` file or a generator name (``charrnn``, ``vae``, ``latentgan``,
     ``molgan``). Other families are kept."""
-    if cfg.family != "property":
+    if cfg.family not in (None, "property"):
         return cfg
     from molgen.data.catalog import get_dataset
 
@@ -56,10 +56,10 @@ def resolve_family(cfg: RunConfig) -> RunConfig:
         is_dna = (name[:-3] if name.endswith(".gz") else name).endswith(_DNA_SUFFIXES)
         is_smiles = (name[:-3] if name.endswith(".gz") else name).endswith(_SMILES_SUFFIXES)
     if cfg.model.name in GENERATOR_MODELS or (is_smiles and cfg.model.name not in DNA_MODELS):
-        return dataclasses.replace(cfg, family="generation")
+        return config_replace(cfg, family="generation")
     if is_dna or cfg.data.sequence_column is not None or cfg.model.name in DNA_MODELS:
-        return dataclasses.replace(cfg, family="expression")
-    return cfg
+        return config_replace(cfg, family="expression")
+    return config_replace(cfg, family="property") if cfg.family is None else cfg
 
 
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:

@@ -7,7 +7,6 @@ validation epoch through ``optuna_integration``'s Lightning callback.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -20,6 +19,7 @@ import optuna
 from optuna.trial import TrialState
 
 from molgen.config import ConfigError, RunConfig
+from molgen.config import replace as config_replace
 from molgen.tuning.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -77,8 +77,8 @@ def trial_config(base: RunConfig, space: SearchSpace, values: dict[str, Any], ru
     cfg = space.apply(base, values)
     trainer = cfg.trainer
     if trainer.devices == "auto":  # one trial per process; several GPUs = several workers
-        trainer = dataclasses.replace(trainer, devices=1)
-    return dataclasses.replace(cfg, output=str(run_dir), trainer=trainer)
+        trainer = config_replace(trainer, devices=1)
+    return config_replace(cfg, output=str(run_dir), trainer=trainer)
 
 
 def check_single_device(cfg: RunConfig) -> None:

@@ -2,7 +2,7 @@
 
 This recipe owns what every generator shares: reading and validating the training SMILES (invalid rows are
 reported with their file line, counted and, with ``data.on_invalid: skip``, left out), the seeded train/val
-split (``splits.json``), the run folder, sampling ``generation.sample_size`` molecules for the cheap metrics
+split (``splits.json``), the run folder, sampling ``model.sample_size`` molecules for the cheap metrics
 (validity, uniqueness, novelty) and the export to ``model/``. Each generator lives in
 ``molgen.families.generation.tokens.<name>`` with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
 ``load(model_dir, spec) -> Generator``.
@@ -24,6 +24,7 @@ import torch
 
 from molgen.errors import InvalidInputError
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec
 from molgen.models.generative import Generator
 from molgen.families import common
@@ -114,10 +115,10 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     """Fills the SMILES column from the catalog (else ``smiles``); the monitored metric is ``val/loss``."""
     spec = _catalog_entry(cfg.data.name)
     column = cfg.data.smiles_column or (spec.input_column if spec is not None else "smiles")
-    data = dataclasses.replace(cfg.data, smiles_column=column)
-    task = dataclasses.replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
+    data = config_replace(cfg.data, smiles_column=column)
+    task = config_replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
     GENERATORS.get(cfg.model.name)  # fail early on an unknown generator
-    return dataclasses.replace(cfg, family="generation", data=data, task=task), spec
+    return config_replace(cfg, family="generation", data=data, task=task), spec
 
 
 def _catalog_entry(name: str) -> DatasetSpec | None:
@@ -203,7 +204,7 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
 def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed: int) -> SmilesSplits:
     """Seeded random train/val split (at least one molecule in each)."""
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"generation.val_fraction must be between 0 and 1, got {val_fraction}")
+        raise ValueError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(smiles))
     n_val = min(max(int(round(len(smiles) * val_fraction)), 1), len(smiles) - 1)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -223,7 +224,7 @@ def fit(
     export: bool = True,
     test: bool = True,
 ) -> common.RunResult:
-    """Trains the generator ``cfg.model.name``, samples ``generation.sample_size`` molecules, writes the run
+    """Trains the generator ``cfg.model.name``, samples ``model.sample_size`` molecules, writes the run
     folder and exports the model.
 
     Args:
@@ -237,13 +238,13 @@ def fit(
     cfg, spec = resolve_config(cfg)
     recipe = generator_module(cfg.model.name)
     smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
-    data = split_smiles(smiles, rows, cfg.generation.val_fraction, cfg.trainer.seed)
+    data = split_smiles(smiles, rows, cfg.model.val_fraction, cfg.trainer.seed)
     data.invalid_rows = invalid_rows
     name = f"generation-{Path(cfg.data.name).stem.split('.')[0]}-{cfg.model.name}"
     with common.run_directory(cfg, name) as run_dir:
         if resume and not (run_dir / "checkpoints").is_dir():
             raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
-        cfg = dataclasses.replace(cfg, output=str(run_dir))
+        cfg = config_replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
             cfg.save(paths["config"])
@@ -255,11 +256,11 @@ def fit(
         model_spec = _model_spec(cfg, spec, trained.spec, metrics)
         if export and common.is_rank_zero():
             export_model(paths["model"], [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
-        if test and cfg.generation.sample_size > 0 and common.is_rank_zero():
+        if test and cfg.model.sample_size > 0 and common.is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
             samples = generator.sample(
-                cfg.generation.sample_size, seed=cfg.trainer.seed, batch_size=cfg.generation.sample_batch_size
+                cfg.model.sample_size, seed=cfg.trainer.seed, batch_size=cfg.model.sample_batch_size
             )
             elapsed = time.perf_counter() - start
             (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
@@ -279,7 +280,7 @@ def _splits_record(cfg: RunConfig, data: SmilesSplits) -> dict[str, Any]:
     return {
         "type": "random",
         "seed": cfg.trainer.seed,
-        "val_fraction": cfg.generation.val_fraction,
+        "val_fraction": cfg.model.val_fraction,
         "index": "0-based data row of the input (invalid rows excluded)",
         "invalid_rows": data.invalid_rows,
         "folds": [{"train": data.train_rows, "val": data.val_rows}],
@@ -315,7 +316,7 @@ def generator_model_card(spec: dict[str, Any], cfg: RunConfig, metrics: dict[str
 
 ## Metrics
 
-`val`: validation metrics of the best checkpoint; `test`: {cfg.generation.sample_size} sampled molecules
+`val`: validation metrics of the best checkpoint; `test`: {cfg.model.sample_size} sampled molecules
 scored against the training set (validity, uniqueness, novelty).
 
 {metrics_table(metrics)}
