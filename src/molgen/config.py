@@ -22,31 +22,38 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from molgen.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MODEL_SECTIONS",
+    "AnyModelConfig",
+    "CharRNNConfig",
     "ConfigError",
-    "RunConfig",
     "DataConfig",
-    "ModelConfig",
-    "GraphModelConfig",
     "DnaConvModelConfig",
     "DnaTransformerModelConfig",
-    "KmerModelConfig",
     "GeneratorConfig",
-    "CharRNNConfig",
-    "VAEConfig",
+    "GraphModelConfig",
+    "KmerModelConfig",
     "LatentGANConfig",
+    "ModelConfig",
     "MolGANConfig",
-    "AnyModelConfig",
-    "MODEL_SECTIONS",
-    "TaskConfig",
     "OptimConfig",
+    "RunConfig",
+    "TaskConfig",
     "TrainerConfig",
+    "VAEConfig",
     "cli",
     "load_config",
     "model_config",
@@ -62,7 +69,7 @@ GRAPH_MODELS = ("dmpnn", "gin", "gcn", "gat", "attentivefp")
 
 
 def cli(
-    help: str | None = None,  # noqa: A002 - the argparse name
+    help: str | None = None,
     *,
     flag: str | None = None,
     group: str | None = None,
@@ -75,7 +82,13 @@ def cli(
     return {"cli": {k: v for k, v in options.items() if v is not None}}
 
 
-DATA, DNA, MODEL, TRAINING, NO_GROUP = "data", "DNA sequences (expression family)", "model and task", "training", ""
+DATA, DNA, MODEL, TRAINING, NO_GROUP = (
+    "data",
+    "DNA sequences (expression family)",
+    "model and task",
+    "training",
+    "",
+)
 CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, NO_GROUP)
 """``--help`` groups, in the order they are shown."""
 
@@ -84,7 +97,9 @@ class _Section(BaseModel):
     """A config section: unknown keys are errors; ints/floats given for a ``str`` become strings; a single
     value given for a list becomes a one-item list (``--target-columns y``)."""
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True, protected_namespaces=()
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -94,16 +109,18 @@ class _Section(BaseModel):
         fixed = dict(values)
         for name, value in values.items():
             field = cls.model_fields.get(name)
-            if field is not None and value is not None and not isinstance(value, list | tuple):
-                if _is_list(field.annotation):
-                    fixed[name] = [value]
+            is_scalar = value is not None and not isinstance(value, list | tuple)
+            if field is not None and is_scalar and _is_list(field.annotation):
+                fixed[name] = [value]
         return fixed
 
 
 def _is_list(hint: Any) -> bool:
     if get_origin(hint) is list:
         return True
-    return any(_is_list(arg) for arg in get_args(hint) if get_origin(hint) is not Literal)
+    return any(
+        _is_list(arg) for arg in get_args(hint) if get_origin(hint) is not Literal
+    )
 
 
 class DataConfig(_Section):
@@ -121,10 +138,15 @@ class DataConfig(_Section):
     FASTA/BED) file."""
     smiles_column: str | None = Field(None, json_schema_extra=cli(group=DATA))
     """SMILES column; defaults to the catalog's, else ``smiles``."""
-    target_columns: list[str] | None = Field(None, json_schema_extra=cli(group=DATA, nargs="+"))
+    target_columns: list[str] | None = Field(
+        None, json_schema_extra=cli(group=DATA, nargs="+")
+    )
     """Target columns; default: the catalog's, else every numeric column but the input."""
     split: Literal["random", "scaffold", "stratified", "predefined"] | None = Field(
-        None, json_schema_extra=cli("random | scaffold | stratified | predefined", group=DATA)
+        None,
+        json_schema_extra=cli(
+            "random | scaffold | stratified | predefined", group=DATA
+        ),
     )
     """random | scaffold | stratified | predefined; default: the catalog's, else random."""
     split_sizes: list[float] = Field(
@@ -132,49 +154,76 @@ class DataConfig(_Section):
         json_schema_extra=cli(group=DATA, nargs=3, metavar=["TRAIN", "VAL", "TEST"]),
     )
     split_column: str | None = Field(
-        None, json_schema_extra=cli("column of train/val/test labels (predefined split)", group=DATA)
+        None,
+        json_schema_extra=cli(
+            "column of train/val/test labels (predefined split)", group=DATA
+        ),
     )
     """Column holding train/val/test labels for the predefined split."""
-    n_folds: Int = Field(1, json_schema_extra=cli("k-fold cross-validation (reports mean ± std)", group=DATA))
+    n_folds: Int = Field(
+        1,
+        json_schema_extra=cli(
+            "k-fold cross-validation (reports mean ± std)", group=DATA
+        ),
+    )
     """More than 1: k-fold cross-validation; metrics are mean ± std over folds."""
     on_invalid: Literal["error", "skip"] = Field(
-        "error", json_schema_extra=cli("invalid training molecules (default: error)", group=DATA)
+        "error",
+        json_schema_extra=cli(
+            "invalid training molecules (default: error)", group=DATA
+        ),
     )
     """What to do with unparseable inputs in training data: error (default) | skip."""
     featurizer: str = "v2"
     """Atom/bond feature preset."""
     descriptors: bool = Field(
-        False, json_schema_extra=cli("add RDKit 2D descriptors", group=DATA, action="store_true")
+        False,
+        json_schema_extra=cli(
+            "add RDKit 2D descriptors", group=DATA, action="store_true"
+        ),
     )
     """Append RDKit 2D descriptors as molecule-level features."""
-    featurize_jobs: Int = Field(-1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA))
+    featurize_jobs: Int = Field(
+        -1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA)
+    )
     """Processes used to featurize (-1: all cores)."""
     cache: bool = True
     """Cache featurized graphs on disk (under the molgen cache folder)."""
     batch_size: Int = Field(64, json_schema_extra=cli(group=DATA))
-    max_rows: Int | None = Field(None, json_schema_extra=cli("use only the first N rows", group=DATA))
+    max_rows: Int | None = Field(
+        None, json_schema_extra=cli("use only the first N rows", group=DATA)
+    )
     """Use only the first N rows (quick experiments, CI profiles)."""
     # DNA sequences (family "expression"); molecule runs ignore these.
     sequence_column: str | None = Field(
         None,
-        json_schema_extra=cli("DNA sequence column of a table (default: the catalog's, else sequence)", group=DNA),
+        json_schema_extra=cli(
+            "DNA sequence column of a table (default: the catalog's, else sequence)",
+            group=DNA,
+        ),
     )
     """DNA sequence column of a CSV/TSV/Parquet; default: the catalog's, else ``sequence`` (FASTA/BED give ``sequence``)."""
     labels: str | None = Field(
         None,
         json_schema_extra=cli(
-            "CSV/TSV of targets for a FASTA/BED input, joined on record id (data.id_column)", group=DNA
+            "CSV/TSV of targets for a FASTA/BED input, joined on record id (data.id_column)",
+            group=DNA,
         ),
     )
     """A CSV/TSV of targets for a FASTA or BED input, joined on ``id_column`` to the record ids / BED names."""
     id_column: str = "id"
     """Column of ``labels`` that holds the FASTA record ids (or BED names)."""
-    reference: str | None = Field(None, json_schema_extra=cli("reference genome FASTA for a BED input", group=DNA))
+    reference: str | None = Field(
+        None, json_schema_extra=cli("reference genome FASTA for a BED input", group=DNA)
+    )
     """Reference genome FASTA (plain, bgzip or gzip) from which the intervals of a BED input are read."""
     one_based: bool = False
     """BED input with 1-based starts and inclusive ends; default: BED's 0-based half-open coordinates."""
     seq_length: Int | None = Field(
-        None, json_schema_extra=cli("pad/crop sequences to this length (default: longest, capped)", group=DNA)
+        None,
+        json_schema_extra=cli(
+            "pad/crop sequences to this length (default: longest, capped)", group=DNA
+        ),
     )
     """Pad/crop every sequence to this length; default: the longest training sequence, at most ``max_seq_length``."""
     max_seq_length: Int = 2048
@@ -207,7 +256,12 @@ _MODEL_NAMES_HELP = (
 class ModelConfig(_Section):
     """Base of the model sections; ``name`` picks the section (see :data:`MODEL_SECTIONS`)."""
 
-    name: str = Field("dmpnn", json_schema_extra=cli(_MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"))
+    name: str = Field(
+        "dmpnn",
+        json_schema_extra=cli(
+            _MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"
+        ),
+    )
 
 
 class _SizedModel(ModelConfig):
@@ -225,9 +279,14 @@ class GraphModelConfig(_SizedModel):
     """Molecular graph encoders (family ``property``) with an MLP head."""
 
     name: Literal["dmpnn", "gin", "gcn", "gat", "attentivefp"] = Field(
-        "dmpnn", json_schema_extra=cli(_MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME")
+        "dmpnn",
+        json_schema_extra=cli(
+            _MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"
+        ),
     )
-    readout: Literal["mean", "sum", "attention"] | None = Field(None, json_schema_extra=_READOUT_FLAG)
+    readout: Literal["mean", "sum", "attention"] | None = Field(
+        None, json_schema_extra=_READOUT_FLAG
+    )
     """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
@@ -237,7 +296,9 @@ class DnaConvModelConfig(_SizedModel):
     """DNA convolutional encoders (family ``expression``) with an MLP head."""
 
     name: Literal["cnn", "dilated"] = "cnn"
-    readout: Literal["flatten", "mean", "max"] | None = Field(None, json_schema_extra=_READOUT_FLAG)
+    readout: Literal["flatten", "mean", "max"] | None = Field(
+        None, json_schema_extra=_READOUT_FLAG
+    )
     """flatten | mean | max (default flatten)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
@@ -354,7 +415,9 @@ class MolGANConfig(_GANModel):
     @model_validator(mode="after")
     def _reward_weight_needs_reward(self) -> MolGANConfig:
         if self.reward_weight and self.reward is None:
-            raise ValueError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
+            raise ValueError(
+                "model.reward_weight > 0 needs model.reward (qed | logp | sa)"
+            )
         return self
 
 
@@ -383,8 +446,15 @@ MODEL_SECTIONS: dict[str, type[ModelConfig]] = {
 class TaskConfig(_Section):
     """What is predicted and how it is scored."""
 
-    type: Literal["regression", "binary", "multilabel", "multiclass", "generation"] | None = Field(
-        None, json_schema_extra=cli("regression | binary | multilabel | multiclass", flag="--task-type", group=MODEL)
+    type: (
+        Literal["regression", "binary", "multilabel", "multiclass", "generation"] | None
+    ) = Field(
+        None,
+        json_schema_extra=cli(
+            "regression | binary | multilabel | multiclass",
+            flag="--task-type",
+            group=MODEL,
+        ),
     )
     """regression | binary | multilabel | multiclass (generation: set by the generation family); default: the
     catalog's, else regression."""
@@ -392,11 +462,18 @@ class TaskConfig(_Section):
     """Multiclass only: number of classes (labels are 0..n_classes-1)."""
     metrics: list[str] | None = Field(
         None,
-        json_schema_extra=cli("metrics to report (rmse mae r2 roc_auc pr_auc accuracy f1 …)", group=MODEL, nargs="+"),
+        json_schema_extra=cli(
+            "metrics to report (rmse mae r2 roc_auc pr_auc accuracy f1 …)",
+            group=MODEL,
+            nargs="+",
+        ),
     )
     """Metrics to report; default: every metric of the task type."""
     monitor: str | None = Field(
-        None, json_schema_extra=cli("validation metric for early stopping / best checkpoint", group=MODEL)
+        None,
+        json_schema_extra=cli(
+            "validation metric for early stopping / best checkpoint", group=MODEL
+        ),
     )
     """Validation metric for early stopping and the best checkpoint; default: the catalog's headline metric."""
 
@@ -421,24 +498,50 @@ class TrainerConfig(_Section):
 
     max_epochs: Int = Field(50, json_schema_extra=cli(group=TRAINING))
     max_minutes: float | None = Field(
-        None, json_schema_extra=cli("stop training after this many minutes (keeps the best epoch)", group=TRAINING)
+        None,
+        json_schema_extra=cli(
+            "stop training after this many minutes (keeps the best epoch)",
+            group=TRAINING,
+        ),
     )
     """Stop training after this many minutes of wall time (a CPU budget); the best validated checkpoint is kept."""
-    patience: Int = Field(10, json_schema_extra=cli("early-stopping patience in epochs (0: off)", group=TRAINING))
+    patience: Int = Field(
+        10,
+        json_schema_extra=cli(
+            "early-stopping patience in epochs (0: off)", group=TRAINING
+        ),
+    )
     """Early-stopping patience in epochs on the monitored validation metric; 0 turns it off."""
     seed: Int = Field(0, json_schema_extra=cli(group=TRAINING))
     ensemble_size: Int = Field(
-        1, json_schema_extra=cli("train N seeds; predictions report mean and std", group=TRAINING)
+        1,
+        json_schema_extra=cli(
+            "train N seeds; predictions report mean and std", group=TRAINING
+        ),
     )
     """Train N models with seeds seed, seed+1, …; predictions report mean and std."""
-    accelerator: str = Field("auto", json_schema_extra=cli("auto | cpu | gpu", group=TRAINING))
-    devices: Any = Field("auto", json_schema_extra=cli('number of devices, a list, or "auto"', group=TRAINING, parse="yaml"))
+    accelerator: str = Field(
+        "auto", json_schema_extra=cli("auto | cpu | gpu", group=TRAINING)
+    )
+    devices: Any = Field(
+        "auto",
+        json_schema_extra=cli(
+            'number of devices, a list, or "auto"', group=TRAINING, parse="yaml"
+        ),
+    )
     """An int, a list of device ids, or "auto"."""
-    strategy: str = Field("auto", json_schema_extra=cli("auto | ddp | …", group=TRAINING))
+    strategy: str = Field(
+        "auto", json_schema_extra=cli("auto | ddp | …", group=TRAINING)
+    )
     num_nodes: Int = 1
-    precision: str = Field("32-true", json_schema_extra=cli("32-true | bf16-mixed | 16-mixed", group=TRAINING))
+    precision: str = Field(
+        "32-true",
+        json_schema_extra=cli("32-true | bf16-mixed | 16-mixed", group=TRAINING),
+    )
     """E.g. 32-true, bf16-mixed (GPU), 16-mixed."""
-    deterministic: bool = Field(False, json_schema_extra=cli(group=TRAINING, action="store_true"))
+    deterministic: bool = Field(
+        False, json_schema_extra=cli(group=TRAINING, action="store_true")
+    )
     gradient_clip_val: float | None = None
     progress_bar: bool | None = None
     """None: on only when stderr is a terminal."""
@@ -462,10 +565,16 @@ class RunConfig(BaseModel):
 
     family: Literal["property", "expression", "generation"] | None = Field(
         None,
-        json_schema_extra=cli("model family (default: property; expression when the data is DNA)", group=MODEL),
+        json_schema_extra=cli(
+            "model family (default: property; expression when the data is DNA)",
+            group=MODEL,
+        ),
     )
     output: str | None = Field(
-        None, json_schema_extra=cli("run folder (default: runs/<data>-<model>-<time>)", group=NO_GROUP)
+        None,
+        json_schema_extra=cli(
+            "run folder (default: runs/<data>-<model>-<time>)", group=NO_GROUP
+        ),
     )
     """Run folder; default runs/<family>-<data>-<model>-<time>."""
     data: DataConfig = Field(default_factory=DataConfig)
@@ -477,7 +586,11 @@ class RunConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _default_model_name(cls, values: Any) -> Any:
-        if isinstance(values, Mapping) and isinstance(values.get("model"), Mapping) and "name" not in values["model"]:
+        if (
+            isinstance(values, Mapping)
+            and isinstance(values.get("model"), Mapping)
+            and "name" not in values["model"]
+        ):
             values = {**values, "model": {"name": "dmpnn", **values["model"]}}
         return values
 
@@ -485,16 +598,22 @@ class RunConfig(BaseModel):
         return self.model_dump(mode="python")
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> RunConfig:
+    def from_dict(
+        cls, values: Mapping[str, Any], *, where: str = "config"
+    ) -> RunConfig:
         """Validates a nested mapping (a YAML file's content); a legacy ``generation`` section is folded into
         ``model``."""
         if not isinstance(values, Mapping):
-            raise ConfigError(f"{where}: expected a mapping of sections at the top level")
+            raise ConfigError(
+                f"{where}: expected a mapping of sections at the top level"
+            )
         values = _fold_legacy(dict(values), where)
         _check_keys(values, where)
         return _validate(cls, values, where)
 
-    def with_values(self, values: Mapping[str, Any], *, where: str = "overrides") -> RunConfig:
+    def with_values(
+        self, values: Mapping[str, Any], *, where: str = "overrides"
+    ) -> RunConfig:
         """Returns a copy with ``{"section.key": value}`` applied (types checked like a config file). A new
         ``model.name`` is applied first: the model section is rebuilt for that model, keeping the values that
         differ from the old model's defaults."""
@@ -502,7 +621,12 @@ class RunConfig(BaseModel):
         values = dict(values)
         for key in [k for k in values if k.split(".")[0] == "generation"]:
             new_key = "model." + key.partition(".")[2]
-            log.warning("%s: config key %r is now %r (the generation section moved into model)", where, key, new_key)
+            log.warning(
+                "%s: config key %r is now %r (the generation section moved into model)",
+                where,
+                key,
+                new_key,
+            )
             values.setdefault(new_key, values.pop(key))
             values.pop(key, None)
         if "model.name" in values:
@@ -520,7 +644,9 @@ class RunConfig(BaseModel):
                 raise ConfigError(f"{where}: {err}") from None
         return _validate(RunConfig, tree, where)
 
-    def with_overrides(self, overrides: Iterable[str], *, where: str = "--set") -> RunConfig:
+    def with_overrides(
+        self, overrides: Iterable[str], *, where: str = "--set"
+    ) -> RunConfig:
         """Returns a copy with ``section.key=value`` strings applied (values parsed as YAML)."""
         values = {}
         for item in overrides:
@@ -534,7 +660,9 @@ class RunConfig(BaseModel):
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
-def model_config(values: Mapping[str, Any], *, where: str = "model", legacy: bool = False) -> ModelConfig:
+def model_config(
+    values: Mapping[str, Any], *, where: str = "model", legacy: bool = False
+) -> ModelConfig:
     """The model section for ``values`` (its class picked by ``values["name"]``, default dmpnn). ``legacy``:
     drop the keys the model does not have (a ``model.yaml`` or ``config.yaml`` written before the model
     sections existed held every model key)."""
@@ -577,14 +705,24 @@ def set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     node: Any = values
     for depth, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
-            valid = sorted(k for k, v in node.items() if isinstance(v, dict)) if isinstance(node, dict) else []
+        if (
+            not isinstance(node, dict)
+            or part not in node
+            or not isinstance(node[part], dict)
+        ):
+            valid = (
+                sorted(k for k, v in node.items() if isinstance(v, dict))
+                if isinstance(node, dict)
+                else []
+            )
             raise ConfigError(
                 f"unknown config section {'.'.join(parts[: depth + 1])!r}; valid sections: {', '.join(valid)}"
             )
         node = node[part]
     if parts[-1] not in node:
-        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(sorted(node))}")
+        raise ConfigError(
+            f"unknown config key {key!r}; valid keys: {', '.join(sorted(node))}"
+        )
     node[parts[-1]] = value
 
 
@@ -615,7 +753,11 @@ def _fold_legacy(values: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: section generation must be a mapping")
     model = dict(values.get("model") or {})
     model.setdefault("name", "dmpnn")
-    moved = [k for k, v in generation.items() if _OLD_GENERATION_DEFAULTS.get(k, object()) != v]
+    moved = [
+        k
+        for k, v in generation.items()
+        if _OLD_GENERATION_DEFAULTS.get(k, object()) != v
+    ]
     if moved:
         log.warning(
             "%s: the generation section is now part of model (move %s under model:)",
@@ -637,9 +779,17 @@ def _drop_unused_model_keys(model: dict[str, Any], where: str) -> dict[str, Any]
         if key in section.model_fields:
             kept[key] = value
         elif key in _OLD_MODEL_DEFAULTS or key in _OLD_GENERATION_DEFAULTS:
-            old_default = _OLD_MODEL_DEFAULTS.get(key, _OLD_GENERATION_DEFAULTS.get(key))
+            old_default = _OLD_MODEL_DEFAULTS.get(
+                key, _OLD_GENERATION_DEFAULTS.get(key)
+            )
             if value != old_default:
-                log.warning("%s: model %s has no key %r; its value %r is ignored", where, model.get("name"), key, value)
+                log.warning(
+                    "%s: model %s has no key %r; its value %r is ignored",
+                    where,
+                    model.get("name"),
+                    key,
+                    value,
+                )
         else:
             kept[key] = value  # an unknown key: reported by validation
     return kept
@@ -649,12 +799,16 @@ def _switch_model(current: ModelConfig, name: Any, where: str) -> dict[str, Any]
     """The model section for a new ``name``: the current section's non-default values carried over."""
     section = MODEL_SECTIONS.get(name) if isinstance(name, str) else None
     if section is None:
-        raise ConfigError(f"{where}: model.name must be one of {', '.join(MODEL_SECTIONS)}; got {name!r}")
+        raise ConfigError(
+            f"{where}: model.name must be one of {', '.join(MODEL_SECTIONS)}; got {name!r}"
+        )
     if type(current) is section:
         return {**current.model_dump(), "name": name}
     defaults = type(current)()
     carried = {
-        k: v for k, v in current.model_dump().items() if k != "name" and v != getattr(defaults, k)
+        k: v
+        for k, v in current.model_dump().items()
+        if k != "name" and v != getattr(defaults, k)
     }
     lost = sorted(set(carried) - set(section.model_fields))
     if lost:
@@ -670,7 +824,9 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
     top = RunConfig.model_fields
     unknown = sorted(set(values) - set(top), key=str)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}"
+        )
     for name, section in values.items():
         if name not in ("data", "model", "task", "optim", "trainer"):
             continue
@@ -678,12 +834,18 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
             continue
         if not isinstance(section, Mapping):
             raise ConfigError(f"{where}: section {name} must be a mapping")
-        cls = MODEL_SECTIONS.get(section.get("name", "dmpnn")) if name == "model" else SECTIONS[name]
+        cls = (
+            MODEL_SECTIONS.get(section.get("name", "dmpnn"))
+            if name == "model"
+            else SECTIONS[name]
+        )
         if cls is None:
             continue  # an unknown model name: reported by validation
         unknown = sorted(set(section) - set(cls.model_fields), key=str)
         if unknown:
-            label = f"model {section.get('name', 'dmpnn')!r}" if name == "model" else name
+            label = (
+                f"model {section.get('name', 'dmpnn')!r}" if name == "model" else name
+            )
             raise ConfigError(
                 f"{where}: unknown key(s) {', '.join(f'{name}.{k}' for k in unknown)}; "
                 f"valid keys in {label}: {', '.join(cls.model_fields)}"
@@ -692,21 +854,36 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
 
 def _validate(cls: type[BaseModel], values: Mapping[str, Any], where: str) -> Any:
     if cls is RunConfig:  # an empty section in YAML (``data:``) means its defaults
-        values = {k: v for k, v in values.items() if v is not None or k in ("family", "output")}
+        values = {
+            k: v
+            for k, v in values.items()
+            if v is not None or k in ("family", "output")
+        }
     try:
         return cls.model_validate(values)
     except ValidationError as err:
         raise ConfigError(f"{where}: {_describe(err, cls)}") from None
 
 
-_TYPE_NAMES = {"int_": "int", "float_": "float", "bool_": "bool", "string_": "str", "list_": "a list"}
+_TYPE_NAMES = {
+    "int_": "int",
+    "float_": "float",
+    "bool_": "bool",
+    "string_": "str",
+    "list_": "a list",
+}
 
 
 def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
     """One line for the first error: ``data.split must be one of random, scaffold; got 'banana'``."""
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
-    if cls is RunConfig and len(loc) >= 2 and loc[0] == "model" and loc[1] in MODEL_SECTIONS:
+    if (
+        cls is RunConfig
+        and len(loc) >= 2
+        and loc[0] == "model"
+        and loc[1] in MODEL_SECTIONS
+    ):
         del loc[1]  # the union tag
     if cls is not RunConfig:
         prefix = {v: k for k, v in SECTIONS.items()}.get(cls)  # type: ignore[call-overload]

@@ -55,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
     from molgen.tuning.search import describe
     from molgen.tuning.storage import display_url
 
-    base = config_from_args(argparse.Namespace(**{**vars(args), "output": None}))
+    base = config_from_args(args)  # tune's --output replaces the run folder option: trials write under it
+    if args.print_config:
+        from molgen.cli.train import print_config
+
+        print_config(base)
+        return 0
     space_path = Path(args.space)
     space = load_space(space_path, base=base)
     study_name = args.study_name or f"{Path(base.data.name).stem}-{space_path.stem}"
@@ -91,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
-    from molgen.recipes import fit
     from molgen.families.model_card import metrics_table
+    from molgen.recipes import fit
 
     result = fit(config_replace(cfg, output=str(run_dir)))
     print(metrics_table(result.metrics))

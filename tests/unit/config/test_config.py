@@ -19,7 +19,9 @@ from molgen.config import (
 
 
 def test_defaults_roundtrip_through_yaml(tmp_path):
-    cfg = RunConfig().with_values({"data.name": "bbbp", "trainer.max_epochs": 3, "model.name": "gin"})
+    cfg = RunConfig().with_values(
+        {"data.name": "bbbp", "trainer.max_epochs": 3, "model.name": "gin"}
+    )
     path = tmp_path / "config.yaml"
     cfg.save(path)
     again = load_config(path)
@@ -37,26 +39,42 @@ def test_every_model_section_roundtrips(tmp_path, name):
 def test_unknown_key_names_valid_keys(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("trainer:\n  max_epoch: 3\n")
-    with pytest.raises(ConfigError, match=r"trainer.max_epoch.*valid keys in trainer: max_epochs"):
+    with pytest.raises(
+        ConfigError, match=r"trainer.max_epoch.*valid keys in trainer: max_epochs"
+    ):
         load_config(path)
 
 
 def test_unknown_section_names_valid_sections():
-    with pytest.raises(ConfigError, match="valid sections: data, model, optim, task, trainer"):
+    with pytest.raises(
+        ConfigError, match="valid sections: data, model, optim, task, trainer"
+    ):
         RunConfig().with_overrides(["trainr.max_epochs=3"])
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("data.split=banana", "data.split must be one of random, scaffold, stratified, predefined; got 'banana'"),
-        ("optim.scheduler=cosine", "optim.scheduler must be one of noam, constant; got 'cosine'"),
-        ("data.on_invalid=bogus", "data.on_invalid must be one of error, skip; got 'bogus'"),
+        (
+            "data.split=banana",
+            "data.split must be one of random, scaffold, stratified, predefined; got 'banana'",
+        ),
+        (
+            "optim.scheduler=cosine",
+            "optim.scheduler must be one of noam, constant; got 'cosine'",
+        ),
+        (
+            "data.on_invalid=bogus",
+            "data.on_invalid must be one of error, skip; got 'bogus'",
+        ),
         ("data.pad=middle", "data.pad must be one of center, right, left"),
         ("data.n_value=half", "data.n_value must be one of uniform, zero"),
         ("task.type=ranking", "task.type must be one of regression, binary"),
         ("family=chemistry", "family must be one of property, expression, generation"),
-        ("model.readout=flatten", "model.readout must be one of mean, sum, attention; got 'flatten'"),
+        (
+            "model.readout=flatten",
+            "model.readout must be one of mean, sum, attention; got 'flatten'",
+        ),
     ],
 )
 def test_closed_choices_fail_when_read(override, message):
@@ -69,41 +87,66 @@ def test_closed_choices_fail_when_read(override, message):
 def test_literal_in_a_file_names_the_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("data:\n  split: banana\n")
-    with pytest.raises(ConfigError, match=r"c.yaml: data.split must be one of random, scaffold"):
+    with pytest.raises(
+        ConfigError, match=r"c.yaml: data.split must be one of random, scaffold"
+    ):
         load_config(path)
 
 
 def test_generator_choices_are_checked():
     cfg = RunConfig().with_values({"model.name": "molgan"})
-    with pytest.raises(ConfigError, match="model.gumbel must be one of softmax, soft_gumbel, hard_gumbel"):
+    with pytest.raises(
+        ConfigError,
+        match="model.gumbel must be one of softmax, soft_gumbel, hard_gumbel",
+    ):
         cfg.with_values({"model.gumbel": "gumble"})
     with pytest.raises(ConfigError, match="model.reward must be one of qed, logp, sa"):
         cfg.with_values({"model.reward": "potency"})
     with pytest.raises(ConfigError, match="reward_weight > 0 needs model.reward"):
         cfg.with_values({"model.reward_weight": 0.5})
-    with pytest.raises(ConfigError, match="model.tokenizer must be one of smiles, selfies"):
+    with pytest.raises(
+        ConfigError, match="model.tokenizer must be one of smiles, selfies"
+    ):
         RunConfig().with_values({"model.name": "vae", "model.tokenizer": "inchi"})
 
 
 def test_model_sections_are_a_discriminated_union():
     assert isinstance(RunConfig().model, GraphModelConfig)
-    assert isinstance(RunConfig().with_values({"model.name": "kmer"}).model, KmerModelConfig)
-    transformer = RunConfig.from_dict({"model": {"name": "transformer", "n_heads": 2}}).model
-    assert isinstance(transformer, DnaTransformerModelConfig) and transformer.n_heads == 2
-    assert transformer.hidden_dim == 300  # the shared default DNA models had before the sections
+    assert isinstance(
+        RunConfig().with_values({"model.name": "kmer"}).model, KmerModelConfig
+    )
+    transformer = RunConfig.from_dict(
+        {"model": {"name": "transformer", "n_heads": 2}}
+    ).model
+    assert (
+        isinstance(transformer, DnaTransformerModelConfig) and transformer.n_heads == 2
+    )
+    assert (
+        transformer.hidden_dim == 300
+    )  # the shared default DNA models had before the sections
     charrnn = RunConfig().with_values({"model.name": "charrnn"}).model
-    assert isinstance(charrnn, CharRNNConfig) and (charrnn.hidden_dim, charrnn.max_length) == (300, 100)
+    assert isinstance(charrnn, CharRNNConfig) and (
+        charrnn.hidden_dim,
+        charrnn.max_length,
+    ) == (300, 100)
 
 
 def test_key_of_another_model_names_the_models_keys():
-    with pytest.raises(ConfigError, match=r"model 'dmpnn' has no key 'model.kmer_size'; valid keys for dmpnn: model.name"):
+    with pytest.raises(
+        ConfigError,
+        match=r"model 'dmpnn' has no key 'model.kmer_size'; valid keys for dmpnn: model.name",
+    ):
         RunConfig().with_overrides(["model.kmer_size=3"])
-    with pytest.raises(ConfigError, match=r"model.kmer_size.*valid keys in model 'gin'"):
+    with pytest.raises(
+        ConfigError, match=r"model.kmer_size.*valid keys in model 'gin'"
+    ):
         RunConfig.from_dict({"model": {"name": "gin", "kmer_size": 3}})
 
 
 def test_unknown_model_name_lists_the_models():
-    with pytest.raises(ConfigError, match="model.name must be one of dmpnn, gin, .*molgan; got 'bert'"):
+    with pytest.raises(
+        ConfigError, match="model.name must be one of dmpnn, gin, .*molgan; got 'bert'"
+    ):
         RunConfig().with_values({"model.name": "bert"})
     with pytest.raises(ConfigError, match="model.name must be one of dmpnn"):
         RunConfig.from_dict({"model": {"name": "bert"}})
@@ -112,23 +155,41 @@ def test_unknown_model_name_lists_the_models():
 def test_changing_the_model_revalidates_and_keeps_set_values():
     cfg = RunConfig().with_values({"model.hidden_dim": 128})
     cnn = cfg.with_values({"model.name": "cnn", "model.kernel_size": 9})
-    assert (cnn.model.name, cnn.model.hidden_dim, cnn.model.kernel_size) == ("cnn", 128, 9)
+    assert (cnn.model.name, cnn.model.hidden_dim, cnn.model.kernel_size) == (
+        "cnn",
+        128,
+        9,
+    )
     # the name is applied before the other keys, whatever their order
     vae = cfg.with_values({"model.latent_dim": 32, "model.name": "vae"})
-    assert isinstance(vae.model, VAEConfig) and vae.model.latent_dim == 32 and vae.model.hidden_dim == 128
+    assert (
+        isinstance(vae.model, VAEConfig)
+        and vae.model.latent_dim == 32
+        and vae.model.hidden_dim == 128
+    )
     with pytest.raises(ConfigError, match="model 'kmer' has no key.*model.hidden_dim"):
         cfg.with_values({"model.name": "kmer"})
 
 
 def test_legacy_generation_section_is_folded_into_the_model(tmp_path, caplog):
     path = tmp_path / "c.yaml"
-    path.write_text("model:\n  name: vae\n  hidden_dim: 256\ngeneration:\n  latent_dim: 64\n  tokenizer: selfies\n")
+    path.write_text(
+        "model:\n  name: vae\n  hidden_dim: 256\ngeneration:\n  latent_dim: 64\n  tokenizer: selfies\n"
+    )
     with caplog.at_level(logging.WARNING, logger="molgen.config"):
         cfg = load_config(path)
     assert isinstance(cfg.model, VAEConfig)
-    assert (cfg.model.latent_dim, cfg.model.tokenizer, cfg.model.hidden_dim) == (64, "selfies", 256)
+    assert (cfg.model.latent_dim, cfg.model.tokenizer, cfg.model.hidden_dim) == (
+        64,
+        "selfies",
+        256,
+    )
     assert "generation" in caplog.text
-    legacy = RunConfig().with_values({"model.name": "charrnn"}).with_overrides(["generation.max_length=50"])
+    legacy = (
+        RunConfig()
+        .with_values({"model.name": "charrnn"})
+        .with_overrides(["generation.max_length=50"])
+    )
     assert legacy.model.max_length == 50
 
 
@@ -170,7 +231,9 @@ def test_old_model_spec_section_loads_leniently():
 
 
 def test_dotted_overrides_are_typed():
-    cfg = RunConfig().with_overrides(["optim.lr=5e-4", "trainer.devices=2", "data.target_columns=[a, b]"])
+    cfg = RunConfig().with_overrides(
+        ["optim.lr=5e-4", "trainer.devices=2", "data.target_columns=[a, b]"]
+    )
     assert cfg.optim.lr == 5e-4
     assert cfg.trainer.devices == 2
     assert cfg.data.target_columns == ["a", "b"]
@@ -182,7 +245,9 @@ def test_wrong_type_is_an_error():
 
 
 def test_int_is_accepted_for_float_and_single_value_for_list():
-    cfg = RunConfig().with_values({"optim.lr": 1, "data.target_columns": "y", "trainer.precision": 16})
+    cfg = RunConfig().with_values(
+        {"optim.lr": 1, "data.target_columns": "y", "trainer.precision": 16}
+    )
     assert cfg.optim.lr == 1.0 and isinstance(cfg.optim.lr, float)
     assert cfg.data.target_columns == ["y"]
     assert cfg.trainer.precision == "16"
