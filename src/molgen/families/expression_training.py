@@ -10,6 +10,7 @@ import lightning.pytorch as L
 import numpy as np
 import torch
 
+from molgen.errors import ConfigError
 from molgen.config import RunConfig
 from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec
@@ -78,7 +79,7 @@ def fit(
     collate = SequenceCollate(codes, data.targets, cfg.data.n_value)
     monitor, task_type = cfg.task.monitor, cfg.task.type
     if cfg.model.name == "kmer" and cfg.trainer.ensemble_size > 1:
-        raise ValueError("the kmer baseline is deterministic: use ensemble_size 1")
+        raise ConfigError("the kmer baseline is deterministic: use ensemble_size 1")
     multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
     throughput = _Throughput()
     with common.run_directory(cfg, f"{Path(cfg.data.name).stem}-{cfg.model.name}") as run_dir:
@@ -149,7 +150,7 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
     labels = collate.targets.numpy()
     regression = task.kind == REGRESSION
     if not regression and task.kind not in (BINARY, MULTILABEL):
-        raise ValueError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
+        raise ConfigError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
     train_y = labels[split.train]
     if regression:  # fit standardized targets; the task un-scales predictions
         train_y = (train_y - task.target_mean.numpy()) / task.target_std.numpy()

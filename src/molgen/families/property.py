@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
-from molgen.errors import InvalidInputError
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.config import ModelConfig, RunConfig
 from molgen.config import model_config
 from molgen.config import replace as config_replace
@@ -116,7 +116,7 @@ def _numeric_columns(source: Path, cfg: RunConfig) -> list[str]:
     skip = {cfg.data.smiles_column, cfg.data.split_column}
     columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
     if not columns:
-        raise ValueError(f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})")
+        raise InvalidInputError(f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})")
     return columns
 
 
@@ -128,7 +128,7 @@ def _report_invalid(table: MoleculeTable, featurized: FeaturizationResult, on_in
         log.warning("%s skipped:\n%s", header, shown)
         return
     if on_invalid != "error":
-        raise ValueError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
+        raise ConfigError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
     raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these rows, or pass --on-invalid skip to leave them out.")
 
 
@@ -138,14 +138,14 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
     labels = data.targets[:, 0] if kind == "stratified" else None
     if cfg.data.n_folds > 1:
         if kind == "predefined":
-            raise ValueError("a predefined split cannot be combined with n_folds > 1")
+            raise ConfigError("a predefined split cannot be combined with n_folds > 1")
         return kfold_splits(kind, n, cfg.data.n_folds, seed=cfg.trainer.seed, smiles=data.smiles, labels=labels)
     groups = None
     if kind == "predefined":
         if not cfg.data.split_column:
-            raise ValueError("the predefined split needs --split-column (a column of train/val/test labels)")
+            raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
         if cfg.data.split_column not in data.table.frame.columns:
-            raise ValueError(
+            raise InvalidInputError(
                 f"split column {cfg.data.split_column!r} not in {data.table.source}; "
                 f"columns: {', '.join(map(str, data.table.frame.columns))}"
             )
@@ -213,7 +213,7 @@ def fit(
     multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
     with common.run_directory(cfg, name) as run_dir:
         if resume and not (run_dir / "checkpoints").is_dir():
-            raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
+            raise ConfigError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
         cfg = config_replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
@@ -338,7 +338,7 @@ def predict_frame(
     """
     column = input_column or spec["input"]["column"]
     if column not in frame.columns:
-        raise ValueError(
+        raise InvalidInputError(
             f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
             "(use --input-column)"
         )

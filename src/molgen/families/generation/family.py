@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from molgen.errors import InvalidInputError
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 from molgen.config import RunConfig
 from molgen.config import replace as config_replace
 from molgen.data.catalog import DatasetSpec
@@ -138,7 +138,7 @@ def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRec
     name = path.name.lower()
     if (name[:-3] if name.endswith(".gz") else name).endswith(SMI_SUFFIXES):
         if not path.is_file():
-            raise FileNotFoundError(f"SMILES file not found: {path}")
+            raise DataSourceError(f"SMILES file not found: {path}")
         opener = gzip.open if name.endswith(".gz") else open
         smiles, lines = [], []
         with opener(path, "rt") as handle:
@@ -151,7 +151,7 @@ def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRec
                 if max_rows is not None and len(smiles) >= max_rows:
                     break
         if not smiles:
-            raise ValueError(f"{path}: no SMILES (expected one per line)")
+            raise InvalidInputError(f"{path}: no SMILES (expected one per line)")
         return SmilesRecords(smiles, str(path), lambda i: f"{path.name} line {lines[i]}")
     from molgen.data.tables import load_molecule_table
 
@@ -195,16 +195,16 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
         elif cfg.data.on_invalid == "error":
             raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these rows, or pass --on-invalid skip to leave them out.")
         else:
-            raise ValueError(f"unknown on_invalid {cfg.data.on_invalid!r}; valid values: error, skip")
+            raise ConfigError(f"unknown on_invalid {cfg.data.on_invalid!r}; valid values: error, skip")
     if len(valid) < 2:
-        raise ValueError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
+        raise InvalidInputError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
     return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
 
 
 def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed: int) -> SmilesSplits:
     """Seeded random train/val split (at least one molecule in each)."""
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
+        raise ConfigError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(smiles))
     n_val = min(max(int(round(len(smiles) * val_fraction)), 1), len(smiles) - 1)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -243,7 +243,7 @@ def fit(
     name = f"generation-{Path(cfg.data.name).stem.split('.')[0]}-{cfg.model.name}"
     with common.run_directory(cfg, name) as run_dir:
         if resume and not (run_dir / "checkpoints").is_dir():
-            raise FileNotFoundError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
+            raise ConfigError(f"--resume: {run_dir} holds no checkpoints/ to resume from (pass the run's --output)")
         cfg = config_replace(cfg, output=str(run_dir))
         paths = run_paths(run_dir)
         if common.is_rank_zero():
@@ -335,7 +335,7 @@ def load_generator(model_dir: str | Path) -> Generator:
     model_dir = Path(model_dir)
     spec, _ = read_model(model_dir)
     if spec.get("family") != "generation":
-        raise ValueError(
+        raise InvalidInputError(
             f"{model_dir} holds a {spec.get('family', 'unknown')!r} model, not a generator; "
             "pass a model trained with family generation (e.g. --config configs/generation/charrnn_moses.yaml)"
         )

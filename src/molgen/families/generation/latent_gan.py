@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.config import ConfigError, RunConfig
 from molgen.config import replace as config_replace
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
@@ -37,7 +38,7 @@ def _model_folder(path: str | Path) -> Path:
         return path
     if (path / "model" / "model.yaml").is_file():
         return path / "model"
-    raise FileNotFoundError(
+    raise DataSourceError(
         f"model.autoencoder: {path} is not a trained molgen model (no model.yaml in it or in its model/); "
         "train a VAE first, e.g. `molgen train --config configs/generation/vae_smiles_moses.yaml`"
     )
@@ -141,7 +142,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     train_codes = encode_all(autoencoder, data.train, data.train_rows, "training")
     val_codes = encode_all(autoencoder, data.val, data.val_rows, "validation")
     if len(train_codes) < 2:
-        raise ValueError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
+        raise InvalidInputError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
     sizes = _sizes(cfg, int(autoencoder.latent_dim))
     model = build_model(sizes)
     model.set_code_statistics(torch.as_tensor(train_codes))

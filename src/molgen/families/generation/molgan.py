@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.dense_graphs import (
     DenseGraphs,
     DenseGraphSpec,
@@ -147,14 +148,14 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
 
     gen = cfg.model
     if gen.gumbel not in GUMBEL_MODES:
-        raise ValueError(f"unknown model.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
+        raise ConfigError(f"unknown model.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
     if gen.reward_weight and gen.reward is None:
-        raise ValueError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
+        raise ConfigError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
     graph_spec = DenseGraphSpec(max_atoms=gen.max_atoms, atom_types=tuple(gen.atom_types))
     train_graphs = encode_split(data.train, data.train_rows, graph_spec, "training")
     val_graphs = encode_split(data.val, data.val_rows, graph_spec, "validation")
     if len(train_graphs) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"MolGAN: none of the {len(data.train)} training molecules fits max_atoms={gen.max_atoms} and "
             f"atom_types={gen.atom_types}; raise model.max_atoms or add elements"
         )

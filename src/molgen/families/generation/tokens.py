@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import InvalidInputError
 from molgen.chem.tokens import TokenCodec
 from molgen.config import RunConfig
 
@@ -44,7 +45,7 @@ def encode_splits(cfg: RunConfig, train: list[str], val: list[str]) -> EncodedSp
             n_too_long, max_length, kind, (train[long_train[0]] if long_train else val[long_val[0]]),
         )
     if not train_ids or not val_ids:
-        raise ValueError(
+        raise InvalidInputError(
             f"no training or validation molecule has at most model.max_length={max_length} {kind} tokens; raise it"
         )
     return EncodedSplits(codec, train_ids, val_ids, n_too_long)
