@@ -64,8 +64,6 @@ __all__ = [
 Int = Annotated[int, Strict()]
 """An int field: a float (2.0) or a string is an error, as in a hand-written YAML file it is a mistake."""
 
-SPLITS = ("random", "scaffold", "stratified", "predefined")
-GRAPH_MODELS = ("dmpnn", "gin", "gcn", "gat", "attentivefp")
 
 
 def cli(
@@ -886,7 +884,7 @@ def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
     ):
         del loc[1]  # the union tag
     if cls is not RunConfig:
-        prefix = {v: k for k, v in SECTIONS.items()}.get(cls)  # type: ignore[call-overload]
+        prefix = next((name for name, section in SECTIONS.items() if section is cls), None)
         if prefix is None and issubclass(cls, ModelConfig):
             prefix = "model"
         if prefix:

@@ -272,3 +272,10 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("data: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_json_schema_names_every_model_section():
+    schema = RunConfig.model_json_schema()
+    assert {"GraphModelConfig", "KmerModelConfig", "MolGANConfig", "DataConfig"} <= set(schema["$defs"])
+    split = schema["$defs"]["DataConfig"]["properties"]["split"]
+    assert split["cli"]["help"].startswith("random | scaffold")
