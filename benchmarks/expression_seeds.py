@@ -72,9 +72,11 @@ def main() -> None:
                 values_cfg = {
                     "data.name": dataset, "model.name": model, "trainer.seed": seed, "output": str(work / f"{dataset}-{model}-{seed}"),
                     "trainer.max_epochs": args.max_epochs, "trainer.patience": 0, "trainer.progress_bar": False,
-                    "data.batch_size": args.batch_size, "model.hidden_dim": args.hidden_dim, "model.ffn_hidden_dim": args.hidden_dim,
-                    "model.depth": 2 if model == "transformer" else 3, "optim.warmup_epochs": 1.0,
+                    "data.batch_size": args.batch_size, "optim.warmup_epochs": 1.0,
                 }
+                if model != "kmer":  # the k-mer baseline has no network sizes
+                    values_cfg |= {"model.hidden_dim": args.hidden_dim, "model.ffn_hidden_dim": args.hidden_dim,
+                                   "model.depth": 2 if model == "transformer" else 3}
                 if dataset in SEQ_LENGTH:
                     values_cfg["data.seq_length"] = SEQ_LENGTH[dataset]
                 start = time.perf_counter()

@@ -18,7 +18,7 @@ from tests.conftest import MOLECULES
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 CONFIGS = Path(__file__).parents[2] / "configs" / "generation"
 TINY = ["--hidden-dim", "32", "--depth", "1", "--max-epochs", "2", "--batch-size", "16", "--max-rows", "1000",
-        "--set", "generation.sample_size=30", "--set", "generation.embedding_dim=16", "--set", "trainer.log_every_n_steps=1"]
+        "--set", "model.sample_size=30", "--set", "model.embedding_dim=16", "--set", "trainer.log_every_n_steps=1"]
 
 
 def molgen(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -51,7 +51,7 @@ def charrnn_run(smi_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
 def vae_run(smi_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "vae"
     molgen("train", "--data", str(smi_file), "--model", "vae", "--on-invalid", "skip", "--output", str(out), *TINY,
-           "--set", "generation.latent_dim=8", "--set", "generation.encoder_hidden_dim=16")
+           "--set", "model.latent_dim=8", "--set", "model.encoder_hidden_dim=16")
     return out
 
 

@@ -33,7 +33,7 @@ def test_train_molgan_from_its_config_then_generate(tmp_path: Path) -> None:
     out = tmp_path / "molgan"
     molgen("train", "--config", str(CONFIGS / "molgan_qm9.yaml"), "--data", str(data), "--output", str(out),
            "--on-invalid", "skip", "--max-rows", "1000", "--hidden-dim", "64", "--depth", "2", "--max-epochs", "2",
-           "--set", "generation.sample_size=20", "--set", "generation.val_sample_size=16")
+           "--set", "model.sample_size=20", "--set", "model.val_sample_size=16")
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"validity", "valid_unique", "wasserstein"} <= set(metrics["val"])
     assert {"valid", "unique@1000", "Novelty"} <= set(metrics["test"])

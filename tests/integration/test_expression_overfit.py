@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from molgen.config import ModelConfig, OptimConfig, TrainerConfig
+from molgen.config import OptimConfig, TrainerConfig, model_config
 from molgen.data.splits import Split
 from molgen.genomics.encoding import PAD_CODE, encode_indices
 from molgen.families.expression import REGRESSION_METRICS, SEQUENCE_ENCODERS, build_predictor
@@ -47,7 +47,8 @@ def _train(name: str, task_type: str, targets: np.ndarray, tmp_path, rc_augment:
     seqs, _ = planted()
     metrics = REGRESSION_METRICS if task_type == "regression" else None
     task = build_task(task_type, ["y"], metrics=metrics, train_targets=targets[SPLIT.train])
-    model = ModelConfig(name=name, hidden_dim=16, depth=2, ffn_hidden_dim=32, n_heads=2)
+    sizes = {"hidden_dim": 16, "depth": 2, "ffn_hidden_dim": 32} if name != "kmer" else {}
+    model = model_config({"name": name, **sizes, **({"n_heads": 2} if name == "transformer" else {})})
     predictor = build_predictor(model, task, length=40)
     module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, OptimConfig(lr=3e-3, scheduler="constant"))
     monitor = "pearson" if task_type == "regression" else "roc_auc"

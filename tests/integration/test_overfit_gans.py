@@ -42,8 +42,8 @@ def _data(tmp_path: Path) -> Path:
 
 def _config(data: Path, out: Path, model: str, **values) -> RunConfig:
     base = {
-        "data.name": str(data), "model.name": model, "data.batch_size": 32, "generation.val_fraction": 0.1,
-        "generation.sample_size": 200, "generation.val_sample_size": 128, "trainer.patience": 0,
+        "data.name": str(data), "model.name": model, "data.batch_size": 32, "model.val_fraction": 0.1,
+        "model.sample_size": 200, "model.val_sample_size": 128, "trainer.patience": 0,
         "trainer.accelerator": "cpu", "trainer.progress_bar": False, "output": str(out),
     }
     return RunConfig().with_values({**base, **values})
@@ -53,7 +53,7 @@ def _config(data: Path, out: Path, model: str, **values) -> RunConfig:
 def test_molgan_generates_valid_training_molecules(tmp_path: Path) -> None:
     cfg = _config(
         _data(tmp_path), tmp_path / "molgan", "molgan",
-        **{"model.hidden_dim": 128, "model.depth": 2, "optim.lr": 1e-3, "generation.n_critic": 5, "trainer.max_epochs": 150},
+        **{"model.hidden_dim": 128, "model.depth": 2, "optim.lr": 1e-3, "model.n_critic": 5, "trainer.max_epochs": 150},
     )
     result = fit(cfg)
     assert result.details["n_train_graphs"] == round(len(MOLECULES) * REPEATS * 0.9) and result.details["n_skipped"] == 0
@@ -73,14 +73,14 @@ def test_latentgan_on_a_tiny_vae_generates_valid_molecules_and_stands_alone(tmp_
     vae = fit(_config(
         data, tmp_path / "vae", "vae",
         **{"model.hidden_dim": 64, "model.depth": 1, "optim.lr": 0.01, "optim.scheduler": "constant",
-           "trainer.max_epochs": 30, "generation.embedding_dim": 16, "generation.latent_dim": 8,
-           "generation.encoder_hidden_dim": 32, "generation.kl_weight_end": 0.001, "generation.kl_anneal_epochs": 50,
-           "generation.sample_size": 0},
+           "trainer.max_epochs": 30, "model.embedding_dim": 16, "model.latent_dim": 8,
+           "model.encoder_hidden_dim": 32, "model.kl_weight_end": 0.001, "model.kl_anneal_epochs": 50,
+           "model.sample_size": 0},
     ))
     result = fit(_config(
         data, tmp_path / "latentgan", "latentgan",
-        **{"model.hidden_dim": 64, "model.depth": 2, "optim.lr": 1e-3, "generation.n_critic": 2,
-           "trainer.max_epochs": 20, "generation.autoencoder": str(vae.run_dir)},
+        **{"model.hidden_dim": 64, "model.depth": 2, "optim.lr": 1e-3, "model.n_critic": 2,
+           "trainer.max_epochs": 20, "model.autoencoder": str(vae.run_dir)},
     ))
     assert result.metrics["test"]["valid"] > 0.5
     generator = load_generator(result.run_dir)
@@ -96,10 +96,10 @@ def test_latentgan_on_a_tiny_vae_generates_valid_molecules_and_stands_alone(tmp_
 
 def test_latentgan_without_autoencoder_says_what_to_do(tmp_path: Path) -> None:
     cfg = _config(_data(tmp_path), tmp_path / "lg", "latentgan", **{"trainer.max_epochs": 1})
-    with pytest.raises(ValueError, match="generation.autoencoder.*vae_smiles_moses.yaml"):
+    with pytest.raises(ValueError, match="model.autoencoder.*vae_smiles_moses.yaml"):
         fit(cfg)
     with pytest.raises(FileNotFoundError, match="not a trained molgen model"):
-        fit(cfg.with_values({"generation.autoencoder": str(tmp_path)}))
+        fit(cfg.with_values({"model.autoencoder": str(tmp_path)}))
 
 
 def test_qm9_round_trips_through_dense_graphs(data_mirror: Path) -> None:

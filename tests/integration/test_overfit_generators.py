@@ -42,8 +42,8 @@ def _config(tmp_path: Path, model: str, tokenizer: str = "smiles", **extra) -> R
     path.write_text("\n".join(MOLECULES * COPIES) + "\n")
     values = {
         "data.name": str(path), "model.name": model, "model.hidden_dim": 128, "model.depth": 1, "data.batch_size": 64,
-        "generation.tokenizer": tokenizer, "generation.embedding_dim": 32, "generation.val_fraction": 0.05,
-        "generation.sample_size": 0, "optim.lr": 0.01, "optim.scheduler": "constant", "trainer.patience": 0,
+        "model.tokenizer": tokenizer, "model.embedding_dim": 32, "model.val_fraction": 0.05,
+        "model.sample_size": 0, "optim.lr": 0.01, "optim.scheduler": "constant", "trainer.patience": 0,
         "trainer.accelerator": "cpu", "trainer.progress_bar": False, "output": str(tmp_path / "run"), **extra,
     }
     return RunConfig().with_values(values)
@@ -72,8 +72,8 @@ def test_charrnn_memorizes_and_samples_training_molecules(tmp_path: Path) -> Non
 def test_vae_round_trip_and_samples(tmp_path: Path, tokenizer: str) -> None:
     cfg = _config(
         tmp_path, "vae", tokenizer, **{
-            "trainer.max_epochs": 40, "generation.latent_dim": 16, "generation.encoder_hidden_dim": 64,
-            "generation.kl_weight_end": 0.001, "generation.kl_anneal_epochs": 20,
+            "trainer.max_epochs": 40, "model.latent_dim": 16, "model.encoder_hidden_dim": 64,
+            "model.kl_weight_end": 0.001, "model.kl_anneal_epochs": 20,
         },
     )
     result = fit(cfg)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
-from molgen.config import ModelConfig, OptimConfig, TrainerConfig
+from molgen.config import OptimConfig, TrainerConfig, model_config
 from molgen.data.splits import Split
 from molgen.families.property import GRAPH_ENCODERS, build_predictor
 from molgen.training.batches import GraphCollate
@@ -36,7 +36,7 @@ def _train(model_name: str, task_type: str, targets: np.ndarray, tmp_path, epoch
     predictor = build_predictor(
         # Crippen logP is a sum of atom contributions: a sum readout can represent it exactly (a mean readout
         # cannot tell cyclohexane from the 30-membered ring). AttentiveFP keeps its own attention readout.
-        ModelConfig(name=model_name, hidden_dim=64, depth=3, readout=None if model_name == "attentivefp" else "sum"),
+        model_config({"name": model_name, "hidden_dim": 64, "depth": 3, "readout": None if model_name == "attentivefp" else "sum"}),
         spec, task,
         None if mol_features is None else mol_features[SPLIT.train],
     )

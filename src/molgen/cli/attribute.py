@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from molgen.errors import ConfigError
+
 DESCRIPTION = """\
 Explains a DNA model's predictions base by base and writes, under --output DIR:
 
@@ -47,15 +49,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from molgen.analysis.prediction import load_model
     from molgen.genomics.attribution import SequenceModel, compute_attributions
     from molgen.genomics.attribution_report import write_attributions
     from molgen.genomics.motifs import MotifScanner, load_motifs
     from molgen.genomics.variants import read_sequences
-    from molgen.analysis.prediction import load_model
 
     for name in ("top_motifs", "windows", "window_size", "max_logos", "batch_size"):
         if getattr(args, name) < (0 if name in ("top_motifs", "max_logos") else 1):
-            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     scanner = MotifScanner(load_motifs(args.motifs)) if args.top_motifs > 0 else None  # fail before the work
     model = SequenceModel.from_loaded(load_model(args.model), batch_size=args.batch_size, rc_average=args.rc_average)
     model.target_index(args.target)

@@ -6,8 +6,6 @@ import argparse
 
 import yaml
 
-from molgen.data.catalog import dataset_names, get_dataset
-
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("datasets", help="list public datasets and show their details")
@@ -20,6 +18,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from molgen.data.catalog import dataset_names, get_dataset
+
     rows = [("name", "task", "targets", "metric", "split", "file")]
     for name in dataset_names():
         spec = get_dataset(name)
@@ -33,5 +33,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from molgen.data.catalog import get_dataset
+
     print(yaml.safe_dump(get_dataset(args.name).to_dict(), sort_keys=False, width=100).rstrip())
     return 0

@@ -6,6 +6,8 @@ import argparse
 import math
 import sys
 
+from molgen.errors import ConfigError
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from molgen.evaluation.generation.suite import run_evaluation
 
     if args.n_jobs < 1:
-        raise ValueError(f"--n-jobs must be at least 1, got {args.n_jobs}")
+        raise ConfigError(f"--n-jobs must be at least 1, got {args.n_jobs}")
     train = None if str(args.train).lower() == "none" else args.train
     generated = read_smiles(args.file, args.smiles_column)
     evaluation = run_evaluation(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from molgen.analysis.sampling import optimize_to_file, write_samples
-
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
@@ -32,6 +30,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from molgen.analysis.sampling import optimize_to_file, write_samples
     from molgen.families.generation.family import load_generator
 
     generator = load_generator(args.model)

@@ -9,13 +9,34 @@ import sys
 from collections.abc import Sequence
 
 from molgen import __version__
-from molgen.cli import datasets, predict, screen, train, tune, attribute, variant_effect
-from molgen.cli import benchmark
-from molgen.cli import generate
-from molgen.cli import evaluate_generation
+from molgen.cli import (
+    attribute,
+    benchmark,
+    datasets,
+    evaluate_generation,
+    generate,
+    predict,
+    screen,
+    train,
+    tune,
+    variant_effect,
+)
+from molgen.errors import MolgenError
 
-COMMANDS = (train, tune, predict, screen, datasets, variant_effect, attribute, benchmark, generate, evaluate_generation)
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError)
+# Each command module imports only argparse-level code at the top; heavy libraries (torch, Lightning, RDKit,
+# pandas, the families) load inside its run function, so `molgen --help` starts fast.
+COMMANDS = (
+    train,
+    tune,
+    predict,
+    screen,
+    datasets,
+    variant_effect,
+    attribute,
+    benchmark,
+    generate,
+    evaluate_generation,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Molecular property prediction, molecule generation and DNA sequence models.",
     )
     parser.add_argument("--version", action="version", version=f"molgen {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks on errors"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
@@ -34,14 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="molgen: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="molgen: %(message)s", stream=sys.stderr
+    )
     try:
         return int(args.run(args) or 0)
-    except USER_ERRORS as err:
+    except (
+        MolgenError
+    ) as err:  # a user error: one line; anything else is a bug and keeps its traceback
         if args.debug or os.environ.get("MOLGEN_DEBUG"):
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"molgen {args.command}: error: {message}", file=sys.stderr)
+        print(f"molgen {args.command}: error: {err}", file=sys.stderr)
         return 2
 
 

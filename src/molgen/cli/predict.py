@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from molgen.analysis.prediction import load_model, predict_file
-
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("predict", help="predict new inputs with a trained model")
@@ -23,6 +21,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from molgen.analysis.prediction import load_model, predict_file
+
     model = load_model(args.model)
     summary = predict_file(
         model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs

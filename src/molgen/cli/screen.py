@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from molgen.errors import ConfigError
+
 DESCRIPTION = """\
 Scores every molecule of a library with property models and keeps the best ones.
 
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from molgen.screening import screen
 
     if args.workers is not None and args.workers < 0:
-        raise ValueError(f"--workers must be ≥ 0, got {args.workers}")
+        raise ConfigError(f"--workers must be ≥ 0, got {args.workers}")
     result = screen(
         args.model, args.library, args.output, top_k=args.top_k, sort_by=args.sort_by, acquisition=args.acquisition,
         kappa=args.kappa, ascending=args.ascending, filters=args.filters, chunk_size=args.chunk_size,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 from pathlib import Path
 
 from molgen.cli.train import add_run_options, config_from_args
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 
 # Same names as molgen.tuning.objective (not imported here: Optuna loads only when tuning runs).
 PRUNERS = ("median", "hyperband", "none")
@@ -55,9 +55,14 @@ def run(args: argparse.Namespace) -> int:
     from molgen.tuning.search import describe
     from molgen.tuning.storage import display_url
 
-    base = config_from_args(argparse.Namespace(**{**vars(args), "output": None}))
+    base = config_from_args(args)  # tune's --output replaces the run folder option: trials write under it
+    if args.print_config:
+        from molgen.cli.train import print_config
+
+        print_config(base)
+        return 0
     space_path = Path(args.space)
-    space = load_space(space_path)
+    space = load_space(space_path, base=base)
     study_name = args.study_name or f"{Path(base.data.name).stem}-{space_path.stem}"
     output = Path(args.output or Path("runs") / f"tune-{study_name}")
     settings = TuneSettings(
@@ -91,10 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
-    from molgen.recipes import fit
     from molgen.families.model_card import metrics_table
+    from molgen.recipes import fit
 
-    result = fit(dataclasses.replace(cfg, output=str(run_dir)))
+    result = fit(config_replace(cfg, output=str(run_dir)))
     print(metrics_table(result.metrics))
     print(f"best configuration retrained: test {metric} = {result.metrics.get('test', {}).get(metric, math.nan):.4f} "
           f"(run folder: {result.run_dir})")

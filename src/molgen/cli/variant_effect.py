@@ -45,8 +45,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.genomics.attribution import SequenceModel
     from molgen.analysis.prediction import load_model
+    from molgen.genomics.attribution import SequenceModel
     from molgen.genomics.variant_effects import variant_effect_file
 
     model = SequenceModel.from_loaded(load_model(args.model), batch_size=args.batch_size, rc_average=args.rc_average)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from molgen.errors import ConfigError
 from molgen.registry import Registry
 
 SPLIT_TYPES = ("random", "scaffold", "stratified", "predefined")
@@ -86,9 +87,9 @@ def scaffold_of(smiles: str) -> str:
 def _check_sizes(sizes: Sequence[float]) -> tuple[float, float, float]:
     sizes = tuple(float(s) for s in sizes)
     if len(sizes) != 3:
-        raise ValueError(f"sizes must be (train, val, test), got {sizes}")
+        raise ConfigError(f"sizes must be (train, val, test), got {sizes}")
     if any(s < 0 for s in sizes) or abs(sum(sizes) - 1.0) > 1e-6:
-        raise ValueError(f"sizes must be >= 0 and sum to 1 (±1e-6), got {sizes} (sum {sum(sizes):.6g})")
+        raise ConfigError(f"sizes must be >= 0 and sum to 1 (±1e-6), got {sizes} (sum {sum(sizes):.6g})")
     return sizes  # type: ignore[return-value]
 
 
@@ -99,7 +100,7 @@ def _counts(n: int, sizes: tuple[float, float, float]) -> tuple[int, int, int]:
     counts = (n_train, n_val, n - n_train - n_val)
     for part, size, count in zip(_PARTS, sizes, counts):
         if size > 0 and count == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"too few rows: {n} rows with sizes {sizes} leave the {part} split empty; "
                 "use more data or change sizes"
             )
@@ -108,9 +109,9 @@ def _counts(n: int, sizes: tuple[float, float, float]) -> tuple[int, int, int]:
 
 def _check_len(name: str, values, n: int, kind: str) -> list | np.ndarray:
     if values is None:
-        raise ValueError(f"a {kind} split needs {name}= (one value per row)")
+        raise ConfigError(f"a {kind} split needs {name}= (one value per row)")
     if len(values) != n:
-        raise ValueError(f"{name} has {len(values)} values but n={n}")
+        raise ConfigError(f"{name} has {len(values)} values but n={n}")
     return values
 
 
@@ -134,10 +135,10 @@ def _strata(labels, n: int, kind: str) -> np.ndarray:
     """Integer stratum per row: classes for integral labels, quantile bins otherwise."""
     y = np.asarray(_check_len("labels", labels, n, kind), dtype=np.float64).reshape(-1)
     if y.size != n:
-        raise ValueError(f"stratified splits need one label per row (a single target), got shape {np.shape(labels)}")
+        raise ConfigError(f"stratified splits need one label per row (a single target), got shape {np.shape(labels)}")
     if np.isnan(y).any():
         first = int(np.flatnonzero(np.isnan(y))[0])
-        raise ValueError(
+        raise ConfigError(
             f"stratified split: label of row {first} is missing (NaN); drop rows with missing labels "
             "first or use a random/scaffold split"
         )
@@ -184,7 +185,7 @@ def _scaffold(n, sizes, seed, smiles=None, **_) -> Split:
             parts[2] += group
     for part, size, rows in zip(_PARTS, sizes, parts):
         if size > 0 and not rows:
-            raise ValueError(
+            raise ConfigError(
                 f"scaffold split left the {part} split empty ({len(groups)} scaffolds in {n} rows); "
                 "use more data, other sizes or a random split"
             )
@@ -204,7 +205,7 @@ def _predefined(n, sizes, seed, groups=None, **_) -> Split:
     for i, raw in enumerate(groups):
         code = PREDEFINED_VALUES.get(str(raw).strip().lower()) if isinstance(raw, str) else None
         if code is None:
-            raise ValueError(
+            raise ConfigError(
                 f"predefined split: row {i} has value {raw!r}; accepted values (case-insensitive): "
                 f"{', '.join(PREDEFINED_VALUES)}"
             )
@@ -247,7 +248,7 @@ def make_split(
     """
     splitter = _SPLITTERS.get(kind)
     if int(n) != n or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ConfigError(f"n must be a non-negative integer, got {n!r}")
     return splitter(int(n), _check_sizes(sizes), seed, smiles=smiles, labels=labels, groups=groups)
 
 
@@ -270,18 +271,18 @@ def kfold_splits(
     """
     if kind not in KFOLD_TYPES:
         _SPLITTERS.get(kind)  # unknown names raise UnknownNameError listing the valid ones
-        raise ValueError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
+        raise ConfigError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
     if int(n_folds) != n_folds or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+        raise ConfigError(f"n_folds must be an integer >= 2, got {n_folds!r}")
     if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
     if n < n_folds:
-        raise ValueError(f"too few rows: {n} rows cannot make {n_folds} folds")
+        raise ConfigError(f"too few rows: {n} rows cannot make {n_folds} folds")
     rng = np.random.default_rng(seed)
     if kind == "scaffold":
         units = _scaffold_groups(_check_len("smiles", smiles, n, "scaffold"))
         if len(units) < n_folds:
-            raise ValueError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
+            raise ConfigError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
         shuffled = [units[i] for i in rng.permutation(len(units))]
         fold_of = np.empty(n, dtype=np.int64)
         fill = np.zeros(n_folds, dtype=np.int64)
@@ -301,7 +302,7 @@ def kfold_splits(
         test = np.flatnonzero(fold_of == k)
         rest = np.flatnonzero(fold_of != k)
         if n_val >= len(rest):
-            raise ValueError(f"val_fraction={val_fraction} leaves no training rows in fold {k}")
+            raise ConfigError(f"val_fraction={val_fraction} leaves no training rows in fold {k}")
         fold_rng = np.random.default_rng([seed, k])
         if kind == "scaffold":
             val = _grouped_val([g for g in units if fold_of[g[0]] != k], n_val, fold_rng)
@@ -311,7 +312,7 @@ def kfold_splits(
             val = fold_rng.choice(rest, size=n_val, replace=False)
         train = np.setdiff1d(rest, val)
         if not len(train):
-            raise ValueError(f"fold {k}: the val draw used every remaining row; lower val_fraction")
+            raise ConfigError(f"fold {k}: the val draw used every remaining row; lower val_fraction")
         splits.append(Split(train, val, test))
     return splits
 

@@ -64,7 +64,7 @@ def run_directory(cfg: RunConfig, *, resume: bool = False) -> Path:
     if is_rank_zero():
         path.mkdir(parents=True, exist_ok=True)
     if resume and not (path / "checkpoints").is_dir():
-        raise FileNotFoundError(f"--resume: {path} holds no checkpoints/ to resume from (pass the run's --output)")
+        raise DataSourceError(f"--resume: {path} holds no checkpoints/ to resume from (pass the run's --output)")
     return path
 
 
@@ -86,7 +86,7 @@ def report_invalid(problems: Sequence[str], header: str, on_invalid: str, unit: 
         log.warning("%s skipped:\n%s", header, shown)
         return
     if on_invalid != "error":
-        raise ValueError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
+        raise ConfigError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
     raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these {unit}, or pass --on-invalid skip to leave them out.")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.config import ModelConfig, RunConfig, replace
+from molgen.config import ModelConfig, RunConfig, model_config, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
@@ -73,7 +73,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     spec = _catalog_entry(cfg.data.name)
     data, task = cfg.data, cfg.task
     if data.smiles_column is not None:
-        raise ValueError("data.smiles_column (--smiles-column) is for molecules; use --sequence-column for DNA")
+        raise InvalidInputError("data.smiles_column (--smiles-column) is for molecules; use --sequence-column for DNA")
     if cfg.model.name not in DNA_MODELS:
         raise UnknownNameError(f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)")
     if spec is not None:
@@ -100,7 +100,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
 def _catalog_entry(name: str) -> DatasetSpec | None:
     spec = common.catalog_entry(name, "CSV/TSV/Parquet/FASTA/BED file")
     if spec is not None and spec.kind != "sequences":
-        raise ValueError(f"dataset {spec.name!r} holds {spec.kind}, not DNA sequences; use the property family")
+        raise InvalidInputError(f"dataset {spec.name!r} holds {spec.kind}, not DNA sequences; use the property family")
     return spec
 
 
@@ -111,17 +111,17 @@ def _read_input(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[pd.DataFrame,
         return frame, path, {}
     path = Path(cfg.data.name)
     if not path.is_file():
-        raise FileNotFoundError(f"training data not found: {path}")
+        raise DataSourceError(f"training data not found: {path}")
     name = path.name.lower().removesuffix(".gz")
     problems: dict[int, str] = {}
     if is_bed(path):
         if not cfg.data.reference:
-            raise ValueError(f"{path} is a BED file: pass the reference genome with --reference FILE.fa")
+            raise InvalidInputError(f"{path} is a BED file: pass the reference genome with --reference FILE.fa")
         frame, problems = bed_sequences(read_bed(path), cfg.data.reference, one_based=cfg.data.one_based, source=path.name)
     elif name.endswith(FASTA_SUFFIXES):
         frame = read_fasta(path)
         if not cfg.data.labels:
-            raise ValueError(f"{path}: pass --labels TABLE with the target values of its records (joined on record id)")
+            raise InvalidInputError(f"{path}: pass --labels TABLE with the target values of its records (joined on record id)")
     else:
         return read_table(path), path, {}
     if cfg.data.labels:
@@ -158,7 +158,7 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
     groups = None
     if cfg.data.split == "predefined" and cfg.data.split_column:
         if cfg.data.split_column not in table.frame.columns:
-            raise ValueError(f"split column {cfg.data.split_column!r} not in {source}; columns: {', '.join(map(str, table.frame.columns))}")
+            raise InvalidInputError(f"split column {cfg.data.split_column!r} not in {source}; columns: {', '.join(map(str, table.frame.columns))}")
         groups = table.frame[cfg.data.split_column].to_numpy()[valid]
     return SequenceData(
         table.frame, source, [seqs[i] for i in valid], valid, invalid_list, table.targets[valid], list(targets), groups
@@ -176,7 +176,7 @@ def _numeric_columns(frame: pd.DataFrame, cfg: RunConfig, path: Path | None) -> 
     skip = {cfg.data.sequence_column, cfg.data.split_column, cfg.data.id_column, "start", "end", "score"}
     columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
     if not columns:
-        raise ValueError(f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
+        raise InvalidInputError(f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
                          f"(columns: {', '.join(map(str, frame.columns))})")
     return columns
 
@@ -197,14 +197,14 @@ def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
     gets a seeded validation draw of ``split_sizes[1]`` of all rows from its training rows."""
     n, kind, seed = len(data.targets), cfg.data.split, cfg.trainer.seed
     if kind == "scaffold":
-        raise ValueError("scaffold splits need molecules; use random, stratified or predefined for DNA")
+        raise InvalidInputError("scaffold splits need molecules; use random, stratified or predefined for DNA")
     labels = data.targets[:, 0] if kind == "stratified" else None
     if cfg.data.n_folds > 1:
         if kind == "predefined":
-            raise ValueError("a predefined split cannot be combined with n_folds > 1")
+            raise ConfigError("a predefined split cannot be combined with n_folds > 1")
         return kfold_splits(kind, n, cfg.data.n_folds, seed=seed, labels=labels)
     if kind == "predefined" and data.groups is None:
-        raise ValueError("the predefined split needs --split-column (a column of train/val/test labels)")
+        raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
     split = make_split(kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, labels=labels, groups=data.groups)
     if kind == "predefined" and not len(split.val):
         n_val = int(round(cfg.data.split_sizes[1] * n))
@@ -271,7 +271,7 @@ def predict_frame(
     trained = spec.input.column
     column = input_column or (trained if trained in frame.columns else "sequence")
     if column not in frame.columns:
-        raise ValueError(f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
+        raise InvalidInputError(f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
                          "(use --input-column)")
     raw = frame[column]
     seqs = raw.where(raw.notna(), "").astype(str).tolist()
@@ -353,7 +353,7 @@ class ExpressionFamily(SupervisedFamily):
 
     def check(self, cfg: RunConfig) -> None:
         if cfg.model.name == "kmer" and cfg.trainer.ensemble_size > 1:
-            raise ValueError("the kmer baseline is deterministic: use ensemble_size 1")
+            raise ConfigError("the kmer baseline is deterministic: use ensemble_size 1")
 
     def prepare(self, cfg: RunConfig, data: SequenceData) -> tuple[RunConfig, SequenceCollate]:
         length = sequence_length(cfg, data)
@@ -398,7 +398,7 @@ class ExpressionFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.model is not None and spec.input is not None and spec.input.length is not None
-        return build_predictor(ModelConfig(**spec.model), task, spec.input.length)
+        return build_predictor(model_config(spec.model, legacy=True), task, spec.input.length)
 
 
 EXPRESSION = FAMILIES.get("expression")
@@ -451,7 +451,7 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
     labels = collate.targets.numpy()
     regression = task.kind == REGRESSION
     if not regression and task.kind not in (BINARY, MULTILABEL):
-        raise ValueError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
+        raise ConfigError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
     train_y = labels[split.train]
     if regression:  # fit standardized targets; the task un-scales predictions
         train_y = (train_y - task.target_mean.numpy()) / task.target_std.numpy()

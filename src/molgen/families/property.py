@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
-from molgen.config import ModelConfig, RunConfig, replace
+from molgen.config import ModelConfig, RunConfig, model_config, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split, kfold_splits, make_split
@@ -124,7 +124,7 @@ def _numeric_columns(source: Path, cfg: RunConfig) -> list[str]:
     skip = {cfg.data.smiles_column, cfg.data.split_column}
     columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
     if not columns:
-        raise ValueError(f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})")
+        raise InvalidInputError(f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})")
     return columns
 
 
@@ -134,14 +134,14 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
     labels = data.targets[:, 0] if kind == "stratified" else None
     if cfg.data.n_folds > 1:
         if kind == "predefined":
-            raise ValueError("a predefined split cannot be combined with n_folds > 1")
+            raise ConfigError("a predefined split cannot be combined with n_folds > 1")
         return kfold_splits(kind, n, cfg.data.n_folds, seed=cfg.trainer.seed, smiles=data.smiles, labels=labels)
     groups = None
     if kind == "predefined":
         if not cfg.data.split_column:
-            raise ValueError("the predefined split needs --split-column (a column of train/val/test labels)")
+            raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
         if cfg.data.split_column not in data.table.frame.columns:
-            raise ValueError(
+            raise InvalidInputError(
                 f"split column {cfg.data.split_column!r} not in {data.table.source}; "
                 f"columns: {', '.join(map(str, data.table.frame.columns))}"
             )
@@ -193,7 +193,7 @@ def predict_frame(
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
     if column not in frame.columns:
-        raise ValueError(
+        raise InvalidInputError(
             f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
             "(use --input-column)"
         )
@@ -243,7 +243,7 @@ class PropertyFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.featurizer is not None and spec.model is not None
-        return build_predictor(ModelConfig(**spec.model), FeaturizerSpec.from_dict(spec.featurizer), task)
+        return build_predictor(model_config(spec.model, legacy=True), FeaturizerSpec.from_dict(spec.featurizer), task)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

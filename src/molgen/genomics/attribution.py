@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 import torch
+from molgen.errors import ConfigError, InvalidInputError
 
 if TYPE_CHECKING:
     from molgen.training.predictor import Predictor
@@ -101,7 +102,7 @@ class SequenceModel:
         if name is None:
             return 0
         if name not in self.targets:
-            raise ValueError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
+            raise ConfigError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
         return self.targets.index(name)
 
     def offset(self, n: int) -> int:
@@ -295,7 +296,7 @@ def compute_attributions(
     from molgen.genomics.encoding import validate_sequence
 
     if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
+        raise ConfigError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
     t = model.target_index(target)
     n, length = len(records), model.length
     ids, sequences, errors = [], [], []
@@ -305,7 +306,7 @@ def compute_attributions(
         try:
             seq = validate_sequence(raw, record=str(record_id))
             if not seq:
-                raise ValueError(f"record {record_id}: empty sequence")
+                raise InvalidInputError(f"record {record_id}: empty sequence")
             errors.append("")
         except ValueError as err:
             seq = ""

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from molgen.errors import ConfigError
 
 __all__ = ["ACQUISITIONS", "Ranking", "TopK"]
 
@@ -50,13 +51,13 @@ class Ranking:
 
     def __post_init__(self) -> None:
         if self.acquisition not in ACQUISITIONS:
-            raise ValueError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
+            raise ConfigError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
         if self.top_k < 1:
-            raise ValueError(f"top-k must be ≥ 1, got {self.top_k}")
+            raise ConfigError(f"top-k must be ≥ 1, got {self.top_k}")
         if not np.isfinite(self.kappa) or self.kappa < 0:
-            raise ValueError(f"kappa must be a finite number ≥ 0, got {self.kappa}")
+            raise ConfigError(f"kappa must be a finite number ≥ 0, got {self.kappa}")
         if self.acquisition == "ucb" and self.std_column is None:
-            raise ValueError(
+            raise ConfigError(
                 "ucb needs an ensemble spread: pass several --model, or a model trained with --ensemble-size > 1"
             )
 
@@ -72,10 +73,10 @@ class Ranking:
         names = list(quantities)
         if sort_by is None:
             if not names:
-                raise ValueError("the models predict nothing that can be ranked")
+                raise ConfigError("the models predict nothing that can be ranked")
             sort_by = names[0]
         if sort_by not in quantities:
-            raise ValueError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
+            raise ConfigError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
         return cls(column=sort_by, std_column=quantities[sort_by], **options)
 
     def describe(self) -> dict[str, Any]:

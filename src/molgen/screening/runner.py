@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from molgen.errors import ConfigError
 from molgen import __version__
 from molgen.screening.filters import parse_filter_names
 from molgen.screening.ranking import Ranking, TopK
@@ -117,7 +118,7 @@ def screen(
     filter_names = parse_filter_names(filters)  # checked before the (slow) model loading
     job = ScreenJob.create(models, filter_names, batch_size)
     if sort_by is None and job.layout.task_type == "multiclass":
-        raise ValueError(f"a multiclass model: pass --sort-by, one of {', '.join(job.layout.quantities())}")
+        raise ConfigError(f"a multiclass model: pass --sort-by, one of {', '.join(job.layout.quantities())}")
     ranking = Ranking.create(
         job.layout.quantities(), sort_by, top_k=top_k, acquisition=acquisition, kappa=kappa, ascending=ascending
     )
@@ -264,7 +265,7 @@ def _dask(
         from distributed import Client, LocalCluster, as_completed
         from distributed.scheduler import KilledWorker
     except ImportError:
-        raise ValueError(
+        raise ConfigError(
             "--workers ≥ 2 and --scheduler need Dask: pip install 'molgen[screen]' (or use --workers 1)"
         ) from None
     with contextlib.ExitStack() as stack:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from molgen.errors import ConfigError, DataSourceError, ModelFormatError
 from molgen.screening.filters import get_filters
 from molgen.screening.sources import Shard, read_shard
 
@@ -55,7 +56,7 @@ class ModelRef:
         if not (folder / SPEC_FILE).is_file() and (folder / MODEL_DIR / SPEC_FILE).is_file():
             folder = folder / MODEL_DIR
         if not (folder / SPEC_FILE).is_file() or not (folder / WEIGHTS_FILE).is_file():
-            raise FileNotFoundError(
+            raise DataSourceError(
                 f"{path} is not a model folder: it lacks {SPEC_FILE} and {WEIGHTS_FILE} (pass the run folder written "
                 "by `molgen train`, or its model/)"
             )
@@ -72,7 +73,7 @@ class ModelRef:
 
         spec = read_spec(self.path)
         if spec.task is None or spec.featurizer is None:
-            raise ValueError(f"{self.path}/{SPEC_FILE} is not a molgen property model spec")
+            raise ModelFormatError(f"{self.path}/{SPEC_FILE} is not a molgen property model spec")
         return spec
 
 
@@ -144,22 +145,22 @@ class ScreenJob:
             ValueError: no model, a non-property model, or models predicting different targets.
         """
         if not model_dirs:
-            raise ValueError("pass at least one --model")
+            raise ConfigError("pass at least one --model")
         if batch_size < 1:
-            raise ValueError(f"batch size must be ≥ 1, got {batch_size}")
+            raise ConfigError(f"batch size must be ≥ 1, got {batch_size}")
         refs = tuple(ModelRef.of(path) for path in model_dirs)
         specs = [ref.spec() for ref in refs]
         layouts = []
         for ref, spec in zip(refs, specs):
             if spec.family != "property" or spec.task is None:
-                raise ValueError(f"{ref.path}: a {spec.family!r} model; molgen screen scores molecules "
+                raise ConfigError(f"{ref.path}: a {spec.family!r} model; molgen screen scores molecules "
                                  "with property models")
             task = spec.task
             layouts.append((task.type, tuple(task.targets), task.n_classes, spec.ensemble_size))
         first = layouts[0]
         for ref, other in zip(refs[1:], layouts[1:]):
             if other[:3] != first[:3]:
-                raise ValueError(
+                raise ConfigError(
                     f"models disagree on what they predict: {refs[0].path} is {first[0]} {list(first[1])}, "
                     f"{ref.path} is {other[0]} {list(other[1])}; an ensemble needs the same task and targets"
                 )

@@ -143,7 +143,7 @@ class LanguageModelModule(_TokenModule):
 
     def __init__(self, model: CharRNN, optim: OptimConfig) -> None:
         super().__init__(optim)
-        self.save_hyperparameters({"optim": dataclasses.asdict(optim)})
+        self.save_hyperparameters({"optim": optim.model_dump()})
         self.model = model
 
     def _nll(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -192,7 +192,7 @@ class VAEModule(_TokenModule):
 
     def __init__(self, model: SmilesVAE, optim: OptimConfig, schedule: KLSchedule) -> None:
         super().__init__(optim)
-        self.save_hyperparameters({"optim": dataclasses.asdict(optim), "kl": dataclasses.asdict(schedule)})
+        self.save_hyperparameters({"optim": optim.model_dump(), "kl": dataclasses.asdict(schedule)})
         self.model, self.schedule = model, schedule
 
     def _terms(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -55,7 +55,7 @@ class SupervisedModule(L.LightningModule):
 
     def __init__(self, encoder: nn.Module, head: nn.Module, task: Task, optim: OptimConfig) -> None:
         super().__init__()
-        self.save_hyperparameters({"optim": dataclasses.asdict(optim)})
+        self.save_hyperparameters({"optim": optim.model_dump()})
         self.encoder, self.head, self.task = encoder, head, task
         self.optim = optim
         self.collectors = nn.ModuleDict({"val": PredictionCollector(), "test": PredictionCollector()})

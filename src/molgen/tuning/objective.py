@@ -7,7 +7,6 @@ validation epoch through ``optuna_integration``'s Lightning callback.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -20,6 +19,7 @@ import optuna
 from optuna.trial import TrialState
 
 from molgen.config import ConfigError, RunConfig
+from molgen.config import replace as config_replace
 from molgen.tuning.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def resolve_objective(cfg: RunConfig) -> tuple[str, str]:
 def study_direction(task_type: str, metric: str, requested: str = "auto") -> str:
     """``minimize`` or ``maximize``: the metric's own direction unless one is requested."""
     if requested not in DIRECTIONS:
-        raise ValueError(f"unknown direction {requested!r}; valid directions: {', '.join(DIRECTIONS)}")
+        raise ConfigError(f"unknown direction {requested!r}; valid directions: {', '.join(DIRECTIONS)}")
     if requested != "auto":
         return requested
     from molgen.evaluation.supervised import higher_is_better
@@ -69,7 +69,7 @@ def build_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3)
     if name == "none":
         return optuna.pruners.NopPruner()
-    raise ValueError(f"unknown pruner {name!r}; valid pruners: {', '.join(PRUNERS)}")
+    raise ConfigError(f"unknown pruner {name!r}; valid pruners: {', '.join(PRUNERS)}")
 
 
 def trial_config(base: RunConfig, space: SearchSpace, values: dict[str, Any], run_dir: Path) -> RunConfig:
@@ -77,8 +77,8 @@ def trial_config(base: RunConfig, space: SearchSpace, values: dict[str, Any], ru
     cfg = space.apply(base, values)
     trainer = cfg.trainer
     if trainer.devices == "auto":  # one trial per process; several GPUs = several workers
-        trainer = dataclasses.replace(trainer, devices=1)
-    return dataclasses.replace(cfg, output=str(run_dir), trainer=trainer)
+        trainer = config_replace(trainer, devices=1)
+    return config_replace(cfg, output=str(run_dir), trainer=trainer)
 
 
 def check_single_device(cfg: RunConfig) -> None:

@@ -6,7 +6,6 @@ name and renamed into place.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import tempfile
@@ -18,6 +17,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 from molgen.tuning.objective import COUNTED_STATES, SURPLUS_ATTR
 from molgen.tuning.space import SearchSpace
 
@@ -35,7 +35,7 @@ PLOTS = {
 def best_config(base: RunConfig, space: SearchSpace, trial: FrozenTrial) -> RunConfig:
     """``base`` with the best trial's values; ``output`` unset so ``molgen train`` picks a new run folder."""
     values = {key: trial.params[key] for key in space.params if key in trial.params}
-    return dataclasses.replace(space.apply(base, values), output=None)
+    return config_replace(space.apply(base, values), output=None)
 
 
 def trial_counts(study: optuna.Study) -> dict[str, int]:

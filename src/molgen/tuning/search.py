@@ -20,6 +20,7 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
+from molgen.errors import ConfigError
 from molgen.config import RunConfig
 from molgen.tuning import report
 from molgen.tuning.objective import (
@@ -81,7 +82,7 @@ class TuneResult:
 def tune(base: RunConfig, space: SearchSpace, settings: TuneSettings, *, fit_fn: Any = None) -> TuneResult:
     """Runs trials of the study until it holds ``n_trials`` done trials (or ``timeout``), then reports."""
     if settings.n_trials < 1:
-        raise ValueError(f"n_trials must be at least 1, got {settings.n_trials}")
+        raise ConfigError(f"n_trials must be at least 1, got {settings.n_trials}")
     from molgen.recipes import resolve_family
 
     base = resolve_family(base)  # best_config.yaml names the family its trials ran as (e.g. expression)

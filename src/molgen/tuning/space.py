@@ -31,7 +31,7 @@ from optuna.distributions import (
 )
 from optuna.trial import Trial
 
-from molgen.config import ConfigError, RunConfig, set_dotted
+from molgen.config import MODEL_SECTIONS, ConfigError, RunConfig, set_dotted
 
 # Keys that change what the trials are compared on (data, split, metric) or where they write.
 FIXED_KEYS = frozenset(
@@ -99,7 +99,7 @@ class SearchSpace:
         return {key: distribution_to_json(dist) for key, dist in self.params.items()}
 
 
-def load_space(path: str | Path) -> SearchSpace:
+def load_space(path: str | Path, base: RunConfig | None = None) -> SearchSpace:
     """Reads and validates a search-space YAML file."""
     path = Path(path)
     if not path.is_file():
@@ -108,11 +108,13 @@ def load_space(path: str | Path) -> SearchSpace:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    return parse_space(values, where=str(path))
+    return parse_space(values, where=str(path), base=base)
 
 
-def parse_space(values: Any, *, where: str = "search space") -> SearchSpace:
-    """Validates ``{"params": {dotted key: distribution spec}}`` against :class:`RunConfig`."""
+def parse_space(values: Any, *, where: str = "search space", base: RunConfig | None = None) -> SearchSpace:
+    """Validates ``{"params": {dotted key: distribution spec}}`` against ``base`` (the run config the trials
+    start from). Without one, the defaults with the first model whose section has every ``model.*`` key of the
+    space (a space of ``model.embedding_dim`` is checked against a generator)."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"{where}: expected a mapping with a 'params' section")
     unknown = sorted(set(values) - set(SPACE_SECTIONS))
@@ -123,7 +125,7 @@ def parse_space(values: Any, *, where: str = "search space") -> SearchSpace:
     params = values.get("params")
     if not isinstance(params, Mapping) or not params:
         raise ConfigError(f"{where}: 'params' must map at least one dotted config key (e.g. optim.lr) to a distribution")
-    defaults = RunConfig()
+    defaults = base if base is not None else _default_base(params)
     parsed: dict[str, BaseDistribution] = {}
     for key, spec in params.items():
         key = str(key)
@@ -132,6 +134,17 @@ def parse_space(values: Any, *, where: str = "search space") -> SearchSpace:
         _check_values(key, dist, defaults, where)
         parsed[key] = dist
     return SearchSpace(parsed)
+
+
+def _default_base(params: Mapping[Any, Any]) -> RunConfig:
+    names = params.get("model.name", {}).get("choices") if isinstance(params.get("model.name"), Mapping) else None
+    if isinstance(names, list) and names and isinstance(names[0], str) and names[0] in MODEL_SECTIONS:
+        return RunConfig().with_values({"model.name": names[0]})
+    keys = {str(k).partition(".")[2] for k in params if str(k).startswith("model.") and str(k) != "model.name"}
+    for name, section in MODEL_SECTIONS.items():
+        if keys <= set(section.model_fields):
+            return RunConfig().with_values({"model.name": name})
+    return RunConfig()
 
 
 def _check_key(key: str, defaults: RunConfig, where: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 import optuna
 import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from molgen.errors import ConfigError
 
 log = logging.getLogger("molgen")
 
@@ -81,9 +82,9 @@ def open_storage(
                     what=f"open storage {display_url(url)}",
                 )
         except sqlalchemy.exc.ArgumentError as err:
-            raise ValueError(f"invalid storage URL {display_url(url)!r}: {err}") from None
+            raise ConfigError(f"invalid storage URL {display_url(url)!r}: {err}") from None
         except ImportError as err:
-            raise ValueError(
+            raise ConfigError(
                 f"no database driver for {display_url(url)} ({err}); for PostgreSQL: pip install 'molgen[tune]'"
             ) from None
 
@@ -122,13 +123,13 @@ def create_or_load_study(
                 study.set_user_attr(key, value)
             existing = attrs
     if study.direction.name.lower() != direction:
-        raise ValueError(
+        raise ConfigError(
             f"study {study_name!r} in {display_url(storage.url)} was created to {study.direction.name.lower()}, "
             f"not {direction}; use another --study-name"
         )
     for key, value in attrs.items():
         if key in existing and existing[key] != value:
-            raise ValueError(
+            raise ConfigError(
                 f"study {study_name!r} in {display_url(storage.url)} was created with a different {key} "
                 f"({existing[key]!r}, here {value!r}); use the same settings to join it, or another --study-name"
             )
@@ -147,7 +148,7 @@ def _retrying(make: Any, *, what: str) -> Any:
             optuna.exceptions.StorageInternalError,
         ) as err:
             if attempt == CREATE_ATTEMPTS:
-                raise ValueError(f"could not {what}: {getattr(err, 'orig', None) or err}") from err
+                raise ConfigError(f"could not {what}: {getattr(err, 'orig', None) or err}") from err
             delay = min(0.2 * 2**attempt, 5.0) * random.uniform(0.5, 1.5)
             log.info("could not %s (%s); retrying in %.1f s", what, type(err).__name__, delay)
             time.sleep(delay)

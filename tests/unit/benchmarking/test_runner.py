@@ -40,22 +40,22 @@ class CountingFit:
 
 
 def test_failed_cell_recorded_then_resume_skips_finished_cells(regression_csv: Path, tmp_path: Path):
-    suite = load_suite(tiny_suite(regression_csv.parent, regression_csv, ["dmpnn", "no_such_model"]))
+    suite = load_suite(tiny_suite(regression_csv.parent, regression_csv, ["dmpnn", "cnn"]))
     out = tmp_path / "bench"
     first = CountingFit()
     record = run_suite(suite, "ci", out, fit=first)
-    assert first.keys == ["dmpnn/seed0", "dmpnn/seed1", "no_such_model/seed0", "no_such_model/seed1"]
+    assert first.keys == ["dmpnn/seed0", "dmpnn/seed1", "cnn/seed0", "cnn/seed1"]
     cells = {c["key"]: c for c in json.loads((out / "results.json").read_text())["cells"]}
     ok = cells["tiny/dmpnn/seed0"]
     assert ok["status"] == "ok" and ok["metric"] == "rmse" and ok["value"] == ok["metrics"]["test"]["rmse"]
     assert ok["wall_s"] > 0 and (out / ok["run_dir"] / "metrics.json").is_file() and ok["run_dir"] == "cells/tiny-dmpnn-seed0"
-    failed = cells["tiny/no_such_model/seed1"]
-    assert failed["status"] == "failed" and "no_such_model" in failed["error"] and "valid" in failed["error"]
+    failed = cells["tiny/cnn/seed1"]  # a DNA model on a SMILES table
+    assert failed["status"] == "failed" and failed["error"]
     assert record["versions"]["torch"] and record["machine"]["cpu_count"] and record["finished"]
 
     second = CountingFit()
     run_suite(suite, "ci", out, fit=second)
-    assert second.keys == ["no_such_model/seed0", "no_such_model/seed1"]  # finished cells are skipped
+    assert second.keys == ["cnn/seed0", "cnn/seed1"]  # finished cells are skipped
     assert json.loads((out / "results.json").read_text())["resumed"] == 1
 
     changed = load_suite(tiny_suite(regression_csv.parent, regression_csv, ["dmpnn"]))
@@ -64,8 +64,13 @@ def test_failed_cell_recorded_then_resume_skips_finished_cells(regression_csv: P
     assert third.keys == []
 
 
+def test_unknown_model_fails_when_the_suite_loads(regression_csv: Path):
+    with pytest.raises(SuiteError, match="model.name must be one of dmpnn.*got 'no_such_model'"):
+        load_suite(tiny_suite(regression_csv.parent, regression_csv, ["dmpnn", "no_such_model"]))
+
+
 def test_another_suite_in_the_same_folder_is_refused(regression_csv: Path, tmp_path: Path):
-    suite = load_suite(tiny_suite(regression_csv.parent, regression_csv, ["no_such_model"]))
+    suite = load_suite(tiny_suite(regression_csv.parent, regression_csv, ["cnn"]))
     run_suite(suite, "ci", tmp_path)
     with pytest.raises(SuiteError, match="holds suite 'tiny' profile 'ci', not 'tiny' profile 'full'"):
         run_suite(suite, "full", tmp_path)

@@ -34,11 +34,11 @@ def test_rewards_are_normalized_scores_and_zero_for_invalid() -> None:
 
 
 def test_paper_sizes_come_from_the_model_section() -> None:
-    cfg = RunConfig().with_values({"model.hidden_dim": 512, "model.depth": 3})
+    cfg = RunConfig().with_values({"model.name": "molgan", "model.hidden_dim": 512, "model.depth": 3})
     sizes = molgan._sizes(cfg)
     assert sizes["generator_dims"] == [128, 256, 512] and sizes["conv_dims"] == [128, 64]
     assert sizes["aggregation_dim"] == 128 and sizes["mlp_dims"] == [128, 64] and sizes["noise_dim"] == 32
-    cfg = RunConfig().with_values({"model.hidden_dim": 1024, "model.depth": 4})
+    cfg = RunConfig().with_values({"model.name": "latentgan", "model.hidden_dim": 1024, "model.depth": 4})
     sizes = latent_gan._sizes(cfg, latent_dim=512)
     assert sizes["generator_dims"] == [128, 256, 512, 1024] and sizes["critic_dims"] == [512, 256]
     assert sizes["noise_dim"] == 512

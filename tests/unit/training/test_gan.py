@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from molgen.config import TrainerConfig
+from molgen.config import TrainerConfig, replace
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.training.gan import (
     MONITOR,
@@ -73,7 +72,7 @@ def _fit(tmp_path: Path, n_critic: int, batches: int) -> tuple[LatentGANModule, 
     )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     cfg = TrainerConfig(max_epochs=1, patience=0, accelerator="cpu", progress_bar=False, log_every_n_steps=1)
-    trainer = build_trainer(dataclasses.replace(cfg, gradient_clip_val=None), tmp_path, monitor=MONITOR, mode="max")
+    trainer = build_trainer(replace(cfg, gradient_clip_val=None), tmp_path, monitor=MONITOR, mode="max")
     outcome = run(module, TensorDataModule([codes], [codes[:5]], batch_size=16), trainer, test=False)
     import csv
 

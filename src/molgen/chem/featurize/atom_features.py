@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from rdkit.Chem.rdchem import BondStereo, BondType, HybridizationType
 
+from molgen.errors import UnknownNameError
 from molgen.chem.featurize.atom_bond_tables import AtomColumn, BondColumn
 
 __all__ = [
@@ -133,7 +134,7 @@ def get_atom_preset(name: str) -> AtomFeaturePreset:
         return ATOM_FEATURE_PRESETS[name]
     except (KeyError, TypeError):
         valid = ", ".join(sorted(ATOM_FEATURE_PRESETS))
-        raise ValueError(f"unknown atom feature preset {name!r}; valid presets: {valid}") from None
+        raise UnknownNameError(f"unknown atom feature preset {name!r}; valid presets: {valid}") from None
 
 
 def _slots(values: np.ndarray, choices: tuple[int, ...]) -> np.ndarray:

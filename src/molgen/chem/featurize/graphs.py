@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import ConfigError, ModelFormatError
 from molgen.chem.featurize import cache as featurization_cache
 from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.atom_features import (
@@ -69,7 +70,7 @@ class FeaturizerSpec:
     def __post_init__(self) -> None:
         get_atom_preset(self.atom_features)  # raises ValueError listing the valid presets
         if not isinstance(self.descriptors, bool):
-            raise ValueError(f"descriptors must be a bool, got {self.descriptors!r}")
+            raise ConfigError(f"descriptors must be a bool, got {self.descriptors!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of primitives (JSON/YAML-safe)."""
@@ -85,7 +86,7 @@ class FeaturizerSpec:
         valid = [field.name for field in dataclasses.fields(cls)]
         unknown = sorted(set(values) - set(valid))
         if unknown:
-            raise ValueError(f"unknown FeaturizerSpec keys {unknown}; valid keys: {valid}")
+            raise ModelFormatError(f"unknown FeaturizerSpec keys {unknown}; valid keys: {valid}")
         return cls(**values)
 
     @property
@@ -212,7 +213,7 @@ def _available_cores() -> int:
 def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
     """Worker processes to use: ``n_jobs`` (-1 = all cores), capped so each gets enough work."""
     if n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
+        raise ConfigError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
     if multiprocessing.current_process().daemon:  # e.g. a DataLoader worker: no children allowed
         return 1
     wanted = _available_cores() if n_jobs == -1 else n_jobs

@@ -40,10 +40,10 @@ def train(
         "generator": NAME,
         "tokenizer": encoded.codec.to_dict(),
         "sizes": sizes,
-        "max_length": cfg.generation.max_length,
-        "temperature": cfg.generation.temperature,
+        "max_length": cfg.model.max_length,
+        "temperature": cfg.model.temperature,
     }
-    generator = CharRNNGenerator(model, encoded.codec, cfg.generation.max_length, cfg.generation.temperature)
+    generator = CharRNNGenerator(model, encoded.codec, cfg.model.max_length, cfg.model.temperature)
     details = {
         "epochs": outcome.epochs,
         "n_too_long": encoded.n_too_long,

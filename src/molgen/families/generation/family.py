@@ -2,7 +2,7 @@
 
 This recipe owns what every generator shares: reading and validating the training SMILES (invalid rows are
 reported with their file line, counted and, with ``data.on_invalid: skip``, left out), the seeded train/val
-split (``splits.json``), the run folder, sampling ``generation.sample_size`` molecules for the cheap metrics
+split (``splits.json``), the run folder, sampling ``model.sample_size`` molecules for the cheap metrics
 (validity, uniqueness, novelty) and the export to ``model/``. Each generator lives in
 ``molgen.families.generation.<module>``, registered with ``@register_generator(name)``, with ``train(cfg, data, run_dir, …) -> TrainedGenerator`` and
 ``load(model_dir, spec) -> Generator``.
@@ -115,7 +115,7 @@ def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRec
     name = path.name.lower()
     if (name[:-3] if name.endswith(".gz") else name).endswith(SMI_SUFFIXES):
         if not path.is_file():
-            raise FileNotFoundError(f"SMILES file not found: {path}")
+            raise DataSourceError(f"SMILES file not found: {path}")
         opener = gzip.open if name.endswith(".gz") else open
         smiles, lines = [], []
         with opener(path, "rt") as handle:
@@ -128,7 +128,7 @@ def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRec
                 if max_rows is not None and len(smiles) >= max_rows:
                     break
         if not smiles:
-            raise ValueError(f"{path}: no SMILES (expected one per line)")
+            raise InvalidInputError(f"{path}: no SMILES (expected one per line)")
         return SmilesRecords(smiles, str(path), lambda i: f"{path.name} line {lines[i]}")
     from molgen.data.tables import load_molecule_table
 
@@ -167,14 +167,14 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
         column = "" if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES) else f" (column {cfg.data.smiles_column!r})"
         common.report_invalid(problems, f"{len(problems)} invalid molecule(s) in {records.source}{column}", cfg.data.on_invalid)
     if len(valid) < 2:
-        raise ValueError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
+        raise InvalidInputError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
     return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
 
 
 def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed: int) -> SmilesSplits:
     """Seeded random train/val split (at least one molecule in each)."""
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"generation.val_fraction must be between 0 and 1, got {val_fraction}")
+        raise ConfigError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(smiles))
     n_val = min(max(int(round(len(smiles) * val_fraction)), 1), len(smiles) - 1)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -194,7 +194,7 @@ def fit(
     export: bool = True,
     test: bool = True,
 ) -> common.RunResult:
-    """Trains the generator ``cfg.model.name``, samples ``generation.sample_size`` molecules, writes the run
+    """Trains the generator ``cfg.model.name``, samples ``model.sample_size`` molecules, writes the run
     folder and exports the model.
 
     Args:
@@ -208,7 +208,7 @@ def fit(
         cfg, spec = resolve_config(cfg)
         recipe = generator_module(cfg.model.name)
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
-        data = split_smiles(smiles, rows, cfg.generation.val_fraction, cfg.trainer.seed)
+        data = split_smiles(smiles, rows, cfg.model.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
         run_dir = common.run_directory(cfg, resume=resume)
         cfg = replace(cfg, output=str(run_dir))
@@ -218,7 +218,7 @@ def fit(
             folds = [{"train": data.train_rows, "val": data.val_rows}]
             index = "0-based data row of the input (invalid rows excluded)"
             record = common.splits_record("random", cfg.trainer.seed, folds, data.invalid_rows, index,
-                                          val_fraction=cfg.generation.val_fraction)
+                                          val_fraction=cfg.model.val_fraction)
             write_json(paths["splits"], record)
         seed_everything(cfg.trainer.seed)
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
@@ -226,11 +226,11 @@ def fit(
         details: dict[str, Any] = dict(trained.details)
         if export and common.is_rank_zero():
             _export(paths["model"], cfg, spec, trained, metrics)
-        if test and cfg.generation.sample_size > 0 and common.is_rank_zero():
+        if test and cfg.model.sample_size > 0 and common.is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
             samples = generator.sample(
-                cfg.generation.sample_size, seed=cfg.trainer.seed, batch_size=cfg.generation.sample_batch_size
+                cfg.model.sample_size, seed=cfg.trainer.seed, batch_size=cfg.model.sample_batch_size
             )
             elapsed = time.perf_counter() - start
             (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
@@ -247,7 +247,7 @@ def fit(
 
 def _export(model_dir: Path, cfg: RunConfig, dataset: DatasetSpec | None, trained: TrainedGenerator, metrics: dict) -> None:
     if "generator" not in trained.spec:
-        raise ValueError("a generator recipe's spec must name its generator (key 'generator')")
+        raise InvalidInputError("a generator recipe's spec must name its generator (key 'generator')")
     trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed}
     model_spec = common.model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
     export_model(model_dir, [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
@@ -267,7 +267,7 @@ def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dic
 
 ## Metrics
 
-`val`: validation metrics of the best checkpoint; `test`: {cfg.generation.sample_size} sampled molecules
+`val`: validation metrics of the best checkpoint; `test`: {cfg.model.sample_size} sampled molecules
 scored against the training set (validity, uniqueness, novelty).
 
 {metrics_table(metrics)}
@@ -286,7 +286,7 @@ def load_generator(model_dir: str | Path) -> Generator:
     model_dir = Path(model_dir)
     spec, _ = read_model(model_dir)
     if spec.family != "generation" or spec.generator is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"{model_dir} holds a {spec.family!r} model, not a generator; "
             "pass a model trained with family generation (e.g. --config configs/generation/charrnn_moses.yaml)"
         )

@@ -1,18 +1,17 @@
 """LatentGAN recipe: a trained molgen VAE's latent codes → WGAN-GP → codes → the VAE's decoder → SMILES.
 
-``generation.autoencoder`` names a trained VAE (its run folder or ``model/``). The training SMILES are
+``model.autoencoder`` names a trained VAE (its run folder or ``model/``). The training SMILES are
 encoded with its ``encode`` (latent means); molecules it cannot encode (a token outside its vocabulary,
 too long) are reported with their data rows, counted and skipped. The GAN learns the standardized codes.
 The VAE's model folder is copied into ``model/autoencoder/`` so the exported LatentGAN samples on its own.
 
 Sizes: the generator has ``model.depth`` layers doubling up to ``model.hidden_dim`` (1024, depth 4 →
 MOSES's [128, 256, 512, 1024]); the critic has the next two widths below ``hidden_dim`` ([512, 256]). The
-noise is ``generation.noise_dim`` wide, by default the autoencoder's latent size (as in MOSES).
+noise is ``model.noise_dim`` wide, by default the autoencoder's latent size (as in MOSES).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import shutil
 from pathlib import Path
@@ -21,7 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.config import ConfigError, RunConfig
+from molgen.config import replace as config_replace
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.families.base import register_generator
 from molgen.training.artifacts import ModelSpec
@@ -39,8 +40,8 @@ def _model_folder(path: str | Path) -> Path:
         return path
     if (path / "model" / "model.yaml").is_file():
         return path / "model"
-    raise FileNotFoundError(
-        f"generation.autoencoder: {path} is not a trained molgen model (no model.yaml in it or in its model/); "
+    raise DataSourceError(
+        f"model.autoencoder: {path} is not a trained molgen model (no model.yaml in it or in its model/); "
         "train a VAE first, e.g. `molgen train --config configs/generation/vae_smiles_moses.yaml`"
     )
 
@@ -53,7 +54,7 @@ def load_autoencoder(path: str | Path) -> Any:
     autoencoder = load_generator(model_dir)
     if not (hasattr(autoencoder, "encode") and hasattr(autoencoder, "decode") and hasattr(autoencoder, "latent_dim")):
         raise ConfigError(
-            f"generation.autoencoder: {model_dir} holds a {type(autoencoder).__name__}, which has no latent space "
+            f"model.autoencoder: {model_dir} holds a {type(autoencoder).__name__}, which has no latent space "
             "(encode/decode); LatentGAN needs a VAE (model.name: vae)"
         )
     return autoencoder
@@ -89,7 +90,7 @@ def _sizes(cfg: RunConfig, latent_dim: int) -> dict[str, Any]:
     critic_dims = [max(hidden >> 1, 8), max(hidden >> 2, 8)]
     return {
         "latent_dim": latent_dim,
-        "noise_dim": cfg.generation.noise_dim or latent_dim,
+        "noise_dim": cfg.model.noise_dim or latent_dim,
         "generator_dims": generator_dims,
         "critic_dims": critic_dims,
     }
@@ -132,10 +133,10 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
     from molgen.training.trainer import build_trainer, run
 
-    gen = cfg.generation
+    gen = cfg.model
     if not gen.autoencoder:
         raise ConfigError(
-            "LatentGAN needs generation.autoencoder: the run folder of a trained molgen VAE "
+            "LatentGAN needs model.autoencoder: the run folder of a trained molgen VAE "
             "(train one first: `molgen train --config configs/generation/vae_smiles_moses.yaml`)"
         )
     source = _model_folder(gen.autoencoder)
@@ -143,7 +144,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     train_codes = encode_all(autoencoder, data.train, data.train_rows, "training")
     val_codes = encode_all(autoencoder, data.val, data.val_rows, "validation")
     if len(train_codes) < 2:
-        raise ValueError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
+        raise InvalidInputError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
     sizes = _sizes(cfg, int(autoencoder.latent_dim))
     model = build_model(sizes)
     model.set_code_statistics(torch.as_tensor(train_codes))
@@ -162,7 +163,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
     datamodule = TensorDataModule([torch.as_tensor(train_codes)], [torch.as_tensor(val_codes)], cfg.data.batch_size, seed=cfg.trainer.seed)
     # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
-    trainer_cfg = dataclasses.replace(cfg.trainer, gradient_clip_val=None)
+    trainer_cfg = config_replace(cfg.trainer, gradient_clip_val=None)
     trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
     outcome = run(module, datamodule, trainer, resume=resume, test=False)
     target = run_dir / "model" / AUTOENCODER_DIR

@@ -3,15 +3,14 @@
 Sizes come from the config: the generator MLP has ``model.depth`` layers doubling up to ``model.hidden_dim``
 (512, depth 3 → [128, 256, 512] as in the paper); the critic (and reward network) has R-GCN layers
 ``[c, c/2]``, a ``c``-wide graph aggregation and an MLP ``[c, c/2]`` with ``c = hidden_dim / 4`` (paper: 128).
-The noise is ``generation.noise_dim`` wide (default 32, the paper's).
+The noise is ``model.noise_dim`` wide (default 32, the paper's).
 
-Training molecules with more than ``generation.max_atoms`` heavy atoms, other elements than
-``generation.atom_types``, charges or radicals are reported (with their data rows), counted and skipped.
+Training molecules with more than ``model.max_atoms`` heavy atoms, other elements than
+``model.atom_types``, charges or radicals are reported (with their data rows), counted and skipped.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.dense_graphs import (
     DenseGraphs,
     DenseGraphSpec,
@@ -28,6 +28,7 @@ from molgen.chem.featurize.dense_graphs import (
     encode_smiles,
 )
 from molgen.config import RunConfig
+from molgen.config import replace as config_replace
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
 from molgen.registry import Registry
 from molgen.families.base import register_generator
@@ -107,7 +108,7 @@ def _sizes(cfg: RunConfig) -> dict[str, Any]:
     hidden, depth = cfg.model.hidden_dim, max(cfg.model.depth, 1)
     c = max(hidden // 4, 8)
     return {
-        "noise_dim": cfg.generation.noise_dim or DEFAULT_NOISE_DIM,
+        "noise_dim": cfg.model.noise_dim or DEFAULT_NOISE_DIM,
         "generator_dims": [max(hidden >> (depth - 1 - i), 8) for i in range(depth)],
         "conv_dims": [c, c // 2],
         "aggregation_dim": c,
@@ -147,18 +148,18 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     from molgen.training.gan import MONITOR, MolGANModule, TensorDataModule
     from molgen.training.trainer import build_trainer, run
 
-    gen = cfg.generation
+    gen = cfg.model
     if gen.gumbel not in GUMBEL_MODES:
-        raise ValueError(f"unknown generation.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
+        raise ConfigError(f"unknown model.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
     if gen.reward_weight and gen.reward is None:
-        raise ValueError("generation.reward_weight > 0 needs generation.reward (qed | logp | sa)")
+        raise ConfigError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
     graph_spec = DenseGraphSpec(max_atoms=gen.max_atoms, atom_types=tuple(gen.atom_types))
     train_graphs = encode_split(data.train, data.train_rows, graph_spec, "training")
     val_graphs = encode_split(data.val, data.val_rows, graph_spec, "validation")
     if len(train_graphs) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"MolGAN: none of the {len(data.train)} training molecules fits max_atoms={gen.max_atoms} and "
-            f"atom_types={gen.atom_types}; raise generation.max_atoms or add elements"
+            f"atom_types={gen.atom_types}; raise model.max_atoms or add elements"
         )
     score = reward_scores(gen.reward) if gen.reward else None
 
@@ -188,7 +189,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
     datamodule = TensorDataModule(tensors(train_graphs), tensors(val_graphs), cfg.data.batch_size, seed=cfg.trainer.seed)
     # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
-    trainer_cfg = dataclasses.replace(cfg.trainer, gradient_clip_val=None)
+    trainer_cfg = config_replace(cfg.trainer, gradient_clip_val=None)
     trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
     outcome = run(module, datamodule, trainer, resume=resume, test=False)
     spec = {

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import InvalidInputError
 from molgen.chem.tokens import TokenCodec
 from molgen.config import RunConfig
 
@@ -17,7 +18,7 @@ log = logging.getLogger("molgen")
 
 @dataclass
 class EncodedSplits:
-    """Token ids of the train and val molecules (at most ``generation.max_length`` tokens each)."""
+    """Token ids of the train and val molecules (at most ``model.max_length`` tokens each)."""
 
     codec: TokenCodec
     train: list[np.ndarray]
@@ -31,34 +32,26 @@ class EncodedSplits:
 
 
 def encode_splits(cfg: RunConfig, train: list[str], val: list[str]) -> EncodedSplits:
-    """Fits the vocabulary on all molecules and encodes them; molecules longer than ``generation.max_length``
+    """Fits the vocabulary on all molecules and encodes them; molecules longer than ``model.max_length``
     tokens are left out with a warning (counted in ``n_too_long``)."""
-    kind, max_length = cfg.generation.tokenizer, cfg.generation.max_length
+    kind, max_length = cfg.model.tokenizer, cfg.model.max_length
     codec = TokenCodec.fit(kind, [*train, *val])
     train_ids, long_train = codec.encode_many(train, max_length)
     val_ids, long_val = codec.encode_many(val, max_length)
     n_too_long = len(long_train) + len(long_val)
     if n_too_long:
         log.warning(
-            "%d molecule(s) longer than generation.max_length=%d %s tokens left out (e.g. %s)",
+            "%d molecule(s) longer than model.max_length=%d %s tokens left out (e.g. %s)",
             n_too_long, max_length, kind, (train[long_train[0]] if long_train else val[long_val[0]]),
         )
     if not train_ids or not val_ids:
-        raise ValueError(
-            f"no training or validation molecule has at most generation.max_length={max_length} {kind} tokens; raise it"
+        raise InvalidInputError(
+            f"no training or validation molecule has at most model.max_length={max_length} {kind} tokens; raise it"
         )
     return EncodedSplits(codec, train_ids, val_ids, n_too_long)
 
 
 def sizes_of(cfg: RunConfig) -> dict[str, Any]:
     """Network sizes recorded in ``model.yaml`` (primitives)."""
-    g, m = cfg.generation, cfg.model
-    return {
-        "embedding_dim": g.embedding_dim,
-        "hidden_dim": m.hidden_dim,
-        "depth": m.depth,
-        "dropout": m.dropout,
-        "latent_dim": g.latent_dim,
-        "encoder_hidden_dim": g.encoder_hidden_dim,
-        "encoder_depth": g.encoder_depth,
-    }
+    keys = ("embedding_dim", "hidden_dim", "depth", "dropout", "latent_dim", "encoder_hidden_dim", "encoder_depth")
+    return {key: getattr(cfg.model, key) for key in keys if hasattr(cfg.model, key)}

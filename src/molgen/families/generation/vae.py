@@ -36,7 +36,7 @@ def train(
     from molgen.training.generative import KLSchedule, TokenDataModule, VAEModule
     from molgen.training.trainer import build_trainer, run
 
-    g = cfg.generation
+    g = cfg.model
     encoded = encode_splits(cfg, data.train, data.val)
     sizes = sizes_of(cfg)
     model = build(sizes, len(encoded.codec))
