@@ -15,8 +15,7 @@ import numpy as np
 
 from molgen.config import RunConfig
 from molgen.data.catalog import DatasetSpec, get_dataset
-from molgen.errors import InvalidInputError
-from molgen.registry import UnknownNameError
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, UnknownNameError
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")

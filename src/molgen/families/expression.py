@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, UnknownNameError
 from molgen.config import ModelConfig, RunConfig, model_config, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
@@ -33,7 +34,7 @@ from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
 from molgen.families import common
 from molgen.families.base import FAMILIES, register_family
 from molgen.families.supervised import SupervisedFamily
-from molgen.registry import Registry, UnknownNameError
+from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceBatch, SequenceCollate
 from molgen.training.predictor import Predictor

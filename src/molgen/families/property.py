@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
 from molgen.config import ModelConfig, RunConfig, model_config, replace
 from molgen.data.catalog import DatasetSpec

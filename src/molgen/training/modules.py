@@ -6,7 +6,6 @@ that the encoder knows how to read. The task owns loss, masking and metrics; the
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, cast
 
 import lightning.pytorch as L

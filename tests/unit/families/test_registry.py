@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import get_args
 
 import pytest
 
 from molgen.config import RunConfig
-from molgen.errors import UnknownNameError
+from molgen.errors import ConfigError, UnknownNameError
 from molgen.families import FAMILIES, GENERATORS, Family
 from molgen.families.common import default_output
 from molgen.recipes import DNA_MODELS, GENERATOR_MODELS, resolve_family
@@ -30,7 +31,14 @@ def test_model_lists_come_from_the_registries() -> None:
 
 def test_an_unknown_family_lists_the_valid_ones() -> None:
     with pytest.raises(UnknownNameError, match="valid names: expression, generation, property"):
-        resolve_family(RunConfig(family="chemistry"))
+        FAMILIES.get("chemistry")
+    with pytest.raises(ConfigError, match="family must be one of"):
+        RunConfig.from_dict({"family": "chemistry"})
+
+
+def test_the_config_schema_and_the_registry_name_the_same_families() -> None:
+    literal = next(arg for arg in get_args(RunConfig.model_fields["family"].annotation) if arg is not type(None))
+    assert set(get_args(literal)) == set(FAMILIES.names())
 
 
 def test_explicit_family_wins_and_an_inferred_one_is_logged(caplog: pytest.LogCaptureFixture) -> None:

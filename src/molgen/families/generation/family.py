@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from molgen.errors import InvalidInputError, ModelFormatError
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
 from molgen.config import RunConfig, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.models.generative import Generator
