@@ -75,6 +75,7 @@ def test_train_counts_and_reports_the_invalid_line(charrnn_run: tuple[Path, subp
     assert spec["tokenizer"]["tokens"][:4] == ["<pad>", "<bos>", "<eos>", "<unk>"]
 
 
+@pytest.mark.slow
 def test_invalid_training_rows_are_an_error_by_default(smi_file: Path, tmp_path: Path) -> None:
     result = molgen("train", "--data", str(smi_file), "--model", "charrnn", "--output", str(tmp_path / "r"), *TINY,
                     check=False)

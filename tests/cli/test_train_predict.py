@@ -33,6 +33,7 @@ def trained_run(regression_csv: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_train_writes_the_run_folder(trained_run: Path):
     for name in ("config.yaml", "splits.json", "metrics.json", "checkpoints", "model/model.safetensors",
                  "model/model.yaml", "model/README.md"):
@@ -94,6 +95,7 @@ def test_invalid_training_smiles_error_names_rows_and_skip_counts(regression_csv
     assert json.loads((tmp_path / "r2" / "splits.json").read_text())["invalid_rows"] == [3, 7]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
@@ -113,6 +115,7 @@ def test_bad_names_list_valid_ones(regression_csv: Path, tmp_path: Path, flags, 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_unknown_dataset_lists_catalog(tmp_path: Path):
     result = molgen("train", "--data", "esoll", check=False)
     assert result.returncode == 2 and "esol" in result.stderr and "path" in result.stderr
