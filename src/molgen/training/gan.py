@@ -307,7 +307,7 @@ class MolGANModule(WGANModule):
     ) -> None:
         super().__init__(**kwargs)
         if reward_weight and (reward_net is None or score is None):
-            raise ValueError("reward_weight > 0 needs a reward network and a score (set generation.reward)")
+            raise ValueError("reward_weight > 0 needs a reward network and a score (set model.reward)")
         if not 0.0 <= reward_weight <= 1.0:
             raise ValueError(f"reward_weight must be in [0, 1], got {reward_weight}")
         self.generator, self.critic, self.reward_net = generator, critic, reward_net
