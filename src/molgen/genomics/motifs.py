@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from molgen.genomics.encoding import one_hot
+
 ALPHABET = "ACGT"
 JASPAR_FILE = "motifs/jaspar2024_core_latest_versions.meme"
 UNIFORM = (0.25, 0.25, 0.25, 0.25)
@@ -115,18 +117,12 @@ def parse_meme(text: str) -> list[Motif]:
     return out
 
 
-_INDEX = np.full(256, 4, dtype=np.int64)
-for _i, _base in enumerate(ALPHABET):
-    _INDEX[ord(_base)] = _INDEX[ord(_base.lower())] = _i
-
-
 def encode(seq: str) -> np.ndarray:
-    """``[4, L]`` float one-hot for scanning; bases other than ACGT (N, padding) are all-zero columns
-    and score 0 in every motif column."""
-    idx = _INDEX[np.frombuffer(seq.encode("ascii", "replace"), dtype=np.uint8)]
-    out = np.zeros((5, len(seq)), dtype=np.float64)
-    out[idx, np.arange(len(seq))] = 1.0
-    return out[:4]
+    """``float64 [4, L]`` one-hot for scanning (:func:`molgen.genomics.encoding.one_hot` with N as zeros):
+    N scores 0 in every motif column. Raises ValueError for characters other than ``ACGTN``."""
+    if not seq:
+        return np.zeros((4, 0))
+    return one_hot([seq], n_value="zero")[0].astype(np.float64)
 
 
 class MotifScanner:
@@ -257,9 +253,11 @@ class MotifScanner:
             return []
         n, m = len(seqs), len(self.motifs)
         lengths = np.array([len(s) for s in seqs])
-        x = np.zeros((n, 4, max(1, int(lengths.max()))))  # zero columns pad the shorter sequences
-        for i, seq in enumerate(seqs):
-            x[i, :, : len(seq)] = encode(seq)
+        width = max(1, int(lengths.max()))
+        x = np.zeros((n, 4, width))  # zero columns pad the shorter sequences
+        present = [i for i, seq in enumerate(seqs) if seq]
+        if present:
+            x[present] = one_hot([seqs[i] for i in present], length=width, n_value="zero", pad="right")
         lo = np.array([r[0] for r in regions])[:, None]
         hi = np.array([r[1] for r in regions])[:, None]
         best = np.full((n, m), -np.inf)
