@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 from molgen.models.generative import LatentGenerator
 
 log = logging.getLogger("molgen")
@@ -48,7 +49,7 @@ def build_objective(spec: str, direction: str = "auto") -> Objective:
         direction: ``auto`` (SA is minimized, everything else maximized), ``maximize`` or ``minimize``.
     """
     if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r}; valid directions: {', '.join(DIRECTIONS)}")
+        raise UnknownNameError(f"unknown direction {direction!r}; valid directions: {', '.join(DIRECTIONS)}")
     from molgen.chem.scores import SCORES
 
     if spec in SCORES:
@@ -83,7 +84,7 @@ def _model_and_target(spec: str) -> tuple[Path, str | None]:
         return Path(head), target
     from molgen.chem.scores import SCORES
 
-    raise ValueError(
+    raise UnknownNameError(
         f"unknown objective {spec!r}: use one of {', '.join(SCORES.names())} or a molgen property model folder "
         "(MODEL_DIR or MODEL_DIR:target)"
     )
@@ -96,16 +97,16 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
 
     model = load_model(path)
     if model.spec.get("family") != "property":
-        raise ValueError(f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}")
+        raise InvalidInputError(f"{path}: objective models must be molgen property models, got family {model.spec.get('family')!r}")
     targets = model.targets
     if target is None:
         if len(targets) != 1:
-            raise ValueError(f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})")
+            raise InvalidInputError(f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})")
         target = targets[0]
     if target not in targets:
-        raise ValueError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
+        raise UnknownNameError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
     if model.spec["task"]["type"] == "multiclass":
-        raise ValueError(f"{path} is a multiclass model; latent optimization needs one number per molecule")
+        raise InvalidInputError(f"{path} is a multiclass model; latent optimization needs one number per molecule")
 
     def score(smiles: Sequence[str]) -> np.ndarray:
         frame = pd.DataFrame({"smiles": list(smiles)})
@@ -185,7 +186,7 @@ def optimize_latent(
         n_before: plain samples scored for the "before" distribution (default ``n``).
     """
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise ConfigError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
     population = population or max(2 * n, 256)
     sign = 1.0 if objective.maximize else -1.0

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import ConfigError
 from molgen.models.generative import Generator, LatentGenerator
 
 
@@ -39,13 +40,13 @@ def sample_many(
     """``n`` samples drawn ``batch_size`` at a time (``progress(k)`` after each batch of ``k``). Batch ``i`` is
     seeded from ``seed`` and ``i``, so the same seed and batch size give the same molecules."""
     if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+        raise ConfigError(f"n must be >= 0, got {n}")
     if batch_size < 1:
-        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+        raise ConfigError(f"batch size must be >= 1, got {batch_size}")
     options: dict[str, Any] = {}
     if temperature is not None:
         if "temperature" not in inspect.signature(generator.sample).parameters:
-            raise ValueError(f"{type(generator).__name__} has no sampling temperature")
+            raise ConfigError(f"{type(generator).__name__} has no sampling temperature")
         options["temperature"] = temperature
     n_batches = -(-n // batch_size)
     seeds = np.random.SeedSequence(seed).generate_state(n_batches) if seed is not None else [None] * n_batches
@@ -88,7 +89,7 @@ def optimize_to_file(
     from molgen.analysis.design import build_objective, optimize_latent
 
     if not isinstance(generator, LatentGenerator):
-        raise ValueError(
+        raise ConfigError(
             f"--objective needs a generator with a latent space (a VAE: encode/decode); {type(generator).__name__} has none"
         )
     objective = build_objective(objective_spec, direction)

@@ -27,6 +27,7 @@ from typing import Any
 
 from molgen.benchmarking import environment
 from molgen.benchmarking.suite import Cell, Suite, SuiteError
+from molgen.errors import DataSourceError
 
 log = logging.getLogger("molgen.benchmark")
 
@@ -145,7 +146,7 @@ def _default_metric(cell: Cell, result: Any) -> str:
 def load_results(output: str | Path) -> dict[str, Any]:
     path = Path(output) / RESULTS_JSON
     if not path.is_file():
-        raise FileNotFoundError(f"no {RESULTS_JSON} in {output} (run the suite first)")
+        raise DataSourceError(f"no {RESULTS_JSON} in {output} (run the suite first)")
     return json.loads(path.read_text())
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 from molgen.registry import Registry
 
 SPLIT_TYPES = ("random", "scaffold", "stratified", "predefined")
@@ -86,9 +87,9 @@ def scaffold_of(smiles: str) -> str:
 def _check_sizes(sizes: Sequence[float]) -> tuple[float, float, float]:
     sizes = tuple(float(s) for s in sizes)
     if len(sizes) != 3:
-        raise ValueError(f"sizes must be (train, val, test), got {sizes}")
+        raise ConfigError(f"sizes must be (train, val, test), got {sizes}")
     if any(s < 0 for s in sizes) or abs(sum(sizes) - 1.0) > 1e-6:
-        raise ValueError(f"sizes must be >= 0 and sum to 1 (±1e-6), got {sizes} (sum {sum(sizes):.6g})")
+        raise ConfigError(f"sizes must be >= 0 and sum to 1 (±1e-6), got {sizes} (sum {sum(sizes):.6g})")
     return sizes  # type: ignore[return-value]
 
 
@@ -270,18 +271,18 @@ def kfold_splits(
     """
     if kind not in KFOLD_TYPES:
         _SPLITTERS.get(kind)  # unknown names raise UnknownNameError listing the valid ones
-        raise ValueError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
+        raise UnknownNameError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
     if int(n_folds) != n_folds or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+        raise ConfigError(f"n_folds must be an integer >= 2, got {n_folds!r}")
     if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
     if n < n_folds:
-        raise ValueError(f"too few rows: {n} rows cannot make {n_folds} folds")
+        raise InvalidInputError(f"too few rows: {n} rows cannot make {n_folds} folds")
     rng = np.random.default_rng(seed)
     if kind == "scaffold":
         units = _scaffold_groups(_check_len("smiles", smiles, n, "scaffold"))
         if len(units) < n_folds:
-            raise ValueError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
+            raise InvalidInputError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
         shuffled = [units[i] for i in rng.permutation(len(units))]
         fold_of = np.empty(n, dtype=np.int64)
         fill = np.zeros(n_folds, dtype=np.int64)
@@ -301,7 +302,7 @@ def kfold_splits(
         test = np.flatnonzero(fold_of == k)
         rest = np.flatnonzero(fold_of != k)
         if n_val >= len(rest):
-            raise ValueError(f"val_fraction={val_fraction} leaves no training rows in fold {k}")
+            raise ConfigError(f"val_fraction={val_fraction} leaves no training rows in fold {k}")
         fold_rng = np.random.default_rng([seed, k])
         if kind == "scaffold":
             val = _grouped_val([g for g in units if fold_of[g[0]] != k], n_val, fold_rng)
@@ -311,7 +312,7 @@ def kfold_splits(
             val = fold_rng.choice(rest, size=n_val, replace=False)
         train = np.setdiff1d(rest, val)
         if not len(train):
-            raise ValueError(f"fold {k}: the val draw used every remaining row; lower val_fraction")
+            raise ConfigError(f"fold {k}: the val draw used every remaining row; lower val_fraction")
         splits.append(Split(train, val, test))
     return splits
 

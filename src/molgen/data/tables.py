@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from molgen.errors import DataSourceError, InvalidInputError
+
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf", *FASTA_SUFFIXES)
 _TEXT = {".csv", ".tsv", ".txt"}
@@ -32,7 +34,7 @@ def _format_of(path: Path) -> tuple[str, bool]:
     base = Path(name[:-3] if gz else name).suffix
     if base not in SUPPORTED_SUFFIXES:
         supported = ", ".join(SUPPORTED_SUFFIXES)
-        raise ValueError(f"unsupported table format for {path}: use one of {supported} (each optionally .gz)")
+        raise InvalidInputError(f"unsupported table format for {path}: use one of {supported} (each optionally .gz)")
     return base, gz
 
 
@@ -57,7 +59,7 @@ def _check_unique(columns: Sequence[str], where: str) -> None:
             dups.append(c)
         seen.add(c)
     if dups:
-        raise ValueError(f"{where}: duplicate column names {dups}; column names must be unique")
+        raise InvalidInputError(f"{where}: duplicate column names {dups}; column names must be unique")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -75,7 +77,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     base, gz = _format_of(path)
     if not path.is_file():
-        raise FileNotFoundError(f"table file not found: {path}")
+        raise DataSourceError(f"table file not found: {path}")
     if base in _TEXT:
         sep = _delimiter(path, base, gz)
         with _open_text(path, gz) as fh:
@@ -100,11 +102,11 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"FASTA file not found: {path}")
+        raise DataSourceError(f"FASTA file not found: {path}")
     with _open_text(path, path.name.lower().endswith(".gz")) as fh:
         records = [(title.split(None, 1)[0] if title.strip() else "", seq) for title, seq in SimpleFastaParser(fh)]
     if not records:
-        raise ValueError(f"{path}: no FASTA records (expected lines starting with '>')")
+        raise InvalidInputError(f"{path}: no FASTA records (expected lines starting with '>')")
     return pd.DataFrame(records, columns=["id", "sequence"])
 
 
@@ -118,7 +120,7 @@ def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
             if mol is not None:
                 props = {name: mol.GetProp(name) for name in mol.GetPropNames()}
                 if _SDF_SMILES in props:
-                    raise ValueError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
+                    raise InvalidInputError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
                                      "which clashes with the SMILES column read_table adds")
                 row.update(props)
                 try:
@@ -236,9 +238,9 @@ def load_molecule_table(
     wanted = [smiles_column, *targets]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name}: column(s) {missing} not found; available columns: {available}")
+        raise InvalidInputError(f"{name}: column(s) {missing} not found; available columns: {available}")
     if len(set(wanted)) != len(wanted):
-        raise ValueError(f"{name}: the SMILES and target columns must be distinct, got {wanted}")
+        raise InvalidInputError(f"{name}: the SMILES and target columns must be distinct, got {wanted}")
 
     smiles = frame[smiles_column]
     frame[smiles_column] = smiles.where(smiles.notna(), "").astype(str)
@@ -261,7 +263,7 @@ def _numeric_column(table: MoleculeTable, col: str) -> pd.Series:
         bad = (values.isna() & ~blank) | np.isinf(values)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
+        raise InvalidInputError(
             f"{table.describe_row(i)}: column {col!r} has value {raw.iloc[i]!r}, which is not a finite "
             f"number ({int(bad.sum())} such value(s) in this column); leave the cell empty for a missing value"
         )

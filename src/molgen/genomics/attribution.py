@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molgen.errors import InvalidInputError, UnknownNameError
+
 Predict = Callable[[torch.Tensor], torch.Tensor]
 
 METHODS = ("ism", "gradxinput", "both")
@@ -88,7 +90,7 @@ class SequenceModel:
         if name is None:
             return 0
         if name not in self.targets:
-            raise ValueError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
+            raise UnknownNameError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
         return self.targets.index(name)
 
     def offset(self, n: int) -> int:
@@ -280,7 +282,7 @@ def compute_attributions(
     from molgen.genomics.encoding import validate_sequence
 
     if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
+        raise UnknownNameError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
     t = model.target_index(target)
     n, length = len(records), model.length
     ids, sequences, errors = [], [], []
@@ -290,7 +292,7 @@ def compute_attributions(
         try:
             seq = validate_sequence(raw, record=str(record_id))
             if not seq:
-                raise ValueError(f"record {record_id}: empty sequence")
+                raise InvalidInputError(f"record {record_id}: empty sequence")
             errors.append("")
         except ValueError as err:
             seq = ""

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
+
 ALPHABET = "ACGT"
 N_CODE = 4
 PAD_CODE = 5
@@ -66,7 +68,7 @@ class InvalidSequence:
 
 def _check_choice(name: str, value: str, valid: Sequence[str]) -> None:
     if value not in valid:
-        raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
+        raise UnknownNameError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
 
 
 def _as_list(seqs: Sequence[str] | str) -> list[str]:
@@ -132,14 +134,14 @@ def validate_sequence(seq: str, *, record: str = "") -> str:
     """The upper-cased sequence, or ValueError naming ``record``, the bad character and its 1-based position."""
     found = find_invalid([seq], [record] if record else None)
     if found:
-        raise ValueError(f"{record}: {found[0].reason}" if record else found[0].reason)
+        raise InvalidInputError(f"{record}: {found[0].reason}" if record else found[0].reason)
     return seq.upper()
 
 
 def _raise_first_invalid(seqs: list[str], codes: np.ndarray, lengths: np.ndarray) -> None:
     if (codes == _INVALID).any() or (lengths == 0).any():
         bad = find_invalid(seqs)
-        raise ValueError(
+        raise InvalidInputError(
             f"{len(bad)} invalid sequence(s), first {bad[0]}; use find_invalid() to check inputs first"
         )
 
@@ -165,7 +167,7 @@ def encode_indices(
     _raise_first_invalid(seqs, codes, lengths)
     target = int(lengths.max()) if length is None else int(length)
     if target <= 0:
-        raise ValueError(f"length must be positive, got {length}")
+        raise ConfigError(f"length must be positive, got {length}")
     if (lengths == target).all():
         return codes.reshape(len(seqs), target).copy()
     out = np.full((len(seqs), target), pad_value, dtype=np.uint8)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from molgen.data.sources import cache_dir
 from molgen.data.tables import read_fasta, read_table
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.genomics.encoding import reverse_complement
 
 log = logging.getLogger("molgen")
@@ -58,22 +59,22 @@ def join_labels(
     name = str(labels) if not isinstance(labels, pd.DataFrame) else "the labels table"
     table = labels if isinstance(labels, pd.DataFrame) else read_table(labels)
     if id_column not in table.columns:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name}: id column {id_column!r} not found (columns: {', '.join(map(str, table.columns))}); "
             "set data.id_column to the column holding the FASTA record ids"
         )
     if "sequence" in table.columns:
-        raise ValueError(f"{name} has a 'sequence' column; sequences come from {source or 'the FASTA/BED file'}")
+        raise InvalidInputError(f"{name} has a 'sequence' column; sequences come from {source or 'the FASTA/BED file'}")
     keys = table[id_column].astype(str)
     for side, ids in (("labels table " + name, keys), (source or "sequence file", sequences["id"].astype(str))):
         dup = ids[ids.duplicated()].unique()
         if len(dup):
-            raise ValueError(f"{side}: duplicated id(s) {list(dup[:5])}; ids must be unique to join labels")
+            raise InvalidInputError(f"{side}: duplicated id(s) {list(dup[:5])}; ids must be unique to join labels")
     known = set(keys)
     ids = sequences["id"].astype(str)
     matched = ids.isin(known).to_numpy()
     if not matched.any():
-        raise ValueError(
+        raise InvalidInputError(
             f"no record id of {source or 'the sequence file'} (e.g. {list(ids[:3])}) is in column {id_column!r} of "
             f"{name} (e.g. {list(keys[:3])})"
         )
@@ -99,7 +100,7 @@ def read_bed(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"BED file not found: {path}")
+        raise DataSourceError(f"BED file not found: {path}")
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     header: list[str] | None = None
     lines: list[str] = []
@@ -116,10 +117,10 @@ def read_bed(path: str | Path) -> pd.DataFrame:
             lines.append(stripped)
             line_numbers.append(number)
     if not lines:
-        raise ValueError(f"{path}: no intervals")
+        raise InvalidInputError(f"{path}: no intervals")
     frame = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", header=None, dtype=str, keep_default_na=False)
     if frame.shape[1] < 3:
-        raise ValueError(f"{path} line {line_numbers[0]}: a BED line needs chrom, start and end separated by tabs")
+        raise InvalidInputError(f"{path} line {line_numbers[0]}: a BED line needs chrom, start and end separated by tabs")
     if header is not None and len(header) == frame.shape[1]:
         names = [h.strip() for h in header]
         names[:3] = list(BED_COLUMNS[:3])
@@ -131,7 +132,7 @@ def read_bed(path: str | Path) -> pd.DataFrame:
         bad = values.isna() | (values != values.round())
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{path.name} line {line_numbers[i]}: {column} {frame[column].iloc[i]!r} is not an integer")
+            raise InvalidInputError(f"{path.name} line {line_numbers[i]}: {column} {frame[column].iloc[i]!r} is not an integer")
         frame[column] = values.astype(np.int64)
     for column in frame.columns[3:]:
         if column not in ("name", "strand"):
@@ -154,7 +155,7 @@ class ReferenceGenome:
 
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"reference FASTA not found: {self.path}")
+            raise DataSourceError(f"reference FASTA not found: {self.path}")
         fasta_path = self.path
         try:
             self._fasta = self._open(pyfaidx, fasta_path)
@@ -235,7 +236,7 @@ def bed_sequences(
     strands = frame["strand"].astype(str).to_numpy() if "strand" in frame.columns else None
     resolved: dict[str, str | None] = {c: genome.resolve(c) for c in frame["chrom"].astype(str).unique()}
     if not any(resolved.values()):
-        raise ValueError(
+        raise InvalidInputError(
             f"none of the chromosomes of {source or 'the intervals'} ({', '.join(list(resolved)[:10])}) is in the "
             f"reference {genome.path.name} ({genome.describe()})"
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.genomics.encoding import one_hot
 
 ALPHABET = "ACGT"
@@ -72,13 +73,13 @@ def default_motif_file() -> Path:
     """The JASPAR 2024 CORE MEME file in ``$MOLGEN_DATA_DIR``; a clear error when it is not there."""
     root = os.environ.get("MOLGEN_DATA_DIR")
     if not root:
-        raise FileNotFoundError(
+        raise DataSourceError(
             "no motif file: set MOLGEN_DATA_DIR to the data mirror (it holds "
             f"{JASPAR_FILE}) or pass a MEME file with --motifs FILE.meme"
         )
     path = Path(root) / JASPAR_FILE
     if not path.is_file():
-        raise FileNotFoundError(
+        raise DataSourceError(
             f"motif file {path} not found: MOLGEN_DATA_DIR should hold {JASPAR_FILE} "
             "(JASPAR 2024 CORE, MEME format), or pass a MEME file with --motifs FILE.meme"
         )
@@ -89,7 +90,7 @@ def load_motifs(path: str | Path | None = None) -> list[Motif]:
     """Motifs from a MEME (minimal) file, by default JASPAR 2024 CORE from the data mirror."""
     path = default_motif_file() if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"motif file {path} not found (expected a MEME motif file)")
+        raise DataSourceError(f"motif file {path} not found (expected a MEME motif file)")
     return parse_meme(path.read_text())
 
 
@@ -103,13 +104,13 @@ def parse_meme(text: str) -> list[Motif]:
 
     headers = _MOTIF_LINE.findall(text)
     if not headers:
-        raise ValueError("no motifs found: expected MEME format with 'MOTIF <id> [name]' lines")
+        raise InvalidInputError("no motifs found: expected MEME format with 'MOTIF <id> [name]' lines")
     try:
         parsed = bio_motifs.parse(io.StringIO(text), "minimal")
     except Exception as err:  # Bio raises bare ValueErrors/RuntimeErrors with terse messages
-        raise ValueError(f"could not parse the MEME motif file: {err}") from err
+        raise InvalidInputError(f"could not parse the MEME motif file: {err}") from err
     if len(parsed) != len(headers):
-        raise ValueError(f"MEME file: {len(headers)} MOTIF lines but {len(parsed)} matrices parsed")
+        raise InvalidInputError(f"MEME file: {len(headers)} MOTIF lines but {len(parsed)} matrices parsed")
     out = []
     for (motif_id, name), record in zip(headers, parsed):
         pwm = np.array([record.pwm[base] for base in ALPHABET], dtype=np.float64)

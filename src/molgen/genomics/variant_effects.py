@@ -18,9 +18,16 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.genomics.attribution import SequenceModel
 from molgen.genomics.variants import (
-    Reference, VariantError, VariantWindows, parse_position, read_sequences, read_variant_table, read_vcf,
+    Reference,
+    VariantError,
+    VariantWindows,
+    parse_position,
+    read_sequences,
+    read_variant_table,
+    read_vcf,
     variant_windows,
 )
 
@@ -136,16 +143,16 @@ def variant_effect_file(
     variant and writes one CSV row per variant to ``output``."""
     if vcf is not None or reference is not None:
         if vcf is None or reference is None or sequences is not None or variants is not None:
-            raise ValueError("give either --sequences with --variants, or --vcf with --reference")
+            raise ConfigError("give either --sequences with --variants, or --vcf with --reference")
         table = score_vcf(model, vcf, reference)
     else:
         if sequences is None or variants is None:
-            raise ValueError("give either --sequences with --variants, or --vcf with --reference")
+            raise ConfigError("give either --sequences with --variants, or --vcf with --reference")
         records = read_sequences(sequences, id_column=id_column, sequence_column=sequence_column)
         by_id: dict[str, str] = {}
         for seq_id, seq in records:
             if seq_id in by_id:
-                raise ValueError(f"{sequences}: sequence id {seq_id!r} appears more than once; ids must be unique")
+                raise InvalidInputError(f"{sequences}: sequence id {seq_id!r} appears more than once; ids must be unique")
             by_id[seq_id] = seq
         table = score_variants(model, by_id, read_variant_table(variants))
     output = Path(output)

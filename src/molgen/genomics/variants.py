@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from molgen.data.tables import read_table
-from molgen.errors import InvalidInputError
+from molgen.errors import DataSourceError, InvalidInputError
 
 VARIANT_COLUMNS = ("variant_id", "sequence_id", "position", "ref", "alt")
 _ALIASES = {
@@ -72,16 +72,16 @@ def read_sequences(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"sequence file not found: {path}")
+        raise DataSourceError(f"sequence file not found: {path}")
     frame = read_table(path)
     seq_col = sequence_column or _first_present(frame, ("sequence", "seq"))
     if seq_col is None or seq_col not in frame.columns:
-        raise ValueError(
+        raise InvalidInputError(
             f"{path}: no sequence column {sequence_column or 'sequence'!r}; columns are {list(frame.columns)} "
             "(choose one with --sequence-column)"
         )
     if id_column is not None and id_column not in frame.columns:
-        raise ValueError(f"{path}: no id column {id_column!r}; columns are {list(frame.columns)}")
+        raise InvalidInputError(f"{path}: no id column {id_column!r}; columns are {list(frame.columns)}")
     id_col = id_column or _first_present(frame, ("id", "sequence_id", "name"))
     ids = [str(i + 1) for i in range(len(frame))] if id_col is None else [_cell(v) for v in frame[id_col]]
     return list(zip(ids, (_cell(v) for v in frame[seq_col])))
@@ -109,14 +109,14 @@ def read_variant_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"variant file not found: {path}")
+        raise DataSourceError(f"variant file not found: {path}")
     frame = read_table(path)
     lower = {str(c).lower(): c for c in frame.columns}
     columns = {}
     for canonical, names in _ALIASES.items():
         found = next((lower[n] for n in names if n in lower), None)
         if found is None and canonical != "variant_id":
-            raise ValueError(
+            raise InvalidInputError(
                 f"{path}: no {canonical!r} column (accepted names: {', '.join(names)}); columns are "
                 f"{list(frame.columns)}. A variant table needs sequence_id, position (1-based), ref, alt"
             )
@@ -137,7 +137,7 @@ def read_vcf(path: str | Path) -> pd.DataFrame:
     record gives one row per alternative allele. Only CHROM, POS, ID, REF and ALT are read."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"VCF file not found: {path}")
+        raise DataSourceError(f"VCF file not found: {path}")
     rows = []
     with _open(path) as handle:
         for line_number, line in enumerate(handle, 1):
@@ -145,7 +145,7 @@ def read_vcf(path: str | Path) -> pd.DataFrame:
                 continue
             fields = line.rstrip("\n\r").split("\t")
             if len(fields) < 5:
-                raise ValueError(
+                raise InvalidInputError(
                     f"{path} line {line_number}: a VCF record needs tab-separated CHROM POS ID REF ALT, "
                     f"found {len(fields)} field(s)"
                 )
@@ -232,7 +232,7 @@ class Reference:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"reference FASTA not found: {self.path}")
+            raise DataSourceError(f"reference FASTA not found: {self.path}")
         self._fetch: Callable[[str, int, int], str]
         self._lengths: dict[str, int]
         try:
@@ -240,7 +240,7 @@ class Reference:
         except Exception:  # noqa: BLE001 - plain gzip, read-only folder without an index, no pyfaidx
             records = dict(_fasta_records(self.path))
             if not records:
-                raise ValueError(f"{self.path}: no FASTA records in the reference") from None
+                raise InvalidInputError(f"{self.path}: no FASTA records in the reference") from None
             self._lengths = {k: len(v) for k, v in records.items()}
             self._fetch = lambda chrom, a, b: records[chrom][a:b]
 

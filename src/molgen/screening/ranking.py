@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from molgen.errors import ConfigError, UnknownNameError
+
 __all__ = ["ACQUISITIONS", "Ranking", "TopK"]
 
 ACQUISITIONS = ("mean", "ucb")
@@ -50,13 +52,13 @@ class Ranking:
 
     def __post_init__(self) -> None:
         if self.acquisition not in ACQUISITIONS:
-            raise ValueError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
+            raise UnknownNameError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
         if self.top_k < 1:
-            raise ValueError(f"top-k must be ≥ 1, got {self.top_k}")
+            raise ConfigError(f"top-k must be ≥ 1, got {self.top_k}")
         if not np.isfinite(self.kappa) or self.kappa < 0:
-            raise ValueError(f"kappa must be a finite number ≥ 0, got {self.kappa}")
+            raise ConfigError(f"kappa must be a finite number ≥ 0, got {self.kappa}")
         if self.acquisition == "ucb" and self.std_column is None:
-            raise ValueError(
+            raise ConfigError(
                 "ucb needs an ensemble spread: pass several --model, or a model trained with --ensemble-size > 1"
             )
 
@@ -75,7 +77,7 @@ class Ranking:
                 raise ValueError("the models predict nothing that can be ranked")
             sort_by = names[0]
         if sort_by not in quantities:
-            raise ValueError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
+            raise UnknownNameError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
         return cls(column=sort_by, std_column=quantities[sort_by], **options)
 
     def describe(self) -> dict[str, Any]:

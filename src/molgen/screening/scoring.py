@@ -25,6 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from molgen.errors import (
+    ConfigError,
+    DataSourceError,
+    InvalidInputError,
+    ModelFormatError,
+)
 from molgen.screening.filters import get_filters
 from molgen.screening.sources import Shard, read_shard
 
@@ -52,7 +58,7 @@ class ModelRef:
         if not (folder / SPEC_FILE).is_file() and (folder / MODEL_DIR / SPEC_FILE).is_file():
             folder = folder / MODEL_DIR
         if not (folder / SPEC_FILE).is_file() or not (folder / WEIGHTS_FILE).is_file():
-            raise FileNotFoundError(
+            raise DataSourceError(
                 f"{path} is not a model folder: it lacks {SPEC_FILE} and {WEIGHTS_FILE} (pass the run folder written "
                 "by `molgen train`, or its model/)"
             )
@@ -69,7 +75,7 @@ class ModelRef:
 
         spec = yaml.safe_load((Path(self.path) / SPEC_FILE).read_text())
         if not isinstance(spec, dict) or "task" not in spec or "featurizer" not in spec:
-            raise ValueError(f"{self.path}/{SPEC_FILE} is not a molgen model spec")
+            raise ModelFormatError(f"{self.path}/{SPEC_FILE} is not a molgen model spec")
         return spec
 
 
@@ -141,22 +147,22 @@ class ScreenJob:
             ValueError: no model, a non-property model, or models predicting different targets.
         """
         if not model_dirs:
-            raise ValueError("pass at least one --model")
+            raise ConfigError("pass at least one --model")
         if batch_size < 1:
-            raise ValueError(f"batch size must be ≥ 1, got {batch_size}")
+            raise ConfigError(f"batch size must be ≥ 1, got {batch_size}")
         refs = tuple(ModelRef.of(path) for path in model_dirs)
         specs = [ref.spec() for ref in refs]
         layouts = []
         for ref, spec in zip(refs, specs):
             if spec.get("family") != "property":
-                raise ValueError(f"{ref.path}: a {spec.get('family')!r} model; molgen screen scores molecules "
+                raise InvalidInputError(f"{ref.path}: a {spec.get('family')!r} model; molgen screen scores molecules "
                                  "with property models")
             task = spec["task"]
             layouts.append((task["type"], tuple(task["targets"]), task.get("n_classes"), int(spec["ensemble_size"])))
         first = layouts[0]
         for ref, other in zip(refs[1:], layouts[1:]):
             if other[:3] != first[:3]:
-                raise ValueError(
+                raise InvalidInputError(
                     f"models disagree on what they predict: {refs[0].path} is {first[0]} {list(first[1])}, "
                     f"{ref.path} is {other[0]} {list(other[1])}; an ensemble needs the same task and targets"
                 )

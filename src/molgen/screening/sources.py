@@ -32,6 +32,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError
+
 __all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
 
 #: suffix → format; every format but Parquet may also be gzipped (``.csv.gz``).
@@ -106,9 +108,9 @@ def _format_of(path: Path) -> tuple[str, bool]:
     gz = name.endswith(".gz")
     fmt = FORMATS.get(Path(name[:-3] if gz else name).suffix)
     if fmt is None:
-        raise ValueError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
+        raise InvalidInputError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
     if fmt == "parquet" and gz:
-        raise ValueError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
+        raise InvalidInputError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
     return fmt, gz
 
 
@@ -131,18 +133,18 @@ def resolve_library(library: str | Path) -> tuple[Path, list[Path]]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if _is_library_file(p))
         if not files:
-            raise FileNotFoundError(f"library folder {path} holds no {', '.join(FORMATS)} files (or .gz)")
+            raise DataSourceError(f"library folder {path} holds no {', '.join(FORMATS)} files (or .gz)")
         return path.resolve(), [p.resolve() for p in files]
     if glob.has_magic(text):
         matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(text), recursive=True) if Path(p).is_file())
         if not matches:
-            raise FileNotFoundError(f"no library files match {text!r}")
+            raise DataSourceError(f"no library files match {text!r}")
         for match in matches:
             _format_of(match)
         base = Path(os.path.commonpath([str(m.resolve().parent) for m in matches]))
         return base, [m.resolve() for m in matches]
     if not path.is_file():
-        raise FileNotFoundError(f"library not found: {path} (pass a file, a glob or a folder)")
+        raise DataSourceError(f"library not found: {path} (pass a file, a glob or a folder)")
     _format_of(path)
     return path.resolve().parent, [path.resolve()]
 
@@ -166,7 +168,7 @@ def plan_library(
         ValueError: a named column is missing from a file (the message lists its columns).
     """
     if chunk_size < 1:
-        raise ValueError(f"chunk size must be ≥ 1, got {chunk_size}")
+        raise ConfigError(f"chunk size must be ≥ 1, got {chunk_size}")
     base, paths = resolve_library(library)
     files = [
         _scan_file(path, base, chunk_size, smiles_column, id_column, default_smiles_column) for path in paths
@@ -185,7 +187,7 @@ def _open(path: str | Path, gz: bool) -> BinaryIO:
 def _pick(columns: Sequence[str], wanted: str | None, usual: Sequence[str], what: str, path: Path) -> str | None:
     if wanted is not None:
         if wanted not in columns:
-            raise ValueError(f"{what} column {wanted!r} not in {path}; columns: {', '.join(columns)}")
+            raise InvalidInputError(f"{what} column {wanted!r} not in {path}; columns: {', '.join(columns)}")
         return wanted
     lower = {c.lower(): c for c in reversed(columns)}
     return next((lower[u] for u in usual if u in lower), None)
@@ -218,16 +220,16 @@ def _scan_file(
             starts, end, n_rows = scan(fh, data_start, chunk_size)
     if fmt in ("csv", "tsv", "parquet"):
         if len(set(columns)) != len(columns):
-            raise ValueError(f"{path}: duplicate column names; column names must be unique")
+            raise InvalidInputError(f"{path}: duplicate column names; column names must be unique")
         smiles_column = _pick(columns, smiles_col, (default_col.lower(),) if default_col else (), "SMILES", path)
         smiles_column = smiles_column or _pick(columns, None, SMILES_COLUMNS, "SMILES", path)
         if smiles_column is None:
-            raise ValueError(f"no SMILES column in {path}; columns: {', '.join(columns)} (pass --smiles-column)")
+            raise InvalidInputError(f"no SMILES column in {path}; columns: {', '.join(columns)} (pass --smiles-column)")
         id_column = _pick(columns, id_col, ID_COLUMNS, "id", path)
     elif fmt == "sdf":
         id_column = id_col  # an SD property; the molecule title is used when unset or missing
     elif smiles_col is not None or id_col is not None:
-        raise ValueError(f"{path}: a .smi file has no named columns (SMILES first, then an optional name)")
+        raise InvalidInputError(f"{path}: a .smi file has no named columns (SMILES first, then an optional name)")
     return LibraryFile(
         path=str(path), name=str(path.relative_to(base)), fmt=fmt, gz=gz, columns=columns,
         smiles_column=smiles_column, id_column=id_column, size=path.stat().st_size, n_rows=n_rows,
@@ -319,7 +321,7 @@ def read_shard(shard: Shard) -> pd.DataFrame:
         data = _read_range(f.path, f.gz, *shard.byte_range)
         frame = _read_sdf(data, f.id_column) if f.fmt == "sdf" else _read_text(data, f)
     if len(frame) != shard.n_rows:
-        raise ValueError(
+        raise InvalidInputError(
             f"{f.path}: shard {shard.id} has {len(frame)} records where the scan found {shard.n_rows} "
             "(a field with a line break inside quotes, or the file changed during the screen)"
         )

@@ -11,6 +11,8 @@ import importlib.util
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -37,15 +39,34 @@ class FitOutcome:
     epochs: int = 0
 
 
-def quiet_lightning() -> None:
-    """Silences Lightning's info banners (GPU available, model summary) and known-harmless warnings."""
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-    warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated.*")
-    warnings.filterwarnings("ignore", message=".*is an invalid default value.*")
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")
+_HARMLESS_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*LeafSpec.*",
+    ".*smaller than the logging interval.*",
+    ".*torch.jit.script.*is deprecated.*",
+    ".*is an invalid default value.*",
+)
+
+
+@contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Within the block, Lightning's info banners (GPU available, model summary) and known-harmless
+    warnings are hidden; logger levels and warning filters are restored on exit (no global change).
+    :func:`build_trainer` and :func:`run` use it themselves, so callers need not."""
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        for message in _HARMLESS_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+        try:
+            for logger in loggers:
+                if logger.getEffectiveLevel() < logging.WARNING:
+                    logger.setLevel(logging.WARNING)
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
 
 
 def build_trainer(
@@ -90,6 +111,14 @@ def build_trainer(
     if importlib.util.find_spec("tensorboard") is not None:
         loggers.append(TensorBoardLogger(log_dir, name="", version="tensorboard", default_hp_metric=False))
     progress = sys.stderr.isatty() if cfg.progress_bar is None else cfg.progress_bar
+    with quiet_lightning():
+        return _trainer(cfg, run_dir, callbacks, loggers, enable_checkpointing, progress)
+
+
+def _trainer(
+    cfg: TrainerConfig, run_dir: Path, callbacks: list[L.Callback], loggers: list[Any], enable_checkpointing: bool,
+    progress: bool,
+) -> L.Trainer:
     return L.Trainer(
         max_epochs=cfg.max_epochs,
         max_time=None if cfg.max_minutes is None else timedelta(minutes=cfg.max_minutes),
@@ -123,6 +152,13 @@ def run(
     Args:
         resume: continue from ``checkpoints/last.ckpt`` when it exists.
     """
+    with quiet_lightning():
+        return _run(module, datamodule, trainer, resume=resume, test=test)
+
+
+def _run(
+    module: L.LightningModule, datamodule: L.LightningDataModule, trainer: L.Trainer, *, resume: bool, test: bool
+) -> FitOutcome:
     checkpoint = _checkpoint_callback(trainer)
     ckpt_path = None
     if resume and checkpoint is not None and checkpoint.dirpath:

@@ -21,6 +21,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from molgen.config import RunConfig
+from molgen.errors import ConfigError
 from molgen.tuning import report
 from molgen.tuning.objective import (
     PLACE_STATES,
@@ -31,7 +32,12 @@ from molgen.tuning.objective import (
     study_direction,
 )
 from molgen.tuning.space import SearchSpace
-from molgen.tuning.storage import create_or_load_study, default_storage_url, display_url, open_storage
+from molgen.tuning.storage import (
+    create_or_load_study,
+    default_storage_url,
+    display_url,
+    open_storage,
+)
 
 log = logging.getLogger("molgen")
 
@@ -81,7 +87,7 @@ class TuneResult:
 def tune(base: RunConfig, space: SearchSpace, settings: TuneSettings, *, fit_fn: Any = None) -> TuneResult:
     """Runs trials of the study until it holds ``n_trials`` done trials (or ``timeout``), then reports."""
     if settings.n_trials < 1:
-        raise ValueError(f"n_trials must be at least 1, got {settings.n_trials}")
+        raise ConfigError(f"n_trials must be at least 1, got {settings.n_trials}")
     from molgen.recipes import resolve_family
 
     base = resolve_family(base)  # best_config.yaml names the family its trials ran as (e.g. expression)

@@ -21,6 +21,8 @@ import optuna
 import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from molgen.errors import ConfigError
+
 log = logging.getLogger("molgen")
 
 STUDY_DB = "study.db"
@@ -81,9 +83,9 @@ def open_storage(
                     what=f"open storage {display_url(url)}",
                 )
         except sqlalchemy.exc.ArgumentError as err:
-            raise ValueError(f"invalid storage URL {display_url(url)!r}: {err}") from None
+            raise ConfigError(f"invalid storage URL {display_url(url)!r}: {err}") from None
         except ImportError as err:
-            raise ValueError(
+            raise ConfigError(
                 f"no database driver for {display_url(url)} ({err}); for PostgreSQL: pip install 'molgen[tune]'"
             ) from None
 
@@ -121,13 +123,13 @@ def create_or_load_study(
                 study.set_user_attr(key, value)
             existing = attrs
     if study.direction.name.lower() != direction:
-        raise ValueError(
+        raise ConfigError(
             f"study {study_name!r} in {display_url(storage.url)} was created to {study.direction.name.lower()}, "
             f"not {direction}; use another --study-name"
         )
     for key, value in attrs.items():
         if key in existing and existing[key] != value:
-            raise ValueError(
+            raise ConfigError(
                 f"study {study_name!r} in {display_url(storage.url)} was created with a different {key} "
                 f"({existing[key]!r}, here {value!r}); use the same settings to join it, or another --study-name"
             )

@@ -27,6 +27,7 @@ import numpy as np
 from rdkit.Chem.rdchem import BondStereo, BondType, HybridizationType
 
 from molgen.chem.featurize.atom_bond_tables import AtomColumn, BondColumn
+from molgen.errors import UnknownNameError
 
 __all__ = [
     "AtomFeaturePreset",
@@ -137,7 +138,7 @@ def get_atom_preset(name: str) -> AtomFeaturePreset:
         return ATOM_FEATURE_PRESETS[name]
     except (KeyError, TypeError):
         valid = ", ".join(sorted(ATOM_FEATURE_PRESETS))
-        raise ValueError(f"unknown atom feature preset {name!r}; valid presets: {valid}") from None
+        raise UnknownNameError(f"unknown atom feature preset {name!r}; valid presets: {valid}") from None
 
 
 def _slots(values: np.ndarray, choices: tuple[int, ...]) -> np.ndarray:

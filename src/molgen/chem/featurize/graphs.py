@@ -24,16 +24,17 @@ from typing import Any, Sequence
 import numpy as np
 
 from molgen.chem.featurize import cache as featurization_cache
+from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.atom_features import (
     BOND_FEATURE_DIM,
     encode_atom_features,
     encode_bond_features,
     get_atom_preset,
 )
-from molgen.chem.molecules import InvalidMolecule, iter_molecules
-from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
+from molgen.chem.molecules import InvalidMolecule, iter_molecules
+from molgen.errors import ConfigError
 
 __all__ = [
     "FEATURIZER_VERSION",
@@ -84,7 +85,7 @@ class FeaturizerSpec:
         valid = [field.name for field in dataclasses.fields(cls)]
         unknown = sorted(set(values) - set(valid))
         if unknown:
-            raise ValueError(f"unknown FeaturizerSpec keys {unknown}; valid keys: {valid}")
+            raise ConfigError(f"unknown FeaturizerSpec keys {unknown}; valid keys: {valid}")
         return cls(**values)
 
     @property
@@ -214,7 +215,7 @@ def _available_cores() -> int:
 def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
     """Worker processes to use: ``n_jobs`` (-1 = all cores), capped so each gets enough work."""
     if n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
+        raise ConfigError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
     if multiprocessing.current_process().daemon:  # e.g. a DataLoader worker: no children allowed
         return 1
     wanted = _available_cores() if n_jobs == -1 else n_jobs

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from molgen.data.sources import cache_dir, file_sha256, resolve
+from molgen.errors import DataSourceError, InvalidInputError, UnknownNameError
 from molgen.evaluation.generation.fcd import ChemNetMoments, chemnet_moments
 from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
 
@@ -61,7 +62,7 @@ def moses_source(which: str) -> SmilesSource:
     spec = get_dataset("moses")
     remotes = {"train": spec.remote, "test": spec.extra_files[0], "test_scaffolds": spec.extra_files[1]}
     if which not in remotes:
-        raise ValueError(f"unknown MOSES split {which!r}; valid: {', '.join(remotes)}")
+        raise UnknownNameError(f"unknown MOSES split {which!r}; valid: {', '.join(remotes)}")
     remote = remotes[which]
     label = {"train": "MOSES train", "test": "MOSES Test", "test_scaffolds": "MOSES TestSF"}[which]
     return SmilesSource(label, resolve(remote), spec.input_column, remote.sha256)
@@ -72,7 +73,7 @@ def file_source(path: str | Path, column: str | None = None) -> SmilesSource:
     ``SMILES`` or ``smiles``)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"SMILES file not found: {path}")
+        raise DataSourceError(f"SMILES file not found: {path}")
     return SmilesSource(path.name, path, column, file_sha256(path))
 
 
@@ -91,7 +92,7 @@ def read_smiles(path: str | Path, column: str | None = None) -> list[str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"SMILES file not found: {path}")
+        raise DataSourceError(f"SMILES file not found: {path}")
     if _is_smi(path):
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         with opener(path, "rt") as handle:
@@ -106,11 +107,11 @@ def read_smiles(path: str | Path, column: str | None = None) -> list[str]:
     if column is None:
         column = next((c for c in ("SMILES", "smiles") if c in frame.columns), None)
         if column is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{path}: no SMILES column; pass the column name (columns: {', '.join(map(str, frame.columns))})"
             )
     elif column not in frame.columns:
-        raise ValueError(f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
+        raise InvalidInputError(f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
     return ["" if not isinstance(v, str) else v for v in frame[column].tolist()]
 
 
