@@ -29,7 +29,7 @@ from pathlib import Path
 
 from molgen.screening import runner
 
-_score_shard = runner.score_shard
+_score_shard = getattr(runner.score_shard, "__wrapped__", runner.score_shard)  # Dask may run a preload twice
 
 
 def _crashing_score_shard(shard, job):
@@ -40,6 +40,7 @@ def _crashing_score_shard(shard, job):
     return _score_shard(shard, job)
 
 
+_crashing_score_shard.__wrapped__ = _score_shard
 runner.score_shard = _crashing_score_shard
 """
 
