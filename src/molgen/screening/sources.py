@@ -23,7 +23,6 @@ import glob
 import gzip
 import io
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +31,15 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from molgen.data.tables import FORMATS as TABLE_FORMATS
+from molgen.data.tables import iter_sdf, table_format
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
 __all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
 
-#: suffix → format; every format but Parquet may also be gzipped (``.csv.gz``).
-FORMATS = {".smi": "smi", ".smiles": "smi", ".csv": "csv", ".tsv": "tsv", ".sdf": "sdf", ".parquet": "parquet"}
+#: suffix → format of a library file (a subset of :data:`molgen.data.tables.FORMATS`); every format but
+#: Parquet may also be gzipped (``.csv.gz``).
+FORMATS = {suffix: fmt for suffix, fmt in TABLE_FORMATS.items() if fmt in ("smi", "csv", "tsv", "sdf", "parquet")}
 SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "isomeric_smiles")
 ID_COLUMNS = ("id", "name", "compound_id", "mol_id", "molecule_id", "zinc_id", "idnumber", "title", "_name")
 _BLOCK = 8 << 20  # bytes read per step when scanning or skipping
@@ -104,10 +106,8 @@ class Shard:
 
 
 def _format_of(path: Path) -> tuple[str, bool]:
-    name = path.name.lower()
-    gz = name.endswith(".gz")
-    fmt = FORMATS.get(Path(name[:-3] if gz else name).suffix)
-    if fmt is None:
+    fmt, gz = table_format(path)
+    if fmt not in FORMATS.values():
         raise InvalidInputError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
     if fmt == "parquet" and gz:
         raise InvalidInputError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
@@ -354,34 +354,13 @@ def _read_text(data: bytes, f: LibraryFile) -> pd.DataFrame:
 
 
 def _read_sdf(data: bytes, id_property: str | None) -> pd.DataFrame:
-    from rdkit import Chem, rdBase
-
-    smiles, ids, errors, titles = [], [], [], None
-    with rdBase.BlockLogs():
-        for i, mol in enumerate(Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=False, removeHs=False)):
-            if mol is None:
-                titles = titles or _sdf_titles(data)
-                ids.append(titles[i] if i < len(titles) else None)
-                smiles.append(None), errors.append("SDF record could not be read")
-                continue
-            name = mol.GetProp(id_property) if id_property and mol.HasProp(id_property) else mol.GetProp("_Name")
-            ids.append(name.strip() or None)
-            try:
-                Chem.SanitizeMol(mol)
-                smiles.append(Chem.MolToSmiles(Chem.RemoveHs(mol)))
-                errors.append(None)
-            except Exception as err:  # noqa: BLE001 - RDKit raises several types; the reason is kept
-                smiles.append(None), errors.append(f"SDF record: sanitization failed: {err}")
+    smiles, ids, errors = [], [], []
+    for record in iter_sdf(io.BytesIO(data)):
+        name = record.properties.get(id_property) if id_property else None
+        ids.append((name.strip() or None) if name is not None else record.title)
+        smiles.append(record.smiles)
+        errors.append(record.error)
     return pd.DataFrame({"smiles": smiles, "id": ids, "read_error": errors}, dtype=object)
-
-
-def _sdf_titles(data: bytes) -> list[str | None]:
-    """The title line of each record (for records RDKit cannot read)."""
-    records = re.split(rb"^\$\$\$\$[^\n]*(?:\n|$)", data, flags=re.MULTILINE)
-    if records and not records[-1].strip():
-        records.pop()
-    titles = [record.split(b"\n", 1)[0].decode("utf-8", "replace").strip() for record in records]
-    return [title or None for title in titles]
 
 
 def _read_parquet(shard: Shard) -> pd.DataFrame:
