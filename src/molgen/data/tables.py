@@ -126,6 +126,17 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["id", "sequence"])
 
 
+def parse_smi(text: str) -> tuple[list[str], list[str | None]]:
+    """``(smiles, names)`` of a ``.smi`` text: one record per line (the newline ending the last one
+    optional), the SMILES the first whitespace-separated field and the name the rest (None when absent);
+    a blank line is a record with an empty (invalid) SMILES, so records keep their line numbers."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    fields = [line.strip().split(None, 1) for line in lines]
+    return [parts[0] if parts else "" for parts in fields], [parts[1] if len(parts) > 1 else None for parts in fields]
+
+
 @dataclass
 class SdfRecord:
     """One SDF record: ``smiles`` (canonical, hydrogens removed; None when RDKit cannot read or sanitize

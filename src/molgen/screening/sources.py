@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import FORMATS as TABLE_FORMATS
-from molgen.data.tables import iter_sdf, table_format
+from molgen.data.tables import iter_sdf, parse_smi, table_format
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
 __all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
@@ -334,14 +334,8 @@ def read_shard(shard: Shard) -> pd.DataFrame:
 
 def _read_text(data: bytes, f: LibraryFile) -> pd.DataFrame:
     if f.fmt == "smi":
-        lines = data.decode("utf-8", "replace").split("\n")
-        if lines and lines[-1] == "" and data.endswith(b"\n"):
-            lines.pop()
-        fields = [line.strip().split(None, 1) for line in lines]
-        return pd.DataFrame({
-            "smiles": [parts[0] if parts else "" for parts in fields],
-            "id": [parts[1] if len(parts) > 1 else None for parts in fields],
-        })
+        smiles, names = parse_smi(data.decode("utf-8", "replace"))
+        return pd.DataFrame({"smiles": smiles, "id": names})
     wanted = [c for c in (f.smiles_column, f.id_column) if c is not None]
     frame = pd.read_csv(
         io.BytesIO(data), sep=_SEPARATORS[f.fmt], header=None, names=list(f.columns), usecols=wanted, dtype=str,

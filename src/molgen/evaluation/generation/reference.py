@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from molgen.data.sources import cache_dir, file_sha256, resolve
+from molgen.data.tables import parse_smi, read_table
 from molgen.errors import DataSourceError, InvalidInputError, UnknownNameError
 from molgen.evaluation.generation.fcd import ChemNetMoments, chemnet_moments
 from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
@@ -96,12 +97,7 @@ def read_smiles(path: str | Path, column: str | None = None) -> list[str]:
     if _is_smi(path):
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         with opener(path, "rt") as handle:
-            text = handle.read()
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()  # the newline ending the last record
-        return [(line.split() or [""])[0] for line in lines]
-    from molgen.data.tables import read_table
+            return parse_smi(handle.read())[0]
 
     frame = read_table(path)
     if column is None:
