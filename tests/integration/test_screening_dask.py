@@ -4,7 +4,6 @@ worker killed in the middle of a shard does not lose or change anything."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pandas as pd
 import pytest
 
 from molgen.screening import screen
-from molgen.screening.runner import CRASH_ENV
 from tests.unit.screening.helpers import library_frame, tiny_models
 
 distributed = pytest.importorskip("distributed")
@@ -23,15 +21,39 @@ def crash_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("crash-requests")
 
 
+#: Run by each worker at start-up (Dask's ``preload``): a file named after a shard id in the crash folder
+#: makes the worker die (``os._exit``) on that shard once; the file is removed first, so the retry succeeds.
+CRASH_HOOK = """
+import os
+from pathlib import Path
+
+from molgen.screening import runner
+
+_score_shard = getattr(runner.score_shard, "__wrapped__", runner.score_shard)  # Dask may run a preload twice
+
+
+def _crashing_score_shard(shard, job):
+    request = Path({crash_dir!r}) / shard.id
+    if request.exists():
+        request.unlink()
+        os._exit(1)
+    return _score_shard(shard, job)
+
+
+_crashing_score_shard.__wrapped__ = _score_shard
+runner.score_shard = _crashing_score_shard
+"""
+
+
 @pytest.fixture(scope="module")
-def cluster(crash_dir: Path) -> Iterator[str]:
-    """Two single-threaded worker processes that see the crash hook's folder."""
-    os.environ[CRASH_ENV] = str(crash_dir)  # inherited by the worker processes started below
-    try:
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
-            yield c.scheduler_address
-    finally:
-        os.environ.pop(CRASH_ENV, None)
+def cluster(crash_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Two single-threaded worker processes with the crash hook installed (only in these test workers)."""
+    hook = tmp_path_factory.mktemp("preload") / "molgen_crash_hook.py"
+    hook.write_text(CRASH_HOOK.format(crash_dir=str(crash_dir)))
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, preload=[str(hook)]
+    ) as c:
+        yield c.scheduler_address
 
 
 @pytest.fixture(scope="module")

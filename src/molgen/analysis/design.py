@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from molgen.errors import ConfigError
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 from molgen.models.generative import LatentGenerator
 
 log = logging.getLogger("molgen")
@@ -49,7 +49,7 @@ def build_objective(spec: str, direction: str = "auto") -> Objective:
         direction: ``auto`` (SA is minimized, everything else maximized), ``maximize`` or ``minimize``.
     """
     if direction not in DIRECTIONS:
-        raise ConfigError(f"unknown direction {direction!r}; valid directions: {', '.join(DIRECTIONS)}")
+        raise UnknownNameError(f"unknown direction {direction!r}; valid directions: {', '.join(DIRECTIONS)}")
     from molgen.chem.scores import SCORES
 
     if spec in SCORES:
@@ -84,7 +84,7 @@ def _model_and_target(spec: str) -> tuple[Path, str | None]:
         return Path(head), target
     from molgen.chem.scores import SCORES
 
-    raise ConfigError(
+    raise UnknownNameError(
         f"unknown objective {spec!r}: use one of {', '.join(SCORES.names())} or a molgen property model folder "
         "(MODEL_DIR or MODEL_DIR:target)"
     )
@@ -97,18 +97,18 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
 
     model = load_model(path)
     if model.spec.family != "property" or model.spec.task is None:
-        raise ConfigError(f"{path}: objective models must be molgen property models, got family {model.spec.family!r}")
+        raise InvalidInputError(f"{path}: objective models must be molgen property models, got family {model.spec.family!r}")
     targets = model.targets
     if target is None:
         if len(targets) != 1:
-            raise ConfigError(
+            raise InvalidInputError(
                 f"{path} predicts {len(targets)} targets; pick one with {path}:TARGET ({', '.join(targets)})"
             )
         target = targets[0]
     if target not in targets:
-        raise ConfigError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
+        raise UnknownNameError(f"{path} has no target {target!r}; its targets: {', '.join(targets)}")
     if model.spec.task.type == "multiclass":
-        raise ConfigError(f"{path} is a multiclass model; latent optimization needs one number per molecule")
+        raise InvalidInputError(f"{path} is a multiclass model; latent optimization needs one number per molecule")
 
     def score(smiles: Sequence[str]) -> np.ndarray:
         frame = pd.DataFrame({"smiles": list(smiles)})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from molgen.errors import ConfigError
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 from molgen.registry import Registry
 
 SPLIT_TYPES = ("random", "scaffold", "stratified", "predefined")
@@ -271,18 +271,18 @@ def kfold_splits(
     """
     if kind not in KFOLD_TYPES:
         _SPLITTERS.get(kind)  # unknown names raise UnknownNameError listing the valid ones
-        raise ConfigError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
+        raise UnknownNameError(f"k-fold splitting supports {', '.join(KFOLD_TYPES)}, not {kind!r}")
     if int(n_folds) != n_folds or n_folds < 2:
         raise ConfigError(f"n_folds must be an integer >= 2, got {n_folds!r}")
     if not 0 <= val_fraction < 1:
         raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
     if n < n_folds:
-        raise ConfigError(f"too few rows: {n} rows cannot make {n_folds} folds")
+        raise InvalidInputError(f"too few rows: {n} rows cannot make {n_folds} folds")
     rng = np.random.default_rng(seed)
     if kind == "scaffold":
         units = _scaffold_groups(_check_len("smiles", smiles, n, "scaffold"))
         if len(units) < n_folds:
-            raise ConfigError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
+            raise InvalidInputError(f"only {len(units)} distinct scaffolds; cannot make {n_folds} scaffold folds")
         shuffled = [units[i] for i in rng.permutation(len(units))]
         fold_of = np.empty(n, dtype=np.int64)
         fill = np.zeros(n_folds, dtype=np.int64)

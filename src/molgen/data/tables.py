@@ -12,28 +12,45 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError
+from molgen.errors import DataSourceError, InvalidInputError
+
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf", *FASTA_SUFFIXES)
+#: every table suffix molgen reads → its format (:func:`read_table` reads all but ``smi``, which
+#: ``molgen.screening`` streams; screening reads ``smi``, ``csv``, ``tsv``, ``sdf`` and ``parquet``).
+FORMATS = {
+    ".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".parquet": "parquet", ".sdf": "sdf", ".smi": "smi",
+    ".smiles": "smi", **dict.fromkeys(FASTA_SUFFIXES, "fasta"),
+}
 _TEXT = {".csv", ".tsv", ".txt"}
 _SDF_SMILES = "smiles"
 
 
-def _format_of(path: Path) -> tuple[str, bool]:
-    """(base suffix, gzipped) of a path, or ValueError listing the supported suffixes."""
-    name = path.name.lower()
+def table_format(path: str | Path) -> tuple[str, bool]:
+    """``(format, gzipped)`` of a table file from its name (``data.csv.gz`` → ``("csv", True)``); the
+    format is a value of :data:`FORMATS`, or ``""`` for a suffix molgen does not read."""
+    name = Path(path).name.lower()
     gz = name.endswith(".gz")
+    return FORMATS.get(Path(name[:-3] if gz else name).suffix, ""), gz
+
+
+def _format_of(path: Path) -> tuple[str, bool]:
+    """(base suffix, gzipped) of a path :func:`read_table` reads, or InvalidInputError listing them."""
+    fmt, gz = table_format(path)
+    name = path.name.lower()
     base = Path(name[:-3] if gz else name).suffix
-    if base not in SUPPORTED_SUFFIXES:
+    if base not in SUPPORTED_SUFFIXES or not fmt:
         supported = ", ".join(SUPPORTED_SUFFIXES)
-        raise ConfigError(f"unsupported table format for {path}: use one of {supported} (each optionally .gz)")
+        raise InvalidInputError(f"unsupported table format for {path}: use one of {supported} (each optionally .gz)")
     return base, gz
 
 
@@ -109,25 +126,69 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["id", "sequence"])
 
 
-def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
+def parse_smi(text: str) -> tuple[list[str], list[str | None]]:
+    """``(smiles, names)`` of a ``.smi`` text: one record per line (the newline ending the last one
+    optional), the SMILES the first whitespace-separated field and the name the rest (None when absent);
+    a blank line is a record with an empty (invalid) SMILES, so records keep their line numbers."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    fields = [line.strip().split(None, 1) for line in lines]
+    return [parts[0] if parts else "" for parts in fields], [parts[1] if len(parts) > 1 else None for parts in fields]
+
+
+@dataclass
+class SdfRecord:
+    """One SDF record: ``smiles`` (canonical, hydrogens removed; None when RDKit cannot read or sanitize
+    it), its SD ``properties``, its ``title`` (first line; None when blank) and, for a record without
+    SMILES, the ``error`` why."""
+
+    smiles: str | None
+    properties: dict[str, str]
+    title: str | None
+    error: str | None = None
+
+
+def iter_sdf(source: BinaryIO) -> Iterator[SdfRecord]:
+    """The records of an SDF (a binary file object), one at a time; RDKit's log is blocked meanwhile.
+    A record RDKit cannot read at all still yields (no SMILES, no properties, its title from the text)."""
     from rdkit import Chem, rdBase
 
+    data: bytes | None = None
+    with rdBase.BlockLogs():
+        for i, mol in enumerate(Chem.ForwardSDMolSupplier(source, sanitize=False, removeHs=False)):
+            if mol is None:
+                if data is None and hasattr(source, "getvalue"):
+                    data = source.getvalue()
+                titles = _sdf_titles(data) if data is not None else []
+                yield SdfRecord(None, {}, titles[i] if i < len(titles) else None, "SDF record could not be read")
+                continue
+            properties = {name: mol.GetProp(name) for name in mol.GetPropNames()}
+            title = mol.GetProp("_Name").strip() or None
+            try:
+                Chem.SanitizeMol(mol)
+                yield SdfRecord(Chem.MolToSmiles(Chem.RemoveHs(mol)), properties, title)
+            except Exception as err:  # noqa: BLE001 - RDKit raises several types; the reason is kept
+                yield SdfRecord(None, properties, title, f"SDF record: sanitization failed: {err}")
+
+
+def _sdf_titles(data: bytes) -> list[str | None]:
+    """The title line of each record of an SDF text (for records RDKit cannot read)."""
+    records = re.split(rb"^\$\$\$\$[^\n]*(?:\n|$)", data, flags=re.MULTILINE)
+    if records and not records[-1].strip():
+        records.pop()
+    titles = [record.split(b"\n", 1)[0].decode("utf-8", "replace").strip() for record in records]
+    return [title or None for title in titles]
+
+
+def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
     rows: list[dict] = []
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh, rdBase.BlockLogs():
-        for i, mol in enumerate(Chem.ForwardSDMolSupplier(fh, sanitize=False, removeHs=False)):
-            row: dict = {_SDF_SMILES: ""}
-            if mol is not None:
-                props = {name: mol.GetProp(name) for name in mol.GetPropNames()}
-                if _SDF_SMILES in props:
-                    raise InvalidInputError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
-                                     "which clashes with the SMILES column read_table adds")
-                row.update(props)
-                try:
-                    Chem.SanitizeMol(mol)
-                    row[_SDF_SMILES] = Chem.MolToSmiles(Chem.RemoveHs(mol))
-                except Exception:  # RDKit cannot read the record: keep its properties, empty SMILES
-                    pass
-            rows.append(row)
+    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+        for i, record in enumerate(iter_sdf(fh)):
+            if _SDF_SMILES in record.properties:
+                raise InvalidInputError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
+                                        "which clashes with the SMILES column read_table adds")
+            rows.append({_SDF_SMILES: record.smiles or "", **record.properties})
     frame = pd.DataFrame(rows, columns=_union_keys(rows))
     for col in frame.columns[1:]:
         try:

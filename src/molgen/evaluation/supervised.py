@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from molgen.errors import ConfigError
+from molgen.errors import UnknownNameError
 from molgen.registry import Registry
 
 REGRESSION = "regression"
@@ -112,7 +112,7 @@ def metric_registry(task_type: str) -> Registry[Metric]:
         return BINARY_METRICS
     if task_type == MULTICLASS:
         return MULTICLASS_METRICS
-    raise ConfigError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
+    raise UnknownNameError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
 
 
 def resolve_metrics(task_type: str, names: Sequence[str] | None) -> list[Metric]:

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 import torch
-from molgen.errors import ConfigError, InvalidInputError
+from molgen.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from molgen.training.predictor import Predictor
+
+from molgen.errors import UnknownNameError
 
 Predict = Callable[[torch.Tensor], torch.Tensor]
 
@@ -102,7 +104,7 @@ class SequenceModel:
         if name is None:
             return 0
         if name not in self.targets:
-            raise ConfigError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
+            raise UnknownNameError(f"unknown target {name!r}; the model's targets are: {', '.join(self.targets)}")
         return self.targets.index(name)
 
     def offset(self, n: int) -> int:
@@ -296,7 +298,7 @@ def compute_attributions(
     from molgen.genomics.encoding import validate_sequence
 
     if method not in METHODS:
-        raise ConfigError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
+        raise UnknownNameError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
     t = model.target_index(target)
     n, length = len(records), model.length
     ids, sequences, errors = [], [], []

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from molgen.errors import ConfigError, InvalidInputError
 
+from molgen.errors import UnknownNameError
+
 ALPHABET = "ACGT"
 N_CODE = 4
 PAD_CODE = 5
@@ -67,7 +69,7 @@ class InvalidSequence:
 
 def _check_choice(name: str, value: str, valid: Sequence[str]) -> None:
     if value not in valid:
-        raise ConfigError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
+        raise UnknownNameError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
 
 
 def _as_list(seqs: Sequence[str] | str) -> list[str]:

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from molgen.errors import DataSourceError, InvalidInputError
+from molgen.genomics.encoding import one_hot
+
 ALPHABET = "ACGT"
 JASPAR_FILE = "motifs/jaspar2024_core_latest_versions.meme"
 UNIFORM = (0.25, 0.25, 0.25, 0.25)
@@ -75,13 +78,13 @@ def default_motif_file() -> Path:
     """The JASPAR 2024 CORE MEME file in ``$MOLGEN_DATA_DIR``; a clear error when it is not there."""
     root = os.environ.get("MOLGEN_DATA_DIR")
     if not root:
-        raise FileNotFoundError(
+        raise DataSourceError(
             "no motif file: set MOLGEN_DATA_DIR to the data mirror (it holds "
             f"{JASPAR_FILE}) or pass a MEME file with --motifs FILE.meme"
         )
     path = Path(root) / JASPAR_FILE
     if not path.is_file():
-        raise FileNotFoundError(
+        raise DataSourceError(
             f"motif file {path} not found: MOLGEN_DATA_DIR should hold {JASPAR_FILE} "
             "(JASPAR 2024 CORE, MEME format), or pass a MEME file with --motifs FILE.meme"
         )
@@ -92,7 +95,7 @@ def load_motifs(path: str | Path | None = None) -> list[Motif]:
     """Motifs from a MEME (minimal) file, by default JASPAR 2024 CORE from the data mirror."""
     path = default_motif_file() if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"motif file {path} not found (expected a MEME motif file)")
+        raise DataSourceError(f"motif file {path} not found (expected a MEME motif file)")
     return parse_meme(path.read_text())
 
 
@@ -106,13 +109,13 @@ def parse_meme(text: str) -> list[Motif]:
 
     headers = _MOTIF_LINE.findall(text)
     if not headers:
-        raise ValueError("no motifs found: expected MEME format with 'MOTIF <id> [name]' lines")
+        raise InvalidInputError("no motifs found: expected MEME format with 'MOTIF <id> [name]' lines")
     try:
         parsed = bio_motifs.parse(io.StringIO(text), "minimal")
     except Exception as err:  # Bio raises bare ValueErrors/RuntimeErrors with terse messages
-        raise ValueError(f"could not parse the MEME motif file: {err}") from err
+        raise InvalidInputError(f"could not parse the MEME motif file: {err}") from err
     if len(parsed) != len(headers):
-        raise ValueError(f"MEME file: {len(headers)} MOTIF lines but {len(parsed)} matrices parsed")
+        raise InvalidInputError(f"MEME file: {len(headers)} MOTIF lines but {len(parsed)} matrices parsed")
     out = []
     for (motif_id, name), record in zip(headers, parsed):
         pwm = np.array([record.pwm[base] for base in ALPHABET], dtype=np.float64)
@@ -120,18 +123,12 @@ def parse_meme(text: str) -> list[Motif]:
     return out
 
 
-_INDEX = np.full(256, 4, dtype=np.int64)
-for _i, _base in enumerate(ALPHABET):
-    _INDEX[ord(_base)] = _INDEX[ord(_base.lower())] = _i
-
-
 def encode(seq: str) -> np.ndarray:
-    """``[4, L]`` float one-hot for scanning; bases other than ACGT (N, padding) are all-zero columns
-    and score 0 in every motif column."""
-    idx = _INDEX[np.frombuffer(seq.encode("ascii", "replace"), dtype=np.uint8)]
-    out = np.zeros((5, len(seq)), dtype=np.float64)
-    out[idx, np.arange(len(seq))] = 1.0
-    return out[:4]
+    """``float64 [4, L]`` one-hot for scanning (:func:`molgen.genomics.encoding.one_hot` with N as zeros):
+    N scores 0 in every motif column. Raises ValueError for characters other than ``ACGTN``."""
+    if not seq:
+        return np.zeros((4, 0))
+    return one_hot([seq], n_value="zero")[0].astype(np.float64)
 
 
 class MotifScanner:
@@ -263,9 +260,11 @@ class MotifScanner:
             return []
         n, m = len(seqs), len(self.motifs)
         lengths = np.array([len(s) for s in seqs])
-        x = np.zeros((n, 4, max(1, int(lengths.max()))))  # zero columns pad the shorter sequences
-        for i, seq in enumerate(seqs):
-            x[i, :, : len(seq)] = encode(seq)
+        width = max(1, int(lengths.max()))
+        x = np.zeros((n, 4, width))  # zero columns pad the shorter sequences
+        present = [i for i, seq in enumerate(seqs) if seq]
+        if present:
+            x[present] = one_hot([seqs[i] for i in present], length=width, n_value="zero", pad="right")
         lo = np.array([r[0] for r in regions])[:, None]
         hi = np.array([r[1] for r in regions])[:, None]
         best = np.full((n, m), -np.inf)

@@ -21,7 +21,13 @@ import torch
 from molgen.errors import ConfigError, InvalidInputError
 from molgen.genomics.attribution import SequenceModel
 from molgen.genomics.variants import (
-    Reference, VariantError, VariantWindows, parse_position, read_sequences, read_variant_table, read_vcf,
+    Reference,
+    VariantError,
+    VariantWindows,
+    parse_position,
+    read_sequences,
+    read_variant_table,
+    read_vcf,
     variant_windows,
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -51,14 +51,6 @@ class VariantWindows:
 
 def _open(path: Path):
     return gzip.open(path, "rt") if path.name.lower().endswith(".gz") else open(path)
-
-
-def _fasta_records(path: Path) -> Iterator[tuple[str, str]]:
-    from Bio import SeqIO
-
-    with _open(path) as handle:
-        for record in SeqIO.parse(handle, "fasta"):
-            yield record.id, str(record.seq)
 
 
 def read_sequences(
@@ -226,30 +218,19 @@ def _centered(sequence: str, center: int, length: int) -> str:
 
 
 class Reference:
-    """A reference genome FASTA: pyfaidx (indexed random access) for an uncompressed or bgzip file,
-    otherwise Biopython reads the whole file (fine for a small genome)."""
+    """A reference genome FASTA for variant windows: the file is read through
+    :class:`molgen.genomics.io.ReferenceGenome` (pyfaidx; a plain-gzip file is decompressed into the
+    cache once); this adds clipped, upper-case fetches and the windows around a variant."""
 
     def __init__(self, path: str | Path) -> None:
+        from molgen.genomics.io import ReferenceGenome
+
         self.path = Path(path)
-        if not self.path.is_file():
-            raise DataSourceError(f"reference FASTA not found: {self.path}")
-        self._fetch: Callable[[str, int, int], str]
-        self._lengths: dict[str, int]
-        try:
-            self._open_faidx()
-        except Exception:  # noqa: BLE001 - plain gzip, read-only folder without an index, no pyfaidx
-            records = dict(_fasta_records(self.path))
-            if not records:
-                raise InvalidInputError(f"{self.path}: no FASTA records in the reference") from None
-            self._lengths = {k: len(v) for k, v in records.items()}
-            self._fetch = lambda chrom, a, b: records[chrom][a:b]
-
-    def _open_faidx(self) -> None:
-        import pyfaidx
-
-        fasta = pyfaidx.Fasta(str(self.path), as_raw=True, sequence_always_upper=True, rebuild=False)
-        self._lengths = {name: len(fasta[name]) for name in fasta.keys()}
-        self._fetch = lambda chrom, a, b: fasta[chrom][a:b]
+        genome = ReferenceGenome(self.path)
+        self._lengths: dict[str, int] = dict(genome.lengths)
+        if not self._lengths:
+            raise InvalidInputError(f"{self.path}: no FASTA records in the reference")
+        self._fetch: Callable[[str, int, int], str] = genome.fetch
 
     @property
     def contigs(self) -> list[str]:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from molgen.errors import ConfigError, UnknownNameError
 from molgen.models.sequence.base import input_tensor
 
 
@@ -48,7 +49,7 @@ class KmerCounts(nn.Module):
     def __init__(self, k: int = 5) -> None:
         super().__init__()
         if not 1 <= k <= 8:
-            raise ValueError(f"k-mer size must be between 1 and 8, got {k}")
+            raise ConfigError(f"k-mer size must be between 1 and 8, got {k}")
         self.k = k
         self.out_dim = sum(4**size for size in range(1, k + 1))
         self.register_buffer("mean", torch.zeros(self.out_dim))
@@ -110,7 +111,7 @@ def fit_linear(
     from sklearn.linear_model import LogisticRegression, Ridge
 
     if kind not in ("ridge", "logistic"):
-        raise ValueError(f"unknown linear model {kind!r}; valid: ridge, logistic")
+        raise UnknownNameError(f"unknown linear model {kind!r}; valid: ridge, logistic")
     alphas = list(alphas or (RIDGE_ALPHAS if kind == "ridge" else LOGISTIC_ALPHAS))
     n_targets = targets.shape[1]
     results = [(np.zeros((n_targets, features.shape[1]), np.float32), np.zeros(n_targets, np.float32)) for _ in alphas]

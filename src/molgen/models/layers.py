@@ -15,6 +15,8 @@ from torch import Tensor, nn
 from torch_geometric.nn.aggr import AttentionalAggregation
 from torch_geometric.utils import scatter
 
+from molgen.errors import ConfigError, UnknownNameError
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": nn.LeakyReLU,
@@ -77,9 +79,9 @@ class MLP(nn.Module):
     ) -> None:
         super().__init__()
         if n_layers < 1:
-            raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+            raise ConfigError(f"n_layers must be >= 1, got {n_layers}")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
         build_activation(activation)  # fail early on a bad name
         self.in_dim, self.hidden_dim, self.out_dim = in_dim, hidden_dim, out_dim
         self.n_layers, self.dropout, self.activation = n_layers, dropout, activation
@@ -177,7 +179,7 @@ def build_readout(name: str, dim: int) -> nn.Module:
         ValueError: if ``name`` is unknown; the message lists the valid names.
     """
     if name not in READOUTS:
-        raise ValueError(f"unknown readout {name!r}; valid names: {sorted(READOUTS)}")
+        raise UnknownNameError(f"unknown readout {name!r}; valid names: {sorted(READOUTS)}")
     return READOUTS[name](dim)
 
 

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from molgen.errors import ConfigError
 
+from molgen.errors import UnknownNameError
+
 __all__ = ["ACQUISITIONS", "Ranking", "TopK"]
 
 ACQUISITIONS = ("mean", "ucb")
@@ -51,7 +53,7 @@ class Ranking:
 
     def __post_init__(self) -> None:
         if self.acquisition not in ACQUISITIONS:
-            raise ConfigError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
+            raise UnknownNameError(f"unknown acquisition {self.acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
         if self.top_k < 1:
             raise ConfigError(f"top-k must be ≥ 1, got {self.top_k}")
         if not np.isfinite(self.kappa) or self.kappa < 0:
@@ -76,7 +78,7 @@ class Ranking:
                 raise ConfigError("the models predict nothing that can be ranked")
             sort_by = names[0]
         if sort_by not in quantities:
-            raise ConfigError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
+            raise UnknownNameError(f"cannot sort by {sort_by!r}; the models predict: {', '.join(names)}")
         return cls(column=sort_by, std_column=quantities[sort_by], **options)
 
     def describe(self) -> dict[str, Any]:

@@ -35,14 +35,9 @@ from molgen.screening.scoring import ScreenJob, cached_model, score_shard
 from molgen.screening.sources import Shard, plan_library
 from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
 
-__all__ = ["ScreenResult", "ShardOutcome", "run_shard", "screen"]
+__all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
 
 log = logging.getLogger("molgen")
-
-#: Test hook: a folder; a file named after a shard id there makes a Dask worker die (``os._exit``)
-#: on that shard once (the file is removed first, so the retry succeeds).
-CRASH_ENV = "MOLGEN_SCREEN_CRASH_DIR"
-
 
 @dataclass
 class ShardOutcome:
@@ -179,10 +174,6 @@ def screen(
 
 def run_shard(shard: Shard, job: ScreenJob, output: str | Path, ranking: Ranking) -> ShardOutcome:
     """Scores one shard, writes its Parquet file, returns its counts and top rows (runs on workers)."""
-    crash_dir = os.environ.get(CRASH_ENV)
-    if crash_dir and (Path(crash_dir) / shard.id).exists() and _in_dask_worker():
-        (Path(crash_dir) / shard.id).unlink()
-        os._exit(1)
     started = time.perf_counter()
     with _one_torch_thread():
         frame = score_shard(shard, job)
@@ -218,16 +209,6 @@ def _one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _in_dask_worker() -> bool:
-    try:
-        from distributed import get_worker
-
-        get_worker()
-        return True
-    except (ImportError, ValueError):
-        return False
 
 
 class _Progress:
@@ -269,7 +250,6 @@ def _dask(
             "--workers ≥ 2 and --scheduler need Dask: pip install 'molgen[screen]' (or use --workers 1)"
         ) from None
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_quiet_dask())
         if scheduler is not None:
             client = stack.enter_context(Client(scheduler, timeout="30s"))
         else:
@@ -316,8 +296,10 @@ def _workers_skip_main() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Dask logs cluster start-up and shutdown at INFO; show its warnings and errors only."""
+def quiet_dask() -> Iterator[None]:
+    """Within the block, Dask's loggers show warnings and errors only (it logs cluster start-up and
+    shutdown at INFO), and a slow worker exit at shutdown is not reported; levels are restored on exit.
+    :func:`screen` leaves logging alone: an application (``molgen screen``) wraps its call in this."""
     loggers = [logging.getLogger(name) for name in ("distributed", *[
         n for n in logging.root.manager.loggerDict if n.startswith("distributed.")])]
     levels = [logger.level for logger in loggers]

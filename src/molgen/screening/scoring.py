@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from molgen.errors import ConfigError, DataSourceError, ModelFormatError
+from molgen.errors import (
+    ConfigError,
+    DataSourceError,
+    InvalidInputError,
+    ModelFormatError,
+)
 from molgen.screening.filters import get_filters
 from molgen.screening.sources import Shard, read_shard
 
@@ -160,7 +165,7 @@ class ScreenJob:
         first = layouts[0]
         for ref, other in zip(refs[1:], layouts[1:]):
             if other[:3] != first[:3]:
-                raise ConfigError(
+                raise InvalidInputError(
                     f"models disagree on what they predict: {refs[0].path} is {first[0]} {list(first[1])}, "
                     f"{ref.path} is {other[0]} {list(other[1])}; an ensemble needs the same task and targets"
                 )

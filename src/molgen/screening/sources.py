@@ -23,7 +23,6 @@ import glob
 import gzip
 import io
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +32,14 @@ import numpy as np
 import pandas as pd
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
+from molgen.data.tables import FORMATS as TABLE_FORMATS
+from molgen.data.tables import iter_sdf, parse_smi, table_format
+
 __all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
 
-#: suffix → format; every format but Parquet may also be gzipped (``.csv.gz``).
-FORMATS = {".smi": "smi", ".smiles": "smi", ".csv": "csv", ".tsv": "tsv", ".sdf": "sdf", ".parquet": "parquet"}
+#: suffix → format of a library file (a subset of :data:`molgen.data.tables.FORMATS`); every format but
+#: Parquet may also be gzipped (``.csv.gz``).
+FORMATS = {suffix: fmt for suffix, fmt in TABLE_FORMATS.items() if fmt in ("smi", "csv", "tsv", "sdf", "parquet")}
 SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "isomeric_smiles")
 ID_COLUMNS = ("id", "name", "compound_id", "mol_id", "molecule_id", "zinc_id", "idnumber", "title", "_name")
 _BLOCK = 8 << 20  # bytes read per step when scanning or skipping
@@ -103,13 +106,11 @@ class Shard:
 
 
 def _format_of(path: Path) -> tuple[str, bool]:
-    name = path.name.lower()
-    gz = name.endswith(".gz")
-    fmt = FORMATS.get(Path(name[:-3] if gz else name).suffix)
-    if fmt is None:
-        raise ConfigError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
+    fmt, gz = table_format(path)
+    if fmt not in FORMATS.values():
+        raise InvalidInputError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
     if fmt == "parquet" and gz:
-        raise ConfigError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
+        raise InvalidInputError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
     return fmt, gz
 
 
@@ -333,14 +334,8 @@ def read_shard(shard: Shard) -> pd.DataFrame:
 
 def _read_text(data: bytes, f: LibraryFile) -> pd.DataFrame:
     if f.fmt == "smi":
-        lines = data.decode("utf-8", "replace").split("\n")
-        if lines and lines[-1] == "" and data.endswith(b"\n"):
-            lines.pop()
-        fields = [line.strip().split(None, 1) for line in lines]
-        return pd.DataFrame({
-            "smiles": [parts[0] if parts else "" for parts in fields],
-            "id": [parts[1] if len(parts) > 1 else None for parts in fields],
-        })
+        smiles, names = parse_smi(data.decode("utf-8", "replace"))
+        return pd.DataFrame({"smiles": smiles, "id": names})
     wanted = [c for c in (f.smiles_column, f.id_column) if c is not None]
     frame = pd.read_csv(
         io.BytesIO(data), sep=_SEPARATORS[f.fmt], header=None, names=list(f.columns), usecols=wanted, dtype=str,
@@ -353,34 +348,13 @@ def _read_text(data: bytes, f: LibraryFile) -> pd.DataFrame:
 
 
 def _read_sdf(data: bytes, id_property: str | None) -> pd.DataFrame:
-    from rdkit import Chem, rdBase
-
-    smiles, ids, errors, titles = [], [], [], None
-    with rdBase.BlockLogs():
-        for i, mol in enumerate(Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=False, removeHs=False)):
-            if mol is None:
-                titles = titles or _sdf_titles(data)
-                ids.append(titles[i] if i < len(titles) else None)
-                smiles.append(None), errors.append("SDF record could not be read")
-                continue
-            name = mol.GetProp(id_property) if id_property and mol.HasProp(id_property) else mol.GetProp("_Name")
-            ids.append(name.strip() or None)
-            try:
-                Chem.SanitizeMol(mol)
-                smiles.append(Chem.MolToSmiles(Chem.RemoveHs(mol)))
-                errors.append(None)
-            except Exception as err:  # noqa: BLE001 - RDKit raises several types; the reason is kept
-                smiles.append(None), errors.append(f"SDF record: sanitization failed: {err}")
+    smiles, ids, errors = [], [], []
+    for record in iter_sdf(io.BytesIO(data)):
+        name = record.properties.get(id_property) if id_property else None
+        ids.append((name.strip() or None) if name is not None else record.title)
+        smiles.append(record.smiles)
+        errors.append(record.error)
     return pd.DataFrame({"smiles": smiles, "id": ids, "read_error": errors}, dtype=object)
-
-
-def _sdf_titles(data: bytes) -> list[str | None]:
-    """The title line of each record (for records RDKit cannot read)."""
-    records = re.split(rb"^\$\$\$\$[^\n]*(?:\n|$)", data, flags=re.MULTILINE)
-    if records and not records[-1].strip():
-        records.pop()
-    titles = [record.split(b"\n", 1)[0].decode("utf-8", "replace").strip() for record in records]
-    return [title or None for title in titles]
 
 
 def _read_parquet(shard: Shard) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from molgen.errors import ConfigError
+from molgen.errors import InvalidInputError
 from molgen.screening.sources import Shard
 
 __all__ = ["MANIFEST_FORMAT", "OutputFolder"]
@@ -48,14 +48,14 @@ class OutputFolder:
         import fcntl
 
         if self.path.exists() and not self.path.is_dir():
-            raise ConfigError(f"--output {self.path} is a file; pass a folder")
+            raise InvalidInputError(f"--output {self.path} is a file; pass a folder")
         self.shards.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path / ".lock", "w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
-            raise ConfigError(f"another molgen screen is writing to {self.path}; wait for it or use another --output") from None
+            raise InvalidInputError(f"another molgen screen is writing to {self.path}; wait for it or use another --output") from None
         for stale in self.shards.glob(".*.tmp"):  # left by shards in flight when a run stopped
             stale.unlink(missing_ok=True)
         return self
@@ -71,7 +71,7 @@ class OutputFolder:
         try:
             return json.loads(self.manifest_path.read_text())
         except json.JSONDecodeError as err:
-            raise ConfigError(f"{self.manifest_path} is not valid JSON ({err}); delete the folder to start over") from None
+            raise InvalidInputError(f"{self.manifest_path} is not valid JSON ({err}); delete the folder to start over") from None
 
     def check_job(self, job: dict[str, Any]) -> dict[str, Any] | None:
         """The existing manifest, after checking it describes the same job; None for a new folder.
@@ -83,15 +83,15 @@ class OutputFolder:
         manifest = self.read_manifest()
         if manifest is None:
             if any(self.shards.glob("*.parquet")):
-                raise ConfigError(f"{self.path} holds shard files but no manifest.json; use an empty --output")
+                raise InvalidInputError(f"{self.path} holds shard files but no manifest.json; use an empty --output")
             return None
         if manifest.get("format") != MANIFEST_FORMAT or "job" not in manifest:
-            raise ConfigError(f"{self.manifest_path}: not a molgen screen manifest (format {MANIFEST_FORMAT})")
+            raise InvalidInputError(f"{self.manifest_path}: not a molgen screen manifest (format {MANIFEST_FORMAT})")
         old = manifest["job"]
         changed = sorted(key for key in {*old, *job} if old.get(key) != job.get(key))
         if changed:
             details = "; ".join(f"{key}: was {_short(old.get(key))}, now {_short(job.get(key))}" for key in changed)
-            raise ConfigError(
+            raise InvalidInputError(
                 f"{self.path} holds a screen with different parameters ({details}). Resuming would mix results: "
                 "rerun with the same models, library, filters and --chunk-size, or use a new --output."
             )

@@ -52,43 +52,24 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], real: Sequence[torch.T
     return ((norm - 1.0) ** 2).mean()
 
 
+SampleScorer = Callable[[Sequence[str], set[str]], dict[str, float]]
+"""``(sampled SMILES, canonical training SMILES) → {metric: value}``; must return ``valid_unique`` (what
+:data:`MONITOR` watches). molgen's is :func:`molgen.evaluation.generation.basic.sample_metrics`."""
+
+
 def canonical_set(smiles: Sequence[str]) -> set[str]:
-    """Non-isomeric canonical forms of the parseable SMILES (what ``sample_metrics`` compares novelty against)."""
-    from rdkit import Chem, rdBase
+    """Non-isomeric canonical forms of the valid SMILES (what the default ``score_samples`` compares novelty
+    against). Kept for callers; it is :func:`molgen.evaluation.generation.basic.canonical_set` with
+    ``isomeric=False`` (imported on call: this module never imports RDKit)."""
+    from molgen.evaluation.generation.basic import canonical_set as _canonical_set
 
-    out = set()
-    with rdBase.BlockLogs():
-        for s in smiles:
-            mol = Chem.MolFromSmiles(s) if s else None
-            if mol is not None:
-                out.add(Chem.MolToSmiles(mol, isomericSmiles=False))
-    return out
+    return _canonical_set(smiles, isomeric=False)
 
 
-def sample_metrics(smiles: Sequence[str], train: set[str]) -> dict[str, float]:
-    """Cheap quality figures of sampled SMILES (validity by RDKit parsing, canonical forms non-isomeric).
+def _default_score_samples() -> SampleScorer:
+    from molgen.evaluation.generation.basic import sample_metrics
 
-    Returns ``validity`` (parseable fraction, MOSES's sense), ``unique`` (distinct / valid), ``novelty``
-    (distinct valid not in ``train`` / distinct valid), ``connected`` (valid and one fragment / all: MolGAN's
-    strict validity) and ``valid_unique`` (distinct valid one-fragment molecules / all), which rewards
-    samples that are valid, whole and diverse at once.
-    """
-    from rdkit import Chem, rdBase
-
-    canonical = []
-    with rdBase.BlockLogs():
-        for s in smiles:
-            mol = Chem.MolFromSmiles(s) if s else None
-            if mol is not None and mol.GetNumAtoms():
-                canonical.append(Chem.MolToSmiles(mol, isomericSmiles=False))
-    n, distinct = max(len(smiles), 1), set(canonical)
-    return {
-        "validity": len(canonical) / n,
-        "unique": len(distinct) / len(canonical) if canonical else 0.0,
-        "novelty": len(distinct - train) / len(distinct) if distinct else 0.0,
-        "connected": sum("." not in s for s in canonical) / n,
-        "valid_unique": sum("." not in s for s in distinct) / n,
-    }
+    return sample_metrics
 
 
 class TensorDataModule(L.LightningDataModule):
@@ -121,6 +102,9 @@ class WGANModule(L.LightningModule):
         generator_params / critic_params: parameters of the two players (a third optimizer may be added by
             a subclass through ``extra_optimizers``).
         train_smiles: canonical (non-isomeric) training SMILES, for ``val/novelty``.
+        score_samples: scores the SMILES sampled at each validation (see :data:`SampleScorer`); the caller
+            injects it so that this training core holds no chemistry. None: molgen's
+            :func:`~molgen.evaluation.generation.basic.sample_metrics`, imported when first needed.
         lr, lr_critic: learning rates; betas: Adam's.
         n_critic: critic updates per generator update; gp_weight: λ of the gradient penalty.
         fake_batch_size: molecules generated per update.
@@ -140,12 +124,14 @@ class WGANModule(L.LightningModule):
         fake_batch_size: int = 64,
         val_sample_size: int = 256,
         gradient_clip_val: float | None = None,
+        score_samples: SampleScorer | None = None,
     ) -> None:
         super().__init__()
         if n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {n_critic}")
         self.automatic_optimization = False
         self.train_smiles = train_smiles
+        self.score_samples = score_samples
         self.lr, self.lr_critic, self.betas = lr, lr_critic or lr, tuple(betas)
         self.n_critic, self.gp_weight = n_critic, gp_weight
         self.fake_batch_size, self.val_sample_size = fake_batch_size, val_sample_size
@@ -236,7 +222,9 @@ class WGANModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         samples = self.sample_smiles(self.val_sample_size, VAL_SEED)
-        metrics = {k: float(v) for k, v in sample_metrics(samples, self.train_smiles).items()}
+        if self.score_samples is None:
+            self.score_samples = _default_score_samples()
+        metrics = {k: float(v) for k, v in self.score_samples(samples, self.train_smiles).items()}
         metrics.update(self.extra_val_metrics(samples))
         if self._val_wasserstein:
             total = sum(n for _, n in self._val_wasserstein)

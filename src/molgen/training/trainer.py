@@ -39,24 +39,30 @@ class FitOutcome:
     epochs: int = 0
 
 
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")
+_HARMLESS_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*LeafSpec.*",
+    ".*smaller than the logging interval.*",
+    ".*torch.jit.script.*is deprecated.*",
+    ".*is an invalid default value.*",
+)
+
+
 @contextmanager
 def quiet_lightning() -> Iterator[None]:
     """Within the block, Lightning's info banners (GPU available, model summary) and known-harmless
-    warnings are silenced; the logger levels and warning filters are restored on exit."""
-    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")]
+    warnings are hidden; logger levels and warning filters are restored on exit (no global change).
+    :func:`build_trainer` and :func:`run` use it themselves, so callers need not."""
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
     levels = [logger.level for logger in loggers]
     with warnings.catch_warnings():
-        for message in (
-            ".*does not have many workers.*",
-            ".*LeafSpec.*",
-            ".*smaller than the logging interval.*",
-            ".*torch.jit.script.*is deprecated.*",
-            ".*is an invalid default value.*",
-        ):
+        for message in _HARMLESS_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
-        for logger in loggers:
-            logger.setLevel(logging.WARNING)
         try:
+            for logger in loggers:
+                if logger.getEffectiveLevel() < logging.WARNING:
+                    logger.setLevel(logging.WARNING)
             yield
         finally:
             for logger, level in zip(loggers, levels, strict=True):
@@ -105,6 +111,14 @@ def build_trainer(
     if importlib.util.find_spec("tensorboard") is not None:
         loggers.append(TensorBoardLogger(log_dir, name="", version="tensorboard", default_hp_metric=False))
     progress = sys.stderr.isatty() if cfg.progress_bar is None else cfg.progress_bar
+    with quiet_lightning():
+        return _trainer(cfg, run_dir, callbacks, loggers, enable_checkpointing, progress)
+
+
+def _trainer(
+    cfg: TrainerConfig, run_dir: Path, callbacks: list[L.Callback], loggers: list[Any], enable_checkpointing: bool,
+    progress: bool,
+) -> L.Trainer:
     return L.Trainer(
         max_epochs=cfg.max_epochs,
         max_time=None if cfg.max_minutes is None else timedelta(minutes=cfg.max_minutes),
@@ -140,6 +154,13 @@ def run(
         module: a molgen Lightning module; its ``results`` dict holds the last validation/test metrics.
         resume: continue from ``checkpoints/last.ckpt`` when it exists.
     """
+    with quiet_lightning():
+        return _run(module, datamodule, trainer, resume=resume, test=test)
+
+
+def _run(
+    module: L.LightningModule, datamodule: L.LightningDataModule, trainer: L.Trainer, *, resume: bool, test: bool
+) -> FitOutcome:
     checkpoint = _checkpoint_callback(trainer)
     ckpt_path = None
     if resume and checkpoint is not None and checkpoint.dirpath:

@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 
 from molgen.config import ConfigError, RunConfig
 from molgen.config import replace as config_replace
+from molgen.errors import UnknownNameError
 from molgen.tuning.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def resolve_objective(cfg: RunConfig) -> tuple[str, str]:
 def study_direction(task_type: str, metric: str, requested: str = "auto") -> str:
     """``minimize`` or ``maximize``: the metric's own direction unless one is requested."""
     if requested not in DIRECTIONS:
-        raise ConfigError(f"unknown direction {requested!r}; valid directions: {', '.join(DIRECTIONS)}")
+        raise UnknownNameError(f"unknown direction {requested!r}; valid directions: {', '.join(DIRECTIONS)}")
     if requested != "auto":
         return requested
     from molgen.evaluation.supervised import higher_is_better
@@ -69,7 +70,7 @@ def build_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3)
     if name == "none":
         return optuna.pruners.NopPruner()
-    raise ConfigError(f"unknown pruner {name!r}; valid pruners: {', '.join(PRUNERS)}")
+    raise UnknownNameError(f"unknown pruner {name!r}; valid pruners: {', '.join(PRUNERS)}")
 
 
 def trial_config(base: RunConfig, space: SearchSpace, values: dict[str, Any], run_dir: Path) -> RunConfig:

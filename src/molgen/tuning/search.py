@@ -32,7 +32,12 @@ from molgen.tuning.objective import (
     study_direction,
 )
 from molgen.tuning.space import SearchSpace
-from molgen.tuning.storage import create_or_load_study, default_storage_url, display_url, open_storage
+from molgen.tuning.storage import (
+    create_or_load_study,
+    default_storage_url,
+    display_url,
+    open_storage,
+)
 
 log = logging.getLogger("molgen")
 

@@ -22,6 +22,7 @@ import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from molgen.errors import ConfigError
 
+
 log = logging.getLogger("molgen")
 
 STUDY_DB = "study.db"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,13 +12,14 @@ import pytest
 import torch
 
 from molgen.config import TrainerConfig, replace
+from molgen.evaluation.generation.basic import sample_metrics
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.training.gan import (
     MONITOR,
     LatentGANModule,
     TensorDataModule,
+    canonical_set,
     gradient_penalty,
-    sample_metrics,
 )
 from molgen.training.trainer import build_trainer, run
 
@@ -53,6 +57,14 @@ def test_sample_metrics() -> None:
     assert metrics["valid_unique"] == pytest.approx(4 / 8)
     empty = sample_metrics(["", ""], train=set())
     assert empty == {"validity": 0.0, "unique": 0.0, "novelty": 0.0, "connected": 0.0, "valid_unique": 0.0}
+    assert canonical_set(["OCC", "C[C@H](N)O", "xx"]) == {"CCO", "CC(N)O"}  # non-isomeric, invalid skipped
+
+
+def test_training_core_does_not_import_rdkit() -> None:
+    """Validity is decided in molgen.chem/evaluation and injected; the GAN loop itself holds no chemistry."""
+    code = "import sys, molgen.training.gan; assert 'rdkit' not in sys.modules, 'rdkit imported'"
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
 
 
 def _decode(codes: np.ndarray) -> list[str]:
@@ -67,7 +79,7 @@ def _fit(tmp_path: Path, n_critic: int, batches: int) -> tuple[LatentGANModule, 
     codes = torch.randn(16 * batches, 6)
     model.set_code_statistics(codes)
     module = LatentGANModule(
-        model, _decode, train_smiles={"CCO"}, lr=1e-3, n_critic=n_critic, fake_batch_size=16, val_sample_size=32,
+        model, _decode, train_smiles={"CCO"}, score_samples=sample_metrics, lr=1e-3, n_critic=n_critic, fake_batch_size=16, val_sample_size=32,
         gradient_clip_val=0.5,
     )
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -107,7 +119,11 @@ def test_validation_runs_without_validation_rows(tmp_path: Path) -> None:
 
 
 def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: Path) -> None:
-    from molgen.chem.featurize.dense_graphs import DenseGraphSpec, decode_graphs, encode_smiles
+    from molgen.chem.featurize.dense_graphs import (
+        DenseGraphSpec,
+        decode_graphs,
+        encode_smiles,
+    )
     from molgen.families.generation.molgan import build_networks, reward_scores
     from molgen.training.gan import MolGANModule
 

@@ -28,6 +28,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 
 from molgen.chem.molecules import iter_molecules
+from molgen.errors import ConfigError
 
 __all__ = ["DenseGraphSpec", "DenseGraphs", "SkippedMolecule", "decode_graphs", "encode_smiles", "is_connected"]
 
@@ -59,18 +60,18 @@ class DenseGraphSpec:
 
     def __post_init__(self) -> None:
         if self.max_atoms < 1:
-            raise ValueError(f"max_atoms must be at least 1, got {self.max_atoms}")
+            raise ConfigError(f"max_atoms must be at least 1, got {self.max_atoms}")
         if not self.atom_types:
-            raise ValueError("atom_types must name at least one element")
+            raise ConfigError("atom_types must name at least one element")
         table = Chem.GetPeriodicTable()
         for symbol in self.atom_types:
             try:
                 table.GetAtomicNumber(symbol)
             except RuntimeError:
-                raise ValueError(f"atom_types: {symbol!r} is not an element symbol") from None
+                raise ConfigError(f"atom_types: {symbol!r} is not an element symbol") from None
         unknown = [b for b in self.bond_types if b not in _BOND_TYPES]
         if unknown or not self.bond_types:
-            raise ValueError(f"bond_types: unknown {unknown or '(empty)'}; valid names: {', '.join(_BOND_TYPES)}")
+            raise ConfigError(f"bond_types: unknown {unknown or '(empty)'}; valid names: {', '.join(_BOND_TYPES)}")
 
     @property
     def n_atom_types(self) -> int:

@@ -32,6 +32,7 @@ __all__ = [
     "fraction_unique",
     "novelty",
     "canonical_set",
+    "sample_metrics",
     "basic_metrics",
     "evaluate_generation",
 ]
@@ -86,9 +87,41 @@ def fraction_unique(canonical_smiles: Sequence[str], k: int | None = None) -> fl
     return len(set(head)) / len(head) if head else math.nan
 
 
-def canonical_set(smiles: Iterable[object]) -> set[str]:
-    """Canonical SMILES of the valid molecules among ``smiles`` (invalid ones skipped)."""
-    return {Chem.MolToSmiles(mol) for _, mol, _ in iter_molecules(smiles) if mol is not None}
+def canonical_set(smiles: Iterable[object], *, isomeric: bool = True) -> set[str]:
+    """Canonical SMILES of the valid molecules among ``smiles`` (invalid ones skipped); ``isomeric=False``
+    drops stereochemistry (the form :func:`sample_metrics` compares novelty in)."""
+    return {
+        Chem.MolToSmiles(mol, isomericSmiles=isomeric) for _, mol, _ in iter_molecules(smiles) if mol is not None
+    }
+
+
+def sample_metrics(smiles: Sequence[str], train: set[str] | frozenset[str]) -> dict[str, float]:
+    """Cheap quality figures of SMILES sampled during GAN training (the validation metrics of
+    :mod:`molgen.training.gan`, which receives this function from its caller).
+
+    Validity is :mod:`molgen.chem.molecules`'s (the one definition; a molecule without atoms is
+    invalid too); canonical forms are non-isomeric, so ``train`` must be
+    ``canonical_set(train_smiles, isomeric=False)``.
+
+    Returns ``validity`` (valid fraction, MOSES's sense), ``unique`` (distinct / valid), ``novelty``
+    (distinct valid not in ``train`` / distinct valid), ``connected`` (valid and one fragment / all: MolGAN's
+    strict validity) and ``valid_unique`` (distinct valid one-fragment molecules / all), which rewards
+    samples that are valid, whole and diverse at once; 0.0 (not NaN) where undefined, so a checkpoint
+    monitor can always compare.
+    """
+    canonical = [
+        Chem.MolToSmiles(mol, isomericSmiles=False)
+        for _, mol, _ in iter_molecules(smiles)
+        if mol is not None and mol.GetNumAtoms()
+    ]
+    n, distinct = max(len(smiles), 1), set(canonical)
+    return {
+        "validity": len(canonical) / n,
+        "unique": len(distinct) / len(canonical) if canonical else 0.0,
+        "novelty": len(distinct - set(train)) / len(distinct) if distinct else 0.0,
+        "connected": sum("." not in s for s in canonical) / n,
+        "valid_unique": sum("." not in s for s in distinct) / n,
+    }
 
 
 def novelty(canonical_smiles: Iterable[str], train_canonical: set[str] | frozenset[str]) -> float:

@@ -22,8 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.data.sources import cache_dir, file_sha256, resolve
+from molgen.data.tables import parse_smi, read_table
+from molgen.errors import UnknownNameError
 from molgen.evaluation.generation.fcd import ChemNetMoments, chemnet_moments
 from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
 
@@ -62,7 +64,7 @@ def moses_source(which: str) -> SmilesSource:
     spec = get_dataset("moses")
     remotes = {"train": spec.remote, "test": spec.extra_files[0], "test_scaffolds": spec.extra_files[1]}
     if which not in remotes:
-        raise ConfigError(f"unknown MOSES split {which!r}; valid: {', '.join(remotes)}")
+        raise UnknownNameError(f"unknown MOSES split {which!r}; valid: {', '.join(remotes)}")
     remote = remotes[which]
     label = {"train": "MOSES train", "test": "MOSES Test", "test_scaffolds": "MOSES TestSF"}[which]
     return SmilesSource(label, resolve(remote), spec.input_column, remote.sha256)
@@ -96,12 +98,7 @@ def read_smiles(path: str | Path, column: str | None = None) -> list[str]:
     if _is_smi(path):
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         with opener(path, "rt") as handle:
-            text = handle.read()
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()  # the newline ending the last record
-        return [(line.split() or [""])[0] for line in lines]
-    from molgen.data.tables import read_table
+            return parse_smi(handle.read())[0]
 
     frame = read_table(path)
     if column is None:

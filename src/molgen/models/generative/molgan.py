@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from molgen.errors import UnknownNameError
+
 GUMBEL_MODES = ("softmax", "soft_gumbel", "hard_gumbel")
 
 
@@ -114,7 +116,7 @@ def discretize(
         ``nodes [B, N, T]`` and ``edges [B, N, N, E]`` (symmetric), each summing to 1 over the last axis.
     """
     if mode not in GUMBEL_MODES:
-        raise ValueError(f"unknown gumbel mode {mode!r}; valid names: {', '.join(GUMBEL_MODES)}")
+        raise UnknownNameError(f"unknown gumbel mode {mode!r}; valid names: {', '.join(GUMBEL_MODES)}")
     if mode == "softmax":
         return F.softmax(node_logits / temperature, -1), F.softmax(edge_logits / temperature, -1)
     node_noise = _gumbel(node_logits.shape, node_logits, generator)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.norm import BatchNorm
 
+from molgen.errors import ConfigError
 from molgen.models.layers import build_readout, reset_module
 
 
@@ -39,11 +40,11 @@ class GraphEncoder(nn.Module):
         super().__init__()
         self.hparams: dict[str, Any] = dict(hparams)
         if hparams["depth"] < 1:
-            raise ValueError(f"depth must be >= 1, got {hparams['depth']}")
+            raise ConfigError(f"depth must be >= 1, got {hparams['depth']}")
         if hparams["hidden_dim"] < 1:
-            raise ValueError(f"hidden_dim must be >= 1, got {hparams['hidden_dim']}")
+            raise ConfigError(f"hidden_dim must be >= 1, got {hparams['hidden_dim']}")
         if not 0.0 <= hparams["dropout"] < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {hparams['dropout']}")
+            raise ConfigError(f"dropout must be in [0, 1), got {hparams['dropout']}")
 
     def check_batch(self, batch: Any) -> None:
         """Raise ``ValueError`` naming the mismatch if ``batch`` breaks the input contract."""

@@ -12,8 +12,6 @@ from torch import Tensor, nn
 from molgen.models.graph.base import GraphEncoder, graph_index
 from molgen.models.layers import build_readout, reset_module
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-
 
 class DMPNN(GraphEncoder):
     r"""Directed MPNN (`Yang et al. 2019 <https://doi.org/10.1021/acs.jcim.9b00237>`_).
@@ -113,4 +111,7 @@ def _incidence(dst: Tensor, num_atoms: int, dtype: torch.dtype) -> Tensor:
     crow = torch.zeros(num_atoms + 1, dtype=torch.int64, device=dst.device)
     crow[1:] = torch.cumsum(counts, 0)
     ones = torch.ones(dst.numel(), dtype=dtype, device=dst.device)
-    return torch.sparse_csr_tensor(crow, order, ones, size=(num_atoms, dst.numel()), check_invariants=False)
+    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta": known, and tested here
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, order, ones, size=(num_atoms, dst.numel()), check_invariants=False)
+

@@ -11,6 +11,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from molgen.errors import ConfigError, UnknownNameError
+
 READOUTS = ("flatten", "mean", "max")
 MAX_BINS = 16
 """``flatten`` readout: positions are average-pooled to at most this many bins before flattening."""
@@ -58,7 +60,7 @@ class SequenceReadout(nn.Module):
     def __init__(self, kind: str, channels: int, length: int) -> None:
         super().__init__()
         if kind not in READOUTS:
-            raise ValueError(f"unknown sequence readout {kind!r}; valid names: {', '.join(READOUTS)}")
+            raise UnknownNameError(f"unknown sequence readout {kind!r}; valid names: {', '.join(READOUTS)}")
         if length < 1:
             raise ValueError(f"the readout needs at least one position, got length {length}")
         self.kind, self.channels, self.length = kind, channels, length
@@ -101,11 +103,11 @@ def count_parameters(module: nn.Module) -> int:
 
 def check_sizes(length: int, hidden_dim: int, depth: int, dropout: float) -> None:
     if length < 1:
-        raise ValueError(f"sequence length must be >= 1, got {length}")
+        raise ConfigError(f"sequence length must be >= 1, got {length}")
     if hidden_dim < 1 or depth < 1:
-        raise ValueError(f"hidden_dim and depth must be >= 1, got {hidden_dim} and {depth}")
+        raise ConfigError(f"hidden_dim and depth must be >= 1, got {hidden_dim} and {depth}")
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from molgen.errors import ConfigError
 from molgen.models.sequence.base import (
     SequenceReadout,
     check_sizes,
@@ -69,7 +70,7 @@ class ConvTransformer(nn.Module):
         super().__init__()
         check_sizes(length, hidden_dim, depth, dropout)
         if n_heads < 1 or hidden_dim % n_heads:
-            raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by n_heads ({n_heads})")
+            raise ConfigError(f"hidden_dim ({hidden_dim}) must be divisible by n_heads ({n_heads})")
         self.length, self.hidden_dim, self.depth, self.dropout = length, hidden_dim, depth, dropout
         self.kernel_size, self.n_heads = kernel_size or 15, n_heads
         stages = 2
