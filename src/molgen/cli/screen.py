@@ -71,15 +71,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from molgen.screening import screen
+    from molgen.screening.runner import quiet_dask
 
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be ≥ 0, got {args.workers}")
-    result = screen(
-        args.model, args.library, args.output, top_k=args.top_k, sort_by=args.sort_by, acquisition=args.acquisition,
-        kappa=args.kappa, ascending=args.ascending, filters=args.filters, chunk_size=args.chunk_size,
-        batch_size=args.batch_size, smiles_column=args.smiles_column, id_column=args.id_column,
-        workers=args.workers, scheduler=args.scheduler, retries=args.retries,
-    )
+    with quiet_dask():  # Dask logs its cluster start-up and shutdown at INFO
+        result = screen(
+            args.model, args.library, args.output, top_k=args.top_k, sort_by=args.sort_by,
+            acquisition=args.acquisition, kappa=args.kappa, ascending=args.ascending, filters=args.filters,
+            chunk_size=args.chunk_size, batch_size=args.batch_size, smiles_column=args.smiles_column,
+            id_column=args.id_column, workers=args.workers, scheduler=args.scheduler, retries=args.retries,
+        )
     print(
         f"screened {result.n_rows} rows in {result.n_shards} shards ({len(result.computed)} scored now, "
         f"{result.reused} reused; {result.workers}) in {result.seconds:.1f} s: "
