@@ -73,9 +73,9 @@ def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, wor
     import pandas as pd
     from epoch_timer import EpochTimer
 
+    from molgen.analysis.prediction import load_model, predict_frame
     from molgen.chem.featurize.graphs import featurize_smiles
     from molgen.config import RunConfig
-    from molgen.analysis.prediction import load_model, predict_frame
     from molgen.recipes import fit
 
     out = {"parse_per_s": parse_rate(smiles)}

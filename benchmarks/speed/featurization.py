@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     from rdkit import Chem, rdBase
     from torch_geometric.utils import from_smiles
 
-    from molgen.chem.featurize.graphs import featurize_smiles
     from molgen.chem.featurize.atom_bond_tables import fast_path_verified
+    from molgen.chem.featurize.graphs import featurize_smiles
 
     torch.ones(64, 64) @ torch.ones(64, 64)
     smiles = read_moses_test(resolve_data_dir(args.data_dir), args.n)
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     counts = dict.fromkeys(methods, 0)
     for block in blocks:
         for name, (_, run) in methods.items():
-            block_wall, block_cpu = timed(lambda: run(block))
+            block_wall, block_cpu = timed(lambda run=run, block=block: run(block))
             wall[name] += block_wall
             cpu[name] += block_cpu
             counts[name] += min(len(block), pyg_per_block) if name.startswith("PyG") else len(block)

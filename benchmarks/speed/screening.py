@@ -22,6 +22,7 @@ machine before and after each run is part of it, since other processes skew ever
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import signal
@@ -70,10 +71,8 @@ class TreeMemory:
                 return
             total = 0
             for proc in procs:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     total += proc.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
             self.samples.append((time.perf_counter() - self._start, total))
             if total > self.peak:
                 self.peak, self.peak_processes = total, len(procs)

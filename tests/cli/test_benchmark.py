@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tests.cli.test_train_predict import molgen
 
 FAST = {"model.hidden_dim": 16, "model.ffn_hidden_dim": 16, "trainer.max_epochs": 1, "data.batch_size": 16,

@@ -11,10 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from tests.integration.test_expression_overfit import planted
 
 from molgen.cli.main import main
-
-from tests.integration.test_expression_overfit import planted
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 FAST = ["--hidden-dim", "8", "--depth", "1", "--max-epochs", "2", "--batch-size", "32"]

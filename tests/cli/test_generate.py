@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from tests.conftest import MOLECULES
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")

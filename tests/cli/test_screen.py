@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.unit.screening.helpers import INVALID, library_frame, tiny_models
 
 from molgen.cli.main import main
-from tests.unit.screening.helpers import INVALID, library_frame, tiny_models
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 

@@ -9,16 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from tests.integration.test_expression_overfit import planted
 
-from molgen.config import RunConfig
-from molgen.genomics.encoding import one_hot, reverse_complement_onehot
 from molgen.analysis.prediction import load_model, predict_frame
-from molgen.recipes import fit, resolve_family
+from molgen.config import RunConfig
 from molgen.errors import InvalidInputError
 from molgen.families.expression import predict_onehot
+from molgen.genomics.encoding import one_hot, reverse_complement_onehot
+from molgen.recipes import fit, resolve_family
 from molgen.training.batches import SequenceBatch
-
-from tests.integration.test_expression_overfit import planted
 
 FAST = {"model.hidden_dim": 8, "model.depth": 1, "model.ffn_hidden_dim": 16, "trainer.max_epochs": 2,
         "trainer.progress_bar": False, "data.batch_size": 32}
@@ -124,8 +123,8 @@ def test_bed_intervals_on_a_reference(tmp_path):
 
 def test_catalog_assemblies_on_the_mirror(data_mirror, tmp_path):
     from molgen.data.catalog import get_dataset
-    from molgen.genomics.io import catalog_frame
     from molgen.families.expression import load_data, make_splits, resolve_config
+    from molgen.genomics.io import catalog_frame
 
     cfg, spec = resolve_config(RunConfig().with_values({"data.name": "ecoli_promoters_165", "model.name": "cnn"}))
     assert cfg.data.split == "predefined" and cfg.task.monitor == "pearson" and cfg.data.rc_augment is False

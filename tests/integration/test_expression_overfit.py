@@ -8,8 +8,8 @@ import torch
 
 from molgen.config import OptimConfig, TrainerConfig, model_config
 from molgen.data.splits import Split
-from molgen.genomics.encoding import PAD_CODE, encode_indices
 from molgen.families.expression import REGRESSION_METRICS, SEQUENCE_ENCODERS, build_predictor
+from molgen.genomics.encoding import PAD_CODE, encode_indices
 from molgen.training.batches import SequenceCollate
 from molgen.training.datamodules import SequenceDataModule
 from molgen.training.modules import SupervisedModule

@@ -8,8 +8,8 @@ import math
 import pandas as pd
 import pytest
 
-from molgen.config import RunConfig
 from molgen.analysis.prediction import load_model, predict_frame
+from molgen.config import RunConfig
 from molgen.recipes import fit
 
 

@@ -15,8 +15,8 @@ import yaml
 from rdkit import Chem
 
 from molgen.config import RunConfig
-from molgen.recipes import fit
 from molgen.families.generation.family import load_generator
+from molgen.recipes import fit
 
 # QM9-like molecules: ≤ 9 heavy atoms of C, N, O, F.
 MOLECULES = [

@@ -11,8 +11,8 @@ import torch
 from rdkit import Chem
 
 from molgen.config import RunConfig
-from molgen.recipes import fit
 from molgen.families.generation.family import load_generator
+from molgen.recipes import fit
 
 MOLECULES = [
     "CCO", "CC(=O)O", "c1ccccc1", "c1ccccc1O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CC(=O)Oc1ccccc1C(=O)O",

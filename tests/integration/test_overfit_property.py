@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tests.conftest import MOLECULES, crippen_logp
 
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.config import OptimConfig, TrainerConfig, model_config
@@ -15,8 +16,6 @@ from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import build_task
 from molgen.training.trainer import build_trainer, run, seed_everything
-
-from tests.conftest import MOLECULES, crippen_logp
 
 # The 30-membered ring (row 26, logP 11.7, 4 sd above the rest) sits in validation: fitting it from the train rows
 # is extrapolation, which float-summation order (thread count) then decides, not a test of fitting.

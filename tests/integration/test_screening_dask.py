@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.unit.screening.helpers import library_frame, tiny_models
 
 from molgen.screening import screen
-from tests.unit.screening.helpers import library_frame, tiny_models
 
 distributed = pytest.importorskip("distributed")
 

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from molgen.errors import DataSourceError
 from molgen.benchmarking import environment
 from molgen.benchmarking.suite import Cell, Suite, SuiteError
+from molgen.errors import DataSourceError
 
 log = logging.getLogger("molgen.benchmark")
 

@@ -296,7 +296,7 @@ def kfold_splits(
         fold_of = np.empty(n, dtype=np.int64)
         fold_of[_stratified_order(strata, rng)] = np.arange(n) % n_folds
 
-    n_val = int(round(val_fraction * n))
+    n_val = round(val_fraction * n)
     splits = []
     for k in range(n_folds):
         test = np.flatnonzero(fold_of == k)

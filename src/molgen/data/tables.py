@@ -9,6 +9,7 @@ read just gets an empty SMILES.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -20,8 +21,8 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from molgen.errors import DataSourceError, InvalidInputError
 
+from molgen.errors import DataSourceError, InvalidInputError
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf", *FASTA_SUFFIXES)
@@ -168,7 +169,7 @@ def iter_sdf(source: BinaryIO) -> Iterator[SdfRecord]:
             try:
                 Chem.SanitizeMol(mol)
                 yield SdfRecord(Chem.MolToSmiles(Chem.RemoveHs(mol)), properties, title)
-            except Exception as err:  # noqa: BLE001 - RDKit raises several types; the reason is kept
+            except Exception as err:
                 yield SdfRecord(None, properties, title, f"SDF record: sanitization failed: {err}")
 
 
@@ -191,10 +192,8 @@ def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
             rows.append({_SDF_SMILES: record.smiles or "", **record.properties})
     frame = pd.DataFrame(rows, columns=_union_keys(rows))
     for col in frame.columns[1:]:
-        try:
+        with contextlib.suppress(ValueError, TypeError):  # a text column stays text
             frame[col] = pd.to_numeric(frame[col])
-        except (ValueError, TypeError):
-            pass
     return frame
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 import torch
+
 from molgen.errors import InvalidInputError
 
 if TYPE_CHECKING:

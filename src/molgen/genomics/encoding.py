@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from molgen.errors import ConfigError, InvalidInputError
 
-from molgen.errors import UnknownNameError
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 
 ALPHABET = "ACGT"
 N_CODE = 4

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from molgen.errors import DataSourceError, InvalidInputError
 from molgen.data.sources import cache_dir
 from molgen.data.tables import read_fasta, read_table
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.genomics.encoding import reverse_complement
 
 log = logging.getLogger("molgen")
@@ -162,7 +162,7 @@ class ReferenceGenome:
         except pyfaidx.UnsupportedCompressionFormat:
             fasta_path = self._decompressed_copy()
             self._fasta = self._open(pyfaidx, fasta_path)
-        self.lengths = {name: len(self._fasta[name]) for name in self._fasta.keys()}
+        self.lengths = {name: len(self._fasta[name]) for name in self._fasta}
 
     def _cache_key(self) -> str:
         st = self.path.stat()

@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from molgen.errors import ConfigError
 
-from molgen.errors import UnknownNameError
+from molgen.errors import ConfigError, UnknownNameError
 
 __all__ = ["ACQUISITIONS", "Ranking", "TopK"]
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from molgen.errors import ConfigError
 from molgen import __version__
+from molgen.errors import ConfigError
 from molgen.screening.filters import parse_filter_names
 from molgen.screening.ranking import Ranking, TopK
 from molgen.screening.scoring import ScreenJob, cached_model, score_shard

@@ -30,10 +30,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
 from molgen.data.tables import FORMATS as TABLE_FORMATS
 from molgen.data.tables import iter_sdf, parse_smi, table_format
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
 __all__ = ["FORMATS", "LibraryFile", "Shard", "plan_library", "read_shard", "resolve_library"]
 

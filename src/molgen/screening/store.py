@@ -114,7 +114,7 @@ class OutputFolder:
             return False
         try:
             return pq.ParquetFile(path).metadata.num_rows == shard.n_rows
-        except Exception:  # noqa: BLE001 - any unreadable file is recomputed
+        except Exception:
             return False
 
     def write_shard(self, shard: Shard, frame: pd.DataFrame, schema: Any) -> None:

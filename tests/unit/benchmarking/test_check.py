@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tests.unit.benchmarking.helpers import cell, record
+
 from molgen.benchmarking.check import check_record
 from molgen.benchmarking.suite import Profile, Threshold
-from tests.unit.benchmarking.helpers import cell, record
 
 PROFILE = Profile("ci", thresholds={
     "esol/dmpnn": Threshold(max=1.0, measured=0.8, measured_on="2026-11-23"),
@@ -16,7 +17,7 @@ def test_passes_within_thresholds():
     rec = record([cell("esol", "dmpnn", 0, 0.9), cell("bbbp", "dmpnn", 0, 0.7, metric="roc_auc")])
     gate = check_record(PROFILE, rec)
     assert gate["passed"] and gate["failures"] == []
-    assert any("`esol/dmpnn`: ok, rmse 0.9000 within max 1.0; set from 0.8 measured 2026-11-23" in l for l in gate["lines"])
+    assert any("`esol/dmpnn`: ok, rmse 0.9000 within max 1.0; set from 0.8 measured 2026-11-23" in line for line in gate["lines"])
 
 
 def test_a_crossed_threshold_fails():
@@ -44,4 +45,4 @@ def test_cells_not_selected_are_not_checked():
     rec = record([cell("esol", "dmpnn", 0, 0.9), cell("bbbp", "dmpnn", 0, 0.1, metric="roc_auc")])
     rec["selected"] = ["esol/dmpnn/seed0"]  # bbbp kept from an earlier run with another --only
     gate = check_record(PROFILE, rec)
-    assert gate["passed"] and any("`bbbp/dmpnn`: not run (--only)" in l for l in gate["lines"])
+    assert gate["passed"] and any("`bbbp/dmpnn`: not run (--only)" in line for line in gate["lines"])

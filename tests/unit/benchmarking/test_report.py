@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.unit.benchmarking.helpers import cell, record
 
 from molgen.benchmarking.report import (
     higher_is_better,
@@ -13,7 +14,6 @@ from molgen.benchmarking.report import (
     summarize,
     write_report,
 )
-from tests.unit.benchmarking.helpers import cell, record
 
 
 def test_mean_std_and_reference_difference():

@@ -41,7 +41,7 @@ def _format_version(mol: Chem.Mol) -> tuple[int, int, int]:
 
 
 def test_decoder_reads_pickle_major_version_16():
-    assert rdkit_pickle._SUPPORTED_MAJOR_VERSION == PICKLE_FORMAT[0]
+    assert PICKLE_FORMAT[0] == rdkit_pickle._SUPPORTED_MAJOR_VERSION
 
 
 def test_module_pins_the_validated_rdkit_versions():

@@ -4,7 +4,7 @@ import os
 import pandas as pd
 import pytest
 
-from molgen.data.catalog import TASK_TYPES, DatasetSpec, get_dataset, dataset_names
+from molgen.data.catalog import TASK_TYPES, DatasetSpec, dataset_names, get_dataset
 from molgen.data.sources import resolve
 from molgen.data.splits import SPLIT_TYPES
 from molgen.registry import UnknownNameError

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from rdkit import Chem
+from tests.conftest import MOLECULES
 
 from molgen.evaluation.generation.filters import filter_patterns, matches_any_pattern, passes_filters
-
-from tests.conftest import MOLECULES
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ The same checks through a really trained model are in ``tests/integration/test_a
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from molgen.genomics.attribution import SequenceModel, compute_attributions, grad_x_input, ism, ism_importance, top_windows
+from molgen.genomics.attribution import (
+    SequenceModel,
+    compute_attributions,
+    grad_x_input,
+    ism,
+    ism_importance,
+    top_windows,
+)
 from molgen.genomics.attribution_report import write_attributions
 from molgen.genomics.motifs import MotifScanner, parse_meme
 from molgen.genomics.variant_effects import score_variants
@@ -125,7 +133,7 @@ def test_ism_mutates_all_four_bases_at_n():
         calls.append(len(batch))
         return batch[:, 1, :].sum(dim=1, keepdim=True)  # counts C
 
-    reference, effects = ism(predict, x)
+    _, effects = ism(predict, x)
     assert sum(calls) == 1 + 3 * 4 + 4
     assert effects[0, 1, 2] == pytest.approx(0.75)  # N → C
     assert effects[0, 1, 0] == pytest.approx(1.0) and effects[0, 0, 0] == 0
@@ -178,7 +186,7 @@ def test_top_windows_do_not_overlap_and_stay_in_the_valid_span():
     assert a2 <= 30 and b2 >= 33 and s2 == pytest.approx(-12.0)
     assert windows[1][2] < 0  # a repressive window is found by magnitude and keeps its sign
     spans = sorted((a, b) for a, b, _ in windows)
-    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(spans))
     assert all(a >= 2 and b <= 48 for a, b, _ in windows)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from molgen.data.catalog import dataset_names, get_dataset
 from molgen.data.sources import resolve
 from molgen.data.tables import read_table

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from molgen.genomics.variants import (
-    Reference, VariantError, check_ref, parse_position, read_sequences, read_variant_table, read_vcf,
+    Reference,
+    VariantError,
+    check_ref,
+    parse_position,
+    read_sequences,
+    read_variant_table,
+    read_vcf,
     variant_windows,
 )
 

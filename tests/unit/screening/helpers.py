@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from tests.conftest import MOLECULES, crippen_logp
 
 INVALID = {7: "not a smiles", 30: "", 61: "C1CC", 95: "N(C)(C)(C)(C)C"}

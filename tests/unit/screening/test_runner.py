@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.unit.screening.helpers import INVALID, library_frame, write_sdf
 
 from molgen.analysis.prediction import load_model, predict_frame
 from molgen.screening import runner, screen
-from tests.unit.screening.helpers import INVALID, library_frame, write_sdf
 
 N = 120
 

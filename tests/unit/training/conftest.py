@@ -1,7 +1,6 @@
 """The ``tiny`` fixture of the training tests (see helpers.py)."""
 
 import pytest
-
 from tests.unit.training.helpers import Tiny, build_tiny
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from tests.conftest import MOLECULES
 
 from molgen.chem.featurize.graphs import PackedGraphs, featurize_smiles
 from molgen.config import OptimConfig
@@ -15,7 +16,6 @@ from molgen.training.batches import GraphCollate
 from molgen.training.datamodules import SplitDataModule
 from molgen.training.modules import SupervisedModule
 from molgen.training.tasks import Task, build_task
-from tests.conftest import MOLECULES
 
 HIDDEN = 16
 

@@ -2,7 +2,6 @@ import pickle
 
 import pytest
 import torch
-
 import yaml
 
 from molgen.errors import ModelFormatError
@@ -31,7 +30,7 @@ def test_safetensors_whose_first_byte_is_0x80_is_not_mistaken_for_a_pickle(tmp_p
             break
     else:
         pytest.fail("could not produce a header length ending in 0x80")
-    spec, states = read_model(path.parent)
+    _, states = read_model(path.parent)
     assert states[0]["p" * n].numel() == 3
 
 

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from tests.unit.training.helpers import make_datamodule
 
 from molgen.data.splits import Split
 from molgen.training.batches import SequenceCollate
 from molgen.training.datamodules import SplitDataModule
-from tests.unit.training.helpers import make_datamodule
 
 
 def _rows(loader) -> list[int]:

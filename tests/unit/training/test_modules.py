@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from tests.unit.training.helpers import make_datamodule, make_module
 
 from molgen.training.modules import SupervisedModule
-from tests.unit.training.helpers import make_datamodule, make_module
 
 # the steps are called outside a Trainer here, where self.log only warns
 pytestmark = pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`:UserWarning")

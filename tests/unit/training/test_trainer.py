@@ -5,6 +5,7 @@ import copy
 import lightning.pytorch as L
 import pytest
 import torch
+from tests.unit.training.helpers import make_datamodule, make_module
 
 from molgen.config import OptimConfig, TrainerConfig
 from molgen.training.trainer import (
@@ -14,7 +15,6 @@ from molgen.training.trainer import (
     run,
     seed_everything,
 )
-from tests.unit.training.helpers import make_datamodule, make_module
 
 STEPS_PER_EPOCH = 3  # 24 training rows in batches of 8
 

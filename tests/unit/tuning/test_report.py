@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 import optuna
+import pandas as pd
+from tests.unit.tuning.test_objective import FakeFit
 
 from molgen.config import RunConfig, load_config
 from molgen.tuning.objective import Objective
 from molgen.tuning.report import write_report
 from molgen.tuning.space import parse_space
-
-from tests.unit.tuning.test_objective import FakeFit
 
 SPACE = parse_space({"params": {
     "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},

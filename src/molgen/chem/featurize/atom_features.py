@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from rdkit.Chem.rdchem import BondStereo, BondType, HybridizationType
 
-from molgen.errors import UnknownNameError
 from molgen.chem.featurize.atom_bond_tables import AtomColumn, BondColumn
+from molgen.errors import UnknownNameError
 
 __all__ = [
     "ATOM_FEATURE_PRESETS",

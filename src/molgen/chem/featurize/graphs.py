@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from molgen.errors import ConfigError, ModelFormatError
 from molgen.chem.featurize import cache as featurization_cache
 from molgen.chem.featurize.atom_bond_tables import MolTables, tables_from_blobs
 from molgen.chem.featurize.atom_features import (
@@ -36,6 +35,7 @@ from molgen.chem.featurize.atom_features import (
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
 from molgen.chem.molecules import InvalidMolecule, iter_molecules
+from molgen.errors import ConfigError, ModelFormatError
 
 __all__ = [
     "FEATURIZER_VERSION",

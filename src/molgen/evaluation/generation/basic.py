@@ -18,8 +18,8 @@ A metric that cannot be computed (no valid molecule, no training set) is NaN, ne
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from rdkit import Chem
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 PAD_LENGTH = 350
-_VOCAB = ("C N O H F Cl P B Br S I Si # ( ) + - 1 2 3 4 5 6 7 8 = [ ] @ c n o s X .").split()
+_VOCAB = ["C", "N", "O", "H", "F", "Cl", "P", "B", "Br", "S", "I", "Si", "#", "(", ")", "+", "-", "1", "2", "3", "4", "5", "6", "7", "8", "=", "[", "]", "@", "c", "n", "o", "s", "X", "."]
 _INDEX = {symbol: i for i, symbol in enumerate(_VOCAB)}
 _UNKNOWN = _INDEX["X"]
 _END = _INDEX["."]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rdkit import Chem, DataStructs

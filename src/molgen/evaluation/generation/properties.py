@@ -8,7 +8,7 @@ in MOSES). Units are those of the property: logP units, SA units (1..10), QED (0
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rdkit import Chem

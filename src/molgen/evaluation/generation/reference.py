@@ -16,16 +16,15 @@ import gzip
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from molgen.errors import DataSourceError, InvalidInputError
 from molgen.data.sources import cache_dir, file_sha256, resolve
 from molgen.data.tables import parse_smi, read_table
-from molgen.errors import UnknownNameError
+from molgen.errors import DataSourceError, InvalidInputError, UnknownNameError
 from molgen.evaluation.generation.fcd import ChemNetMoments, chemnet_moments
 from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
 
