@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, overload
 
 import yaml
 from pydantic import (
@@ -59,8 +59,8 @@ __all__ = [
     "load_config",
     "model_config",
     "model_section",
-    "resolved",
     "replace",
+    "resolved",
     "set_dotted",
 ]
 
@@ -678,18 +678,25 @@ def model_config(
 
 
 M = TypeVar("M", bound=ModelConfig)
+N = TypeVar("N", bound=ModelConfig)
 T = TypeVar("T")
 
 
-def model_section(cfg: RunConfig | ModelConfig, kind: type[M]) -> M:
-    """``cfg.model`` (or the model section ``cfg``) narrowed to the section class ``kind`` (a base class such as
-    :class:`GeneratorConfig` or :class:`DnaConvModelConfig` accepts its subclasses); a :class:`ConfigError` when
-    the model is another kind."""
+@overload
+def model_section(cfg: RunConfig | ModelConfig, kind: type[M]) -> M: ...
+@overload
+def model_section(cfg: RunConfig | ModelConfig, kind: tuple[type[M], type[N]]) -> M | N: ...
+def model_section(cfg: RunConfig | ModelConfig, kind: Any) -> Any:
+    """``cfg.model`` (or the model section ``cfg``) narrowed to the section class ``kind`` or to one of a pair of
+    them (a base class such as :class:`GeneratorConfig` or :class:`DnaConvModelConfig` accepts its subclasses);
+    a :class:`ConfigError` when the model is another kind."""
     section = cfg.model if isinstance(cfg, RunConfig) else cfg
     if not isinstance(section, kind):
-        valid = sorted(name for name, cls in MODEL_SECTIONS.items() if issubclass(cls, kind))
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        valid = sorted(name for name, cls in MODEL_SECTIONS.items() if issubclass(cls, kinds))
         raise ConfigError(
-            f"model {section.name!r} is not a {kind.__name__} model; valid names here: {', '.join(valid)}"
+            f"model {section.name!r} is not a {' or '.join(k.__name__ for k in kinds)} model; "
+            f"valid names here: {', '.join(valid)}"
         )
     return section
 
@@ -698,7 +705,7 @@ def resolved(value: T | None, key: str) -> T:
     """The value of config key ``key`` that a family's ``resolve_config`` fills; a :class:`ConfigError` when it is
     still unset (the config was not resolved)."""
     if value is None:
-        raise ConfigError(f"{key} is not set: resolve the config first (the family's resolve_config fills it)")
+        raise ConfigError(f"{key} is not set: the config was not resolved (the family fills it before training)")
     return value
 
 
