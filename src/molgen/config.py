@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, overload
 
 import yaml
 from pydantic import (
@@ -52,12 +52,15 @@ __all__ = [
     "OptimConfig",
     "RunConfig",
     "TaskConfig",
+    "TokenModelConfig",
     "TrainerConfig",
     "VAEConfig",
     "cli",
     "load_config",
     "model_config",
+    "model_section",
     "replace",
+    "resolved",
     "set_dotted",
 ]
 
@@ -332,7 +335,9 @@ class GeneratorConfig(_SizedModel):
     """Molecules sampled per batch."""
 
 
-class _TokenModel(GeneratorConfig):
+class TokenModelConfig(GeneratorConfig):
+    """Generators over SMILES/SELFIES token sequences (CharRNN, VAE)."""
+
     tokenizer: Literal["smiles", "selfies"] = "smiles"
     """The token alphabet."""
     max_length: Int = 100
@@ -343,13 +348,13 @@ class _TokenModel(GeneratorConfig):
     """Sampling temperature of the token softmax."""
 
 
-class CharRNNConfig(_TokenModel):
+class CharRNNConfig(TokenModelConfig):
     """CharRNN: a GRU language model over SMILES/SELFIES tokens (``hidden_dim`` × ``depth``)."""
 
     name: Literal["charrnn"] = "charrnn"
 
 
-class VAEConfig(_TokenModel):
+class VAEConfig(TokenModelConfig):
     """SMILES/SELFIES VAE: bidirectional GRU encoder, GRU decoder of ``hidden_dim`` × ``depth``."""
 
     name: Literal["vae"] = "vae"
@@ -670,6 +675,38 @@ def model_config(
         values = _drop_unused_model_keys(values, where)
     run = RunConfig.from_dict({"model": values}, where=where)
     return run.model
+
+
+M = TypeVar("M", bound=ModelConfig)
+N = TypeVar("N", bound=ModelConfig)
+T = TypeVar("T")
+
+
+@overload
+def model_section(cfg: RunConfig | ModelConfig, kind: type[M]) -> M: ...
+@overload
+def model_section(cfg: RunConfig | ModelConfig, kind: tuple[type[M], type[N]]) -> M | N: ...
+def model_section(cfg: RunConfig | ModelConfig, kind: Any) -> Any:
+    """``cfg.model`` (or the model section ``cfg``) narrowed to the section class ``kind`` or to one of a pair of
+    them (a base class such as :class:`GeneratorConfig` or :class:`DnaConvModelConfig` accepts its subclasses);
+    a :class:`ConfigError` when the model is another kind."""
+    section = cfg.model if isinstance(cfg, RunConfig) else cfg
+    if not isinstance(section, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        valid = sorted(name for name, cls in MODEL_SECTIONS.items() if issubclass(cls, kinds))
+        raise ConfigError(
+            f"model {section.name!r} is not a {' or '.join(k.__name__ for k in kinds)} model; "
+            f"valid names here: {', '.join(valid)}"
+        )
+    return section
+
+
+def resolved(value: T | None, key: str) -> T:
+    """The value of config key ``key`` that a family's ``resolve_config`` fills; a :class:`ConfigError` when it is
+    still unset (the config was not resolved)."""
+    if value is None:
+        raise ConfigError(f"{key} is not set: the config was not resolved (the family fills it before training)")
+    return value
 
 
 def replace(section: Any, **changes: Any) -> Any:

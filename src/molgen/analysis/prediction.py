@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import read_table
+from molgen.errors import ModelFormatError
 from molgen.training.artifacts import ModelSpec, read_model
 
 
@@ -23,6 +24,8 @@ class LoadedModel:
 
     @property
     def targets(self) -> list[str]:
+        if self.spec.task is None:
+            raise ModelFormatError(f"{self.path} has no task: not a property or expression model")
         return list(self.spec.task.targets)
 
 

@@ -47,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {summary['n_written']} molecules to {args.output}; statistics in {path}")
         return 0
     progress = _progress_bar(args.n)
-    summary = write_samples(
+    written = write_samples(
         generator, args.n, args.output, seed=args.seed, batch_size=args.batch_size, temperature=args.temperature,
         progress=progress.update if progress is not None else None,
     )
     if progress is not None:
         progress.close()
     print(
-        f"wrote {summary.n} molecules to {summary.output} ({summary.n_invalid} invalid, "
-        f"{summary.n_invalid / max(summary.n, 1):.1%}; {summary.per_second:.0f} molecules/s)"
+        f"wrote {written.n} molecules to {written.output} ({written.n_invalid} invalid, "
+        f"{written.n_invalid / max(written.n, 1):.1%}; {written.per_second:.0f} molecules/s)"
     )
     return 0
 

@@ -43,7 +43,7 @@ def is_rank_zero() -> bool:
     """True in the process that writes files (the only one without DDP)."""
     from lightning.pytorch.utilities.rank_zero import rank_zero_only  # lazy: prediction needs no Lightning
 
-    return rank_zero_only.rank == 0
+    return rank_zero_only.rank == 0  # type: ignore[attr-defined]  # set by Lightning at import
 
 
 def default_output(cfg: RunConfig) -> Path:
@@ -100,7 +100,7 @@ def model_spec(
     cfg: RunConfig, dataset: DatasetSpec | None, metrics: dict, *, trained_on: dict[str, Any] | None = None, **fields: Any
 ) -> ModelSpec:
     """The ``model.yaml`` of a run: family, what it was trained on, its metrics and the family's ``fields``."""
-    trained = {"data": dataset.name if dataset is not None else str(cfg.data.name)}
+    trained: dict[str, Any] = {"data": dataset.name if dataset is not None else str(cfg.data.name)}
     trained.update(
         trained_on
         if trained_on is not None

@@ -11,16 +11,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import torch
 
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError, UnknownNameError
-from molgen.config import ModelConfig, RunConfig, model_config, replace
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError, UnknownNameError
+from molgen.config import (
+    DnaConvModelConfig,
+    DnaTransformerModelConfig,
+    KmerModelConfig,
+    RunConfig,
+    model_config,
+    model_section,
+    replace,
+    resolved,
+)
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
@@ -38,7 +47,7 @@ from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceBatch, SequenceCollate
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, prediction_columns
+from molgen.training.tasks import RegressionTask, Task, prediction_columns
 
 log = logging.getLogger("molgen")
 
@@ -134,7 +143,7 @@ def _read_input(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[pd.DataFrame,
 def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
     """Reads and checks the training sequences; invalid records raise (listed) or are skipped."""
     frame, path, problems = _read_input(cfg, spec)
-    column = cfg.data.sequence_column
+    column = resolved(cfg.data.sequence_column, "data.sequence_column")
     targets = cfg.data.target_columns or _numeric_columns(frame, cfg, path)
     if path is not None:  # read from the file again so that messages name file lines
         table = load_molecule_table(path, column, targets)
@@ -196,7 +205,7 @@ def sequence_length(cfg: RunConfig, data: SequenceData) -> int:
 def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
     """One split or one per fold, over the valid sequences. A predefined split without validation rows
     gets a seeded validation draw of ``split_sizes[1]`` of all rows from its training rows."""
-    n, kind, seed = len(data.targets), cfg.data.split, cfg.trainer.seed
+    n, kind, seed = len(data.targets), resolved(cfg.data.split, "data.split"), cfg.trainer.seed
     if kind == "scaffold":
         raise InvalidInputError("scaffold splits need molecules; use random, stratified or predefined for DNA")
     labels = data.targets[:, 0] if kind == "stratified" else None
@@ -206,7 +215,8 @@ def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
         return kfold_splits(kind, n, cfg.data.n_folds, seed=seed, labels=labels)
     if kind == "predefined" and data.groups is None:
         raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
-    split = make_split(kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, labels=labels, groups=data.groups)
+    groups = cast("Sequence[str] | None", data.groups)  # an array of train/val/test labels, one per row
+    split = make_split(kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, labels=labels, groups=groups)
     if kind == "predefined" and not len(split.val):
         n_val = int(round(cfg.data.split_sizes[1] * n))
         val = np.random.default_rng(seed).choice(split.train, size=min(n_val, len(split.train) - 1), replace=False)
@@ -214,19 +224,19 @@ def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
     return [split]
 
 
-def build_predictor(model: ModelConfig, task: Task, length: int) -> Predictor:
+def build_predictor(model: DnaConvModelConfig | KmerModelConfig, task: Task, length: int) -> Predictor:
     """Encoder + head + task for a DNA model config; ``length`` is the one-hot input length."""
-    if model.name == "kmer":
-        encoder: torch.nn.Module = KmerCounts(model.kmer_size)
-        return Predictor(encoder, PredictionHead(encoder.out_dim, task.output_dim, n_layers=1), task)
+    if isinstance(model, KmerModelConfig):
+        kmer = KmerCounts(model.kmer_size)
+        return Predictor(kmer, PredictionHead(kmer.out_dim, task.output_dim, n_layers=1), task)
     encoder_cls = SEQUENCE_ENCODERS.get(model.name)
-    options: dict[str, Any] = {"n_heads": model.n_heads} if model.name == "transformer" else {}
-    encoder = encoder_cls(
+    options: dict[str, Any] = {"n_heads": model.n_heads} if isinstance(model, DnaTransformerModelConfig) else {}
+    encoder: torch.nn.Module = encoder_cls(
         length, hidden_dim=model.hidden_dim, depth=model.depth, dropout=model.dropout,
         kernel_size=model.kernel_size, readout=model.readout, **options,
     )
     head = PredictionHead(
-        encoder.out_dim, task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
+        cast(int, encoder.out_dim), task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
     )
     return Predictor(encoder, head, task)
 
@@ -282,10 +292,13 @@ def predict_frame(
     valid_index = np.setdiff1d(np.arange(len(seqs)), bad)
     source = spec.input
     rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
+    n_value = source.n_value
+    if n_value is None:
+        raise ModelFormatError("model.yaml has no input.n_value (uniform | zero) for this DNA model")
     chunks = []
     for start in range(0, len(valid_index), _PREDICT_CHUNK):
         rows = valid_index[start : start + _PREDICT_CHUNK]
-        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=source.n_value,
+        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=n_value,
                                      pad=source.pad or "center"))
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
@@ -363,12 +376,14 @@ class ExpressionFamily(SupervisedFamily):
         return cfg, SequenceCollate(codes, data.targets, cfg.data.n_value)
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: SequenceData, split: Split) -> Predictor:
-        return build_predictor(cfg.model, task, cfg.data.seq_length)
+        return build_predictor(
+            model_section(cfg, (DnaConvModelConfig, KmerModelConfig)), task, resolved(cfg.data.seq_length, "data.seq_length")
+        )
 
     def datamodule(self, cfg: RunConfig, collate: SequenceCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SequenceDataModule
 
-        return SequenceDataModule(collate, split, cfg.data.batch_size, seed, cfg.data.rc_augment)
+        return SequenceDataModule(collate, split, cfg.data.batch_size, seed, resolved(cfg.data.rc_augment, "data.rc_augment"))
 
     def callbacks(self) -> list[Any]:
         return [_throughput()]
@@ -377,7 +392,7 @@ class ExpressionFamily(SupervisedFamily):
         if cfg.model.name != "kmer":
             return super().fit_member(cfg, predictor, collate, split, **options)
         meter = next(c for c in options["callbacks"] if hasattr(c, "sequences"))
-        return _fit_kmer(predictor, collate, split, cfg.task.monitor, options["test"], meter)
+        return _fit_kmer(predictor, collate, split, resolved(cfg.task.monitor, "task.monitor"), options["test"], meter)
 
     def predict_rows(self, cfg: RunConfig, predictor: Predictor, collate: Any, rows: np.ndarray) -> torch.Tensor:
         return predict_onehot([predictor], collate(rows).x, rc_average=bool(cfg.data.rc_augment))
@@ -399,7 +414,9 @@ class ExpressionFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.model is not None and spec.input is not None and spec.input.length is not None
-        return build_predictor(model_config(spec.model, legacy=True), task, spec.input.length)
+        return build_predictor(
+            model_section(model_config(spec.model, legacy=True), (DnaConvModelConfig, KmerModelConfig)), task, spec.input.length
+        )
 
 
 EXPRESSION = FAMILIES.get("expression")
@@ -444,17 +461,20 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
 
     start = time.perf_counter()
     encoder, task = predictor.encoder, predictor.task
+    assert isinstance(encoder, KmerCounts)  # fit_member routes only the kmer model here
     rows = np.concatenate([split.train, split.val, split.test])
     counts = torch.cat([encoder.counts(collate(rows[i : i + 1024])) for i in range(0, len(rows), 1024)])
     encoder.fit_scaling(counts[: len(split.train)])
     features = ((counts - encoder.mean) / encoder.std).numpy()
     parts = dict(zip(("train", "val", "test"), np.split(features, np.cumsum([len(split.train), len(split.val)])), strict=True))
+    assert collate.targets is not None  # training data are labelled
     labels = collate.targets.numpy()
     regression = task.kind == REGRESSION
     if not regression and task.kind not in (BINARY, MULTILABEL):
         raise ConfigError(f"the kmer baseline supports regression and binary tasks, not {task.kind}")
     train_y = labels[split.train]
     if regression:  # fit standardized targets; the task un-scales predictions
+        assert isinstance(task, RegressionTask)
         train_y = (train_y - task.target_mean.numpy()) / task.target_std.numpy()
     candidates = fit_linear("ridge" if regression else "logistic", parts["train"], train_y)
     best, best_score = None, None
@@ -464,7 +484,10 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
         score = task.evaluate(preds, torch.as_tensor(labels[split.val]), "val").get(monitor, float("nan"))
         if best is None or (not np.isnan(score) and (best_score is None or np.isnan(best_score) or sign * score > sign * best_score)):
             best, best_score = (coef, intercept), score
-    linear = predictor.head.mlp.net[0]
+    head = predictor.head
+    assert isinstance(head, PredictionHead) and best is not None  # build_predictor's kmer head; >= 1 candidate
+    linear = head.mlp.net[0]
+    assert isinstance(linear, torch.nn.Linear)  # a one-layer head
     with torch.no_grad():
         linear.weight.copy_(torch.as_tensor(best[0]))
         linear.bias.copy_(torch.as_tensor(best[1]))

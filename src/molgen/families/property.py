@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import torch
 
 from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
-from molgen.config import ModelConfig, RunConfig, model_config, replace
+from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split, kfold_splits, make_split
@@ -99,7 +99,7 @@ def _headline(metric: str, task_type: str) -> str:
 def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
     """Reads, checks and featurizes the training table; invalid molecules raise or are skipped."""
     source: Any = resolve(spec.remote) if spec is not None else Path(cfg.data.name)
-    table = load_molecule_table(source, cfg.data.smiles_column, cfg.data.target_columns or _numeric_columns(source, cfg))
+    table = load_molecule_table(source, resolved(cfg.data.smiles_column, "data.smiles_column"), cfg.data.target_columns or _numeric_columns(source, cfg))
     if cfg.data.max_rows is not None:
         table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
     featurized = featurize_smiles(
@@ -131,7 +131,7 @@ def _numeric_columns(source: Path, cfg: RunConfig) -> list[str]:
 
 def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
     """One split, or one per fold; indices are positions among the valid molecules."""
-    n, kind = len(data.targets), cfg.data.split
+    n, kind = len(data.targets), resolved(cfg.data.split, "data.split")
     labels = data.targets[:, 0] if kind == "stratified" else None
     if cfg.data.n_folds > 1:
         if kind == "predefined":
@@ -154,7 +154,7 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
     ]
 
 
-def build_predictor(model: ModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
+def build_predictor(model: GraphModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
     encoder_cls = GRAPH_ENCODERS.get(model.name)
     options = {"readout": model.readout} if model.readout else {}
@@ -173,7 +173,7 @@ def build_predictor(model: ModelConfig, featurizer: FeaturizerSpec, task: Task, 
             mean, std = torch.as_tensor(mol_features.mean(0)), torch.as_tensor(mol_features.std(0))
         encoder = WithMoleculeFeatures(encoder, mean, std)
     head = PredictionHead(
-        encoder.out_dim, task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
+        cast(int, encoder.out_dim), task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
     )
     return Predictor(encoder, head, task)
 
@@ -232,7 +232,7 @@ class PropertyFamily(SupervisedFamily):
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
-        return build_predictor(cfg.model, _featurizer(cfg), task, None if features is None else features[split.train])
+        return build_predictor(model_section(cfg, GraphModelConfig), _featurizer(cfg), task, None if features is None else features[split.train])
 
     def datamodule(self, cfg: RunConfig, collate: GraphCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SplitDataModule
@@ -244,7 +244,7 @@ class PropertyFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.featurizer is not None and spec.model is not None
-        return build_predictor(model_config(spec.model, legacy=True), FeaturizerSpec.from_dict(spec.featurizer), task)
+        return build_predictor(model_section(model_config(spec.model, legacy=True), GraphModelConfig), FeaturizerSpec.from_dict(spec.featurizer), task)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import torch
 
-from molgen.config import RunConfig, replace
+from molgen.config import RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import higher_is_better
@@ -55,7 +55,7 @@ class SupervisedFamily:
     def resolve_config(self, cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
         raise NotImplementedError
 
-    def load_data(self, cfg: RunConfig, dataset: DatasetSpec | None) -> Any:
+    def load_data(self, cfg: RunConfig, spec: DatasetSpec | None) -> Any:
         raise NotImplementedError
 
     def prepare(self, cfg: RunConfig, data: Any) -> tuple[RunConfig, Any]:
@@ -102,7 +102,7 @@ class SupervisedFamily:
         from molgen.training.trainer import build_trainer, run
 
         monitor = cfg.task.monitor
-        mode = "max" if higher_is_better(cfg.task.type, monitor) else "min"
+        mode = "max" if higher_is_better(resolved(cfg.task.type, "task.type"), resolved(monitor, "task.monitor")) else "min"
         module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, cfg.optim)
         trainer = build_trainer(cfg.trainer, run_dir, monitor=f"val/{monitor}", mode=mode, extra_callbacks=callbacks, tag=tag)
         return run(module, self.datamodule(cfg, collate, split, seed), trainer, resume=resume, test=test)
@@ -147,7 +147,7 @@ class SupervisedFamily:
                 for member in range(cfg.trainer.ensemble_size):
                     seed = cfg.trainer.seed + member
                     seed_everything(seed)
-                    task = build_task(cfg.task.type, data.target_names, metrics=cfg.task.metrics,
+                    task = build_task(resolved(cfg.task.type, "task.type"), data.target_names, metrics=cfg.task.metrics,
                                       n_classes=cfg.task.n_classes, train_targets=data.targets[split.train])
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
@@ -178,7 +178,7 @@ class SupervisedFamily:
     def _splits_record(self, cfg: RunConfig, data: LabelledData, splits: list[Split]) -> dict[str, Any]:
         rows = data.valid_index
         folds = [{part: rows[getattr(split, part)].tolist() for part in ("train", "val", "test")} for split in splits]
-        return common.splits_record(cfg.data.split, cfg.trainer.seed, folds, [bad.index for bad in data.invalid],
+        return common.splits_record(resolved(cfg.data.split, "data.split"), cfg.trainer.seed, folds, [bad.index for bad in data.invalid],
                                     self.rows, sizes=cfg.data.split_sizes, n_folds=len(splits))
 
     # --- exported models ------------------------------------------------------------------------------

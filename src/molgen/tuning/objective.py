@@ -21,6 +21,7 @@ from optuna.trial import TrialState
 from molgen.config import ConfigError, RunConfig
 from molgen.config import replace as config_replace
 from molgen.errors import UnknownNameError
+from molgen.config import resolved as config_resolved
 from molgen.tuning.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def resolve_objective(cfg: RunConfig) -> tuple[str, str]:
     from molgen.recipes import family_module, resolve_family
 
     cfg = resolve_family(cfg)  # e.g. --data x.smi --model charrnn: the generation family, whose monitor is loss
-    module = family_module(cfg.family)
+    module = family_module(config_resolved(cfg.family, "family"))  # resolve_family sets it
     resolved = module.resolve_config(cfg)[0] if hasattr(module, "resolve_config") else cfg
     if not resolved.task.monitor or not resolved.task.type:
         raise ConfigError(f"cannot tell which validation metric to optimize for family {cfg.family!r}; set task.monitor")
@@ -121,7 +122,9 @@ class Objective:
         self.base, self.space, self.output = base, space, Path(output)
         self.n_trials, self.metric, self.prune = n_trials, metric, prune
         if fit_fn is None:
-            from molgen.recipes import fit as fit_fn
+            from molgen.recipes import fit
+
+            fit_fn = fit
         self.fit_fn = fit_fn
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 

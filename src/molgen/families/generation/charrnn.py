@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from molgen.chem.tokens import TokenCodec
-from molgen.config import RunConfig
+from molgen.config import CharRNNConfig, RunConfig, model_section
 from molgen.models.generative.charrnn import CharRNN, CharRNNGenerator
-from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights
+from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights, spec_field
 from molgen.families.generation.tokens import encode_splits, sizes_of
 from molgen.families.base import register_generator
 from molgen.training.artifacts import ModelSpec
@@ -27,6 +27,7 @@ def train(
     from molgen.training.generative import LanguageModelModule, TokenDataModule
     from molgen.training.trainer import build_trainer, run
 
+    gen = model_section(cfg, CharRNNConfig)
     encoded = encode_splits(cfg, data.train, data.val)
     sizes = sizes_of(cfg)
     model = build(sizes, len(encoded.codec))
@@ -40,10 +41,10 @@ def train(
         "generator": NAME,
         "tokenizer": encoded.codec.to_dict(),
         "sizes": sizes,
-        "max_length": cfg.model.max_length,
-        "temperature": cfg.model.temperature,
+        "max_length": gen.max_length,
+        "temperature": gen.temperature,
     }
-    generator = CharRNNGenerator(model, encoded.codec, cfg.model.max_length, cfg.model.temperature)
+    generator = CharRNNGenerator(model, encoded.codec, gen.max_length, gen.temperature)
     details = {
         "epochs": outcome.epochs,
         "n_too_long": encoded.n_too_long,
@@ -55,10 +56,10 @@ def train(
 
 
 def load(model_dir: Path, spec: ModelSpec) -> CharRNNGenerator:
-    codec = TokenCodec.from_dict(spec.tokenizer)
-    model = build(spec.sizes, len(codec))
+    codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
+    model = build(spec_field(spec, "sizes"), len(codec))
     model.load_state_dict(read_weights(model_dir), strict=True)
-    return CharRNNGenerator(model, codec, int(spec.max_length), float(getattr(spec, "temperature", 1.0)))
+    return CharRNNGenerator(model, codec, int(spec_field(spec, "max_length")), float(getattr(spec, "temperature", 1.0)))
 
 
 @register_generator("charrnn")

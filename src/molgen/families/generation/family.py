@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
-from molgen.config import RunConfig, replace
+from molgen.config import GeneratorConfig, RunConfig, model_section, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.models.generative import Generator
 from molgen.families import common
@@ -206,9 +206,10 @@ def fit(
 
     with quiet_lightning():
         cfg, spec = resolve_config(cfg)
-        recipe = generator_module(cfg.model.name)
+        gen = model_section(cfg, GeneratorConfig)
+        recipe = generator_module(gen.name)
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
-        data = split_smiles(smiles, rows, cfg.model.val_fraction, cfg.trainer.seed)
+        data = split_smiles(smiles, rows, gen.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
         run_dir = common.run_directory(cfg, resume=resume)
         cfg = replace(cfg, output=str(run_dir))
@@ -218,7 +219,7 @@ def fit(
             folds = [{"train": data.train_rows, "val": data.val_rows}]
             index = "0-based data row of the input (invalid rows excluded)"
             record = common.splits_record("random", cfg.trainer.seed, folds, data.invalid_rows, index,
-                                          val_fraction=cfg.model.val_fraction)
+                                          val_fraction=gen.val_fraction)
             write_json(paths["splits"], record)
         seed_everything(cfg.trainer.seed)
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
@@ -226,11 +227,11 @@ def fit(
         details: dict[str, Any] = dict(trained.details)
         if export and common.is_rank_zero():
             _export(paths["model"], cfg, spec, trained, metrics)
-        if test and cfg.model.sample_size > 0 and common.is_rank_zero():
+        if test and gen.sample_size > 0 and common.is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
             samples = generator.sample(
-                cfg.model.sample_size, seed=cfg.trainer.seed, batch_size=cfg.model.sample_batch_size
+                gen.sample_size, seed=cfg.trainer.seed, batch_size=gen.sample_batch_size
             )
             elapsed = time.perf_counter() - start
             (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
@@ -256,18 +257,19 @@ def _export(model_dir: Path, cfg: RunConfig, dataset: DatasetSpec | None, traine
 def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
     from molgen.families.model_card import metrics_table
 
+    gen = model_section(cfg, GeneratorConfig)
     trained = spec.trained_on
     rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
     return f"""# molgen generator: {spec.generator} on {trained['data']}
 
 - **Generates**: SMILES{' (through SELFIES tokens)' if (getattr(spec, 'tokenizer', None) or {}).get('kind') == 'selfies' else ''}
-- **Architecture**: {spec.generator}, hidden {cfg.model.hidden_dim}, depth {cfg.model.depth}, dropout {cfg.model.dropout}
+- **Architecture**: {spec.generator}, hidden {gen.hidden_dim}, depth {gen.depth}, dropout {gen.dropout}
 - **Training data**: {trained['data']}{rows}, seed {trained['seed']}
 - **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {getattr(spec, 'monitor', 'val/' + MONITOR)}
 
 ## Metrics
 
-`val`: validation metrics of the best checkpoint; `test`: {cfg.model.sample_size} sampled molecules
+`val`: validation metrics of the best checkpoint; `test`: {gen.sample_size} sampled molecules
 scored against the training set (validity, uniqueness, novelty).
 
 {metrics_table(metrics)}
@@ -299,6 +301,14 @@ def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
     """The state dict of an exported generator (its single member)."""
     _, members = read_model(model_dir)
     return members[0]
+
+
+def spec_field(spec: ModelSpec, key: str) -> Any:
+    """A generator's own ``model.yaml`` entry (``tokenizer``, ``sizes`` …: extra fields of the open :class:`ModelSpec`)."""
+    extra = spec.model_extra or {}
+    if key not in extra:
+        raise ModelFormatError(f"model.yaml of generator {spec.generator!r} has no {key!r} entry")
+    return extra[key]
 
 
 @register_family("generation")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from molgen.errors import DataSourceError, InvalidInputError
-from molgen.config import ConfigError, RunConfig
+from molgen.config import ConfigError, LatentGANConfig, RunConfig, model_section
 from molgen.config import replace as config_replace
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.families.base import register_generator
@@ -85,12 +85,13 @@ def encode_all(autoencoder: Any, smiles: list[str], rows: list[int], subset: str
 
 
 def _sizes(cfg: RunConfig, latent_dim: int) -> dict[str, Any]:
-    hidden, depth = cfg.model.hidden_dim, max(cfg.model.depth, 1)
+    gen = model_section(cfg, LatentGANConfig)
+    hidden, depth = gen.hidden_dim, max(gen.depth, 1)
     generator_dims = [max(hidden >> (depth - 1 - i), 8) for i in range(depth)]
     critic_dims = [max(hidden >> 1, 8), max(hidden >> 2, 8)]
     return {
         "latent_dim": latent_dim,
-        "noise_dim": cfg.model.noise_dim or latent_dim,
+        "noise_dim": gen.noise_dim or latent_dim,
         "generator_dims": generator_dims,
         "critic_dims": critic_dims,
     }
@@ -133,7 +134,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
     from molgen.training.trainer import build_trainer, run
 
-    gen = cfg.model
+    gen = model_section(cfg, LatentGANConfig)
     if not gen.autoencoder:
         raise ConfigError(
             "LatentGAN needs model.autoencoder: the run folder of a trained molgen VAE "
@@ -187,11 +188,11 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
 
 def load(model_dir: Path, spec: ModelSpec) -> LatentGANSampler:
     """The sampler of an exported LatentGAN, with the autoencoder copied into its folder."""
-    from molgen.families.generation.family import read_weights
+    from molgen.families.generation.family import read_weights, spec_field
 
-    model = build_model(spec.sizes)
+    model = build_model(spec_field(spec, "sizes"))
     model.load_state_dict(read_weights(model_dir))
-    autoencoder = load_autoencoder(Path(model_dir) / spec.autoencoder)
+    autoencoder = load_autoencoder(Path(model_dir) / spec_field(spec, "autoencoder"))
     return LatentGANSampler(model, autoencoder)
 
 

@@ -27,7 +27,7 @@ from molgen.chem.featurize.dense_graphs import (
     decode_graphs,
     encode_smiles,
 )
-from molgen.config import RunConfig
+from molgen.config import MolGANConfig, RunConfig, model_section
 from molgen.config import replace as config_replace
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
 from molgen.registry import Registry
@@ -105,15 +105,16 @@ class MolGANSampler:
 
 
 def _sizes(cfg: RunConfig) -> dict[str, Any]:
-    hidden, depth = cfg.model.hidden_dim, max(cfg.model.depth, 1)
+    gen = model_section(cfg, MolGANConfig)
+    hidden, depth = gen.hidden_dim, max(gen.depth, 1)
     c = max(hidden // 4, 8)
     return {
-        "noise_dim": cfg.model.noise_dim or DEFAULT_NOISE_DIM,
+        "noise_dim": gen.noise_dim or DEFAULT_NOISE_DIM,
         "generator_dims": [max(hidden >> (depth - 1 - i), 8) for i in range(depth)],
         "conv_dims": [c, c // 2],
         "aggregation_dim": c,
         "mlp_dims": [c, c // 2],
-        "dropout": cfg.model.dropout,
+        "dropout": gen.dropout,
     }
 
 
@@ -148,7 +149,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     from molgen.training.gan import MONITOR, MolGANModule, TensorDataModule
     from molgen.training.trainer import build_trainer, run
 
-    gen = cfg.model
+    gen = model_section(cfg, MolGANConfig)
     if gen.gumbel not in GUMBEL_MODES:
         raise ConfigError(f"unknown model.gumbel {gen.gumbel!r}; valid names: {', '.join(GUMBEL_MODES)}")
     if gen.reward_weight and gen.reward is None:
@@ -215,10 +216,10 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
 
 def load(model_dir: Path, spec: ModelSpec) -> MolGANSampler:
     """The sampler of an exported MolGAN (weights from ``model.safetensors``)."""
-    from molgen.families.generation.family import read_weights
+    from molgen.families.generation.family import read_weights, spec_field
 
-    graph_spec = DenseGraphSpec.from_dict(spec.graphs)
-    networks = build_networks(graph_spec, spec.sizes, reward=getattr(spec, "reward", None) is not None)
+    graph_spec = DenseGraphSpec.from_dict(spec_field(spec, "graphs"))
+    networks = build_networks(graph_spec, spec_field(spec, "sizes"), reward=getattr(spec, "reward", None) is not None)
     networks.load_state_dict(read_weights(model_dir))
     return MolGANSampler(networks.generator, graph_spec)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from molgen.errors import InvalidInputError
 from molgen.chem.tokens import TokenCodec
-from molgen.config import RunConfig
+from molgen.config import RunConfig, TokenModelConfig, model_section
 
 log = logging.getLogger("molgen")
 
@@ -34,7 +34,8 @@ class EncodedSplits:
 def encode_splits(cfg: RunConfig, train: list[str], val: list[str]) -> EncodedSplits:
     """Fits the vocabulary on all molecules and encodes them; molecules longer than ``model.max_length``
     tokens are left out with a warning (counted in ``n_too_long``)."""
-    kind, max_length = cfg.model.tokenizer, cfg.model.max_length
+    section = model_section(cfg, TokenModelConfig)
+    kind, max_length = section.tokenizer, section.max_length
     codec = TokenCodec.fit(kind, [*train, *val])
     train_ids, long_train = codec.encode_many(train, max_length)
     val_ids, long_val = codec.encode_many(val, max_length)

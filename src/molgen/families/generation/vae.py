@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from molgen.chem.tokens import TokenCodec
-from molgen.config import RunConfig
+from molgen.config import RunConfig, VAEConfig, model_section
 from molgen.models.generative.smiles_vae import SmilesVAE, VAEGenerator
-from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights
+from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights, spec_field
 from molgen.families.generation.tokens import encode_splits, sizes_of
 from molgen.families.base import register_generator
 from molgen.training.artifacts import ModelSpec
@@ -36,7 +36,7 @@ def train(
     from molgen.training.generative import KLSchedule, TokenDataModule, VAEModule
     from molgen.training.trainer import build_trainer, run
 
-    g = cfg.model
+    g = model_section(cfg, VAEConfig)
     encoded = encode_splits(cfg, data.train, data.val)
     sizes = sizes_of(cfg)
     model = build(sizes, len(encoded.codec))
@@ -66,10 +66,10 @@ def train(
 
 
 def load(model_dir: Path, spec: ModelSpec) -> VAEGenerator:
-    codec = TokenCodec.from_dict(spec.tokenizer)
-    model = build(spec.sizes, len(codec))
+    codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
+    model = build(spec_field(spec, "sizes"), len(codec))
     model.load_state_dict(read_weights(model_dir), strict=True)
-    return VAEGenerator(model, codec, int(spec.max_length), float(getattr(spec, "temperature", 1.0)))
+    return VAEGenerator(model, codec, int(spec_field(spec, "max_length")), float(getattr(spec, "temperature", 1.0)))
 
 
 @register_generator("vae")
