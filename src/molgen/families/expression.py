@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError, UnknownNameError
 from molgen.config import (
     DnaConvModelConfig,
     DnaTransformerModelConfig,
@@ -33,16 +32,17 @@ from molgen.config import (
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, read_fasta, read_table
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError, UnknownNameError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTILABEL, REGRESSION, higher_is_better
+from molgen.families import common
+from molgen.families.base import FAMILIES, register_family
+from molgen.families.supervised import SupervisedFamily
 from molgen.genomics.encoding import PAD_CODE, InvalidSequence, encode_indices, find_invalid, one_hot
 from molgen.genomics.encoding import reverse_complement_onehot as rc_onehot
 from molgen.genomics.io import bed_sequences, catalog_frame, is_bed, join_labels, read_bed
 from molgen.models.heads import PredictionHead
 from molgen.models.kmer import KmerCounts, fit_linear
 from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
-from molgen.families import common
-from molgen.families.base import FAMILIES, register_family
-from molgen.families.supervised import SupervisedFamily
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceBatch, SequenceCollate
@@ -218,7 +218,7 @@ def make_splits(cfg: RunConfig, data: SequenceData) -> list[Split]:
     groups = cast("Sequence[str] | None", data.groups)  # an array of train/val/test labels, one per row
     split = make_split(kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, labels=labels, groups=groups)
     if kind == "predefined" and not len(split.val):
-        n_val = int(round(cfg.data.split_sizes[1] * n))
+        n_val = round(cfg.data.split_sizes[1] * n)
         val = np.random.default_rng(seed).choice(split.train, size=min(n_val, len(split.train) - 1), replace=False)
         split = Split(np.setdiff1d(split.train, val), val, split.test)
     return [split]

@@ -11,21 +11,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
 from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.data.tables import MoleculeTable, load_molecule_table
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
-from molgen.models import graph as graph_models
-from molgen.models.heads import PredictionHead
-from molgen.models.layers import WithMoleculeFeatures
 from molgen.families import common
 from molgen.families.base import FAMILIES, register_family
 from molgen.families.model_card import property_model_card
 from molgen.families.supervised import SupervisedFamily
+from molgen.models import graph as graph_models
+from molgen.models.heads import PredictionHead
+from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import GraphCollate

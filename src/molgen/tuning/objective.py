@@ -20,8 +20,8 @@ from optuna.trial import TrialState
 
 from molgen.config import ConfigError, RunConfig
 from molgen.config import replace as config_replace
-from molgen.errors import UnknownNameError
 from molgen.config import resolved as config_resolved
+from molgen.errors import UnknownNameError
 from molgen.tuning.space import SearchSpace
 
 if TYPE_CHECKING:

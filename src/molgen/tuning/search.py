@@ -20,8 +20,8 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from molgen.errors import ConfigError
 from molgen.config import RunConfig
+from molgen.errors import ConfigError
 from molgen.tuning import report
 from molgen.tuning.objective import (
     PLACE_STATES,

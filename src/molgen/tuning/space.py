@@ -15,6 +15,7 @@ the valid ones), and every value a distribution can produce must be accepted by 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Mapping
@@ -220,10 +221,8 @@ def _distribution(key: str, spec: Any, where: str) -> BaseDistribution:
 
 def _number(value: Any, name: str, at: str, *, integer: bool = False) -> Any:
     if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
-        try:
+        with contextlib.suppress(ValueError):  # not a number: reported below
             value = float(value)
-        except ValueError:
-            pass
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ConfigError(f"{at}: {name} must be a number, got {value!r}")
     if integer:

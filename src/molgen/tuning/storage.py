@@ -20,8 +20,8 @@ from typing import Any, Literal, cast
 import optuna
 import sqlalchemy.exc
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-from molgen.errors import ConfigError
 
+from molgen.errors import ConfigError
 
 log = logging.getLogger("molgen")
 

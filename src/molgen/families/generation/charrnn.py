@@ -8,10 +8,10 @@ from typing import Any
 
 from molgen.chem.tokens import TokenCodec
 from molgen.config import CharRNNConfig, RunConfig, model_section
-from molgen.models.generative.charrnn import CharRNN, CharRNNGenerator
+from molgen.families.base import register_generator
 from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights, spec_field
 from molgen.families.generation.tokens import encode_splits, sizes_of
-from molgen.families.base import register_generator
+from molgen.models.generative.charrnn import CharRNN, CharRNNGenerator
 from molgen.training.artifacts import ModelSpec
 
 NAME = "charrnn"

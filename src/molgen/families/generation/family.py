@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
 from molgen.config import GeneratorConfig, RunConfig, model_section, replace
 from molgen.data.catalog import DatasetSpec
-from molgen.models.generative import Generator
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
+from molgen.models.generative import Generator
 from molgen.training.artifacts import ModelSpec, export_model, read_model, run_paths, write_json
 
 log = logging.getLogger("molgen")
@@ -176,7 +176,7 @@ def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed:
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(smiles))
-    n_val = min(max(int(round(len(smiles) * val_fraction)), 1), len(smiles) - 1)
+    n_val = min(max(round(len(smiles) * val_fraction), 1), len(smiles) - 1)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     return SmilesSplits(
         train=[smiles[i] for i in train],

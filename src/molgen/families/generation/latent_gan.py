@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from molgen.errors import DataSourceError, InvalidInputError
 from molgen.config import ConfigError, LatentGANConfig, RunConfig, model_section
 from molgen.config import replace as config_replace
-from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.families.base import register_generator
+from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")

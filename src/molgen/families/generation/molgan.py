@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from molgen.errors import ConfigError, InvalidInputError
 from molgen.chem.featurize.dense_graphs import (
     DenseGraphs,
     DenseGraphSpec,
@@ -29,9 +28,10 @@ from molgen.chem.featurize.dense_graphs import (
 )
 from molgen.config import MolGANConfig, RunConfig, model_section
 from molgen.config import replace as config_replace
+from molgen.errors import ConfigError, InvalidInputError
+from molgen.families.base import register_generator
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
 from molgen.registry import Registry
-from molgen.families.base import register_generator
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from molgen.errors import InvalidInputError
 from molgen.chem.tokens import TokenCodec
 from molgen.config import RunConfig, TokenModelConfig, model_section
+from molgen.errors import InvalidInputError
 
 log = logging.getLogger("molgen")
 

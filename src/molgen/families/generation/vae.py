@@ -8,10 +8,10 @@ from typing import Any
 
 from molgen.chem.tokens import TokenCodec
 from molgen.config import RunConfig, VAEConfig, model_section
-from molgen.models.generative.smiles_vae import SmilesVAE, VAEGenerator
+from molgen.families.base import register_generator
 from molgen.families.generation.family import SmilesSplits, TrainedGenerator, read_weights, spec_field
 from molgen.families.generation.tokens import encode_splits, sizes_of
-from molgen.families.base import register_generator
+from molgen.models.generative.smiles_vae import SmilesVAE, VAEGenerator
 from molgen.training.artifacts import ModelSpec
 
 NAME = "vae"
