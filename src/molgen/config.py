@@ -43,6 +43,7 @@ __all__ = [
     "DataConfig",
     "DnaConvModelConfig",
     "DnaTransformerModelConfig",
+    "GANModelConfig",
     "GeneratorConfig",
     "GraphModelConfig",
     "KmerModelConfig",
@@ -374,7 +375,7 @@ class VAEConfig(TokenModelConfig):
     """Epochs over which β rises linearly to ``kl_weight_end``."""
 
 
-class _GANModel(GeneratorConfig):
+class GANModelConfig(GeneratorConfig):
     """WGAN-GP with manual optimization."""
 
     n_critic: Int = 5
@@ -392,7 +393,7 @@ class _GANModel(GeneratorConfig):
     monitored ``val/valid_unique`` (fraction of samples that are valid, one fragment and distinct)."""
 
 
-class LatentGANConfig(_GANModel):
+class LatentGANConfig(GANModelConfig):
     """LatentGAN: a WGAN-GP in the latent space of a trained molgen VAE."""
 
     name: Literal["latentgan"] = "latentgan"
@@ -400,7 +401,7 @@ class LatentGANConfig(_GANModel):
     """A trained molgen VAE (run folder or its ``model/``) whose latent space the GAN learns."""
 
 
-class MolGANConfig(_GANModel):
+class MolGANConfig(GANModelConfig):
     """MolGAN: a WGAN-GP over dense molecular graphs, with an optional reward network."""
 
     name: Literal["molgan"] = "molgan"

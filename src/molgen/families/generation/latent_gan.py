@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from molgen.config import ConfigError, LatentGANConfig, RunConfig, model_section
-from molgen.config import replace as config_replace
 from molgen.errors import DataSourceError, InvalidInputError
 from molgen.families.base import register_generator
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
@@ -125,14 +124,10 @@ class LatentGANSampler:
 
 def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:
     """Trains the WGAN-GP on the autoencoder's codes of ``data.train`` and copies the autoencoder into ``model/``."""
+    from molgen.evaluation.generation.basic import canonical_set
     from molgen.families.generation.family import TrainedGenerator
-    from molgen.training.gan import (
-        MONITOR,
-        LatentGANModule,
-        TensorDataModule,
-        canonical_set,
-    )
-    from molgen.training.trainer import build_trainer, run
+    from molgen.families.generation.gan import fit_gan, wgan_options
+    from molgen.training.gan import MONITOR, LatentGANModule
 
     gen = model_section(cfg, LatentGANConfig)
     if not gen.autoencoder:
@@ -152,21 +147,11 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     module = LatentGANModule(
         model,
         autoencoder.decode,
-        train_smiles=canonical_set(data.train),
-        lr=cfg.optim.lr,
-        lr_critic=gen.lr_discriminator,
-        betas=(gen.adam_beta1, 0.999),
-        n_critic=gen.n_critic,
-        gp_weight=gen.gradient_penalty,
-        fake_batch_size=cfg.data.batch_size,
-        val_sample_size=gen.val_sample_size,
-        gradient_clip_val=cfg.trainer.gradient_clip_val,
+        train_smiles=canonical_set(data.train, isomeric=False),
+        **wgan_options(cfg, gen),
     )
-    datamodule = TensorDataModule([torch.as_tensor(train_codes)], [torch.as_tensor(val_codes)], cfg.data.batch_size, seed=cfg.trainer.seed)
-    # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
-    trainer_cfg = config_replace(cfg.trainer, gradient_clip_val=None)
-    trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
-    outcome = run(module, datamodule, trainer, resume=resume, test=False)
+    train_set, val_set = [torch.as_tensor(train_codes)], [torch.as_tensor(val_codes)]
+    outcome = fit_gan(module, train_set, val_set, cfg, run_dir, resume=resume, callbacks=callbacks)
     target = run_dir / "model" / AUTOENCODER_DIR
     if target.exists():
         shutil.rmtree(target)

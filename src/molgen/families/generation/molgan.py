@@ -27,7 +27,6 @@ from molgen.chem.featurize.dense_graphs import (
     encode_smiles,
 )
 from molgen.config import MolGANConfig, RunConfig, model_section
-from molgen.config import replace as config_replace
 from molgen.errors import ConfigError, InvalidInputError
 from molgen.families.base import register_generator
 from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
@@ -146,8 +145,8 @@ def encode_split(smiles: list[str], rows: list[int], graph_spec: DenseGraphSpec,
 def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:
     """Trains MolGAN on ``data.train`` (validation sampling and ``val/wasserstein`` on ``data.val``)."""
     from molgen.families.generation.family import TrainedGenerator
-    from molgen.training.gan import MONITOR, MolGANModule, TensorDataModule
-    from molgen.training.trainer import build_trainer, run
+    from molgen.families.generation.gan import fit_gan, wgan_options
+    from molgen.training.gan import MONITOR, MolGANModule
 
     gen = model_section(cfg, MolGANConfig)
     if gen.gumbel not in GUMBEL_MODES:
@@ -179,20 +178,9 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         reward_weight=gen.reward_weight,
         gumbel=gen.gumbel,
         train_smiles=set(train_graphs.smiles),
-        lr=cfg.optim.lr,
-        lr_critic=gen.lr_discriminator,
-        betas=(gen.adam_beta1, 0.999),
-        n_critic=gen.n_critic,
-        gp_weight=gen.gradient_penalty,
-        fake_batch_size=cfg.data.batch_size,
-        val_sample_size=gen.val_sample_size,
-        gradient_clip_val=cfg.trainer.gradient_clip_val,
+        **wgan_options(cfg, gen),
     )
-    datamodule = TensorDataModule(tensors(train_graphs), tensors(val_graphs), cfg.data.batch_size, seed=cfg.trainer.seed)
-    # Lightning cannot clip gradients under manual optimization; the module clips each optimizer itself.
-    trainer_cfg = config_replace(cfg.trainer, gradient_clip_val=None)
-    trainer = build_trainer(trainer_cfg, run_dir, monitor=MONITOR, mode="max", extra_callbacks=callbacks)
-    outcome = run(module, datamodule, trainer, resume=resume, test=False)
+    outcome = fit_gan(module, tensors(train_graphs), tensors(val_graphs), cfg, run_dir, resume=resume, callbacks=callbacks)
     spec = {
         "generator": NAME,
         "graphs": graph_spec.to_dict(),
