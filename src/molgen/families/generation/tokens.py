@@ -1,17 +1,26 @@
-"""One module per generator: ``train(cfg, data, run_dir, *, resume, callbacks) -> TrainedGenerator`` and
-``load(model_dir, spec) -> Generator``; looked up by name through ``molgen.families.generation.family.GENERATORS``."""
+"""What the token-sequence generators (CharRNN, VAE) share: encoding the SMILES splits, the network sizes
+recorded in ``model.yaml``, one training run on ``val/loss`` and loading an export."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from molgen.chem.tokens import TokenCodec
 from molgen.config import RunConfig, TokenModelConfig, model_section
 from molgen.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import torch
+
+    from molgen.families.generation.family import SmilesSplits, TrainedGenerator
+    from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 
@@ -56,3 +65,65 @@ def sizes_of(cfg: RunConfig) -> dict[str, Any]:
     """Network sizes recorded in ``model.yaml`` (primitives)."""
     keys = ("embedding_dim", "hidden_dim", "depth", "dropout", "latent_dim", "encoder_hidden_dim", "encoder_depth")
     return {key: getattr(cfg.model, key) for key in keys if hasattr(cfg.model, key)}
+
+
+def train_token_model(
+    cfg: RunConfig,
+    data: SmilesSplits,
+    run_dir: Path,
+    *,
+    name: str,
+    build: Callable[[dict[str, Any], int], torch.nn.Module],
+    make_module: Callable[[Any], Any],
+    make_generator: Callable[[Any, TokenCodec, int, float], Any],
+    resume: bool = False,
+    callbacks: list | None = None,
+) -> TrainedGenerator:
+    """Encodes ``data``, builds the network (``build(sizes, vocab_size)``), trains ``make_module(network)`` on
+    ``val/loss`` and returns the export spec, the generator and the run details."""
+    from molgen.families.generation.family import TrainedGenerator
+    from molgen.training.generative import TokenDataModule
+    from molgen.training.trainer import build_trainer, run
+
+    section = model_section(cfg, TokenModelConfig)
+    encoded = encode_splits(cfg, data.train, data.val)
+    sizes = sizes_of(cfg)
+    model = build(sizes, len(encoded.codec))
+    module = make_module(model)
+    datamodule = TokenDataModule(encoded.train, encoded.val, batch_size=cfg.data.batch_size, seed=cfg.trainer.seed)
+    trainer = build_trainer(cfg.trainer, run_dir, monitor="val/loss", mode="min", extra_callbacks=callbacks)
+    start = time.perf_counter()
+    outcome = run(module, datamodule, trainer, resume=resume, test=False)
+    elapsed = time.perf_counter() - start
+    spec = {
+        "generator": name,
+        "tokenizer": encoded.codec.to_dict(),
+        "sizes": sizes,
+        "max_length": section.max_length,
+        "temperature": section.temperature,
+    }
+    details = {
+        "epochs": outcome.epochs,
+        "n_too_long": encoded.n_too_long,
+        "train_s": elapsed,
+        "train_tokens_per_epoch": encoded.n_train_tokens,
+        "padding_fraction": datamodule.train_batches.padding_fraction,
+    }
+    generator = make_generator(model, encoded.codec, section.max_length, section.temperature)
+    return TrainedGenerator(module=model, spec=spec, val=outcome.val, generator=generator, details=details)
+
+
+def load_token_model(
+    model_dir: Path,
+    spec: ModelSpec,
+    build: Callable[[dict[str, Any], int], torch.nn.Module],
+    make_generator: Callable[[Any, TokenCodec, int, float], Any],
+) -> Any:
+    """The generator of an exported token model: vocabulary and sizes from ``model.yaml``, weights from safetensors."""
+    from molgen.families.generation.family import read_weights, spec_field
+
+    codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
+    model = build(spec_field(spec, "sizes"), len(codec))
+    model.load_state_dict(read_weights(model_dir), strict=True)
+    temperature = float(getattr(spec, "temperature", 1.0))
+    return make_generator(model, codec, int(spec_field(spec, "max_length")), temperature)
