@@ -27,8 +27,13 @@ from molgen.config import RunConfig
 from molgen.genomics.encoding import encode_indices, one_hot
 from molgen.recipes import fit
 
-DATASETS = ("ecoli_promoters_165", "ecoli_promoters_50", "yeast_regulatory_1000", "yeast_random_promoters",
-            "pombe_utr3_halflife")
+DATASETS = (
+    "ecoli_promoters_165",
+    "ecoli_promoters_50",
+    "yeast_regulatory_1000",
+    "yeast_random_promoters",
+    "pombe_utr3_halflife",
+)
 MODELS = ("cnn", "dilated", "transformer", "kmer")
 SEQ_LENGTH = {"pombe_utr3_halflife": 512}  # 6-5,162 nt (median 223, 90th percentile 621): centre-cropped
 
@@ -57,7 +62,9 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--hidden-dim", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1 is fastest on a busy 2-core box)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads (1 is fastest on a busy 2-core box)"
+    )
     parser.add_argument("--output", type=Path, help="also write the table (Markdown) and raw results (JSON) here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -70,13 +77,22 @@ def main() -> None:
             values, times, speeds = [], [], []
             for seed in args.seeds:
                 values_cfg = {
-                    "data.name": dataset, "model.name": model, "trainer.seed": seed, "output": str(work / f"{dataset}-{model}-{seed}"),
-                    "trainer.max_epochs": args.max_epochs, "trainer.patience": 0, "trainer.progress_bar": False,
-                    "data.batch_size": args.batch_size, "optim.warmup_epochs": 1.0,
+                    "data.name": dataset,
+                    "model.name": model,
+                    "trainer.seed": seed,
+                    "output": str(work / f"{dataset}-{model}-{seed}"),
+                    "trainer.max_epochs": args.max_epochs,
+                    "trainer.patience": 0,
+                    "trainer.progress_bar": False,
+                    "data.batch_size": args.batch_size,
+                    "optim.warmup_epochs": 1.0,
                 }
                 if model != "kmer":  # the k-mer baseline has no network sizes
-                    values_cfg |= {"model.hidden_dim": args.hidden_dim, "model.ffn_hidden_dim": args.hidden_dim,
-                                   "model.depth": 2 if model == "transformer" else 3}
+                    values_cfg |= {
+                        "model.hidden_dim": args.hidden_dim,
+                        "model.ffn_hidden_dim": args.hidden_dim,
+                        "model.depth": 2 if model == "transformer" else 3,
+                    }
                 if dataset in SEQ_LENGTH:
                     values_cfg["data.seq_length"] = SEQ_LENGTH[dataset]
                 start = time.perf_counter()
@@ -84,13 +100,35 @@ def main() -> None:
                 times.append(time.perf_counter() - start)
                 values.append(result.metrics["test"]["pearson"])
                 speeds.append(result.details["train_sequences_per_s"])
-                raw.append({"dataset": dataset, "model": model, "seed": seed, "test": result.metrics["test"],
-                            "val": result.metrics["val"], "seconds": times[-1], "train_sequences_per_s": speeds[-1],
-                            "epochs": result.details["epochs"], "seq_length": result.details["seq_length"]})
-                print(f"{dataset} {model} seed {seed}: test pearson {values[-1]:.4f} ({times[-1]:.0f} s, "
-                      f"{speeds[-1]:,.0f} train seq/s)", flush=True)
-            rows.append((dataset, result.details["seq_length"], model, statistics.mean(values),
-                         statistics.stdev(values) if len(values) > 1 else 0.0, statistics.mean(times), statistics.mean(speeds)))
+                raw.append(
+                    {
+                        "dataset": dataset,
+                        "model": model,
+                        "seed": seed,
+                        "test": result.metrics["test"],
+                        "val": result.metrics["val"],
+                        "seconds": times[-1],
+                        "train_sequences_per_s": speeds[-1],
+                        "epochs": result.details["epochs"],
+                        "seq_length": result.details["seq_length"],
+                    }
+                )
+                print(
+                    f"{dataset} {model} seed {seed}: test pearson {values[-1]:.4f} ({times[-1]:.0f} s, "
+                    f"{speeds[-1]:,.0f} train seq/s)",
+                    flush=True,
+                )
+            rows.append(
+                (
+                    dataset,
+                    result.details["seq_length"],
+                    model,
+                    statistics.mean(values),
+                    statistics.stdev(values) if len(values) > 1 else 0.0,
+                    statistics.mean(times),
+                    statistics.mean(speeds),
+                )
+            )
     total = time.perf_counter() - started
     header = (
         f"molgen {__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
@@ -101,8 +139,12 @@ def main() -> None:
         f"Catalog default splits (ecoli_promoters_165: DeepSEED test set). Whole run {total / 60:.1f} min. "
         f"Encoding at 1 kb: {indices_rate:,.0f} seq/s (uint8 indices), {onehot_rate:,.0f} seq/s (float one-hot)."
     )
-    lines = [header, "", "| dataset | length | model | test Pearson r (mean ± std) | wall s / run | train seq/s |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        header,
+        "",
+        "| dataset | length | model | test Pearson r (mean ± std) | wall s / run | train seq/s |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [f"| {d} | {n} | {m} | {v:.3f} ± {sd:.3f} | {t:.0f} | {s:,.0f} |" for d, n, m, v, sd, t, s in rows]
     table = "\n".join(lines)
     print(table)

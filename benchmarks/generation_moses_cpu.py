@@ -25,8 +25,21 @@ PAPER = {
     "LatentGAN": {"valid": 0.897, "FCD/Test": 0.297},
 }
 ORDER = [
-    "valid", "unique@1000", "unique@10000", "FCD/Test", "FCD/TestSF", "SNN/Test", "SNN/TestSF", "Frag/Test",
-    "Frag/TestSF", "Scaf/Test", "Scaf/TestSF", "IntDiv", "IntDiv2", "Filters", "Novelty",
+    "valid",
+    "unique@1000",
+    "unique@10000",
+    "FCD/Test",
+    "FCD/TestSF",
+    "SNN/Test",
+    "SNN/TestSF",
+    "Frag/Test",
+    "Frag/TestSF",
+    "Scaf/Test",
+    "Scaf/TestSF",
+    "IntDiv",
+    "IntDiv2",
+    "Filters",
+    "Novelty",
 ]
 
 
@@ -45,7 +58,11 @@ def describe_run(name: str, run_dir: Path, eval_dir: Path, gen_log: Path) -> dic
     epochs = steps / int(train_rows[0]["step"])
     match = re.search(r"([\d.]+) molecules/s", gen_log.read_text())
     return {
-        "name": name, "cfg": cfg, "metrics": metrics, "epochs": epochs, "steps": steps,
+        "name": name,
+        "cfg": cfg,
+        "metrics": metrics,
+        "epochs": epochs,
+        "steps": steps,
         "val_loss": json.loads((run_dir / "metrics.json").read_text())["val"]["loss"],
         "samples_per_s": float(match.group(1)) if match else math.nan,
     }
@@ -62,7 +79,9 @@ def main() -> None:
         run_dir, eval_dir, gen_log = (Path(p) for p in paths.split(":"))
         runs.append(describe_run(name, run_dir, eval_dir, gen_log))
     keys = [k for k in ORDER if any(k in r["metrics"] for r in runs)]
-    header = "| metric | " + " | ".join(r["name"] for r in runs) + " | " + " | ".join(f"MOSES {m}" for m in PAPER) + " |"
+    header = (
+        "| metric | " + " | ".join(r["name"] for r in runs) + " | " + " | ".join(f"MOSES {m}" for m in PAPER) + " |"
+    )
     lines = [header, "|---" * (1 + len(runs) + len(PAPER)) + "|"]
     for key in keys:
         cells = [_fmt(r["metrics"].get(key)) for r in runs] + [_fmt(PAPER[m].get(key)) for m in PAPER]
@@ -77,7 +96,9 @@ def main() -> None:
         if cfg["model"]["name"] == "vae":
             model += f", z {cfg['generation']['latent_dim']}"
         data = f"first {cfg['data']['max_rows']} MOSES train molecules, batch {cfg['data']['batch_size']}"
-        print(f"| {r['name']} | {data} | {model} | {r['steps']} ({r['epochs']:.1f}) | {r['val_loss']:.3f} | {r['samples_per_s']:.0f} |")
+        print(
+            f"| {r['name']} | {data} | {model} | {r['steps']} ({r['epochs']:.1f}) | {r['val_loss']:.3f} | {r['samples_per_s']:.0f} |"
+        )
     for note in args.note:
         print(f"\n{note}")
 

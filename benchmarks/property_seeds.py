@@ -45,29 +45,63 @@ def main() -> None:
         for model in args.models:
             values, times = [], []
             for seed in args.seeds:
-                cfg = RunConfig().with_values({
-                    "data.name": dataset, "data.split": split, "model.name": model, "trainer.seed": seed,
-                    "data.on_invalid": "skip",  # BBBP has 11 SMILES RDKit cannot sanitize (Chemprop drops them too)
-                    "trainer.max_epochs": args.max_epochs, "trainer.progress_bar": False,
-                    "output": str(work / f"{dataset}-{model}-{seed}"),
-                })
+                cfg = RunConfig().with_values(
+                    {
+                        "data.name": dataset,
+                        "data.split": split,
+                        "model.name": model,
+                        "trainer.seed": seed,
+                        "data.on_invalid": "skip",  # BBBP has 11 SMILES RDKit cannot sanitize (Chemprop drops them too)
+                        "trainer.max_epochs": args.max_epochs,
+                        "trainer.progress_bar": False,
+                        "output": str(work / f"{dataset}-{model}-{seed}"),
+                    }
+                )
                 start = time.perf_counter()
                 result = fit(cfg)
                 times.append(time.perf_counter() - start)
                 values.append(result.metrics["test"][spec.metric])
-                raw.append({"dataset": dataset, "split": split, "model": model, "seed": seed, "metric": spec.metric,
-                            "test": result.metrics["test"], "val": result.metrics["val"], "seconds": times[-1],
-                            "epochs": result.details["epochs"]})
-                print(f"{dataset} {model} seed {seed}: test {spec.metric} {values[-1]:.4f} ({times[-1]:.0f} s)", flush=True)
+                raw.append(
+                    {
+                        "dataset": dataset,
+                        "split": split,
+                        "model": model,
+                        "seed": seed,
+                        "metric": spec.metric,
+                        "test": result.metrics["test"],
+                        "val": result.metrics["val"],
+                        "seconds": times[-1],
+                        "epochs": result.details["epochs"],
+                    }
+                )
+                print(
+                    f"{dataset} {model} seed {seed}: test {spec.metric} {values[-1]:.4f} ({times[-1]:.0f} s)",
+                    flush=True,
+                )
             chemprop = next((r for r in spec.references if r.model.startswith("Chemprop")), None)
-            rows.append((dataset, split, model, spec.metric, statistics.mean(values),
-                         statistics.stdev(values) if len(values) > 1 else 0.0,
-                         f"{chemprop.value:.3f}" if chemprop else "n/a", statistics.mean(times)))
-    header = (f"molgen {__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-              f"{torch.get_num_threads()} threads; seeds {args.seeds}; max_epochs {args.max_epochs} "
-              f"(early stopping, patience 10); Chemprop D-MPNN reference from the catalog")
-    lines = [header, "", "| dataset | split | model | metric | molgen (mean ± std) | Chemprop | wall s / run |",
-             "|---|---|---|---|---|---|---|"]
+            rows.append(
+                (
+                    dataset,
+                    split,
+                    model,
+                    spec.metric,
+                    statistics.mean(values),
+                    statistics.stdev(values) if len(values) > 1 else 0.0,
+                    f"{chemprop.value:.3f}" if chemprop else "n/a",
+                    statistics.mean(times),
+                )
+            )
+    header = (
+        f"molgen {__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads; seeds {args.seeds}; max_epochs {args.max_epochs} "
+        f"(early stopping, patience 10); Chemprop D-MPNN reference from the catalog"
+    )
+    lines = [
+        header,
+        "",
+        "| dataset | split | model | metric | molgen (mean ± std) | Chemprop | wall s / run |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += [f"| {d} | {s} | {m} | {k} | {v:.3f} ± {sd:.3f} | {c} | {t:.0f} |" for d, s, m, k, v, sd, c, t in rows]
     table = "\n".join(lines)
     print(table)

@@ -32,8 +32,12 @@ def main(job_path: str, result_path: str) -> None:
     torch.set_num_threads(job["threads"])
     torch.manual_seed(0)
     featurizer = featurizers.SimpleMoleculeMolGraphFeaturizer()
-    out = {"chemprop": chemprop.__version__, "torch": torch.__version__, "rdkit": rdBase.rdkitVersion,
-           "threads": torch.get_num_threads()}
+    out = {
+        "chemprop": chemprop.__version__,
+        "torch": torch.__version__,
+        "rdkit": rdBase.rdkitVersion,
+        "threads": torch.get_num_threads(),
+    }
 
     smiles = Path(job["featurize_smiles"]).read_text().split()
     start = time.perf_counter()
@@ -57,15 +61,27 @@ def main(job_path: str, result_path: str) -> None:
     train, val = dataset(table[table["split"] == "train"]), dataset(table[table["split"] == "val"])
     scaler = train.normalize_targets()
     val.normalize_targets(scaler)
-    ffn = nn.RegressionFFN(input_dim=300, hidden_dim=300, n_layers=1,
-                           output_transform=nn.UnscaleTransform.from_standard_scaler(scaler))
+    ffn = nn.RegressionFFN(
+        input_dim=300, hidden_dim=300, n_layers=1, output_transform=nn.UnscaleTransform.from_standard_scaler(scaler)
+    )
     model = models.MPNN(nn.BondMessagePassing(d_h=300, depth=3), nn.MeanAggregation(), ffn)
     timer = EpochTimer()
-    trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         accelerator="cpu", devices=1, max_epochs=job["epochs"], callbacks=[timer])
+    trainer = pl.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        devices=1,
+        max_epochs=job["epochs"],
+        callbacks=[timer],
+    )
     start = time.perf_counter()
-    trainer.fit(model, data.build_dataloader(train, batch_size=64, seed=0),
-                data.build_dataloader(val, batch_size=64, shuffle=False))
+    trainer.fit(
+        model,
+        data.build_dataloader(train, batch_size=64, seed=0),
+        data.build_dataloader(val, batch_size=64, shuffle=False),
+    )
     out["fit_s"] = time.perf_counter() - start
     out["epoch_s"], out["epoch_samples"] = timer.seconds, timer.samples
     out["train_per_s"] = timer.steady_rate()

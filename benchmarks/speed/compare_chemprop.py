@@ -32,8 +32,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CHEMPROP_VERSION = "2.3.1"
 LOCAL_TORCH_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
-DEFAULT_TORCH = str(LOCAL_TORCH_WHEEL) if LOCAL_TORCH_WHEEL.is_file() else (
-    "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+DEFAULT_TORCH = (
+    str(LOCAL_TORCH_WHEEL)
+    if LOCAL_TORCH_WHEEL.is_file()
+    else ("torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+)
 
 
 def ensure_chemprop(venv: Path, torch_spec: str) -> Path:
@@ -83,13 +86,29 @@ def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, wor
     featurize_smiles(smiles, n_jobs=1)
     out["featurize_per_s"] = len(smiles) / (time.perf_counter() - start)
     timer = EpochTimer()
-    cfg = RunConfig().with_values({
-        "data.name": str(train_csv), "data.smiles_column": "smiles", "data.target_columns": [target],
-        "data.split": "predefined", "data.split_column": "split", "data.featurize_jobs": 1, "data.cache": False,
-        "data.batch_size": 64, "model.name": "dmpnn", "model.hidden_dim": 300, "model.depth": 3, "model.readout": "mean",
-        "model.ffn_hidden_dim": 300, "model.ffn_layers": 2, "trainer.max_epochs": epochs, "trainer.patience": 0,
-        "trainer.progress_bar": False, "trainer.seed": 0, "output": str(work / "molgen-run"),
-    })
+    cfg = RunConfig().with_values(
+        {
+            "data.name": str(train_csv),
+            "data.smiles_column": "smiles",
+            "data.target_columns": [target],
+            "data.split": "predefined",
+            "data.split_column": "split",
+            "data.featurize_jobs": 1,
+            "data.cache": False,
+            "data.batch_size": 64,
+            "model.name": "dmpnn",
+            "model.hidden_dim": 300,
+            "model.depth": 3,
+            "model.readout": "mean",
+            "model.ffn_hidden_dim": 300,
+            "model.ffn_layers": 2,
+            "trainer.max_epochs": epochs,
+            "trainer.patience": 0,
+            "trainer.progress_bar": False,
+            "trainer.seed": 0,
+            "output": str(work / "molgen-run"),
+        }
+    )
     start = time.perf_counter()
     result = fit(cfg, extra_callbacks=[timer], test=False)
     out["fit_s"] = time.perf_counter() - start
@@ -97,7 +116,8 @@ def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, wor
     out["train_per_s"] = timer.steady_rate()
     model = load_model(result.run_dir)
     out["n_params"] = sum(p.numel() for m in model.members for p in m.encoder.parameters()) + sum(
-        p.numel() for m in model.members for p in m.head.parameters())
+        p.numel() for m in model.members for p in m.head.parameters()
+    )
     frame = pd.DataFrame({"smiles": smiles})
     start = time.perf_counter()
     predictions = predict_frame(model, frame, input_column="smiles", n_jobs=1)
@@ -116,11 +136,20 @@ def run_dna(work: Path, epochs: int) -> list[dict]:
     rows = []
     for model in ("cnn", "dilated", "transformer"):
         timer = EpochTimer()
-        cfg = RunConfig().with_values({
-            "data.name": "ecoli_promoters_165", "model.name": model, "model.hidden_dim": 64, "model.ffn_hidden_dim": 64,
-            "model.depth": 2 if model == "transformer" else 3, "data.batch_size": 128, "trainer.max_epochs": epochs,
-            "trainer.patience": 0, "trainer.progress_bar": False, "output": str(work / f"dna-{model}"),
-        })
+        cfg = RunConfig().with_values(
+            {
+                "data.name": "ecoli_promoters_165",
+                "model.name": model,
+                "model.hidden_dim": 64,
+                "model.ffn_hidden_dim": 64,
+                "model.depth": 2 if model == "transformer" else 3,
+                "data.batch_size": 128,
+                "trainer.max_epochs": epochs,
+                "trainer.patience": 0,
+                "trainer.progress_bar": False,
+                "output": str(work / f"dna-{model}"),
+            }
+        )
         fit(cfg, extra_callbacks=[timer], test=False, export=False)
         rows.append({"model": model, "length": 165, "train_seq_per_s": timer.steady_rate(), "epoch_s": timer.seconds})
     return rows
@@ -143,17 +172,21 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         return f"| {name} | {m:,.0f} | {c:,.0f} | {m / c:.2f}× | {normalized:.2f}× | {unit} |"
 
     lines = [
-        (f"molgen {molgen['version']} (torch {molgen['torch']}) vs Chemprop {chemprop['chemprop']} "
-        f"(torch {chemprop['torch']}), {platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s) "
-        f"each, one process each, {args.rounds} round(s) per side taking turns (rates: best round); load average "
-        f"{load[0]:.2f} before, {load[1]:.2f} after. "
-        f"Featurization and prediction: first {args.n:,} MOSES test molecules; training: Lipophilicity "
-        f"(4,200; 90/10 train/val), D-MPNN hidden 300 depth 3, mean readout, FFN 300, batch 64, "
-        f"{args.epochs} epochs, rate over epochs 2..{args.epochs}. Parameters: molgen {molgen['n_params']:,}, "
-        f"Chemprop {chemprop['n_params']:,}."),
+        (
+            f"molgen {molgen['version']} (torch {molgen['torch']}) vs Chemprop {chemprop['chemprop']} "
+            f"(torch {chemprop['torch']}), {platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s) "
+            f"each, one process each, {args.rounds} round(s) per side taking turns (rates: best round); load average "
+            f"{load[0]:.2f} before, {load[1]:.2f} after. "
+            f"Featurization and prediction: first {args.n:,} MOSES test molecules; training: Lipophilicity "
+            f"(4,200; 90/10 train/val), D-MPNN hidden 300 depth 3, mean readout, FFN 300, batch 64, "
+            f"{args.epochs} epochs, rate over epochs 2..{args.epochs}. Parameters: molgen {molgen['n_params']:,}, "
+            f"Chemprop {chemprop['n_params']:,}."
+        ),
         "",
-        ("The two sides run one after the other, so load from other processes can differ between them; the "
-        "last ratio divides each side by its best RDKit parse-only rate, measured in its own processes."),
+        (
+            "The two sides run one after the other, so load from other processes can differ between them; the "
+            "last ratio divides each side by its best RDKit parse-only rate, measured in its own processes."
+        ),
         "",
         "| measure | molgen | Chemprop 2.3.1 | molgen / Chemprop | same, per own parse rate | unit |",
         "|---|---|---|---|---|---|",
@@ -161,12 +194,19 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         row("featurization (parse + atom/bond features)", "featurize_per_s", "mol/s"),
         row("training, D-MPNN 300×3", "train_per_s", "mol/s per epoch"),
         row("prediction incl. featurization", "predict_per_s", "mol/s"),
-        (f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
-        f"| {chemprop['featurize_per_s'] / chemprop['parse_per_s']:.0%} | | | |"),
+        (
+            f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
+            f"| {chemprop['featurize_per_s'] / chemprop['parse_per_s']:.0%} | | | |"
+        ),
     ]
     if dna:
-        lines += ["", "molgen DNA training (ecoli_promoters_165, 165 bp, hidden 64, batch 128, steady epochs):", "",
-                  "| model | train seq/s |", "|---|---|"]
+        lines += [
+            "",
+            "molgen DNA training (ecoli_promoters_165, 165 bp, hidden 64, batch 128, steady epochs):",
+            "",
+            "| model | train seq/s |",
+            "|---|---|",
+        ]
         lines += [f"| {r['model']} | {r['train_seq_per_s']:,.0f} |" for r in dna]
     return "\n".join(lines)
 
@@ -178,8 +218,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=10_000, help="MOSES molecules to featurize and predict")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="rounds per side, alternating which side goes first; each rate is the best round")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds per side, alternating which side goes first; each rate is the best round",
+    )
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("MOLGEN_DATA_DIR"))
     parser.add_argument("--dna", action="store_true", help="also time molgen's DNA models")
     parser.add_argument("--output", type=Path, help="write the table (Markdown) and raw numbers (JSON) here")
@@ -210,8 +254,14 @@ def main(argv: list[str] | None = None) -> None:
 
     load_before = os.getloadavg()[0]
     print(f"work folder {work}; load average {load_before:.2f}", flush=True)
-    job = {"featurize_smiles": str(work / "smiles.txt"), "predict_smiles": str(work / "smiles.txt"),
-           "train_csv": str(work / "train.csv"), "target": "target", "epochs": args.epochs, "threads": args.threads}
+    job = {
+        "featurize_smiles": str(work / "smiles.txt"),
+        "predict_smiles": str(work / "smiles.txt"),
+        "train_csv": str(work / "train.csv"),
+        "target": "target",
+        "epochs": args.epochs,
+        "threads": args.threads,
+    }
     (work / "job.json").write_text(json.dumps(job))
 
     def molgen_side(r: int) -> dict:
@@ -219,8 +269,11 @@ def main(argv: list[str] | None = None) -> None:
 
     def chemprop_side(r: int) -> dict:
         result = work / f"chemprop{r}.json"
-        subprocess.run([str(python), str(HERE / "chemprop_worker.py"), str(work / "job.json"), str(result)],
-                       check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        subprocess.run(
+            [str(python), str(HERE / "chemprop_worker.py"), str(work / "job.json"), str(result)],
+            check=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         return json.loads(result.read_text())
 
     rounds: dict[str, list[dict]] = {"molgen": [], "chemprop": []}
@@ -228,8 +281,11 @@ def main(argv: list[str] | None = None) -> None:
         order = [("molgen", molgen_side), ("chemprop", chemprop_side)]
         for name, side in order if r % 2 == 0 else order[::-1]:
             rounds[name].append(side(r))
-            print(f"round {r + 1} {name}:", json.dumps({k: round(v) for k, v in rounds[name][-1].items()
-                                                        if k.endswith("per_s")}), flush=True)
+            print(
+                f"round {r + 1} {name}:",
+                json.dumps({k: round(v) for k, v in rounds[name][-1].items() if k.endswith("per_s")}),
+                flush=True,
+            )
     mg, cp = best_of(rounds["molgen"]), best_of(rounds["chemprop"])
     mg.update(version=molgen.__version__, torch=torch.__version__)
     dna = run_dna(work, epochs=2) if args.dna else []
@@ -238,13 +294,23 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(f"# molgen vs Chemprop speed ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n\n"
-                               f"Command: `python benchmarks/speed/compare_chemprop.py {' '.join(argv or sys.argv[1:])}`\n\n"
-                               + text + "\n")
-        args.output.with_suffix(".json").write_text(json.dumps(
-            {"molgen": mg, "chemprop": cp, "dna": dna, "load_average": [load_before, load_after],
-             "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()}, "args": {
-                 k: str(v) for k, v in vars(args).items()}}, indent=2))
+        args.output.write_text(
+            f"# molgen vs Chemprop speed ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n\n"
+            f"Command: `python benchmarks/speed/compare_chemprop.py {' '.join(argv or sys.argv[1:])}`\n\n" + text + "\n"
+        )
+        args.output.with_suffix(".json").write_text(
+            json.dumps(
+                {
+                    "molgen": mg,
+                    "chemprop": cp,
+                    "dna": dna,
+                    "load_average": [load_before, load_after],
+                    "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+                    "args": {k: str(v) for k, v in vars(args).items()},
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -124,8 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         f"\n| {'method':37} | {'mols':>6} | procs | wall s |   mol/s | vs parse | vs molgen 1p "
         "| mol/CPU-s | vs parse (CPU) |"
     )
-    print(f"|{'-' * 39}|--------|-------|--------|---------|----------|--------------|"
-          "-----------|----------------|")
+    print(f"|{'-' * 39}|--------|-------|--------|---------|----------|--------------|-----------|----------------|")
     for method, count, processes, elapsed, cpu_seconds in rows:
         rate = count / elapsed
         cpu_columns = "         - |              - |"

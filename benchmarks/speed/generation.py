@@ -67,11 +67,18 @@ def main() -> None:
                 if step >= args.warmup:
                     seconds += time.perf_counter() - start
                     tokens += int(count)
-            results.append({
-                "model": name, "hidden_dim": args.hidden_dim, "depth": args.depth, "batch_size": args.batch_size,
-                "bucketed": bucket, "padding_fraction": round(batches.padding_fraction, 3),
-                "tokens_per_s": round(tokens / seconds), "threads": torch.get_num_threads(),
-            })
+            results.append(
+                {
+                    "model": name,
+                    "hidden_dim": args.hidden_dim,
+                    "depth": args.depth,
+                    "batch_size": args.batch_size,
+                    "bucketed": bucket,
+                    "padding_fraction": round(batches.padding_fraction, 3),
+                    "tokens_per_s": round(tokens / seconds),
+                    "threads": torch.get_num_threads(),
+                }
+            )
             print(json.dumps(results[-1]), flush=True)
 
 

@@ -49,11 +49,17 @@ def main() -> None:
     model = args.model
     if model is None:
         model = str(work / "esol-dmpnn")
-        subprocess.run([molgen, "train", "--data", "esol", "--model", "dmpnn", "--max-epochs", "5", "--output", model],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [molgen, "train", "--data", "esol", "--model", "dmpnn", "--max-epochs", "5", "--output", model],
+            check=True,
+            capture_output=True,
+        )
     start = time.perf_counter()
-    subprocess.run([molgen, "predict", "--model", model, "--input", str(input_csv), "--output", str(work / "out.csv")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [molgen, "predict", "--model", model, "--input", str(input_csv), "--output", str(work / "out.csv")],
+        check=True,
+        capture_output=True,
+    )
     predict_s = time.perf_counter() - start
     rows = len(pd.read_csv(work / "out.csv"))
     assert rows == len(smiles), f"{rows} output rows for {len(smiles)} inputs"

@@ -96,8 +96,9 @@ def timed(command: list[str], limit_s: float | None = None) -> dict:
     """Runs ``command`` in its own process group; wall time, peak tree RSS, whether it was stopped."""
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     memory = TreeMemory(proc.pid)
     stopped = False
     try:
@@ -114,22 +115,45 @@ def timed(command: list[str], limit_s: float | None = None) -> dict:
     memory.stop()
     if proc.returncode != 0 and not stopped:
         sys.exit(f"{' '.join(command)} failed ({proc.returncode}):\n{output[-3000:]}")
-    return {"seconds": wall, "peak_rss_gb": memory.peak / 2**30, "processes": memory.peak_processes,
-            "quarter_peaks_gb": memory.quarter_peaks_gb(),
-            "stopped": stopped, "load": (load_before, os.getloadavg()[0]), "output": output}
+    return {
+        "seconds": wall,
+        "peak_rss_gb": memory.peak / 2**30,
+        "processes": memory.peak_processes,
+        "quarter_peaks_gb": memory.quarter_peaks_gb(),
+        "stopped": stopped,
+        "load": (load_before, os.getloadavg()[0]),
+        "output": output,
+    }
 
 
 def screen_command(molgen: str, model: str, library: Path, output: Path, workers: int, chunk: int) -> list[str]:
-    return [molgen, "screen", "--model", model, "--library", str(library), "--output", str(output),
-            "--workers", str(workers), "--chunk-size", str(chunk), "--top-k", "1000"]
+    return [
+        molgen,
+        "screen",
+        "--model",
+        model,
+        "--library",
+        str(library),
+        "--output",
+        str(output),
+        "--workers",
+        str(workers),
+        "--chunk-size",
+        str(chunk),
+        "--top-k",
+        "1000",
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--skip-throughput", action="store_true",
-                        help="only the memory run (with the largest --workers) and the chemprop run")
+    parser.add_argument(
+        "--skip-throughput",
+        action="store_true",
+        help="only the memory run (with the largest --workers) and the chemprop run",
+    )
     parser.add_argument("--rss-rows", type=int, default=10_000_000, help="0 skips the memory run")
     parser.add_argument("--rss-minutes", type=float, default=8.0)
     parser.add_argument("--chunk-size", type=int, default=50_000)
@@ -148,8 +172,26 @@ def main() -> None:
     if model is None:
         model = str(work / "esol-dmpnn-300x3")
         if not (Path(model) / "model").is_dir():
-            subprocess.run([molgen, "train", "--data", "esol", "--model", "dmpnn", "--hidden-dim", "300", "--depth",
-                            "3", "--max-epochs", "3", "--output", model], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    molgen,
+                    "train",
+                    "--data",
+                    "esol",
+                    "--model",
+                    "dmpnn",
+                    "--hidden-dim",
+                    "300",
+                    "--depth",
+                    "3",
+                    "--max-epochs",
+                    "3",
+                    "--output",
+                    model,
+                ],
+                check=True,
+                capture_output=True,
+            )
 
     library = work / f"moses_{args.n}.parquet"
     if not library.exists():
@@ -158,9 +200,16 @@ def main() -> None:
         output = work / f"out-{args.n}-w{workers}"
         subprocess.run(["rm", "-rf", str(output)], check=True)
         r = timed(screen_command(molgen, model, library, output, workers, args.chunk_size))
-        rows.append((f"molgen screen, {args.n:,} MOSES, {workers} worker(s)", f"{args.n / r['seconds']:.0f}",
-                     f"{r['seconds']:.0f}", f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
-                     f"{r['load'][0]:.1f} → {r['load'][1]:.1f}", "complete"))
+        rows.append(
+            (
+                f"molgen screen, {args.n:,} MOSES, {workers} worker(s)",
+                f"{args.n / r['seconds']:.0f}",
+                f"{r['seconds']:.0f}",
+                f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
+                f"{r['load'][0]:.1f} → {r['load'][1]:.1f}",
+                "complete",
+            )
+        )
 
     if args.rss_rows:
         folder = work / f"library_{args.rss_rows}"
@@ -178,27 +227,71 @@ def main() -> None:
         status = f"stopped after {len(done)} shards, {n_done:,} rows" if r["stopped"] else "complete"
         first, last = r["quarter_peaks_gb"]
         status += f"; peak RSS {first:.2f} GB in the first quarter, {last:.2f} GB in the last"
-        rows.append((f"molgen screen, {args.rss_rows:,}-row library, {workers} worker(s)",
-                     f"{n_done / r['seconds']:.0f}", f"{r['seconds']:.0f}",
-                     f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)", f"{r['load'][0]:.1f} → {r['load'][1]:.1f}",
-                     status))
+        rows.append(
+            (
+                f"molgen screen, {args.rss_rows:,}-row library, {workers} worker(s)",
+                f"{n_done / r['seconds']:.0f}",
+                f"{r['seconds']:.0f}",
+                f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
+                f"{r['load'][0]:.1f} → {r['load'][1]:.1f}",
+                status,
+            )
+        )
 
     if args.chemprop:
         chemprop_model = work / "chemprop-esol"
         if not chemprop_model.is_dir():
             esol = Path(os.environ["MOLGEN_DATA_DIR"]) / "moleculenet" / "esol.csv"
             target = next(c for c in pd.read_csv(esol, nrows=1).columns if "measured" in c.lower())
-            subprocess.run([args.chemprop, "train", "--data-path", str(esol), "--smiles-columns", "smiles",
-                            "--target-columns", target, "--epochs", "1", "--warmup-epochs", "0", "--message-hidden-dim", "300", "--depth",
-                            "3", "--save-dir", str(chemprop_model)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    args.chemprop,
+                    "train",
+                    "--data-path",
+                    str(esol),
+                    "--smiles-columns",
+                    "smiles",
+                    "--target-columns",
+                    target,
+                    "--epochs",
+                    "1",
+                    "--warmup-epochs",
+                    "0",
+                    "--message-hidden-dim",
+                    "300",
+                    "--depth",
+                    "3",
+                    "--save-dir",
+                    str(chemprop_model),
+                ],
+                check=True,
+                capture_output=True,
+            )
         checkpoint = next(chemprop_model.rglob("best*.pt"))
         subset = work / f"moses_{args.chemprop_n}.csv"
         pd.DataFrame({"smiles": smiles[: args.chemprop_n]}).to_csv(subset, index=False)
-        r = timed([args.chemprop, "predict", "--test-path", str(subset), "--model-paths", str(checkpoint),
-                   "--preds-path", str(work / "chemprop_preds.csv")])
-        rows.append((f"chemprop predict, {args.chemprop_n:,} MOSES", f"{args.chemprop_n / r['seconds']:.0f}",
-                     f"{r['seconds']:.0f}", f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
-                     f"{r['load'][0]:.1f} → {r['load'][1]:.1f}", "complete"))
+        r = timed(
+            [
+                args.chemprop,
+                "predict",
+                "--test-path",
+                str(subset),
+                "--model-paths",
+                str(checkpoint),
+                "--preds-path",
+                str(work / "chemprop_preds.csv"),
+            ]
+        )
+        rows.append(
+            (
+                f"chemprop predict, {args.chemprop_n:,} MOSES",
+                f"{args.chemprop_n / r['seconds']:.0f}",
+                f"{r['seconds']:.0f}",
+                f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
+                f"{r['load'][0]:.1f} → {r['load'][1]:.1f}",
+                "complete",
+            )
+        )
 
     print(f"model: {model}; chunk size {args.chunk_size}; cores: {os.cpu_count()}")
     header = ("what", "mol/s", "seconds", "peak RSS GB (tree)", "load avg", "status")

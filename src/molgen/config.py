@@ -69,7 +69,6 @@ Int = Annotated[int, Strict()]
 """An int field: a float (2.0) or a string is an error, as in a hand-written YAML file it is a mistake."""
 
 
-
 def cli(
     help: str | None = None,
     *,
@@ -99,9 +98,7 @@ class _Section(BaseModel):
     """A config section: unknown keys are errors; ints/floats given for a ``str`` become strings; a single
     value given for a list becomes a one-item list (``--target-columns y``)."""
 
-    model_config = ConfigDict(
-        extra="forbid", coerce_numbers_to_str=True, protected_namespaces=()
-    )
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, protected_namespaces=())
 
     @model_validator(mode="before")
     @classmethod
@@ -120,9 +117,7 @@ class _Section(BaseModel):
 def _is_list(hint: Any) -> bool:
     if get_origin(hint) is list:
         return True
-    return any(
-        _is_list(arg) for arg in get_args(hint) if get_origin(hint) is not Literal
-    )
+    return any(_is_list(arg) for arg in get_args(hint) if get_origin(hint) is not Literal)
 
 
 class DataConfig(_Section):
@@ -140,15 +135,11 @@ class DataConfig(_Section):
     FASTA/BED) file."""
     smiles_column: str | None = Field(None, json_schema_extra=cli(group=DATA))
     """SMILES column; defaults to the catalog's, else ``smiles``."""
-    target_columns: list[str] | None = Field(
-        None, json_schema_extra=cli(group=DATA, nargs="+")
-    )
+    target_columns: list[str] | None = Field(None, json_schema_extra=cli(group=DATA, nargs="+"))
     """Target columns; default: the catalog's, else every numeric column but the input."""
     split: Literal["random", "scaffold", "stratified", "predefined"] | None = Field(
         None,
-        json_schema_extra=cli(
-            "random | scaffold | stratified | predefined", group=DATA
-        ),
+        json_schema_extra=cli("random | scaffold | stratified | predefined", group=DATA),
     )
     """random | scaffold | stratified | predefined; default: the catalog's, else random."""
     split_sizes: list[float] = Field(
@@ -157,44 +148,32 @@ class DataConfig(_Section):
     )
     split_column: str | None = Field(
         None,
-        json_schema_extra=cli(
-            "column of train/val/test labels (predefined split)", group=DATA
-        ),
+        json_schema_extra=cli("column of train/val/test labels (predefined split)", group=DATA),
     )
     """Column holding train/val/test labels for the predefined split."""
     n_folds: Int = Field(
         1,
-        json_schema_extra=cli(
-            "k-fold cross-validation (reports mean ± std)", group=DATA
-        ),
+        json_schema_extra=cli("k-fold cross-validation (reports mean ± std)", group=DATA),
     )
     """More than 1: k-fold cross-validation; metrics are mean ± std over folds."""
     on_invalid: Literal["error", "skip"] = Field(
         "error",
-        json_schema_extra=cli(
-            "invalid training molecules (default: error)", group=DATA
-        ),
+        json_schema_extra=cli("invalid training molecules (default: error)", group=DATA),
     )
     """What to do with unparseable inputs in training data: error (default) | skip."""
     featurizer: str = "v2"
     """Atom/bond feature preset."""
     descriptors: bool = Field(
         False,
-        json_schema_extra=cli(
-            "add RDKit 2D descriptors", group=DATA, action="store_true"
-        ),
+        json_schema_extra=cli("add RDKit 2D descriptors", group=DATA, action="store_true"),
     )
     """Append RDKit 2D descriptors as molecule-level features."""
-    featurize_jobs: Int = Field(
-        -1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA)
-    )
+    featurize_jobs: Int = Field(-1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA))
     """Processes used to featurize (-1: all cores)."""
     cache: bool = True
     """Cache featurized graphs on disk (under the molgen cache folder)."""
     batch_size: Int = Field(64, json_schema_extra=cli(group=DATA))
-    max_rows: Int | None = Field(
-        None, json_schema_extra=cli("use only the first N rows", group=DATA)
-    )
+    max_rows: Int | None = Field(None, json_schema_extra=cli("use only the first N rows", group=DATA))
     """Use only the first N rows (quick experiments, CI profiles)."""
     # DNA sequences (family "expression"); molecule runs ignore these.
     sequence_column: str | None = Field(
@@ -215,17 +194,13 @@ class DataConfig(_Section):
     """A CSV/TSV of targets for a FASTA or BED input, joined on ``id_column`` to the record ids / BED names."""
     id_column: str = "id"
     """Column of ``labels`` that holds the FASTA record ids (or BED names)."""
-    reference: str | None = Field(
-        None, json_schema_extra=cli("reference genome FASTA for a BED input", group=DNA)
-    )
+    reference: str | None = Field(None, json_schema_extra=cli("reference genome FASTA for a BED input", group=DNA))
     """Reference genome FASTA (plain, bgzip or gzip) from which the intervals of a BED input are read."""
     one_based: bool = False
     """BED input with 1-based starts and inclusive ends; default: BED's 0-based half-open coordinates."""
     seq_length: Int | None = Field(
         None,
-        json_schema_extra=cli(
-            "pad/crop sequences to this length (default: longest, capped)", group=DNA
-        ),
+        json_schema_extra=cli("pad/crop sequences to this length (default: longest, capped)", group=DNA),
     )
     """Pad/crop every sequence to this length; default: the longest training sequence, at most ``max_seq_length``."""
     max_seq_length: Int = 2048
@@ -260,9 +235,7 @@ class ModelConfig(_Section):
 
     name: str = Field(
         "dmpnn",
-        json_schema_extra=cli(
-            _MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"
-        ),
+        json_schema_extra=cli(_MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"),
     )
 
 
@@ -282,13 +255,9 @@ class GraphModelConfig(_SizedModel):
 
     name: Literal["dmpnn", "gin", "gcn", "gat", "attentivefp"] = Field(
         "dmpnn",
-        json_schema_extra=cli(
-            _MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"
-        ),
+        json_schema_extra=cli(_MODEL_NAMES_HELP, flag="--model", group=MODEL, metavar="NAME"),
     )
-    readout: Literal["mean", "sum", "attention"] | None = Field(
-        None, json_schema_extra=_READOUT_FLAG
-    )
+    readout: Literal["mean", "sum", "attention"] | None = Field(None, json_schema_extra=_READOUT_FLAG)
     """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
@@ -298,9 +267,7 @@ class DnaConvModelConfig(_SizedModel):
     """DNA convolutional encoders (family ``expression``) with an MLP head."""
 
     name: Literal["cnn", "dilated"] = "cnn"
-    readout: Literal["flatten", "mean", "max"] | None = Field(
-        None, json_schema_extra=_READOUT_FLAG
-    )
+    readout: Literal["flatten", "mean", "max"] | None = Field(None, json_schema_extra=_READOUT_FLAG)
     """flatten | mean | max (default flatten)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
@@ -419,9 +386,7 @@ class MolGANConfig(GANModelConfig):
     @model_validator(mode="after")
     def _reward_weight_needs_reward(self) -> MolGANConfig:
         if self.reward_weight and self.reward is None:
-            raise ValueError(
-                "model.reward_weight > 0 needs model.reward (qed | logp | sa)"
-            )
+            raise ValueError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
         return self
 
 
@@ -450,9 +415,7 @@ MODEL_SECTIONS: dict[str, type[ModelConfig]] = {
 class TaskConfig(_Section):
     """What is predicted and how it is scored."""
 
-    type: (
-        Literal["regression", "binary", "multilabel", "multiclass", "generation"] | None
-    ) = Field(
+    type: Literal["regression", "binary", "multilabel", "multiclass", "generation"] | None = Field(
         None,
         json_schema_extra=cli(
             "regression | binary | multilabel | multiclass",
@@ -475,9 +438,7 @@ class TaskConfig(_Section):
     """Metrics to report; default: every metric of the task type."""
     monitor: str | None = Field(
         None,
-        json_schema_extra=cli(
-            "validation metric for early stopping / best checkpoint", group=MODEL
-        ),
+        json_schema_extra=cli("validation metric for early stopping / best checkpoint", group=MODEL),
     )
     """Validation metric for early stopping and the best checkpoint; default: the catalog's headline metric."""
 
@@ -511,41 +472,29 @@ class TrainerConfig(_Section):
     """Stop training after this many minutes of wall time (a CPU budget); the best validated checkpoint is kept."""
     patience: Int = Field(
         10,
-        json_schema_extra=cli(
-            "early-stopping patience in epochs (0: off)", group=TRAINING
-        ),
+        json_schema_extra=cli("early-stopping patience in epochs (0: off)", group=TRAINING),
     )
     """Early-stopping patience in epochs on the monitored validation metric; 0 turns it off."""
     seed: Int = Field(0, json_schema_extra=cli(group=TRAINING))
     ensemble_size: Int = Field(
         1,
-        json_schema_extra=cli(
-            "train N seeds; predictions report mean and std", group=TRAINING
-        ),
+        json_schema_extra=cli("train N seeds; predictions report mean and std", group=TRAINING),
     )
     """Train N models with seeds seed, seed+1, …; predictions report mean and std."""
-    accelerator: str = Field(
-        "auto", json_schema_extra=cli("auto | cpu | gpu", group=TRAINING)
-    )
+    accelerator: str = Field("auto", json_schema_extra=cli("auto | cpu | gpu", group=TRAINING))
     devices: Any = Field(
         "auto",
-        json_schema_extra=cli(
-            'number of devices, a list, or "auto"', group=TRAINING, parse="yaml"
-        ),
+        json_schema_extra=cli('number of devices, a list, or "auto"', group=TRAINING, parse="yaml"),
     )
     """An int, a list of device ids, or "auto"."""
-    strategy: str = Field(
-        "auto", json_schema_extra=cli("auto | ddp | …", group=TRAINING)
-    )
+    strategy: str = Field("auto", json_schema_extra=cli("auto | ddp | …", group=TRAINING))
     num_nodes: Int = 1
     precision: str = Field(
         "32-true",
         json_schema_extra=cli("32-true | bf16-mixed | 16-mixed", group=TRAINING),
     )
     """E.g. 32-true, bf16-mixed (GPU), 16-mixed."""
-    deterministic: bool = Field(
-        False, json_schema_extra=cli(group=TRAINING, action="store_true")
-    )
+    deterministic: bool = Field(False, json_schema_extra=cli(group=TRAINING, action="store_true"))
     gradient_clip_val: float | None = None
     progress_bar: bool | None = None
     """None: on only when stderr is a terminal."""
@@ -576,9 +525,7 @@ class RunConfig(BaseModel):
     )
     output: str | None = Field(
         None,
-        json_schema_extra=cli(
-            "run folder (default: runs/<data>-<model>-<time>)", group=NO_GROUP
-        ),
+        json_schema_extra=cli("run folder (default: runs/<data>-<model>-<time>)", group=NO_GROUP),
     )
     """Run folder; default runs/<family>-<data>-<model>-<time>."""
     data: DataConfig = Field(default_factory=DataConfig)
@@ -590,11 +537,7 @@ class RunConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _default_model_name(cls, values: Any) -> Any:
-        if (
-            isinstance(values, Mapping)
-            and isinstance(values.get("model"), Mapping)
-            and "name" not in values["model"]
-        ):
+        if isinstance(values, Mapping) and isinstance(values.get("model"), Mapping) and "name" not in values["model"]:
             values = {**values, "model": {"name": "dmpnn", **values["model"]}}
         return values
 
@@ -602,22 +545,16 @@ class RunConfig(BaseModel):
         return self.model_dump(mode="python")
 
     @classmethod
-    def from_dict(
-        cls, values: Mapping[str, Any], *, where: str = "config"
-    ) -> RunConfig:
+    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> RunConfig:
         """Validates a nested mapping (a YAML file's content); a legacy ``generation`` section is folded into
         ``model``."""
         if not isinstance(values, Mapping):
-            raise ConfigError(
-                f"{where}: expected a mapping of sections at the top level"
-            )
+            raise ConfigError(f"{where}: expected a mapping of sections at the top level")
         values = _fold_legacy(dict(values), where)
         _check_keys(values, where)
         return _validate(cls, values, where)
 
-    def with_values(
-        self, values: Mapping[str, Any], *, where: str = "overrides"
-    ) -> RunConfig:
+    def with_values(self, values: Mapping[str, Any], *, where: str = "overrides") -> RunConfig:
         """Returns a copy with ``{"section.key": value}`` applied (types checked like a config file). A new
         ``model.name`` is applied first: the model section is rebuilt for that model, keeping the values that
         differ from the old model's defaults."""
@@ -648,9 +585,7 @@ class RunConfig(BaseModel):
                 raise ConfigError(f"{where}: {err}") from None
         return _validate(RunConfig, tree, where)
 
-    def with_overrides(
-        self, overrides: Iterable[str], *, where: str = "--set"
-    ) -> RunConfig:
+    def with_overrides(self, overrides: Iterable[str], *, where: str = "--set") -> RunConfig:
         """Returns a copy with ``section.key=value`` strings applied (values parsed as YAML)."""
         values = {}
         for item in overrides:
@@ -664,9 +599,7 @@ class RunConfig(BaseModel):
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
-def model_config(
-    values: Mapping[str, Any], *, where: str = "model", legacy: bool = False
-) -> ModelConfig:
+def model_config(values: Mapping[str, Any], *, where: str = "model", legacy: bool = False) -> ModelConfig:
     """The model section for ``values`` (its class picked by ``values["name"]``, default dmpnn). ``legacy``:
     drop the keys the model does not have (a ``model.yaml`` or ``config.yaml`` written before the model
     sections existed held every model key)."""
@@ -716,8 +649,7 @@ def replace(section: Any, **changes: Any) -> Any:
     unknown = sorted(set(changes) - set(values))
     if unknown:
         raise ConfigError(
-            f"unknown config key(s) {', '.join(unknown)} for {type(section).__name__}; "
-            f"valid keys: {', '.join(values)}"
+            f"unknown config key(s) {', '.join(unknown)} for {type(section).__name__}; valid keys: {', '.join(values)}"
         )
     return _validate(type(section), {**values, **changes}, "config")
 
@@ -741,24 +673,14 @@ def set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     node: Any = values
     for depth, part in enumerate(parts[:-1]):
-        if (
-            not isinstance(node, dict)
-            or part not in node
-            or not isinstance(node[part], dict)
-        ):
-            valid = (
-                sorted(k for k, v in node.items() if isinstance(v, dict))
-                if isinstance(node, dict)
-                else []
-            )
+        if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+            valid = sorted(k for k, v in node.items() if isinstance(v, dict)) if isinstance(node, dict) else []
             raise ConfigError(
                 f"unknown config section {'.'.join(parts[: depth + 1])!r}; valid sections: {', '.join(valid)}"
             )
         node = node[part]
     if parts[-1] not in node:
-        raise ConfigError(
-            f"unknown config key {key!r}; valid keys: {', '.join(sorted(node))}"
-        )
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(sorted(node))}")
     node[parts[-1]] = value
 
 
@@ -789,11 +711,7 @@ def _fold_legacy(values: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: section generation must be a mapping")
     model = dict(values.get("model") or {})
     model.setdefault("name", "dmpnn")
-    moved = [
-        k
-        for k, v in generation.items()
-        if _OLD_GENERATION_DEFAULTS.get(k, object()) != v
-    ]
+    moved = [k for k, v in generation.items() if _OLD_GENERATION_DEFAULTS.get(k, object()) != v]
     if moved:
         log.warning(
             "%s: the generation section is now part of model (move %s under model:)",
@@ -815,9 +733,7 @@ def _drop_unused_model_keys(model: dict[str, Any], where: str) -> dict[str, Any]
         if key in section.model_fields:
             kept[key] = value
         elif key in _OLD_MODEL_DEFAULTS or key in _OLD_GENERATION_DEFAULTS:
-            old_default = _OLD_MODEL_DEFAULTS.get(
-                key, _OLD_GENERATION_DEFAULTS.get(key)
-            )
+            old_default = _OLD_MODEL_DEFAULTS.get(key, _OLD_GENERATION_DEFAULTS.get(key))
             if value != old_default:
                 log.warning(
                     "%s: model %s has no key %r; its value %r is ignored",
@@ -835,17 +751,11 @@ def _switch_model(current: ModelConfig, name: Any, where: str) -> dict[str, Any]
     """The model section for a new ``name``: the current section's non-default values carried over."""
     section = MODEL_SECTIONS.get(name) if isinstance(name, str) else None
     if section is None:
-        raise ConfigError(
-            f"{where}: model.name must be one of {', '.join(MODEL_SECTIONS)}; got {name!r}"
-        )
+        raise ConfigError(f"{where}: model.name must be one of {', '.join(MODEL_SECTIONS)}; got {name!r}")
     if type(current) is section:
         return {**current.model_dump(), "name": name}
     defaults = type(current)()
-    carried = {
-        k: v
-        for k, v in current.model_dump().items()
-        if k != "name" and v != getattr(defaults, k)
-    }
+    carried = {k: v for k, v in current.model_dump().items() if k != "name" and v != getattr(defaults, k)}
     lost = sorted(set(carried) - set(section.model_fields))
     if lost:
         raise ConfigError(
@@ -860,9 +770,7 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
     top = RunConfig.model_fields
     unknown = sorted(set(values) - set(top), key=str)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}"
-        )
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}")
     for name, section in values.items():
         if name not in ("data", "model", "task", "optim", "trainer"):
             continue
@@ -870,18 +778,12 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
             continue
         if not isinstance(section, Mapping):
             raise ConfigError(f"{where}: section {name} must be a mapping")
-        cls = (
-            MODEL_SECTIONS.get(section.get("name", "dmpnn"))
-            if name == "model"
-            else SECTIONS[name]
-        )
+        cls = MODEL_SECTIONS.get(section.get("name", "dmpnn")) if name == "model" else SECTIONS[name]
         if cls is None:
             continue  # an unknown model name: reported by validation
         unknown = sorted(set(section) - set(cls.model_fields), key=str)
         if unknown:
-            label = (
-                f"model {section.get('name', 'dmpnn')!r}" if name == "model" else name
-            )
+            label = f"model {section.get('name', 'dmpnn')!r}" if name == "model" else name
             raise ConfigError(
                 f"{where}: unknown key(s) {', '.join(f'{name}.{k}' for k in unknown)}; "
                 f"valid keys in {label}: {', '.join(cls.model_fields)}"
@@ -890,11 +792,7 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
 
 def _validate(cls: type[BaseModel], values: Mapping[str, Any], where: str) -> Any:
     if cls is RunConfig:  # an empty section in YAML (``data:``) means its defaults
-        values = {
-            k: v
-            for k, v in values.items()
-            if v is not None or k in ("family", "output")
-        }
+        values = {k: v for k, v in values.items() if v is not None or k in ("family", "output")}
     try:
         return cls.model_validate(values)
     except ValidationError as err:
@@ -914,12 +812,7 @@ def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
     """One line for the first error: ``data.split must be one of random, scaffold; got 'banana'``."""
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
-    if (
-        cls is RunConfig
-        and len(loc) >= 2
-        and loc[0] == "model"
-        and loc[1] in MODEL_SECTIONS
-    ):
+    if cls is RunConfig and len(loc) >= 2 and loc[0] == "model" and loc[1] in MODEL_SECTIONS:
         del loc[1]  # the union tag
     if cls is not RunConfig:
         prefix = next((name for name, section in SECTIONS.items() if section is cls), None)

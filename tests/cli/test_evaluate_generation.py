@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
-REFERENCE = ["CC(=O)Oc1ccccc1C(=O)O", "CC(=O)Nc1ccc(O)cc1", "c1ccc2c(c1)CCN2C(=O)c1ccccc1", "CCOC(=O)c1ccc(N)cc1",
-             "Cc1ccc(-c2ccccn2)cc1", "O=C(O)c1ccc2ccccc2c1", "CCN(CC)C(=O)c1ccccc1"]
+REFERENCE = [
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "CC(=O)Nc1ccc(O)cc1",
+    "c1ccc2c(c1)CCN2C(=O)c1ccccc1",
+    "CCOC(=O)c1ccc(N)cc1",
+    "Cc1ccc(-c2ccccn2)cc1",
+    "O=C(O)c1ccc2ccccc2c1",
+    "CCN(CC)C(=O)c1ccccc1",
+]
 
 
 def molgen(*args: str) -> subprocess.CompletedProcess:
@@ -32,14 +39,37 @@ def files(tmp_path: Path, data_mirror) -> tuple[Path, Path]:
 def test_writes_moses_keys_report_and_plots(files, tmp_path):
     generated, reference = files
     out = tmp_path / "eval"
-    result = molgen("evaluate-generation", str(generated), "--reference", str(reference), "--output", str(out),
-                    "--train", str(reference), "--n-jobs", "1")
+    result = molgen(
+        "evaluate-generation",
+        str(generated),
+        "--reference",
+        str(reference),
+        "--output",
+        str(out),
+        "--train",
+        str(reference),
+        "--n-jobs",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
     assert "7 generated, 5 valid, 2 invalid" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert list(metrics) == [
-        "valid", "unique@1000", "unique@10000", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test",
-        "IntDiv", "IntDiv2", "Filters", "logP", "SA", "QED", "weight", "Novelty",
+        "valid",
+        "unique@1000",
+        "unique@10000",
+        "FCD/Test",
+        "SNN/Test",
+        "Frag/Test",
+        "Scaf/Test",
+        "IntDiv",
+        "IntDiv2",
+        "Filters",
+        "logP",
+        "SA",
+        "QED",
+        "weight",
+        "Novelty",
     ]
     assert metrics["valid"] == pytest.approx(5 / 7)
     assert metrics["unique@1000"] == pytest.approx(4 / 5)
@@ -63,7 +93,13 @@ def test_empty_file_gives_a_report_not_a_crash(files, tmp_path):
 
 def test_missing_reference_is_a_clear_error(files, tmp_path):
     generated, _ = files
-    result = molgen("evaluate-generation", str(generated), "--reference", str(tmp_path / "nope.smi"),
-                    "--output", str(tmp_path / "x"))
+    result = molgen(
+        "evaluate-generation",
+        str(generated),
+        "--reference",
+        str(tmp_path / "nope.smi"),
+        "--output",
+        str(tmp_path / "x"),
+    )
     assert result.returncode == 2
     assert "SMILES file not found" in result.stderr and "nope.smi" in result.stderr

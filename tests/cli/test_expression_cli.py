@@ -31,7 +31,9 @@ def molgen(*args: str) -> subprocess.CompletedProcess:
 def dna_files(tmp_path):
     seqs, counts = planted(60, 40)
     (tmp_path / "train.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
-    pd.DataFrame({"id": [f"s{i}" for i in range(60)], "motifs": counts[:, 0]}).to_csv(tmp_path / "labels.csv", index=False)
+    pd.DataFrame({"id": [f"s{i}" for i in range(60)], "motifs": counts[:, 0]}).to_csv(
+        tmp_path / "labels.csv", index=False
+    )
     pd.DataFrame({"seq": seqs, "motifs": counts[:, 0]}).to_csv(tmp_path / "train.csv", index=False)
     (tmp_path / "query.fa").write_text(">good\nTGACTCATGACTCA\n>broken\nACGTACXGT\n>empty\n>soft\nacgtnacgt\n")
     return tmp_path
@@ -40,39 +42,103 @@ def dna_files(tmp_path):
 @pytest.mark.slow
 def test_fasta_train_and_predict_as_processes(dna_files):
     run = dna_files / "run"
-    out = molgen("train", "--data", str(dna_files / "train.fa"), "--labels", str(dna_files / "labels.csv"),
-                 "--model", "cnn", "--output", str(run), *FAST)
+    out = molgen(
+        "train",
+        "--data",
+        str(dna_files / "train.fa"),
+        "--labels",
+        str(dna_files / "labels.csv"),
+        "--model",
+        "cnn",
+        "--output",
+        str(run),
+        *FAST,
+    )
     assert "test pearson" in out.stdout
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["family"] == "expression" and config["data"]["seq_length"] == 40
     assert {"pearson", "spearman", "r2", "mse"} <= set(json.loads((run / "metrics.json").read_text())["test"])
     for name in ("model/model.safetensors", "model/model.yaml", "model/README.md", "checkpoints/best.ckpt"):
         assert (run / name).exists(), name
-    result = molgen("predict", "--model", str(run), "--input", str(dna_files / "query.fa"), "--output", str(dna_files / "out.csv"))
-    assert "wrote 4 rows (2 invalid)" in result.stdout and "broken: invalid character 'X' at position 7" in result.stderr
+    result = molgen(
+        "predict", "--model", str(run), "--input", str(dna_files / "query.fa"), "--output", str(dna_files / "out.csv")
+    )
+    assert (
+        "wrote 4 rows (2 invalid)" in result.stdout and "broken: invalid character 'X' at position 7" in result.stderr
+    )
     frame = pd.read_csv(dna_files / "out.csv", keep_default_na=False, na_values=[""])
     assert frame["id"].tolist() == ["good", "broken", "empty", "soft"]
     assert frame["valid"].tolist() == [True, False, False, True]
-    assert frame.loc[2, "invalid_reason"] == "empty: empty sequence" and frame["motifs"].isna().tolist() == [False, True, True, False]
+    assert frame.loc[2, "invalid_reason"] == "empty: empty sequence" and frame["motifs"].isna().tolist() == [
+        False,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_csv_kmer_train_and_predict_through_the_cli(dna_files, capsys):
     run = dna_files / "kmer"
-    assert main(["train", "--data", str(dna_files / "train.csv"), "--sequence-column", "seq", "--target-columns", "motifs",
-                 "--model", "kmer", "--set", "model.kmer_size=3", "--output", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(dna_files / "train.csv"),
+                "--sequence-column",
+                "seq",
+                "--target-columns",
+                "motifs",
+                "--model",
+                "kmer",
+                "--set",
+                "model.kmer_size=3",
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert "test pearson" in capsys.readouterr().out
     pd.DataFrame({"seq": ["TGACTCA" * 4, "NOPE"]}).to_csv(dna_files / "q.csv", index=False)
-    assert main(["predict", "--model", str(run / "model"), "--input", str(dna_files / "q.csv"),
-                 "--input-column", "seq", "--output", str(dna_files / "q_out.csv")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run / "model"),
+                "--input",
+                str(dna_files / "q.csv"),
+                "--input-column",
+                "seq",
+                "--output",
+                str(dna_files / "q_out.csv"),
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(dna_files / "q_out.csv", keep_default_na=False, na_values=[""])
-    assert frame["valid"].tolist() == [True, False] and frame.loc[1, "invalid_reason"] == "row 2: invalid character 'O' at position 2"
+    assert (
+        frame["valid"].tolist() == [True, False]
+        and frame.loc[1, "invalid_reason"] == "row 2: invalid character 'O' at position 2"
+    )
 
 
 def test_clear_errors(dna_files, capsys):
-    args = ["train", "--data", str(dna_files / "train.csv"), "--target-columns", "motifs", "--output", str(dna_files / "x")]
+    args = [
+        "train",
+        "--data",
+        str(dna_files / "train.csv"),
+        "--target-columns",
+        "motifs",
+        "--output",
+        str(dna_files / "x"),
+    ]
     assert main([*args, "--sequence-column", "seq", "--model", "gin"]) == 2
     assert "unknown DNA model 'gin'; valid names: cnn, dilated, transformer, kmer" in capsys.readouterr().err
     assert main([*args, "--model", "cnn", "--smiles-column", "seq"]) == 2
     assert "use --sequence-column" in capsys.readouterr().err
-    assert main(["train", "--data", str(dna_files / "train.fa"), "--model", "cnn", "--output", str(dna_files / "y")]) == 2
+    assert (
+        main(["train", "--data", str(dna_files / "train.fa"), "--model", "cnn", "--output", str(dna_files / "y")]) == 2
+    )
     assert "pass --labels" in capsys.readouterr().err

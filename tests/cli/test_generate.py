@@ -16,8 +16,24 @@ from tests.conftest import MOLECULES
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 CONFIGS = Path(__file__).parents[2] / "configs" / "generation"
-TINY = ["--hidden-dim", "32", "--depth", "1", "--max-epochs", "2", "--batch-size", "16", "--max-rows", "1000",
-        "--set", "model.sample_size=30", "--set", "model.embedding_dim=16", "--set", "trainer.log_every_n_steps=1"]
+TINY = [
+    "--hidden-dim",
+    "32",
+    "--depth",
+    "1",
+    "--max-epochs",
+    "2",
+    "--batch-size",
+    "16",
+    "--max-rows",
+    "1000",
+    "--set",
+    "model.sample_size=30",
+    "--set",
+    "model.embedding_dim=16",
+    "--set",
+    "trainer.log_every_n_steps=1",
+]
 
 
 def molgen(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -41,16 +57,31 @@ def smi_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def charrnn_run(smi_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("runs") / "charrnn"
-    result = molgen("train", "--config", str(CONFIGS / "charrnn_moses.yaml"), "--data", str(smi_file),
-                    "--output", str(out), *TINY)
+    result = molgen(
+        "train", "--config", str(CONFIGS / "charrnn_moses.yaml"), "--data", str(smi_file), "--output", str(out), *TINY
+    )
     return out, result
 
 
 @pytest.fixture(scope="module")
 def vae_run(smi_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "vae"
-    molgen("train", "--data", str(smi_file), "--model", "vae", "--on-invalid", "skip", "--output", str(out), *TINY,
-           "--set", "model.latent_dim=8", "--set", "model.encoder_hidden_dim=16")
+    molgen(
+        "train",
+        "--data",
+        str(smi_file),
+        "--model",
+        "vae",
+        "--on-invalid",
+        "skip",
+        "--output",
+        str(out),
+        *TINY,
+        "--set",
+        "model.latent_dim=8",
+        "--set",
+        "model.encoder_hidden_dim=16",
+    )
     return out
 
 
@@ -58,8 +89,15 @@ def test_train_counts_and_reports_the_invalid_line(charrnn_run: tuple[Path, subp
     out, result = charrnn_run
     assert "skipped 1 invalid input row(s)" in result.stdout
     assert "mine.smi line 13: 'C1CC(N'" in result.stderr
-    for name in ("config.yaml", "splits.json", "metrics.json", "samples.smi", "model/model.safetensors",
-                 "model/model.yaml", "model/README.md"):
+    for name in (
+        "config.yaml",
+        "splits.json",
+        "metrics.json",
+        "samples.smi",
+        "model/model.safetensors",
+        "model/model.yaml",
+        "model/README.md",
+    ):
         assert (out / name).exists(), name
     splits = json.loads((out / "splits.json").read_text())
     fold = splits["folds"][0]
@@ -76,17 +114,33 @@ def test_train_counts_and_reports_the_invalid_line(charrnn_run: tuple[Path, subp
 
 @pytest.mark.slow
 def test_invalid_training_rows_are_an_error_by_default(smi_file: Path, tmp_path: Path) -> None:
-    result = molgen("train", "--data", str(smi_file), "--model", "charrnn", "--output", str(tmp_path / "r"), *TINY,
-                    check=False)
+    result = molgen(
+        "train", "--data", str(smi_file), "--model", "charrnn", "--output", str(tmp_path / "r"), *TINY, check=False
+    )
     assert result.returncode == 2
-    assert "1 invalid molecule(s)" in result.stderr and "line 13" in result.stderr and "--on-invalid skip" in result.stderr
+    assert (
+        "1 invalid molecule(s)" in result.stderr and "line 13" in result.stderr and "--on-invalid skip" in result.stderr
+    )
 
 
-def test_generate_writes_n_molecules_reproducibly(charrnn_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+def test_generate_writes_n_molecules_reproducibly(
+    charrnn_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
     out, _ = charrnn_run
     first, second, other = tmp_path / "a.smi", tmp_path / "b.smi", tmp_path / "c.smi"
-    result = molgen("generate", "--model", str(out / "model"), "-n", "70", "--output", str(first), "--seed", "5",
-                    "--batch-size", "32")
+    result = molgen(
+        "generate",
+        "--model",
+        str(out / "model"),
+        "-n",
+        "70",
+        "--output",
+        str(first),
+        "--seed",
+        "5",
+        "--batch-size",
+        "32",
+    )
     molgen("generate", "--model", str(out), "-n", "70", "--output", str(second), "--seed", "5", "--batch-size", "32")
     molgen("generate", "--model", str(out), "-n", "70", "--output", str(other), "--seed", "6", "--batch-size", "32")
     lines = first.read_text().split("\n")[:-1]
@@ -98,8 +152,23 @@ def test_generate_writes_n_molecules_reproducibly(charrnn_run: tuple[Path, subpr
 @pytest.mark.slow
 def test_generate_with_objective_reports_before_and_after(vae_run: Path, tmp_path: Path) -> None:
     output = tmp_path / "opt.smi"
-    result = molgen("generate", "--model", str(vae_run), "-n", "5", "--output", str(output), "--objective", "qed",
-                    "--rounds", "2", "--population", "64", "--seed", "0")
+    result = molgen(
+        "generate",
+        "--model",
+        str(vae_run),
+        "-n",
+        "5",
+        "--output",
+        str(output),
+        "--objective",
+        "qed",
+        "--rounds",
+        "2",
+        "--population",
+        "64",
+        "--seed",
+        "0",
+    )
     assert "before (plain samples)" in result.stdout and "after (optimized)" in result.stdout
     stats = json.loads((tmp_path / "opt.objective.json").read_text())
     assert stats["objective"] == "qed" and stats["direction"] == "maximize"
@@ -111,13 +180,35 @@ def test_generate_with_objective_reports_before_and_after(vae_run: Path, tmp_pat
 
 
 @pytest.mark.slow
-def test_objective_errors_are_clear(charrnn_run: tuple[Path, subprocess.CompletedProcess], vae_run: Path, tmp_path: Path) -> None:
+def test_objective_errors_are_clear(
+    charrnn_run: tuple[Path, subprocess.CompletedProcess], vae_run: Path, tmp_path: Path
+) -> None:
     out, _ = charrnn_run
-    result = molgen("generate", "--model", str(out), "-n", "5", "--output", str(tmp_path / "x.smi"), "--objective", "qed",
-                    check=False)
+    result = molgen(
+        "generate",
+        "--model",
+        str(out),
+        "-n",
+        "5",
+        "--output",
+        str(tmp_path / "x.smi"),
+        "--objective",
+        "qed",
+        check=False,
+    )
     assert result.returncode == 2 and "latent space" in result.stderr
-    result = molgen("generate", "--model", str(vae_run), "-n", "5", "--output", str(tmp_path / "x.smi"),
-                    "--objective", "potency", check=False)
+    result = molgen(
+        "generate",
+        "--model",
+        str(vae_run),
+        "-n",
+        "5",
+        "--output",
+        str(tmp_path / "x.smi"),
+        "--objective",
+        "potency",
+        check=False,
+    )
     assert result.returncode == 2 and "qed" in result.stderr and "MODEL_DIR" in result.stderr
 
 
@@ -126,8 +217,27 @@ def test_tune_a_generator(smi_file: Path, tmp_path: Path) -> None:
     """Two trials of the example CharRNN space; each trial's value is its best val/loss."""
     out = tmp_path / "tune"
     space = Path(__file__).parents[2] / "configs" / "hpo" / "generator_charrnn.yaml"
-    molgen("tune", "--data", str(smi_file), "--model", "charrnn", "--on-invalid", "skip", "--space", str(space),
-           "--n-trials", "2", "--pruner", "none", "--output", str(out), "--max-epochs", "1", "--batch-size", "16")
+    molgen(
+        "tune",
+        "--data",
+        str(smi_file),
+        "--model",
+        "charrnn",
+        "--on-invalid",
+        "skip",
+        "--space",
+        str(space),
+        "--n-trials",
+        "2",
+        "--pruner",
+        "none",
+        "--output",
+        str(out),
+        "--max-epochs",
+        "1",
+        "--batch-size",
+        "16",
+    )
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 2 and set(trials["state"]) == {"COMPLETE"}
     assert (trials["value"] > 0).all()

@@ -14,8 +14,22 @@ import yaml
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 CONFIGS = Path(__file__).parents[2] / "configs" / "generation"
-SMALL = ["CCO", "CC(=O)O", "c1ccoc1", "CC#N", "OCC(O)CO", "CN(C)C", "C1CC1O", "NC(=O)N", "CC(C)=O", "FC(F)F",
-         "c1cc[nH]c1", "C#CCO", "CCCCCCCCCCCC", "C1CC(N"]
+SMALL = [
+    "CCO",
+    "CC(=O)O",
+    "c1ccoc1",
+    "CC#N",
+    "OCC(O)CO",
+    "CN(C)C",
+    "C1CC1O",
+    "NC(=O)N",
+    "CC(C)=O",
+    "FC(F)F",
+    "c1cc[nH]c1",
+    "C#CCO",
+    "CCCCCCCCCCCC",
+    "C1CC(N",
+]
 
 
 def molgen(*args: str) -> subprocess.CompletedProcess:
@@ -31,9 +45,29 @@ def test_train_molgan_from_its_config_then_generate(tmp_path: Path) -> None:
     data = tmp_path / "small.smi"
     data.write_text("\n".join(SMALL * 3) + "\n")
     out = tmp_path / "molgan"
-    molgen("train", "--config", str(CONFIGS / "molgan_qm9.yaml"), "--data", str(data), "--output", str(out),
-           "--on-invalid", "skip", "--max-rows", "1000", "--hidden-dim", "64", "--depth", "2", "--max-epochs", "2",
-           "--set", "model.sample_size=20", "--set", "model.val_sample_size=16")
+    molgen(
+        "train",
+        "--config",
+        str(CONFIGS / "molgan_qm9.yaml"),
+        "--data",
+        str(data),
+        "--output",
+        str(out),
+        "--on-invalid",
+        "skip",
+        "--max-rows",
+        "1000",
+        "--hidden-dim",
+        "64",
+        "--depth",
+        "2",
+        "--max-epochs",
+        "2",
+        "--set",
+        "model.sample_size=20",
+        "--set",
+        "model.val_sample_size=16",
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"validity", "valid_unique", "wasserstein"} <= set(metrics["val"])
     assert {"valid", "unique@1000", "Novelty"} <= set(metrics["test"])

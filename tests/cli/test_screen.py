@@ -36,9 +36,27 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.mark.slow
 def test_screen_a_folder_on_two_local_workers_then_resume(setup, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["screen", "--model", setup["ensemble"], "--model", setup["single"], "--library", setup["library"],
-            "--output", str(out), "--chunk-size", "25", "--top-k", "5", "--acquisition", "ucb", "--kappa", "0.5",
-            "--filters", "lipinski"]
+    args = [
+        "screen",
+        "--model",
+        setup["ensemble"],
+        "--model",
+        setup["single"],
+        "--library",
+        setup["library"],
+        "--output",
+        str(out),
+        "--chunk-size",
+        "25",
+        "--top-k",
+        "5",
+        "--acquisition",
+        "ucb",
+        "--kappa",
+        "0.5",
+        "--filters",
+        "lipinski",
+    ]
     first = molgen(*args, "--workers", "2")
     assert first.returncode == 0, first.stderr
     assert "screened 100 rows in 5 shards (5 scored now, 0 reused; dask (2 local workers))" in first.stdout

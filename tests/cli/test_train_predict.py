@@ -28,15 +28,41 @@ def molgen(*args: str, cwd: Path | None = None, check: bool = True) -> subproces
 @pytest.fixture
 def trained_run(regression_csv: Path, tmp_path: Path) -> Path:
     out = tmp_path / "run"
-    molgen("train", "--data", str(regression_csv), "--smiles-column", "smiles", "--target-columns", "logp", "heavy",
-           "--model", "dmpnn", "--split", "random", "--seed", "0", "--ensemble-size", "2", "--output", str(out), *FAST)
+    molgen(
+        "train",
+        "--data",
+        str(regression_csv),
+        "--smiles-column",
+        "smiles",
+        "--target-columns",
+        "logp",
+        "heavy",
+        "--model",
+        "dmpnn",
+        "--split",
+        "random",
+        "--seed",
+        "0",
+        "--ensemble-size",
+        "2",
+        "--output",
+        str(out),
+        *FAST,
+    )
     return out
 
 
 @pytest.mark.slow
 def test_train_writes_the_run_folder(trained_run: Path):
-    for name in ("config.yaml", "splits.json", "metrics.json", "checkpoints", "model/model.safetensors",
-                 "model/model.yaml", "model/README.md"):
+    for name in (
+        "config.yaml",
+        "splits.json",
+        "metrics.json",
+        "checkpoints",
+        "model/model.safetensors",
+        "model/model.yaml",
+        "model/README.md",
+    ):
         assert (trained_run / name).exists(), name
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert {"val", "test"} <= set(metrics)
@@ -54,8 +80,15 @@ def test_train_writes_the_run_folder(trained_run: Path):
 def test_predict_one_row_per_input_with_invalid_rows(trained_run: Path, tmp_path: Path):
     inputs = pd.DataFrame({"smiles": ["CCO", "not a smiles", "c1ccccc1", "", "C1CC", "[Na+].[Cl-]"], "id": range(6)})
     inputs.to_csv(tmp_path / "in.csv", index=False)
-    result = molgen("predict", "--model", str(trained_run), "--input", str(tmp_path / "in.csv"),
-                    "--output", str(tmp_path / "out.csv"))
+    result = molgen(
+        "predict",
+        "--model",
+        str(trained_run),
+        "--input",
+        str(tmp_path / "in.csv"),
+        "--output",
+        str(tmp_path / "out.csv"),
+    )
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False, na_values=[""])
     assert len(out) == 6
     assert list(out["id"]) == list(range(6))
@@ -68,8 +101,19 @@ def test_predict_one_row_per_input_with_invalid_rows(trained_run: Path, tmp_path
 @pytest.mark.slow
 def test_config_file_with_flag_override(trained_run: Path, tmp_path: Path):
     out = tmp_path / "again"
-    molgen("train", "--config", str(trained_run / "config.yaml"), "--max-epochs", "1", "--ensemble-size", "1",
-           "--output", str(out), "--set", "optim.weight_decay=1e-5")
+    molgen(
+        "train",
+        "--config",
+        str(trained_run / "config.yaml"),
+        "--max-epochs",
+        "1",
+        "--ensemble-size",
+        "1",
+        "--output",
+        str(out),
+        "--set",
+        "optim.weight_decay=1e-5",
+    )
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["trainer"]["max_epochs"] == 1
     assert config["optim"]["weight_decay"] == 1e-5
@@ -126,8 +170,16 @@ def test_truncated_model_file_is_refused(trained_run: Path, tmp_path: Path):
     weights = trained_run / "model" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     (tmp_path / "in.csv").write_text("smiles\nCCO\n")
-    result = molgen("predict", "--model", str(trained_run), "--input", str(tmp_path / "in.csv"),
-                    "--output", str(tmp_path / "out.csv"), check=False)
+    result = molgen(
+        "predict",
+        "--model",
+        str(trained_run),
+        "--input",
+        str(tmp_path / "in.csv"),
+        "--output",
+        str(tmp_path / "out.csv"),
+        check=False,
+    )
     assert result.returncode == 2
     assert "truncated or corrupted" in result.stderr and "Traceback" not in result.stderr
 
@@ -149,8 +201,16 @@ def test_pickled_checkpoint_is_refused_without_running_it(trained_run: Path, tmp
     target.write_bytes(payload)
     (tmp_path / "in.csv").write_text("smiles\nCCO\n")
     model_arg = str(trained_run) if where == "weights" else str(target)
-    result = molgen("predict", "--model", model_arg, "--input", str(tmp_path / "in.csv"),
-                    "--output", str(tmp_path / "out.csv"), check=False)
+    result = molgen(
+        "predict",
+        "--model",
+        model_arg,
+        "--input",
+        str(tmp_path / "in.csv"),
+        "--output",
+        str(tmp_path / "out.csv"),
+        check=False,
+    )
     assert result.returncode == 2
     assert "never unpickles" in result.stderr
     assert not marker.exists()
@@ -159,8 +219,23 @@ def test_pickled_checkpoint_is_refused_without_running_it(trained_run: Path, tmp
 @pytest.mark.slow
 def test_classification_kfold_reports_mean_and_std(classification_csv: Path, tmp_path: Path):
     out = tmp_path / "cv"
-    result = molgen("train", "--data", str(classification_csv), "--target-columns", "aromatic", "has_n",
-                    "--task-type", "multilabel", "--split", "scaffold", "--n-folds", "3", *FAST, "--output", str(out))
+    result = molgen(
+        "train",
+        "--data",
+        str(classification_csv),
+        "--target-columns",
+        "aromatic",
+        "has_n",
+        "--task-type",
+        "multilabel",
+        "--split",
+        "scaffold",
+        "--n-folds",
+        "3",
+        *FAST,
+        "--output",
+        str(out),
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"roc_auc", "roc_auc_std", "pr_auc", "accuracy", "f1"} <= set(metrics["test"])
     assert len(json.loads((out / "splits.json").read_text())["folds"]) == 3
@@ -170,8 +245,21 @@ def test_classification_kfold_reports_mean_and_std(classification_csv: Path, tmp
 @pytest.mark.slow
 def test_resume_continues_from_last_checkpoint(regression_csv: Path, tmp_path: Path):
     out = tmp_path / "resumable"
-    args = ["train", "--data", str(regression_csv), "--target-columns", "logp", "--hidden-dim", "16",
-            "--featurize-jobs", "1", "--patience", "0", "--output", str(out)]
+    args = [
+        "train",
+        "--data",
+        str(regression_csv),
+        "--target-columns",
+        "logp",
+        "--hidden-dim",
+        "16",
+        "--featurize-jobs",
+        "1",
+        "--patience",
+        "0",
+        "--output",
+        str(out),
+    ]
     nothing = molgen(*args, "--max-epochs", "2", "--resume", check=False)
     assert nothing.returncode == 2 and "no checkpoints/ to resume from" in nothing.stderr
     molgen(*args, "--max-epochs", "2")
@@ -185,8 +273,20 @@ def test_resume_continues_from_last_checkpoint(regression_csv: Path, tmp_path: P
 
 def test_datasets_list_and_info():
     listing = molgen("datasets", "list").stdout
-    for name in ("esol", "freesolv", "lipophilicity", "bbbp", "bace", "clintox", "sider", "tox21", "hiv", "muv",
-                 "toxcast", "qm9"):
+    for name in (
+        "esol",
+        "freesolv",
+        "lipophilicity",
+        "bbbp",
+        "bace",
+        "clintox",
+        "sider",
+        "tox21",
+        "hiv",
+        "muv",
+        "toxcast",
+        "qm9",
+    ):
         assert name in listing
     info = yaml.safe_load(molgen("datasets", "info", "bbbp").stdout)
     assert info["task_type"] == "binary" and info["default_split"] == "scaffold"

@@ -30,13 +30,30 @@ def write_space(path: Path, params: dict) -> Path:
 
 @pytest.fixture
 def tuned(regression_csv: Path, tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess]:
-    space = write_space(tmp_path / "space.yaml", {
-        "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-        "model.depth": {"type": "int", "low": 1, "high": 3},
-    })
+    space = write_space(
+        tmp_path / "space.yaml",
+        {
+            "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "model.depth": {"type": "int", "low": 1, "high": 3},
+        },
+    )
     out = tmp_path / "tune"
-    result = molgen("tune", "--data", str(regression_csv), "--target-columns", "logp", "--space", str(space),
-                    "--n-trials", "3", "--pruner", "none", "--output", str(out), *SMALL)
+    result = molgen(
+        "tune",
+        "--data",
+        str(regression_csv),
+        "--target-columns",
+        "logp",
+        "--space",
+        str(space),
+        "--n-trials",
+        "3",
+        "--pruner",
+        "none",
+        "--output",
+        str(out),
+        *SMALL,
+    )
     return out, result
 
 
@@ -70,13 +87,26 @@ def test_tune_writes_outputs_and_best_config_retrains(tuned: tuple[Path, subproc
     molgen("train", "--config", str(out / "best_config.yaml"), "--output", str(retrained))
     assert (retrained / "model" / "model.safetensors").is_file()
     config = yaml.safe_load((retrained / "config.yaml").read_text())
-    assert config["optim"]["lr"] == best_config["optim"]["lr"] and config["model"]["depth"] == best_config["model"]["depth"]
+    assert (
+        config["optim"]["lr"] == best_config["optim"]["lr"]
+        and config["model"]["depth"] == best_config["model"]["depth"]
+    )
 
 
 def test_tune_rejects_an_unknown_space_key(regression_csv: Path, tmp_path: Path):
     space = write_space(tmp_path / "bad_key.yaml", {"model.deepth": {"type": "int", "low": 1, "high": 3}})
-    result = molgen("tune", "--data", str(regression_csv), "--n-trials", "2", "--output", str(tmp_path / "out"),
-                    "--space", str(space), check=False)
+    result = molgen(
+        "tune",
+        "--data",
+        str(regression_csv),
+        "--n-trials",
+        "2",
+        "--output",
+        str(tmp_path / "out"),
+        "--space",
+        str(space),
+        check=False,
+    )
     assert result.returncode == 2
     assert "unknown config key 'model.deepth'; valid keys: depth" in result.stderr
     assert not (tmp_path / "out").exists(), "nothing is created for an invalid search"
@@ -92,9 +122,29 @@ def test_tune_a_dna_model_with_the_example_space(tmp_path: Path):
     pd.DataFrame({"seq": seqs, "motifs": counts[:, 0]}).to_csv(data, index=False)
     space = Path(__file__).parents[2] / "configs" / "hpo" / "expression_cnn.yaml"
     out = tmp_path / "tune"
-    molgen("tune", "--data", str(data), "--sequence-column", "seq", "--target-columns", "motifs", "--model", "cnn",
-           "--space", str(space), "--n-trials", "2", "--pruner", "none", "--output", str(out),
-           "--max-epochs", "2", "--batch-size", "32")
+    molgen(
+        "tune",
+        "--data",
+        str(data),
+        "--sequence-column",
+        "seq",
+        "--target-columns",
+        "motifs",
+        "--model",
+        "cnn",
+        "--space",
+        str(space),
+        "--n-trials",
+        "2",
+        "--pruner",
+        "none",
+        "--output",
+        str(out),
+        "--max-epochs",
+        "2",
+        "--batch-size",
+        "32",
+    )
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 2 and set(trials["state"]) == {"COMPLETE"}
     best_config = yaml.safe_load((out / "best_config.yaml").read_text())

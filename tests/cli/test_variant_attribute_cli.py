@@ -39,8 +39,17 @@ def plant(seq: str, at: int) -> str:
 
 def meme(consensi: dict[str, str]) -> str:
     """MEME minimal text with one 0.85/0.05 motif per consensus."""
-    out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
-           "Background letter frequencies", "A 0.25 C 0.25 G 0.25 T 0.25", ""]
+    out = [
+        "MEME version 4",
+        "",
+        "ALPHABET= ACGT",
+        "",
+        "strands: + -",
+        "",
+        "Background letter frequencies",
+        "A 0.25 C 0.25 G 0.25 T 0.25",
+        "",
+    ]
     for name, consensus in consensi.items():
         out += [f"MOTIF {name}.1 {name}", f"letter-probability matrix: alength= 4 w= {len(consensus)} nsites= 20 E= 0"]
         out += [" ".join("0.85" if b == base else "0.05" for b in "ACGT") for base in consensus] + [""]
@@ -60,10 +69,43 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows.append((f"s{i}", seq, label))
     pd.DataFrame(rows, columns=["id", "sequence", "y"]).to_csv(folder / "planted.csv", index=False)
     run = folder / "run"
-    molgen("train", "--data", str(folder / "planted.csv"), "--sequence-column", "sequence", "--target-columns", "y",
-           "--task-type", "regression", "--monitor", "mse", "--model", "cnn", "--hidden-dim", "16", "--depth", "1", "--readout", "max",
-           "--set", "model.kernel_size=7", "--set", "model.ffn_hidden_dim=16", "--set", "model.ffn_layers=1",
-           "--max-epochs", "20", "--batch-size", "32", "--lr", "0.01", "--seed", "0", "--output", str(run))
+    molgen(
+        "train",
+        "--data",
+        str(folder / "planted.csv"),
+        "--sequence-column",
+        "sequence",
+        "--target-columns",
+        "y",
+        "--task-type",
+        "regression",
+        "--monitor",
+        "mse",
+        "--model",
+        "cnn",
+        "--hidden-dim",
+        "16",
+        "--depth",
+        "1",
+        "--readout",
+        "max",
+        "--set",
+        "model.kernel_size=7",
+        "--set",
+        "model.ffn_hidden_dim=16",
+        "--set",
+        "model.ffn_layers=1",
+        "--max-epochs",
+        "20",
+        "--batch-size",
+        "32",
+        "--lr",
+        "0.01",
+        "--seed",
+        "0",
+        "--output",
+        str(run),
+    )
     return run
 
 
@@ -73,17 +115,29 @@ def test_variant_effect_table(trained: Path, tmp_path: Path):
     without = random_dna(L, rng)
     created = plant(without, 29)[:31] + "TTTT" + without[35:]  # the motif without its middle: 32..35
     (tmp_path / "seqs.fa").write_text(f">m\n{with_motif[:25]}\n{with_motif[25:]}\n>c desc\n{created}\n")
-    variants = pd.DataFrame([
-        ("break", "m", 23, with_motif[22:26], "TTTT"),  # the motif's middle GCAG, replaced
-        ("create", "c", 32, "TTTT", MOTIF[2:6]),
-        ("mismatch", "m", 22, "G" if with_motif[21] != "G" else "C", "A"),
-        ("unknown", "zzz", 3, "A", "C"),
-        ("deletion", "m", 40, with_motif[39:42], with_motif[39]),
-        ("insertion", "c", 5, "-", "TT"),
-    ], columns=["variant_id", "sequence_id", "position", "ref", "alt"])
+    variants = pd.DataFrame(
+        [
+            ("break", "m", 23, with_motif[22:26], "TTTT"),  # the motif's middle GCAG, replaced
+            ("create", "c", 32, "TTTT", MOTIF[2:6]),
+            ("mismatch", "m", 22, "G" if with_motif[21] != "G" else "C", "A"),
+            ("unknown", "zzz", 3, "A", "C"),
+            ("deletion", "m", 40, with_motif[39:42], with_motif[39]),
+            ("insertion", "c", 5, "-", "TT"),
+        ],
+        columns=["variant_id", "sequence_id", "position", "ref", "alt"],
+    )
     variants.to_csv(tmp_path / "variants.csv", index=False)
-    result = molgen("variant-effect", "--model", str(trained), "--sequences", str(tmp_path / "seqs.fa"),
-                    "--variants", str(tmp_path / "variants.csv"), "--output", str(tmp_path / "out" / "effects.csv"))
+    result = molgen(
+        "variant-effect",
+        "--model",
+        str(trained),
+        "--sequences",
+        str(tmp_path / "seqs.fa"),
+        "--variants",
+        str(tmp_path / "variants.csv"),
+        "--output",
+        str(tmp_path / "out" / "effects.csv"),
+    )
     assert "wrote 6 variants (2 invalid)" in result.stdout
     assert "mismatch" in result.stderr and "unknown sequence id 'zzz'" in result.stderr
     out = pd.read_csv(tmp_path / "out" / "effects.csv", keep_default_na=False).set_index("variant_id")
@@ -95,10 +149,23 @@ def test_variant_effect_table(trained: Path, tmp_path: Path):
     assert float(out.loc["break", "y_diff"]) < -0.2  # breaking the motif lowers the prediction
     assert float(out.loc["create", "y_diff"]) > 0.2  # completing it raises it
     assert float(out.loc["break", "y_diff"]) == pytest.approx(
-        float(out.loc["break", "y_alt"]) - float(out.loc["break", "y_ref"]), abs=1e-6)
+        float(out.loc["break", "y_alt"]) - float(out.loc["break", "y_ref"]), abs=1e-6
+    )
     # the reference prediction is exactly what `molgen predict` gives for the sequence
-    assert main(["predict", "--model", str(trained), "--input", str(tmp_path / "seqs.fa"),
-                 "--output", str(tmp_path / "predicted.csv")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(trained),
+                "--input",
+                str(tmp_path / "seqs.fa"),
+                "--output",
+                str(tmp_path / "predicted.csv"),
+            ]
+        )
+        == 0
+    )
     predicted = pd.read_csv(tmp_path / "predicted.csv").set_index("id")
     assert float(out.loc["break", "y_ref"]) == pytest.approx(predicted.loc["m", "y"], abs=1e-5)
     assert float(out.loc["create", "y_ref"]) == pytest.approx(predicted.loc["c", "y"], abs=1e-5)
@@ -112,15 +179,25 @@ def test_variant_effect_vcf_with_reference(trained: Path, tmp_path: Path):
         fh.write(">chrT test contig\n" + "\n".join(contig[i : i + 60] for i in range(0, 300, 60)) + "\n")
     far = "A" if contig[9] != "A" else "C"
     vcf = [
-        "##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+        "##fileformat=VCFv4.2",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
         f"chrT\t153\tbreak\t{contig[152:156]}\tTTTT\t.\t.\t.",
         f"chrT\t10\tfar\t{contig[9]}\t{far}\t.\t.\t.",
         f"chrT\t154\tbad\t{'T' if contig[153] != 'T' else 'G'}\tA\t.\t.\t.",
         "chrZ\t5\tnocontig\tA\tC\t.\t.\t.",
     ]
     (tmp_path / "v.vcf").write_text("\n".join(vcf) + "\n")
-    molgen("variant-effect", "--model", str(trained), "--vcf", str(tmp_path / "v.vcf"),
-           "--reference", str(tmp_path / "genome.fa.gz"), "--output", str(tmp_path / "effects.csv"))
+    molgen(
+        "variant-effect",
+        "--model",
+        str(trained),
+        "--vcf",
+        str(tmp_path / "v.vcf"),
+        "--reference",
+        str(tmp_path / "genome.fa.gz"),
+        "--output",
+        str(tmp_path / "effects.csv"),
+    )
     out = pd.read_csv(tmp_path / "effects.csv", keep_default_na=False).set_index("variant_id")
     assert out["valid"].tolist() == [True, True, False, False]
     assert float(out.loc["break", "y_diff"]) < -0.2
@@ -143,10 +220,23 @@ def test_attribute_recovers_the_planted_motif(trained: Path, tmp_path: Path):
     pd.DataFrame(records, columns=["name", "seq"]).to_csv(tmp_path / "seqs.tsv", sep="\t", index=False)
     (tmp_path / "motifs.meme").write_text(meme({"PLANT": MOTIF, **{f"DECOY{i}": d for i, d in enumerate(DECOYS)}}))
     out = tmp_path / "attr"
-    result = molgen("attribute", "--model", str(trained), "--sequences", str(tmp_path / "seqs.tsv"),
-                    "--output", str(out),
-                    "--motifs", str(tmp_path / "motifs.meme"), "--top-motifs", "3", "--windows", "2",
-                    "--window-size", "10")
+    result = molgen(
+        "attribute",
+        "--model",
+        str(trained),
+        "--sequences",
+        str(tmp_path / "seqs.tsv"),
+        "--output",
+        str(out),
+        "--motifs",
+        str(tmp_path / "motifs.meme"),
+        "--top-motifs",
+        "3",
+        "--windows",
+        "2",
+        "--window-size",
+        "10",
+    )
     assert "attributed 4 of 5 sequences (y)" in result.stdout and "invalid character 'U'" in result.stderr
 
     with np.load(out / "attributions.npz", allow_pickle=False) as npz:
@@ -178,10 +268,38 @@ def test_attribute_ism_only_and_clear_errors(
     (tmp_path / "s.fa").write_text(">a\n" + "ACGT" * 12 + "\n")
     out = tmp_path / "ism"
     # in-process: the same parser, commands and error handling, without a process start each
-    assert main(["attribute", "--model", str(trained), "--sequences", str(tmp_path / "s.fa"), "--output", str(out),
-                 "--method", "ism", "--top-motifs", "0"]) == 0
-    assert main(["predict", "--model", str(trained), "--input", str(tmp_path / "s.fa"),
-                 "--output", str(tmp_path / "predicted.csv")]) == 0
+    assert (
+        main(
+            [
+                "attribute",
+                "--model",
+                str(trained),
+                "--sequences",
+                str(tmp_path / "s.fa"),
+                "--output",
+                str(out),
+                "--method",
+                "ism",
+                "--top-motifs",
+                "0",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(trained),
+                "--input",
+                str(tmp_path / "s.fa"),
+                "--output",
+                str(tmp_path / "predicted.csv"),
+            ]
+        )
+        == 0
+    )
     with np.load(out / "attributions.npz", allow_pickle=False) as npz:
         assert "ism" in npz and "gradxinput" not in npz
         assert npz["predictions"][0, 0] == pytest.approx(pd.read_csv(tmp_path / "predicted.csv").y[0], abs=1e-5)
@@ -199,9 +317,26 @@ def test_attribute_ism_only_and_clear_errors(
     monkeypatch.delenv("MOLGEN_DATA_DIR")
     assert "set MOLGEN_DATA_DIR" in fails("attribute", *sequences)
     assert "the model's targets are: y" in fails("attribute", *sequences, "--top-motifs", "0", "--target", "nope")
-    err = fails("variant-effect", "--model", str(trained), "--vcf", "x.vcf", "--variants", "v.csv",
-                "--output", str(tmp_path / "e.csv"))
+    err = fails(
+        "variant-effect",
+        "--model",
+        str(trained),
+        "--vcf",
+        "x.vcf",
+        "--variants",
+        "v.csv",
+        "--output",
+        str(tmp_path / "e.csv"),
+    )
     assert "either --sequences with --variants, or --vcf with --reference" in err
-    assert "variant file not found" in fails("variant-effect", "--model", str(trained), "--sequences",
-                                             str(tmp_path / "s.fa"), "--variants", str(tmp_path / "nope.csv"),
-                                             "--output", str(tmp_path / "e.csv"))
+    assert "variant file not found" in fails(
+        "variant-effect",
+        "--model",
+        str(trained),
+        "--sequences",
+        str(tmp_path / "s.fa"),
+        "--variants",
+        str(tmp_path / "nope.csv"),
+        "--output",
+        str(tmp_path / "e.csv"),
+    )

@@ -19,8 +19,14 @@ from molgen.genomics.encoding import one_hot, reverse_complement_onehot
 from molgen.recipes import fit, resolve_family
 from molgen.training.batches import SequenceBatch
 
-FAST = {"model.hidden_dim": 8, "model.depth": 1, "model.ffn_hidden_dim": 16, "trainer.max_epochs": 2,
-        "trainer.progress_bar": False, "data.batch_size": 32}
+FAST = {
+    "model.hidden_dim": 8,
+    "model.depth": 1,
+    "model.ffn_hidden_dim": 16,
+    "trainer.max_epochs": 2,
+    "trainer.progress_bar": False,
+    "data.batch_size": 32,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +58,9 @@ def tiny_csv(tmp_path):
 def tiny_fasta(tmp_path):
     seqs, counts = planted(60, 40)
     (tmp_path / "tiny.fa").write_text("".join(f">s{i} planted\n{s}\n" for i, s in enumerate(seqs)))
-    pd.DataFrame({"id": [f"s{i}" for i in range(60)], "motifs": counts[:, 0]}).to_csv(tmp_path / "labels.csv", index=False)
+    pd.DataFrame({"id": [f"s{i}" for i in range(60)], "motifs": counts[:, 0]}).to_csv(
+        tmp_path / "labels.csv", index=False
+    )
     return tmp_path / "tiny.fa"
 
 
@@ -67,15 +75,31 @@ def test_family_is_picked_from_the_data():
 
 
 def test_csv_fit_export_load_predict(tiny_csv, tmp_path):
-    result = fit(_cfg(tmp_path, tiny_csv, **{"model.name": "cnn", "model.depth": 2, "data.sequence_column": "seq",
-                                             "data.target_columns": ["motifs", "gc"]}))
+    result = fit(
+        _cfg(
+            tmp_path,
+            tiny_csv,
+            **{
+                "model.name": "cnn",
+                "model.depth": 2,
+                "data.sequence_column": "seq",
+                "data.target_columns": ["motifs", "gc"],
+            },
+        )
+    )
     assert result.config.family == "expression" and result.config.data.seq_length == 40
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert {"pearson", "spearman", "r2", "mse"} == set(metrics["test"]) and result.config.task.monitor == "pearson"
     assert result.details["train_sequences_per_s"] > 0
     model = load_model(result.run_dir)
     assert model.spec.family == "expression" and model.spec.task.targets == ["motifs", "gc"]
-    assert model.spec.input.model_dump() == {"kind": "dna", "column": "seq", "length": 40, "n_value": "uniform", "pad": "center"}
+    assert model.spec.input.model_dump() == {
+        "kind": "dna",
+        "column": "seq",
+        "length": 40,
+        "n_value": "uniform",
+        "pad": "center",
+    }
     queries = pd.DataFrame({"seq": ["ACGT" * 10, "ACGTZ", "", "acgtn" * 20, None], "name": list("abcde")})
     out = predict_frame(model, queries)
     assert len(out) == 5 and out["valid"].tolist() == [True, False, False, True, False]
@@ -86,7 +110,9 @@ def test_csv_fit_export_load_predict(tiny_csv, tmp_path):
     direct = model.members[0](SequenceBatch(x))  # the contract: a member maps a one-hot batch to [B, T]
     assert torch.allclose(predict_onehot(model.members, x, rc_average=False), direct, atol=1e-5)
     both = predict_onehot(model.members, x)
-    assert both.shape == (2, 2) and torch.allclose(both, predict_onehot(model.members, reverse_complement_onehot(x)), atol=1e-5)
+    assert both.shape == (2, 2) and torch.allclose(
+        both, predict_onehot(model.members, reverse_complement_onehot(x)), atol=1e-5
+    )
 
 
 def test_fasta_with_labels_and_invalid_records(tiny_fasta, tmp_path):
@@ -94,7 +120,11 @@ def test_fasta_with_labels_and_invalid_records(tiny_fasta, tmp_path):
     lines[11] = "ACGTR" + lines[11]  # record s5
     lines[19] = ""  # record s9: empty
     tiny_fasta.write_text("\n".join([*lines, ">lost", "ACGT"]) + "\n")
-    cfg = _cfg(tmp_path, tiny_fasta, **{"model.name": "kmer", "model.kmer_size": 3, "data.labels": str(tmp_path / "labels.csv")})
+    cfg = _cfg(
+        tmp_path,
+        tiny_fasta,
+        **{"model.name": "kmer", "model.kmer_size": 3, "data.labels": str(tmp_path / "labels.csv")},
+    )
     with pytest.raises(InvalidInputError) as err:
         fit(cfg)
     message = str(err.value)
@@ -114,12 +144,19 @@ def test_bed_intervals_on_a_reference(tmp_path):
     rng = np.random.default_rng(1)
     genome = "".join(rng.choice(list("ACGT"), 3000))
     (tmp_path / "genome.fa").write_text(f">chr1\n{genome}\n")
-    rows = [f"chr1\t{i * 50}\t{i * 50 + 40}\tr{i}\t0\t+\t{genome[i * 50:i * 50 + 40].count('G')}" for i in range(50)]
+    rows = [f"chr1\t{i * 50}\t{i * 50 + 40}\tr{i}\t0\t+\t{genome[i * 50 : i * 50 + 40].count('G')}" for i in range(50)]
     (tmp_path / "regions.bed").write_text("\n".join(rows + ["chr1\t2990\t3030\tpast_end\t0\t+\t1"]) + "\n")
-    cfg = _cfg(tmp_path, tmp_path / "regions.bed", **{
-        "model.name": "kmer", "model.kmer_size": 2, "data.reference": str(tmp_path / "genome.fa"),
-        "data.target_columns": ["col7"], "data.on_invalid": "skip",
-    })
+    cfg = _cfg(
+        tmp_path,
+        tmp_path / "regions.bed",
+        **{
+            "model.name": "kmer",
+            "model.kmer_size": 2,
+            "data.reference": str(tmp_path / "genome.fa"),
+            "data.target_columns": ["col7"],
+            "data.on_invalid": "skip",
+        },
+    )
     result = fit(cfg)
     assert result.n_invalid == 1 and result.metrics["test"]["pearson"] > 0.9  # the G count is linear in 1-mer counts
 
@@ -137,5 +174,7 @@ def test_catalog_assemblies_on_the_mirror(data_mirror, tmp_path):
     assert len(frame) == 3897 + 3900 and frame["oct4"].sum() == 3897
     cfg, _ = resolve_config(RunConfig().with_values({"data.name": "chipseq_oct4_mafk", "model.name": "kmer"}))
     assert cfg.data.rc_augment is True and cfg.task.monitor == "roc_auc"
-    result = fit(_cfg(tmp_path, "ecoli_promoters_50", **{"model.name": "kmer", "model.kmer_size": 3, "data.max_rows": 1500}))
+    result = fit(
+        _cfg(tmp_path, "ecoli_promoters_50", **{"model.name": "kmer", "model.kmer_size": 3, "data.max_rows": 1500})
+    )
     assert result.metrics["test"]["pearson"] > 0.1  # a real signal, from 1,500 rows and 3-mers

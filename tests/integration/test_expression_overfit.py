@@ -50,11 +50,15 @@ def _train(name: str, task_type: str, targets: np.ndarray, tmp_path, rc_augment:
     sizes = {"hidden_dim": 16, "depth": 2, "ffn_hidden_dim": 32} if name != "kmer" else {}
     model = model_config({"name": name, **sizes, **({"n_heads": 2} if name == "transformer" else {})})
     predictor = build_predictor(model, task, length=40)
-    module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, OptimConfig(lr=3e-3, scheduler="constant"))
+    module = SupervisedModule(
+        predictor.encoder, predictor.head, predictor.task, OptimConfig(lr=3e-3, scheduler="constant")
+    )
     monitor = "pearson" if task_type == "regression" else "roc_auc"
     trainer = build_trainer(
         TrainerConfig(max_epochs=40, patience=0, accelerator="cpu", devices=1, progress_bar=False),
-        tmp_path, monitor=f"val/{monitor}", mode="max",
+        tmp_path,
+        monitor=f"val/{monitor}",
+        mode="max",
     )
     collate = SequenceCollate(encode_indices(seqs, 40, pad_value=PAD_CODE), targets)
     outcome = run(module, SequenceDataModule(collate, SPLIT, batch_size=16, rc_augment=rc_augment), trainer)

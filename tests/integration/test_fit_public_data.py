@@ -15,10 +15,17 @@ from molgen.recipes import fit
 
 @pytest.mark.slow
 def test_esol_dmpnn_end_to_end(data_mirror, tmp_path):
-    cfg = RunConfig().with_values({
-        "data.name": "esol", "data.max_rows": 300, "model.name": "dmpnn", "model.hidden_dim": 64,
-        "trainer.max_epochs": 4, "trainer.progress_bar": False, "output": str(tmp_path / "esol"),
-    })
+    cfg = RunConfig().with_values(
+        {
+            "data.name": "esol",
+            "data.max_rows": 300,
+            "model.name": "dmpnn",
+            "model.hidden_dim": 64,
+            "trainer.max_epochs": 4,
+            "trainer.progress_bar": False,
+            "output": str(tmp_path / "esol"),
+        }
+    )
     result = fit(cfg)
     assert result.config.data.smiles_column == "smiles"
     assert result.config.task.monitor == "rmse"
@@ -32,10 +39,17 @@ def test_esol_dmpnn_end_to_end(data_mirror, tmp_path):
 
 @pytest.mark.slow
 def test_bace_predefined_split_uses_the_model_column(data_mirror, tmp_path):
-    cfg = RunConfig().with_values({
-        "data.name": "bace", "data.split": "predefined", "model.name": "gin", "model.hidden_dim": 32,
-        "trainer.max_epochs": 1, "trainer.progress_bar": False, "output": str(tmp_path / "bace"),
-    })
+    cfg = RunConfig().with_values(
+        {
+            "data.name": "bace",
+            "data.split": "predefined",
+            "model.name": "gin",
+            "model.hidden_dim": 32,
+            "trainer.max_epochs": 1,
+            "trainer.progress_bar": False,
+            "output": str(tmp_path / "bace"),
+        }
+    )
     result = fit(cfg)
     splits = json.loads((result.run_dir / "splits.json").read_text())
     fold = splits["folds"][0]
@@ -54,10 +68,35 @@ def test_ddp_two_cpu_processes(regression_csv, tmp_path):
     out = tmp_path / "ddp"
     molgen = str(Path(sys.executable).parent / "molgen")
     result = subprocess.run(
-        [molgen, "train", "--data", str(regression_csv), "--target-columns", "logp", "--hidden-dim", "16",
-         "--max-epochs", "2", "--patience", "0", "--batch-size", "8", "--featurize-jobs", "1", "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp",
-         "--output", str(out)],
-        capture_output=True, text=True, timeout=600,
+        [
+            molgen,
+            "train",
+            "--data",
+            str(regression_csv),
+            "--target-columns",
+            "logp",
+            "--hidden-dim",
+            "16",
+            "--max-epochs",
+            "2",
+            "--patience",
+            "0",
+            "--batch-size",
+            "8",
+            "--featurize-jobs",
+            "1",
+            "--accelerator",
+            "cpu",
+            "--devices",
+            "2",
+            "--strategy",
+            "ddp",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())

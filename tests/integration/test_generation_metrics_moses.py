@@ -37,8 +37,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.moses_reference, pytest.mark.timeout
 _PERSISTENT_CACHE = os.environ.get("MOLGEN_CACHE_DIR") or str(Path.home() / ".cache" / "molgen")
 
 MOSES_TRAIN_ROW = {
-    "FCD/Test": 0.008, "SNN/Test": 0.642, "Frag/Test": 1.0, "Scaf/Test": 0.991,
-    "IntDiv": 0.857, "IntDiv2": 0.851, "Filters": 1.0,
+    "FCD/Test": 0.008,
+    "SNN/Test": 0.642,
+    "Frag/Test": 1.0,
+    "Scaf/Test": 0.991,
+    "IntDiv": 0.857,
+    "IntDiv2": 0.851,
+    "Filters": 1.0,
 }
 SAMPLE_SIZE = 30_000
 SEED = 0
@@ -89,7 +94,9 @@ def test_train_sample_reproduces_the_published_moses_train_row(data_mirror, tmp_
     for key in ("SNN/Test", "Frag/Test", "IntDiv", "IntDiv2", "Filters"):
         assert m[key] == pytest.approx(MOSES_TRAIN_ROW[key], abs=0.01), key
     assert 0.03 < m["FCD/Test"] < 0.07  # the 30k sample itself: 0.048 measured
-    assert fcd_projected_to_full_train(m["FCD/Test"], SAMPLE_SIZE) == pytest.approx(MOSES_TRAIN_ROW["FCD/Test"], abs=0.01)
+    assert fcd_projected_to_full_train(m["FCD/Test"], SAMPLE_SIZE) == pytest.approx(
+        MOSES_TRAIN_ROW["FCD/Test"], abs=0.01
+    )
     assert m["valid"] == 1.0
     assert m["unique@1000"] == 1.0 and m["unique@10000"] == 1.0
     assert m["Novelty"] == 0.0  # every molecule comes from train

@@ -20,8 +20,18 @@ from molgen.recipes import fit
 
 # QM9-like molecules: ≤ 9 heavy atoms of C, N, O, F.
 MOLECULES = [
-    "CCO", "CC(=O)O", "c1ccoc1", "CC#N", "OCC(O)CO", "CN(C)C", "C1CC1O", "NC(=O)N", "CC(C)=O", "FC(F)F",
-    "c1cc[nH]c1", "C#CCO",
+    "CCO",
+    "CC(=O)O",
+    "c1ccoc1",
+    "CC#N",
+    "OCC(O)CO",
+    "CN(C)C",
+    "C1CC1O",
+    "NC(=O)N",
+    "CC(C)=O",
+    "FC(F)F",
+    "c1cc[nH]c1",
+    "C#CCO",
 ]
 REPEATS = 40
 
@@ -42,9 +52,16 @@ def _data(tmp_path: Path) -> Path:
 
 def _config(data: Path, out: Path, model: str, **values) -> RunConfig:
     base = {
-        "data.name": str(data), "model.name": model, "data.batch_size": 32, "model.val_fraction": 0.1,
-        "model.sample_size": 200, "model.val_sample_size": 128, "trainer.patience": 0,
-        "trainer.accelerator": "cpu", "trainer.progress_bar": False, "output": str(out),
+        "data.name": str(data),
+        "model.name": model,
+        "data.batch_size": 32,
+        "model.val_fraction": 0.1,
+        "model.sample_size": 200,
+        "model.val_sample_size": 128,
+        "trainer.patience": 0,
+        "trainer.accelerator": "cpu",
+        "trainer.progress_bar": False,
+        "output": str(out),
     }
     return RunConfig().with_values({**base, **values})
 
@@ -52,11 +69,15 @@ def _config(data: Path, out: Path, model: str, **values) -> RunConfig:
 @pytest.mark.slow
 def test_molgan_generates_valid_training_molecules(tmp_path: Path) -> None:
     cfg = _config(
-        _data(tmp_path), tmp_path / "molgan", "molgan",
+        _data(tmp_path),
+        tmp_path / "molgan",
+        "molgan",
         **{"model.hidden_dim": 128, "model.depth": 2, "optim.lr": 1e-3, "model.n_critic": 5, "trainer.max_epochs": 150},
     )
     result = fit(cfg)
-    assert result.details["n_train_graphs"] == round(len(MOLECULES) * REPEATS * 0.9) and result.details["n_skipped"] == 0
+    assert (
+        result.details["n_train_graphs"] == round(len(MOLECULES) * REPEATS * 0.9) and result.details["n_skipped"] == 0
+    )
     assert result.metrics["test"]["valid"] > 0.5
     assert {"validity", "unique", "novelty", "connected", "valid_unique", "wasserstein"} <= set(result.metrics["val"])
     generator = load_generator(result.run_dir)
@@ -70,18 +91,41 @@ def test_molgan_generates_valid_training_molecules(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_latentgan_on_a_tiny_vae_generates_valid_molecules_and_stands_alone(tmp_path: Path) -> None:
     data = _data(tmp_path)
-    vae = fit(_config(
-        data, tmp_path / "vae", "vae",
-        **{"model.hidden_dim": 64, "model.depth": 1, "optim.lr": 0.01, "optim.scheduler": "constant",
-           "trainer.max_epochs": 30, "model.embedding_dim": 16, "model.latent_dim": 8,
-           "model.encoder_hidden_dim": 32, "model.kl_weight_end": 0.001, "model.kl_anneal_epochs": 50,
-           "model.sample_size": 0},
-    ))
-    result = fit(_config(
-        data, tmp_path / "latentgan", "latentgan",
-        **{"model.hidden_dim": 64, "model.depth": 2, "optim.lr": 1e-3, "model.n_critic": 2,
-           "trainer.max_epochs": 20, "model.autoencoder": str(vae.run_dir)},
-    ))
+    vae = fit(
+        _config(
+            data,
+            tmp_path / "vae",
+            "vae",
+            **{
+                "model.hidden_dim": 64,
+                "model.depth": 1,
+                "optim.lr": 0.01,
+                "optim.scheduler": "constant",
+                "trainer.max_epochs": 30,
+                "model.embedding_dim": 16,
+                "model.latent_dim": 8,
+                "model.encoder_hidden_dim": 32,
+                "model.kl_weight_end": 0.001,
+                "model.kl_anneal_epochs": 50,
+                "model.sample_size": 0,
+            },
+        )
+    )
+    result = fit(
+        _config(
+            data,
+            tmp_path / "latentgan",
+            "latentgan",
+            **{
+                "model.hidden_dim": 64,
+                "model.depth": 2,
+                "optim.lr": 1e-3,
+                "model.n_critic": 2,
+                "trainer.max_epochs": 20,
+                "model.autoencoder": str(vae.run_dir),
+            },
+        )
+    )
     assert result.metrics["test"]["valid"] > 0.5
     generator = load_generator(result.run_dir)
     samples = generator.sample(100, seed=1)

@@ -15,10 +15,27 @@ from molgen.families.generation.family import load_generator
 from molgen.recipes import fit
 
 MOLECULES = [
-    "CCO", "CC(=O)O", "c1ccccc1", "c1ccccc1O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CC(=O)Oc1ccccc1C(=O)O",
-    "C1CCCCC1", "c1ccc2ccccc2c1", "CCN(CC)CC", "O=C(O)c1ccccc1", "Clc1ccccc1", "CCOC(=O)C",
-    "N[C@@H](C)C(=O)O", "OCC(O)CO", "c1ccncc1", "CC#N", "FC(F)(F)c1ccccc1", "Brc1ccc(Br)cc1", "c1cc[nH]c1",
-    "O=S(=O)(N)c1ccccc1", "COc1ccccc1OC",
+    "CCO",
+    "CC(=O)O",
+    "c1ccccc1",
+    "c1ccccc1O",
+    "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "C1CCCCC1",
+    "c1ccc2ccccc2c1",
+    "CCN(CC)CC",
+    "O=C(O)c1ccccc1",
+    "Clc1ccccc1",
+    "CCOC(=O)C",
+    "N[C@@H](C)C(=O)O",
+    "OCC(O)CO",
+    "c1ccncc1",
+    "CC#N",
+    "FC(F)(F)c1ccccc1",
+    "Brc1ccc(Br)cc1",
+    "c1cc[nH]c1",
+    "O=S(=O)(N)c1ccccc1",
+    "COc1ccccc1OC",
 ]
 COPIES = 16  # each molecule repeated: several optimizer steps per epoch, less per-epoch overhead
 
@@ -41,10 +58,22 @@ def _config(tmp_path: Path, model: str, tokenizer: str = "smiles", **extra) -> R
     path = tmp_path / "tiny.smi"
     path.write_text("\n".join(MOLECULES * COPIES) + "\n")
     values = {
-        "data.name": str(path), "model.name": model, "model.hidden_dim": 128, "model.depth": 1, "data.batch_size": 64,
-        "model.tokenizer": tokenizer, "model.embedding_dim": 32, "model.val_fraction": 0.05,
-        "model.sample_size": 0, "optim.lr": 0.01, "optim.scheduler": "constant", "trainer.patience": 0,
-        "trainer.accelerator": "cpu", "trainer.progress_bar": False, "output": str(tmp_path / "run"), **extra,
+        "data.name": str(path),
+        "model.name": model,
+        "model.hidden_dim": 128,
+        "model.depth": 1,
+        "data.batch_size": 64,
+        "model.tokenizer": tokenizer,
+        "model.embedding_dim": 32,
+        "model.val_fraction": 0.05,
+        "model.sample_size": 0,
+        "optim.lr": 0.01,
+        "optim.scheduler": "constant",
+        "trainer.patience": 0,
+        "trainer.accelerator": "cpu",
+        "trainer.progress_bar": False,
+        "output": str(tmp_path / "run"),
+        **extra,
     }
     return RunConfig().with_values(values)
 
@@ -71,9 +100,15 @@ def test_charrnn_memorizes_and_samples_training_molecules(tmp_path: Path) -> Non
 @pytest.mark.parametrize("tokenizer", ["smiles", "selfies"])
 def test_vae_round_trip_and_samples(tmp_path: Path, tokenizer: str) -> None:
     cfg = _config(
-        tmp_path, "vae", tokenizer, **{
-            "trainer.max_epochs": 40, "model.latent_dim": 16, "model.encoder_hidden_dim": 64,
-            "model.kl_weight_end": 0.001, "model.kl_anneal_epochs": 20,
+        tmp_path,
+        "vae",
+        tokenizer,
+        **{
+            "trainer.max_epochs": 40,
+            "model.latent_dim": 16,
+            "model.encoder_hidden_dim": 64,
+            "model.kl_weight_end": 0.001,
+            "model.kl_anneal_epochs": 20,
         },
     )
     result = fit(cfg)

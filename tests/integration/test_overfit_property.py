@@ -35,15 +35,27 @@ def _train(model_name: str, task_type: str, targets: np.ndarray, tmp_path, epoch
     predictor = build_predictor(
         # Crippen logP is a sum of atom contributions: a sum readout can represent it exactly (a mean readout
         # cannot tell cyclohexane from the 30-membered ring). AttentiveFP keeps its own attention readout.
-        model_config({"name": model_name, "hidden_dim": 64, "depth": 3, "readout": None if model_name == "attentivefp" else "sum"}),
-        spec, task,
+        model_config(
+            {
+                "name": model_name,
+                "hidden_dim": 64,
+                "depth": 3,
+                "readout": None if model_name == "attentivefp" else "sum",
+            }
+        ),
+        spec,
+        task,
         None if mol_features is None else mol_features[SPLIT.train],
     )
-    module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, OptimConfig(lr=3e-3, scheduler="constant"))
+    module = SupervisedModule(
+        predictor.encoder, predictor.head, predictor.task, OptimConfig(lr=3e-3, scheduler="constant")
+    )
     monitor = "rmse" if task_type == "regression" else "roc_auc"
     trainer = build_trainer(
         TrainerConfig(max_epochs=epochs, patience=0, accelerator="cpu", devices=1, progress_bar=False),
-        tmp_path, monitor=f"val/{monitor}", mode="min" if monitor == "rmse" else "max",
+        tmp_path,
+        monitor=f"val/{monitor}",
+        mode="min" if monitor == "rmse" else "max",
         enable_checkpointing=False,  # judge the final weights, not the best-validation epoch
     )
     collate = GraphCollate(featurized.graphs, targets)
@@ -72,7 +84,9 @@ def test_each_model_overfits_logp(model_name, tmp_path):
 @pytest.mark.slow
 def test_multilabel_with_missing_labels_overfits(tmp_path):
     rng = np.random.default_rng(0)
-    labels = np.array([[1.0 if "c" in s else 0.0, 1.0 if "N" in s or "n" in s else 0.0] for s in MOLECULES], dtype=np.float32)
+    labels = np.array(
+        [[1.0 if "c" in s else 0.0, 1.0 if "N" in s or "n" in s else 0.0] for s in MOLECULES], dtype=np.float32
+    )
     labels[rng.random(labels.shape) < 0.2] = np.nan
     labels[:10, 1] = np.nan  # whole batches with one task unlabelled
     outcome, preds = _train("dmpnn", "multilabel", labels, tmp_path, epochs=40)

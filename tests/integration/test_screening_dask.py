@@ -61,8 +61,14 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ensemble, single = tiny_models(tmp_path_factory)
     library = tmp_path_factory.mktemp("library") / "lib.csv.gz"
     library_frame(150).to_csv(library, index=False)
-    return {"models": [ensemble, single], "library": library, "chunk_size": 25, "top_k": 20,
-            "acquisition": "ucb", "filters": "lipinski,pains"}
+    return {
+        "models": [ensemble, single],
+        "library": library,
+        "chunk_size": 25,
+        "top_k": 20,
+        "acquisition": "ucb",
+        "filters": "lipinski,pains",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -31,17 +31,40 @@ DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 @pytest.fixture
 def space(tmp_path: Path) -> Path:
     path = tmp_path / "space.yaml"
-    path.write_text(yaml.safe_dump({"params": {
-        "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-        "model.depth": {"type": "int", "low": 1, "high": 3},
-    }}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "params": {
+                    "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+                    "model.depth": {"type": "int", "low": 1, "high": 3},
+                }
+            }
+        )
+    )
     return path
 
 
 def tune_command(csv: Path, space: Path, output: Path, n_trials: int, *extra: str) -> list[str]:
-    return [MOLGEN, "tune", "--data", str(csv), "--target-columns", "logp", "--space", str(space),
-            "--n-trials", str(n_trials), "--output", str(output), "--study-name", "tiny", "--heartbeat", "2",
-            *SMALL, *extra]
+    return [
+        MOLGEN,
+        "tune",
+        "--data",
+        str(csv),
+        "--target-columns",
+        "logp",
+        "--space",
+        str(space),
+        "--n-trials",
+        str(n_trials),
+        "--output",
+        str(output),
+        "--study-name",
+        "tiny",
+        "--heartbeat",
+        "2",
+        *SMALL,
+        *extra,
+    ]
 
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
@@ -77,6 +100,7 @@ def assert_exactly(study: optuna.Study, n: int) -> None:
 
 
 # --- SQLite ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_two_sqlite_workers_finish_exactly_n_trials_then_a_third_resumes(regression_csv, space, tmp_path):
@@ -116,8 +140,10 @@ create_or_load_study(storage, "race", direction="minimize", sampler=optuna.sampl
 def create_concurrently(url: str, n: int = 4) -> None:
     """n processes released at one instant create the same study on a fresh storage."""
     at = time.time() + 5  # after their imports (about 1 s)
-    processes = [subprocess.Popen([sys.executable, "-c", CREATE, url, str(at)], stderr=subprocess.PIPE, text=True)
-                 for _ in range(n)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", CREATE, url, str(at)], stderr=subprocess.PIPE, text=True)
+        for _ in range(n)
+    ]
     errors = [p.communicate(timeout=120)[1] for p in processes]
     assert [p.returncode for p in processes] == [0] * n, "\n".join(errors)
     assert optuna.study.get_all_study_names(url) == ["race"]
@@ -129,6 +155,7 @@ def test_simultaneous_study_creation_on_a_fresh_sqlite_file(tmp_path):
 
 
 # --- a worker killed mid-trial -----------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_killed_worker_trial_is_failed_by_heartbeat_and_retried(regression_csv, space, tmp_path):
@@ -172,6 +199,7 @@ def _wait_for_running_trial(url: str, victim: subprocess.Popen, log: Path, timeo
 
 # --- PostgreSQL --------------------------------------------------------------------------------------
 
+
 def _skip_or_fail(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} — CI must provide it (apt-get install -y postgresql; pip install -e '.[dev]')")
@@ -209,13 +237,47 @@ def postgres_server() -> Iterator[tuple[str, int]]:
         shutil.chown(root, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = root / "data", _free_port()
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "--no-locale", "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-locale",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     log = (root / "server.log").open("w")
     server = subprocess.Popen(
-        [*as_user, str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(root),
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=50"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            *as_user,
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(root),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=50",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

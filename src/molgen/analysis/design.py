@@ -97,7 +97,9 @@ def _model_scorer(path: Path, target: str | None) -> Callable[[Sequence[str]], n
 
     model = load_model(path)
     if model.spec.family != "property" or model.spec.task is None:
-        raise InvalidInputError(f"{path}: objective models must be molgen property models, got family {model.spec.family!r}")
+        raise InvalidInputError(
+            f"{path}: objective models must be molgen property models, got family {model.spec.family!r}"
+        )
     targets = model.targets
     if target is None:
         if len(targets) != 1:

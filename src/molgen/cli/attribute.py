@@ -26,8 +26,10 @@ jaspar2024_core_latest_versions.meme (JASPAR 2024 CORE). --top-motifs 0 skips mo
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "attribute", help="attributions (ISM, gradient × input), sequence logos and motif matches",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "attribute",
+        help="attributions (ISM, gradient × input), sequence logos and motif matches",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="model folder of a DNA model (run folder or its model/)")
     parser.add_argument("--sequences", required=True, help="FASTA or CSV/TSV (id and sequence columns)")
@@ -42,9 +44,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--id-column", help="id column of a sequence table (default: id, sequence_id or name)")
     parser.add_argument("--sequence-column", help="sequence column of a sequence table (default: sequence or seq)")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None,
-                        help="average each prediction with the reverse complement's (default: as molgen predict "
-                             "does for this model, i.e. when it was trained with --rc-augment)")
+    parser.add_argument(
+        "--rc-average",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each prediction with the reverse complement's (default: as molgen predict "
+        "does for this model, i.e. when it was trained with --rc-augment)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -64,11 +70,18 @@ def run(args: argparse.Namespace) -> int:
     records = read_sequences(args.sequences, id_column=args.id_column, sequence_column=args.sequence_column)
     attributions = compute_attributions(model, records, target=args.target, method=args.method)
     report = write_attributions(
-        attributions, args.output, scanner=scanner, top_motifs=args.top_motifs, n_windows=args.windows,
-        window=args.window_size, max_logos=args.max_logos,
+        attributions,
+        args.output,
+        scanner=scanner,
+        top_motifs=args.top_motifs,
+        n_windows=args.windows,
+        window=args.window_size,
+        max_logos=args.max_logos,
     )
     for line in report.invalid[:20]:
         print(f"invalid sequence {line}", file=sys.stderr)
-    print(f"attributed {report.n_sequences - report.n_invalid} of {report.n_sequences} sequences "
-          f"({attributions.target}); wrote {report.output}")
+    print(
+        f"attributed {report.n_sequences - report.n_invalid} of {report.n_sequences} sequences "
+        f"({attributions.target}); wrote {report.output}"
+    )
     return 0

@@ -18,13 +18,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description=f"Runs every dataset × model × seed of a suite profile through fit(). {EXAMPLE}",
     )
     parser.add_argument("suite", help="a suite name under benchmarks/ (moleculenet, expression, …) or a YAML path")
-    parser.add_argument("--profile", required=True, choices=("ci", "full"),
-                        help="ci: minutes on a CPU, with regression thresholds; full: paper settings")
+    parser.add_argument(
+        "--profile",
+        required=True,
+        choices=("ci", "full"),
+        help="ci: minutes on a CPU, with regression thresholds; full: paper settings",
+    )
     parser.add_argument("--output", required=True, help="folder for results.json, results.md, the plot and cells/")
-    parser.add_argument("--only", nargs="+", default=[], metavar="DATASET/MODEL",
-                        help="run only these cells (patterns: esol, esol/dmpnn, */gin)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a metric crosses its ci threshold or a cell failed")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="DATASET/MODEL",
+        help="run only these cells (patterns: esol, esol/dmpnn, */gin)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when a metric crosses its ci threshold or a cell failed"
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,4 +61,3 @@ def run(args: argparse.Namespace) -> int:
         print("benchmark check FAILED:\n  " + "\n  ".join(gate["failures"]), flush=True)
         return 1
     return 0
-

@@ -24,7 +24,14 @@ def run_list(args: argparse.Namespace) -> int:
     for name in dataset_names():
         spec = get_dataset(name)
         rows.append(
-            (spec.name, spec.task_type, str(len(spec.target_columns)), spec.metric, spec.default_split, spec.remote.filename)
+            (
+                spec.name,
+                spec.task_type,
+                str(len(spec.target_columns)),
+                spec.metric,
+                spec.default_split,
+                spec.remote.filename,
+            )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:

@@ -16,14 +16,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Writes metrics.json (MOSES key names), metrics.md, properties.png and molecules.png. "
         "Reference statistics are computed once per reference file and cached.",
     )
-    parser.add_argument("file", help="generated SMILES: .smi (one per line; a blank line is an invalid sample) "
-                        "or CSV/TSV/Parquet with a SMILES column")
-    parser.add_argument("--reference", default="moses",
-                        help="'moses' (Test and TestSF) or a SMILES file that replaces Test (default: moses)")
+    parser.add_argument(
+        "file",
+        help="generated SMILES: .smi (one per line; a blank line is an invalid sample) "
+        "or CSV/TSV/Parquet with a SMILES column",
+    )
+    parser.add_argument(
+        "--reference",
+        default="moses",
+        help="'moses' (Test and TestSF) or a SMILES file that replaces Test (default: moses)",
+    )
     parser.add_argument("--output", required=True, help="folder for the report")
-    parser.add_argument("--train", default="auto",
-                        help="training set for Novelty: 'moses', a SMILES file, or 'none' "
-                        "(default: moses with the moses reference, else none)")
+    parser.add_argument(
+        "--train",
+        default="auto",
+        help="training set for Novelty: 'moses', a SMILES file, or 'none' "
+        "(default: moses with the moses reference, else none)",
+    )
     parser.add_argument("--smiles-column", help="SMILES column of CSV/TSV/Parquet inputs (default: SMILES or smiles)")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes for the RDKit statistics (default 2)")
     parser.set_defaults(run=run)
@@ -38,8 +47,13 @@ def run(args: argparse.Namespace) -> int:
     train = None if str(args.train).lower() == "none" else args.train
     generated = read_smiles(args.file, args.smiles_column)
     evaluation = run_evaluation(
-        generated, args.reference, args.output, train=train, n_jobs=args.n_jobs,
-        smiles_column=args.smiles_column, log=lambda line: print(line, file=sys.stderr),
+        generated,
+        args.reference,
+        args.output,
+        train=train,
+        n_jobs=args.n_jobs,
+        smiles_column=args.smiles_column,
+        log=lambda line: print(line, file=sys.stderr),
     )
     details = evaluation.details
     print(f"{details['n_generated']} generated, {details['n_valid']} valid, {details['n_invalid']} invalid")

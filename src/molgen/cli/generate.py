@@ -20,10 +20,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--temperature", type=float, help="sampling temperature (default: the model's)")
     objective = parser.add_argument_group("property-guided generation (VAE latent optimization)")
     objective.add_argument(
-        "--objective", help="qed | logp | sa | mw | MODEL_DIR[:target] (a molgen property model); writes SMILES<TAB>score"
+        "--objective",
+        help="qed | logp | sa | mw | MODEL_DIR[:target] (a molgen property model); writes SMILES<TAB>score",
     )
-    objective.add_argument("--direction", default="auto", choices=("auto", "maximize", "minimize"),
-                           help="auto: minimize sa, maximize everything else")
+    objective.add_argument(
+        "--direction",
+        default="auto",
+        choices=("auto", "maximize", "minimize"),
+        help="auto: minimize sa, maximize everything else",
+    )
     objective.add_argument("--rounds", type=int, default=10, help="search rounds")
     objective.add_argument("--population", type=int, help="candidates per round (default: max(2n, 256))")
     parser.set_defaults(run=run)
@@ -36,8 +41,15 @@ def run(args: argparse.Namespace) -> int:
     generator = load_generator(args.model)
     if args.objective:
         summary, path = optimize_to_file(
-            generator, args.objective, args.n, args.output, direction=args.direction, seed=args.seed or 0,
-            rounds=args.rounds, population=args.population, batch_size=args.batch_size,
+            generator,
+            args.objective,
+            args.n,
+            args.output,
+            direction=args.direction,
+            seed=args.seed or 0,
+            rounds=args.rounds,
+            population=args.population,
+            batch_size=args.batch_size,
         )
         before, after = summary["before"], summary["after"]
         print(f"objective {summary['objective']} ({summary['direction']}), {summary['n_evaluated']} candidates decoded")
@@ -48,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     progress = _progress_bar(args.n)
     written = write_samples(
-        generator, args.n, args.output, seed=args.seed, batch_size=args.batch_size, temperature=args.temperature,
+        generator,
+        args.n,
+        args.output,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        temperature=args.temperature,
         progress=progress.update if progress is not None else None,
     )
     if progress is not None:

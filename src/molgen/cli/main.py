@@ -45,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Molecular property prediction, molecule generation and DNA sequence models.",
     )
     parser.add_argument("--version", action="version", version=f"molgen {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show full tracebacks on errors"
-    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
@@ -57,14 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="molgen: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=logging.INFO, format="molgen: %(message)s", stream=sys.stderr)
     try:
         return int(args.run(args) or 0)
-    except (
-        MolgenError
-    ) as err:  # a user error: one line; anything else is a bug and keeps its traceback
+    except MolgenError as err:  # a user error: one line; anything else is a bug and keeps its traceback
         if args.debug or os.environ.get("MOLGEN_DEBUG"):
             raise
         print(f"molgen {args.command}: error: {err}", file=sys.stderr)

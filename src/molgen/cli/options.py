@@ -32,11 +32,7 @@ def config_fields() -> Iterator[tuple[str, FieldInfo, list[FieldInfo]]]:
                     if key in seen or not _meta(sub):
                         continue
                     seen.add(key)
-                    others = [
-                        s.model_fields[key]
-                        for s in MODEL_SECTIONS.values()
-                        if key in s.model_fields
-                    ]
+                    others = [s.model_fields[key] for s in MODEL_SECTIONS.values() if key in s.model_fields]
                     yield f"model.{key}", sub, others
         elif name in SECTIONS:
             for key, sub in SECTIONS[name].model_fields.items():
@@ -49,13 +45,8 @@ def config_fields() -> Iterator[tuple[str, FieldInfo, list[FieldInfo]]]:
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """Adds ``--config``, one option per config field with CLI metadata (grouped as in the schema) and
     ``--set KEY=VALUE``."""
-    parser.add_argument(
-        "--config", help="YAML run config; flags given here override it"
-    )
-    groups = {
-        title: parser.add_argument_group(title) if title else parser
-        for title in CLI_GROUPS
-    }
+    parser.add_argument("--config", help="YAML run config; flags given here override it")
+    groups = {title: parser.add_argument_group(title) if title else parser for title in CLI_GROUPS}
     for key, field, same_named in config_fields():
         meta = _meta(field)
         flag = meta.get("flag") or "--" + key.rpartition(".")[2].replace("_", "-")
@@ -82,9 +73,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
             metavar = meta.get("metavar")
             if isinstance(metavar, list):
                 metavar = tuple(metavar)
-            if metavar is None and not (
-                choices and len(choices) <= 2
-            ):  # as argparse names it, not the dest
+            if metavar is None and not (choices and len(choices) <= 2):  # as argparse names it, not the dest
                 metavar = flag.lstrip("-").replace("-", "_").upper()
             if metavar is not None:
                 options["metavar"] = metavar
@@ -106,9 +95,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         for dest, value in vars(args).items()
         if dest.startswith(DEST_PREFIX) and value is not None
     }
-    return cfg.with_values(values, where="command line").with_overrides(
-        getattr(args, "set", None) or []
-    )
+    return cfg.with_values(values, where="command line").with_overrides(getattr(args, "set", None) or [])
 
 
 def _meta(field: FieldInfo) -> dict[str, Any]:

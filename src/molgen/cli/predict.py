@@ -12,7 +12,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, help="CSV/TSV/SDF/Parquet (optionally .gz) of inputs")
     parser.add_argument("--output", required=True, help="CSV file to write")
     parser.add_argument(
-        "--input-column", "--smiles-column", dest="input_column",
+        "--input-column",
+        "--smiles-column",
+        dest="input_column",
         help="SMILES (or sequence) column (default: the one the model was trained on)",
     )
     parser.add_argument("--batch-size", type=int, default=512)

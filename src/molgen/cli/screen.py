@@ -29,42 +29,84 @@ examples:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "screen", help="score a large molecule library (streaming, sharded, resumable, Dask)",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "screen",
+        help="score a large molecule library (streaming, sharded, resumable, Dask)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", action="append", required=True, metavar="DIR",
-                        help="model folder (run folder or its model/); repeat to pool several models into one "
-                             "ensemble (every member of every model gets one vote)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="model folder (run folder or its model/); repeat to pool several models into one "
+        "ensemble (every member of every model gets one vote)",
+    )
     parser.add_argument("--library", required=True, metavar="PATH", help="a library file, a quoted glob or a folder")
     parser.add_argument("--output", required=True, metavar="DIR", help="output folder (created; reruns resume)")
     parser.add_argument("--top-k", type=int, default=100, metavar="K", help="rows in top_k.csv (default: 100)")
-    parser.add_argument("--sort-by", metavar="TARGET",
-                        help="predicted target to rank by (default: the first; multiclass: TARGET_prob_CLASS)")
-    parser.add_argument("--ascending", action="store_true",
-                        help="lower is better for --sort-by (a target to minimize); default: higher is better")
-    parser.add_argument("--acquisition", choices=("mean", "ucb"), default="mean",
-                        help="mean: rank by the ensemble mean; ucb: by mean + KAPPA·std (with --ascending: "
-                             "mean - KAPPA·std, lowest first), favouring molecules the ensemble is unsure of; "
-                             "needs several members")
+    parser.add_argument(
+        "--sort-by",
+        metavar="TARGET",
+        help="predicted target to rank by (default: the first; multiclass: TARGET_prob_CLASS)",
+    )
+    parser.add_argument(
+        "--ascending",
+        action="store_true",
+        help="lower is better for --sort-by (a target to minimize); default: higher is better",
+    )
+    parser.add_argument(
+        "--acquisition",
+        choices=("mean", "ucb"),
+        default="mean",
+        help="mean: rank by the ensemble mean; ucb: by mean + KAPPA·std (with --ascending: "
+        "mean - KAPPA·std, lowest first), favouring molecules the ensemble is unsure of; "
+        "needs several members",
+    )
     parser.add_argument("--kappa", type=float, default=1.0, help="weight of the ensemble std in ucb (default: 1)")
-    parser.add_argument("--filters", metavar="NAMES",
-                        help="comma-separated: lipinski (rule of five, ≤1 violation), veber, pains, brenk; "
-                             "failing rows are kept but not ranked")
-    parser.add_argument("--chunk-size", type=int, default=50_000, metavar="N",
-                        help="records per shard, the unit of work and of resume (default: 50000)")
-    parser.add_argument("--batch-size", type=int, default=256,
-                        help="molecules per inference batch (default: 256; larger ones are no faster on CPU, and each "
-                             "molecule in a batch costs ~0.7 MB of peak memory with a D-MPNN of hidden size 300)")
-    parser.add_argument("--smiles-column", help="SMILES column of CSV/TSV/Parquet files (default: the model's, "
-                                                "else smiles/SMILES/canonical_smiles)")
-    parser.add_argument("--id-column", help="id column to carry into the results (default: id/name/… if present; "
-                                            "for SDF an SD property, else the molecule title)")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes of a local Dask cluster, one thread each (default: all cores); "
-                             "0 or 1: score in this process")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="an existing Dask scheduler, e.g. tcp://host:8786 (its workers need molgen and the "
-                             "same paths to the models, library and output)")
+    parser.add_argument(
+        "--filters",
+        metavar="NAMES",
+        help="comma-separated: lipinski (rule of five, ≤1 violation), veber, pains, brenk; "
+        "failing rows are kept but not ranked",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="records per shard, the unit of work and of resume (default: 50000)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="molecules per inference batch (default: 256; larger ones are no faster on CPU, and each "
+        "molecule in a batch costs ~0.7 MB of peak memory with a D-MPNN of hidden size 300)",
+    )
+    parser.add_argument(
+        "--smiles-column",
+        help="SMILES column of CSV/TSV/Parquet files (default: the model's, else smiles/SMILES/canonical_smiles)",
+    )
+    parser.add_argument(
+        "--id-column",
+        help="id column to carry into the results (default: id/name/… if present; "
+        "for SDF an SD property, else the molecule title)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes of a local Dask cluster, one thread each (default: all cores); "
+        "0 or 1: score in this process",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://host:8786 (its workers need molgen and the "
+        "same paths to the models, library and output)",
+    )
     parser.add_argument("--retries", type=int, default=2, help="extra attempts for a shard that fails (default: 2)")
     parser.set_defaults(run=run)
 
@@ -77,10 +119,22 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers must be ≥ 0, got {args.workers}")
     with quiet_dask():  # Dask logs its cluster start-up and shutdown at INFO
         result = screen(
-            args.model, args.library, args.output, top_k=args.top_k, sort_by=args.sort_by,
-            acquisition=args.acquisition, kappa=args.kappa, ascending=args.ascending, filters=args.filters,
-            chunk_size=args.chunk_size, batch_size=args.batch_size, smiles_column=args.smiles_column,
-            id_column=args.id_column, workers=args.workers, scheduler=args.scheduler, retries=args.retries,
+            args.model,
+            args.library,
+            args.output,
+            top_k=args.top_k,
+            sort_by=args.sort_by,
+            acquisition=args.acquisition,
+            kappa=args.kappa,
+            ascending=args.ascending,
+            filters=args.filters,
+            chunk_size=args.chunk_size,
+            batch_size=args.batch_size,
+            smiles_column=args.smiles_column,
+            id_column=args.id_column,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retries=args.retries,
         )
     print(
         f"screened {result.n_rows} rows in {result.n_shards} shards ({len(result.computed)} scored now, "

@@ -31,22 +31,45 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_run_options(parser)
     search = parser.add_argument_group("search")
     search.add_argument("--space", required=True, help="search space YAML: dotted config key → distribution")
-    search.add_argument("--n-trials", type=int, required=True,
-                        help="completed + pruned trials of the study in total, over all workers and sessions")
+    search.add_argument(
+        "--n-trials",
+        type=int,
+        required=True,
+        help="completed + pruned trials of the study in total, over all workers and sessions",
+    )
     search.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
-    search.add_argument("--storage", help="SQLAlchemy URL shared by workers, e.g. postgresql://user:pw@host/db "
-                        "(default: sqlite file study.db in --output)")
+    search.add_argument(
+        "--storage",
+        help="SQLAlchemy URL shared by workers, e.g. postgresql://user:pw@host/db "
+        "(default: sqlite file study.db in --output)",
+    )
     search.add_argument("--study-name", help="study to create or join (default: <data>-<space file name>)")
-    search.add_argument("--output", help="folder for study.db, trials/, trials.csv, plots, best_config.yaml "
-                        "(default: runs/tune-<study name>)")
-    search.add_argument("--pruner", choices=PRUNERS, default="median", help="prune unpromising trials (default: median)")
-    search.add_argument("--direction", choices=DIRECTIONS, default="auto",
-                        help="default: from the monitored metric (rmse: minimize, roc_auc: maximize)")
-    search.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
-                        help="heartbeat interval; a trial silent for twice as long is failed and retried (default: 60)")
+    search.add_argument(
+        "--output",
+        help="folder for study.db, trials/, trials.csv, plots, best_config.yaml (default: runs/tune-<study name>)",
+    )
+    search.add_argument(
+        "--pruner", choices=PRUNERS, default="median", help="prune unpromising trials (default: median)"
+    )
+    search.add_argument(
+        "--direction",
+        choices=DIRECTIONS,
+        default="auto",
+        help="default: from the monitored metric (rmse: minimize, roc_auc: maximize)",
+    )
+    search.add_argument(
+        "--heartbeat",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="heartbeat interval; a trial silent for twice as long is failed and retried (default: 60)",
+    )
     search.add_argument("--sampler-seed", type=int, help="seed of the TPE sampler (give each worker its own)")
-    search.add_argument("--retrain", action="store_true",
-                        help="when the study is done, train best_config.yaml with test metrics into <output>/best")
+    search.add_argument(
+        "--retrain",
+        action="store_true",
+        help="when the study is done, train best_config.yaml with test metrics into <output>/best",
+    )
     parser.set_defaults(run=run)
 
 
@@ -101,5 +124,7 @@ def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
 
     result = fit(config_replace(cfg, output=str(run_dir)))
     print(metrics_table(result.metrics))
-    print(f"best configuration retrained: test {metric} = {result.metrics.get('test', {}).get(metric, math.nan):.4f} "
-          f"(run folder: {result.run_dir})")
+    print(
+        f"best configuration retrained: test {metric} = {result.metrics.get('test', {}).get(metric, math.nan):.4f} "
+        f"(run folder: {result.run_dir})"
+    )

@@ -26,8 +26,10 @@ outside the sequence or a symbolic allele is reported on its row (valid=false, e
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "variant-effect", help="predict variant effects (alt − ref) with a DNA sequence model",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "variant-effect",
+        help="predict variant effects (alt − ref) with a DNA sequence model",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="model folder of a DNA model (run folder or its model/)")
     parser.add_argument("--sequences", help="FASTA or CSV/TSV of sequences the variants refer to")
@@ -38,9 +40,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--id-column", help="id column of a sequence table (default: id, sequence_id or name)")
     parser.add_argument("--sequence-column", help="sequence column of a sequence table (default: sequence or seq)")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--rc-average", action=argparse.BooleanOptionalAction, default=None,
-                        help="average each prediction with the reverse complement's (default: as molgen predict "
-                             "does for this model, i.e. when it was trained with --rc-augment)")
+    parser.add_argument(
+        "--rc-average",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each prediction with the reverse complement's (default: as molgen predict "
+        "does for this model, i.e. when it was trained with --rc-augment)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
 
     model = SequenceModel.from_loaded(load_model(args.model), batch_size=args.batch_size, rc_average=args.rc_average)
     summary = variant_effect_file(
-        model, args.output, sequences=args.sequences, variants=args.variants, vcf=args.vcf,
-        reference=args.reference, id_column=args.id_column, sequence_column=args.sequence_column,
+        model,
+        args.output,
+        sequences=args.sequences,
+        variants=args.variants,
+        vcf=args.vcf,
+        reference=args.reference,
+        id_column=args.id_column,
+        sequence_column=args.sequence_column,
     )
     for line in summary.invalid[:20]:
         print(f"invalid variant {line}", file=sys.stderr)

@@ -74,9 +74,7 @@ BINARY_METRICS = Registry(
     "classification metric",
     {
         "roc_auc": Metric("roc_auc", _binary("classification.binary_auroc"), True, needs_two_classes=True),
-        "pr_auc": Metric(
-            "pr_auc", _binary("classification.binary_average_precision"), True, needs_two_classes=True
-        ),
+        "pr_auc": Metric("pr_auc", _binary("classification.binary_average_precision"), True, needs_two_classes=True),
         "accuracy": Metric("accuracy", _binary("classification.binary_accuracy"), True),
         "f1": Metric("f1", _binary("classification.binary_f1_score"), True),
     },
@@ -84,9 +82,7 @@ BINARY_METRICS = Registry(
 MULTICLASS_METRICS = Registry(
     "multiclass metric",
     {
-        "accuracy": Metric(
-            "accuracy", _multiclass("classification.multiclass_accuracy", average="micro"), True
-        ),
+        "accuracy": Metric("accuracy", _multiclass("classification.multiclass_accuracy", average="micro"), True),
         "f1": Metric("f1", _multiclass("classification.multiclass_f1_score", average="macro"), True),
         "roc_auc": Metric(
             "roc_auc",

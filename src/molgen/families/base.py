@@ -58,7 +58,9 @@ class GeneratorRecipe(Protocol):
     """One generator of the generation family: how it trains and how its export is loaded."""
 
     @staticmethod
-    def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any: ...
+    def train(
+        cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None
+    ) -> Any: ...
 
     @staticmethod
     def load(model_dir: Path, spec: ModelSpec) -> Any: ...

@@ -86,7 +86,9 @@ def report_invalid(problems: Sequence[str], header: str, on_invalid: str, unit: 
         return
     if on_invalid != "error":
         raise ConfigError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
-    raise InvalidInputError(f"{header}:\n{shown}\nFix or remove these {unit}, or pass --on-invalid skip to leave them out.")
+    raise InvalidInputError(
+        f"{header}:\n{shown}\nFix or remove these {unit}, or pass --on-invalid skip to leave them out."
+    )
 
 
 def splits_record(
@@ -97,7 +99,12 @@ def splits_record(
 
 
 def model_spec(
-    cfg: RunConfig, dataset: DatasetSpec | None, metrics: dict, *, trained_on: dict[str, Any] | None = None, **fields: Any
+    cfg: RunConfig,
+    dataset: DatasetSpec | None,
+    metrics: dict,
+    *,
+    trained_on: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> ModelSpec:
     """The ``model.yaml`` of a run: family, what it was trained on, its metrics and the family's ``fields``."""
     trained: dict[str, Any] = {"data": dataset.name if dataset is not None else str(cfg.data.name)}

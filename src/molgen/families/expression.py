@@ -62,8 +62,6 @@ _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-c
 _PREDICT_CHUNK = 4096
 
 
-
-
 @dataclasses.dataclass
 class SequenceData:
     """Labelled sequences: row ``i`` of ``targets`` belongs to ``sequences[i]`` = input row ``valid_index[i]``."""
@@ -85,7 +83,9 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     if data.smiles_column is not None:
         raise InvalidInputError("data.smiles_column (--smiles-column) is for molecules; use --sequence-column for DNA")
     if cfg.model.name not in DNA_MODELS:
-        raise UnknownNameError(f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)")
+        raise UnknownNameError(
+            f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)"
+        )
     if spec is not None:
         data = replace(
             data,
@@ -127,11 +127,15 @@ def _read_input(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[pd.DataFrame,
     if is_bed(path):
         if not cfg.data.reference:
             raise InvalidInputError(f"{path} is a BED file: pass the reference genome with --reference FILE.fa")
-        frame, problems = bed_sequences(read_bed(path), cfg.data.reference, one_based=cfg.data.one_based, source=path.name)
+        frame, problems = bed_sequences(
+            read_bed(path), cfg.data.reference, one_based=cfg.data.one_based, source=path.name
+        )
     elif name.endswith(FASTA_SUFFIXES):
         frame = read_fasta(path)
         if not cfg.data.labels:
-            raise InvalidInputError(f"{path}: pass --labels TABLE with the target values of its records (joined on record id)")
+            raise InvalidInputError(
+                f"{path}: pass --labels TABLE with the target values of its records (joined on record id)"
+            )
     else:
         return read_table(path), path, {}
     if cfg.data.labels:
@@ -168,7 +172,9 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
     groups = None
     if cfg.data.split == "predefined" and cfg.data.split_column:
         if cfg.data.split_column not in table.frame.columns:
-            raise InvalidInputError(f"split column {cfg.data.split_column!r} not in {source}; columns: {', '.join(map(str, table.frame.columns))}")
+            raise InvalidInputError(
+                f"split column {cfg.data.split_column!r} not in {source}; columns: {', '.join(map(str, table.frame.columns))}"
+            )
         groups = table.frame[cfg.data.split_column].to_numpy()[valid]
     return SequenceData(
         table.frame, source, [seqs[i] for i in valid], valid, invalid_list, table.targets[valid], list(targets), groups
@@ -186,8 +192,10 @@ def _numeric_columns(frame: pd.DataFrame, cfg: RunConfig, path: Path | None) -> 
     skip = {cfg.data.sequence_column, cfg.data.split_column, cfg.data.id_column, "start", "end", "score"}
     columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
     if not columns:
-        raise InvalidInputError(f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
-                         f"(columns: {', '.join(map(str, frame.columns))})")
+        raise InvalidInputError(
+            f"{path or cfg.data.name}: no numeric target column; pass --target-columns "
+            f"(columns: {', '.join(map(str, frame.columns))})"
+        )
     return columns
 
 
@@ -197,8 +205,11 @@ def sequence_length(cfg: RunConfig, data: SequenceData) -> int:
         return cfg.data.seq_length
     longest = max(map(len, data.sequences), default=1)
     if longest > cfg.data.max_seq_length:
-        log.warning("sequences up to %d nt are cropped to %d (set data.seq_length / data.max_seq_length)",
-                    longest, cfg.data.max_seq_length)
+        log.warning(
+            "sequences up to %d nt are cropped to %d (set data.seq_length / data.max_seq_length)",
+            longest,
+            cfg.data.max_seq_length,
+        )
     return min(longest, cfg.data.max_seq_length)
 
 
@@ -232,16 +243,27 @@ def build_predictor(model: DnaConvModelConfig | KmerModelConfig, task: Task, len
     encoder_cls = SEQUENCE_ENCODERS.get(model.name)
     options: dict[str, Any] = {"n_heads": model.n_heads} if isinstance(model, DnaTransformerModelConfig) else {}
     encoder: torch.nn.Module = encoder_cls(
-        length, hidden_dim=model.hidden_dim, depth=model.depth, dropout=model.dropout,
-        kernel_size=model.kernel_size, readout=model.readout, **options,
+        length,
+        hidden_dim=model.hidden_dim,
+        depth=model.depth,
+        dropout=model.dropout,
+        kernel_size=model.kernel_size,
+        readout=model.readout,
+        **options,
     )
     head = PredictionHead(
-        cast(int, encoder.out_dim), task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
+        cast(int, encoder.out_dim),
+        task.output_dim,
+        hidden_dim=model.ffn_hidden_dim,
+        n_layers=model.ffn_layers,
+        dropout=model.dropout,
     )
     return Predictor(encoder, head, task)
 
 
-def member_predictions(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
+def member_predictions(
+    members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True
+) -> torch.Tensor:
     """Predictions of every member ``[M, N, T]`` (``[M, N, T, C]`` multiclass) for one-hot ``x [N, 4, L]``,
     each the mean of the forward and reverse-complement strands when ``rc_average``."""
     outputs = []
@@ -260,7 +282,9 @@ def member_predictions(members: list[Predictor], x: torch.Tensor, *, batch_size:
     return torch.stack(outputs)
 
 
-def predict_onehot(members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True) -> torch.Tensor:
+def predict_onehot(
+    members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True
+) -> torch.Tensor:
     """Mean prediction of the members ``[N, T]`` (user units) for one-hot ``x [N, 4, L]``; with ``rc_average``
     each member's prediction is the mean over the forward and the reverse-complement strand. Pass
     ``rc_average=spec.reverse_complement.predict_average`` to predict as ``molgen predict`` does."""
@@ -282,8 +306,10 @@ def predict_frame(
     trained = spec.input.column
     column = input_column or (trained if trained in frame.columns else "sequence")
     if column not in frame.columns:
-        raise InvalidInputError(f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
-                         "(use --input-column)")
+        raise InvalidInputError(
+            f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
+            "(use --input-column)"
+        )
     raw = frame[column]
     seqs = raw.where(raw.notna(), "").astype(str).tolist()
     names = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i + 1}" for i in range(len(frame))]
@@ -298,8 +324,9 @@ def predict_frame(
     chunks = []
     for start in range(0, len(valid_index), _PREDICT_CHUNK):
         rows = valid_index[start : start + _PREDICT_CHUNK]
-        x = torch.from_numpy(one_hot([seqs[i] for i in rows], length=source.length, n_value=n_value,
-                                     pad=source.pad or "center"))
+        x = torch.from_numpy(
+            one_hot([seqs[i] for i in rows], length=source.length, n_value=n_value, pad=source.pad or "center")
+        )
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
     out = frame.copy()
@@ -322,19 +349,22 @@ def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, di
     assert spec.task is not None and spec.model is not None and spec.input is not None
     task, model, trained, source = spec.task, spec.model, spec.trained_on, spec.input
     members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
-    arch = (f"k-mer counts (k = 1..{model['kmer_size']}) + linear model" if model["name"] == "kmer" else
-            f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'flatten'}, "
-            f"FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}")
+    arch = (
+        f"k-mer counts (k = 1..{model['kmer_size']}) + linear model"
+        if model["name"] == "kmer"
+        else f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'flatten'}, "
+        f"FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}"
+    )
     rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
-    return f"""# molgen expression model: {model['name']} on {trained['data']}
+    return f"""# molgen expression model: {model["name"]} on {trained["data"]}
 
-- **Predicts**: {', '.join(task.targets)} ({task.type})
+- **Predicts**: {", ".join(task.targets)} ({task.type})
 - **Input**: DNA (column `{source.column}`, or a FASTA), one-hot, padded/cropped ({source.pad}) to \
 {source.length} nt; N = {source.n_value}
 - **Architecture**: {arch}
 - **Members**: {members}; predictions are their mean (`<target>_std` across members when there are several)
-- **Strands**: {'reverse-complement augmentation in training; predictions average both strands' if rc else 'forward strand only'}
-- **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}
+- **Strands**: {"reverse-complement augmentation in training; predictions average both strands" if rc else "forward strand only"}
+- **Training data**: {trained["data"]}, {trained["split"]} split, seed {trained["seed"]}
 - **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
 early stopping on validation {cfg.task.monitor}
 
@@ -377,13 +407,17 @@ class ExpressionFamily(SupervisedFamily):
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: SequenceData, split: Split) -> Predictor:
         return build_predictor(
-            model_section(cfg, (DnaConvModelConfig, KmerModelConfig)), task, resolved(cfg.data.seq_length, "data.seq_length")
+            model_section(cfg, (DnaConvModelConfig, KmerModelConfig)),
+            task,
+            resolved(cfg.data.seq_length, "data.seq_length"),
         )
 
     def datamodule(self, cfg: RunConfig, collate: SequenceCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SequenceDataModule
 
-        return SequenceDataModule(collate, split, cfg.data.batch_size, seed, resolved(cfg.data.rc_augment, "data.rc_augment"))
+        return SequenceDataModule(
+            collate, split, cfg.data.batch_size, seed, resolved(cfg.data.rc_augment, "data.rc_augment")
+        )
 
     def callbacks(self) -> list[Any]:
         return [_throughput()]
@@ -408,14 +442,22 @@ class ExpressionFamily(SupervisedFamily):
     def spec_fields(self, cfg: RunConfig) -> dict[str, Any]:
         d = cfg.data
         return {
-            "input": {"kind": "dna", "column": d.sequence_column, "length": d.seq_length, "n_value": d.n_value, "pad": d.pad},
+            "input": {
+                "kind": "dna",
+                "column": d.sequence_column,
+                "length": d.seq_length,
+                "n_value": d.n_value,
+                "pad": d.pad,
+            },
             "reverse_complement": {"train_augment": bool(d.rc_augment), "predict_average": bool(d.rc_augment)},
         }
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.model is not None and spec.input is not None and spec.input.length is not None
         return build_predictor(
-            model_section(model_config(spec.model, legacy=True), (DnaConvModelConfig, KmerModelConfig)), task, spec.input.length
+            model_section(model_config(spec.model, legacy=True), (DnaConvModelConfig, KmerModelConfig)),
+            task,
+            spec.input.length,
         )
 
 
@@ -445,7 +487,9 @@ def _throughput() -> Any:
         def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
             self._start = time.perf_counter()
 
-        def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, i: int) -> None:
+        def on_train_batch_end(
+            self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, i: int
+        ) -> None:
             self.sequences += len(batch)
             now = time.perf_counter()
             self.seconds += now - self._start
@@ -454,8 +498,9 @@ def _throughput() -> Any:
     return _Throughput()
 
 
-def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, monitor: str, test: bool,
-              throughput: Any) -> Any:
+def _fit_kmer(
+    predictor: Predictor, collate: SequenceCollate, split: Split, monitor: str, test: bool, throughput: Any
+) -> Any:
     """Counts k-mers, fits one linear model per penalty on the training rows, keeps the best on validation."""
     from molgen.training.trainer import FitOutcome
 
@@ -466,7 +511,9 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
     counts = torch.cat([encoder.counts(collate(rows[i : i + 1024])) for i in range(0, len(rows), 1024)])
     encoder.fit_scaling(counts[: len(split.train)])
     features = ((counts - encoder.mean) / encoder.std).numpy()
-    parts = dict(zip(("train", "val", "test"), np.split(features, np.cumsum([len(split.train), len(split.val)])), strict=True))
+    parts = dict(
+        zip(("train", "val", "test"), np.split(features, np.cumsum([len(split.train), len(split.val)])), strict=True)
+    )
     assert collate.targets is not None  # training data are labelled
     labels = collate.targets.numpy()
     regression = task.kind == REGRESSION
@@ -482,7 +529,9 @@ def _fit_kmer(predictor: Predictor, collate: SequenceCollate, split: Split, moni
     for coef, intercept in candidates:
         preds = task.predict(torch.as_tensor(parts["val"] @ coef.T + intercept))
         score = task.evaluate(preds, torch.as_tensor(labels[split.val]), "val").get(monitor, float("nan"))
-        if best is None or (not np.isnan(score) and (best_score is None or np.isnan(best_score) or sign * score > sign * best_score)):
+        if best is None or (
+            not np.isnan(score) and (best_score is None or np.isnan(best_score) or sign * score > sign * best_score)
+        ):
             best, best_score = (coef, intercept), score
     head = predictor.head
     assert isinstance(head, PredictionHead) and best is not None  # build_predictor's kmer head; >= 1 candidate

@@ -26,16 +26,16 @@ def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict
     assert spec.task is not None and spec.model is not None and spec.input is not None and spec.featurizer is not None
     task, model, trained = spec.task, spec.model, spec.trained_on
     members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
-    return f"""# molgen property model: {model['name']} on {trained['data']}
+    return f"""# molgen property model: {model["name"]} on {trained["data"]}
 
-- **Predicts**: {', '.join(task.targets)} ({task.type})
-- **Input**: SMILES (column `{spec.input.column}`), featurizer `{spec.featurizer['atom_features']}`\
-{' + RDKit 2D descriptors' if spec.featurizer.get('descriptors') else ''}
-- **Architecture**: {model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'default'}, \
-FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}
+- **Predicts**: {", ".join(task.targets)} ({task.type})
+- **Input**: SMILES (column `{spec.input.column}`), featurizer `{spec.featurizer["atom_features"]}`\
+{" + RDKit 2D descriptors" if spec.featurizer.get("descriptors") else ""}
+- **Architecture**: {model["name"]}, hidden {model["hidden_dim"]}, depth {model["depth"]}, readout {model["readout"] or "default"}, \
+FFN {model["ffn_layers"]}×{model["ffn_hidden_dim"]}, dropout {model["dropout"]}
 - **Members**: {members} ({cfg.trainer.ensemble_size} seed(s) × {max(cfg.data.n_folds, 1)} fold(s)); predictions are \
 their mean, with `<target>_std` across members when there are several
-- **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}
+- **Training data**: {trained["data"]}, {trained["split"]} split, seed {trained["seed"]}
 - **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
 early stopping on validation {cfg.task.monitor}
 
@@ -54,5 +54,5 @@ Every input row gives one output row; unparseable SMILES get `valid=false` and e
 ## Limits
 
 Predictions are reliable only for molecules resembling the training set (check the applicability domain,
-e.g. Tanimoto similarity to the training molecules). Test metrics come from one {trained['split']} split.
+e.g. Tanimoto similarity to the training molecules). Test metrics come from one {trained["split"]} split.
 """

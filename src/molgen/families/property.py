@@ -46,8 +46,6 @@ GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
 )
 
 
-
-
 @dataclasses.dataclass
 class MoleculeData:
     """A labelled molecule table, featurized: row ``i`` of ``targets`` belongs to graph ``i``."""
@@ -99,7 +97,11 @@ def _headline(metric: str, task_type: str) -> str:
 def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
     """Reads, checks and featurizes the training table; invalid molecules raise or are skipped."""
     source: Any = resolve(spec.remote) if spec is not None else Path(cfg.data.name)
-    table = load_molecule_table(source, resolved(cfg.data.smiles_column, "data.smiles_column"), cfg.data.target_columns or _numeric_columns(source, cfg))
+    table = load_molecule_table(
+        source,
+        resolved(cfg.data.smiles_column, "data.smiles_column"),
+        cfg.data.target_columns or _numeric_columns(source, cfg),
+    )
     if cfg.data.max_rows is not None:
         table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
     featurized = featurize_smiles(
@@ -125,7 +127,9 @@ def _numeric_columns(source: Path, cfg: RunConfig) -> list[str]:
     skip = {cfg.data.smiles_column, cfg.data.split_column}
     columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
     if not columns:
-        raise InvalidInputError(f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})")
+        raise InvalidInputError(
+            f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})"
+        )
     return columns
 
 
@@ -149,12 +153,20 @@ def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
         groups = data.table.frame[cfg.data.split_column].to_numpy()[data.featurized.valid_index]
     return [
         make_split(
-            kind, n, sizes=tuple(cfg.data.split_sizes), seed=cfg.trainer.seed, smiles=data.smiles, labels=labels, groups=groups
+            kind,
+            n,
+            sizes=tuple(cfg.data.split_sizes),
+            seed=cfg.trainer.seed,
+            smiles=data.smiles,
+            labels=labels,
+            groups=groups,
         )
     ]
 
 
-def build_predictor(model: GraphModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None) -> Predictor:
+def build_predictor(
+    model: GraphModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None
+) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
     encoder_cls = GRAPH_ENCODERS.get(model.name)
     options = {"readout": model.readout} if model.readout else {}
@@ -173,7 +185,11 @@ def build_predictor(model: GraphModelConfig, featurizer: FeaturizerSpec, task: T
             mean, std = torch.as_tensor(mol_features.mean(0)), torch.as_tensor(mol_features.std(0))
         encoder = WithMoleculeFeatures(encoder, mean, std)
     head = PredictionHead(
-        cast(int, encoder.out_dim), task.output_dim, hidden_dim=model.ffn_hidden_dim, n_layers=model.ffn_layers, dropout=model.dropout
+        cast(int, encoder.out_dim),
+        task.output_dim,
+        hidden_dim=model.ffn_hidden_dim,
+        n_layers=model.ffn_layers,
+        dropout=model.dropout,
     )
     return Predictor(encoder, head, task)
 
@@ -203,7 +219,9 @@ def predict_frame(
     rows = np.arange(len(featurized.graphs))
     preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
     out = frame.copy()
-    columns = prediction_columns(spec.task.type, spec.task.targets, preds, featurized.valid_index, len(frame), list(out.columns))
+    columns = prediction_columns(
+        spec.task.type, spec.task.targets, preds, featurized.valid_index, len(frame), list(out.columns)
+    )
     for name, values in columns.items():
         out[name] = values
     valid = np.zeros(len(frame), dtype=bool)
@@ -232,7 +250,12 @@ class PropertyFamily(SupervisedFamily):
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
-        return build_predictor(model_section(cfg, GraphModelConfig), _featurizer(cfg), task, None if features is None else features[split.train])
+        return build_predictor(
+            model_section(cfg, GraphModelConfig),
+            _featurizer(cfg),
+            task,
+            None if features is None else features[split.train],
+        )
 
     def datamodule(self, cfg: RunConfig, collate: GraphCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SplitDataModule
@@ -244,7 +267,11 @@ class PropertyFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.featurizer is not None and spec.model is not None
-        return build_predictor(model_section(model_config(spec.model, legacy=True), GraphModelConfig), FeaturizerSpec.from_dict(spec.featurizer), task)
+        return build_predictor(
+            model_section(model_config(spec.model, legacy=True), GraphModelConfig),
+            FeaturizerSpec.from_dict(spec.featurizer),
+            task,
+        )
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

@@ -94,17 +94,33 @@ class SupervisedFamily:
         """Refuses option combinations the family cannot run, before any training."""
 
     def fit_member(
-        self, cfg: RunConfig, predictor: Predictor, collate: Any, split: Split, *, seed: int, tag: str,
-        run_dir: Any, callbacks: list[Any], resume: bool, test: bool,
+        self,
+        cfg: RunConfig,
+        predictor: Predictor,
+        collate: Any,
+        split: Split,
+        *,
+        seed: int,
+        tag: str,
+        run_dir: Any,
+        callbacks: list[Any],
+        resume: bool,
+        test: bool,
     ) -> FitOutcome:
         """Trains one member with Lightning (a family may fit some models otherwise)."""
         from molgen.training.modules import SupervisedModule
         from molgen.training.trainer import build_trainer, run
 
         monitor = cfg.task.monitor
-        mode = "max" if higher_is_better(resolved(cfg.task.type, "task.type"), resolved(monitor, "task.monitor")) else "min"
+        mode = (
+            "max"
+            if higher_is_better(resolved(cfg.task.type, "task.type"), resolved(monitor, "task.monitor"))
+            else "min"
+        )
         module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, cfg.optim)
-        trainer = build_trainer(cfg.trainer, run_dir, monitor=f"val/{monitor}", mode=mode, extra_callbacks=callbacks, tag=tag)
+        trainer = build_trainer(
+            cfg.trainer, run_dir, monitor=f"val/{monitor}", mode=mode, extra_callbacks=callbacks, tag=tag
+        )
         return run(module, self.datamodule(cfg, collate, split, seed), trainer, resume=resume, test=test)
 
     # --- the loop -------------------------------------------------------------------------------------
@@ -147,12 +163,29 @@ class SupervisedFamily:
                 for member in range(cfg.trainer.ensemble_size):
                     seed = cfg.trainer.seed + member
                     seed_everything(seed)
-                    task = build_task(resolved(cfg.task.type, "task.type"), data.target_names, metrics=cfg.task.metrics,
-                                      n_classes=cfg.task.n_classes, train_targets=data.targets[split.train])
+                    task = build_task(
+                        resolved(cfg.task.type, "task.type"),
+                        data.target_names,
+                        metrics=cfg.task.metrics,
+                        n_classes=cfg.task.n_classes,
+                        train_targets=data.targets[split.train],
+                    )
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
-                    outcomes.append(self.fit_member(cfg, predictor, collate, split, seed=seed, tag=tag, run_dir=run_dir,
-                                                    callbacks=callbacks, resume=resume, test=test))
+                    outcomes.append(
+                        self.fit_member(
+                            cfg,
+                            predictor,
+                            collate,
+                            split,
+                            seed=seed,
+                            tag=tag,
+                            run_dir=run_dir,
+                            callbacks=callbacks,
+                            resume=resume,
+                            test=test,
+                        )
+                    )
                     predictors.append(predictor)
                     if test and cfg.trainer.ensemble_size > 1:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
@@ -167,19 +200,36 @@ class SupervisedFamily:
             if common.is_rank_zero():
                 write_json(paths["metrics"], metrics)
                 if export:
-                    spec = common.model_spec(cfg, dataset, metrics, **self.spec_fields(cfg),
-                                             model=section_dict(cfg.model),
-                                             task=predictors[0].task.describe())
+                    spec = common.model_spec(
+                        cfg,
+                        dataset,
+                        metrics,
+                        **self.spec_fields(cfg),
+                        model=section_dict(cfg.model),
+                        task=predictors[0].task.describe(),
+                    )
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
         details = {"epochs": [o.epochs for o in outcomes], "best_checkpoints": [o.best_checkpoint for o in outcomes]}
-        return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(data.invalid),
-                                details={**details, **self.details(cfg, shared)})
+        return common.RunResult(
+            run_dir=run_dir,
+            metrics=metrics,
+            config=cfg,
+            n_invalid=len(data.invalid),
+            details={**details, **self.details(cfg, shared)},
+        )
 
     def _splits_record(self, cfg: RunConfig, data: LabelledData, splits: list[Split]) -> dict[str, Any]:
         rows = data.valid_index
         folds = [{part: rows[getattr(split, part)].tolist() for part in ("train", "val", "test")} for split in splits]
-        return common.splits_record(resolved(cfg.data.split, "data.split"), cfg.trainer.seed, folds, [bad.index for bad in data.invalid],
-                                    self.rows, sizes=cfg.data.split_sizes, n_folds=len(splits))
+        return common.splits_record(
+            resolved(cfg.data.split, "data.split"),
+            cfg.trainer.seed,
+            folds,
+            [bad.index for bad in data.invalid],
+            self.rows,
+            sizes=cfg.data.split_sizes,
+            n_folds=len(splits),
+        )
 
     # --- exported models ------------------------------------------------------------------------------
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
@@ -191,8 +241,13 @@ class SupervisedFamily:
         assert spec.task is not None
         members = []
         for state in states:
-            task = build_task(spec.task.type, spec.task.targets, metrics=spec.task.metrics,
-                              n_classes=spec.task.n_classes, state=spec.task.state())
+            task = build_task(
+                spec.task.type,
+                spec.task.targets,
+                metrics=spec.task.metrics,
+                n_classes=spec.task.n_classes,
+                state=spec.task.state(),
+            )
             predictor = self.build_from_spec(spec, task)
             predictor.load_state_dict(state, strict=True)
             predictor.eval()

@@ -32,8 +32,15 @@ _ALIASES = {
 _BASES = set("ACGTN")
 
 __all__ = [
-    "VariantError", "VariantWindows", "Reference", "read_sequences", "read_variant_table", "read_vcf",
-    "check_ref", "parse_position", "variant_windows",
+    "VariantError",
+    "VariantWindows",
+    "Reference",
+    "read_sequences",
+    "read_variant_table",
+    "read_vcf",
+    "check_ref",
+    "parse_position",
+    "variant_windows",
 ]
 
 
@@ -113,10 +120,12 @@ def read_variant_table(path: str | Path) -> pd.DataFrame:
                 f"{list(frame.columns)}. A variant table needs sequence_id, position (1-based), ref, alt"
             )
         columns[canonical] = found
-    out = pd.DataFrame({
-        name: [_cell(v) for v in frame[col]] if col is not None else [""] * len(frame)
-        for name, col in columns.items()
-    })
+    out = pd.DataFrame(
+        {
+            name: [_cell(v) for v in frame[col]] if col is not None else [""] * len(frame)
+            for name, col in columns.items()
+        }
+    )
     missing = out["variant_id"] == ""
     out.loc[missing, "variant_id"] = [
         f"{r.sequence_id}:{r.position}:{r.ref or '-'}>{r.alt or '-'}" for r in out[missing].itertuples()

@@ -58,7 +58,9 @@ def resolve_family(cfg: RunConfig) -> RunConfig:
         FAMILIES.get(cfg.family)  # an unknown family lists the valid ones
         return cfg
     family = infer_family(cfg)
-    log.info("family %r inferred from data %r and model %r (set `family` to choose)", family, cfg.data.name, cfg.model.name)
+    log.info(
+        "family %r inferred from data %r and model %r (set `family` to choose)", family, cfg.data.name, cfg.model.name
+    )
     return replace(cfg, family=family)
 
 

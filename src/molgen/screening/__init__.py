@@ -18,5 +18,15 @@ from molgen.screening.runner import ScreenResult, screen
 from molgen.screening.scoring import ScreenJob
 from molgen.screening.sources import FORMATS, plan_library, read_shard
 
-__all__ = ["ACQUISITIONS", "FILTERS", "FORMATS", "Ranking", "ScreenJob", "ScreenResult", "TopK", "plan_library",
-           "read_shard", "screen"]
+__all__ = [
+    "ACQUISITIONS",
+    "FILTERS",
+    "FORMATS",
+    "Ranking",
+    "ScreenJob",
+    "ScreenResult",
+    "TopK",
+    "plan_library",
+    "read_shard",
+    "screen",
+]

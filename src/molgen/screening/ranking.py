@@ -63,9 +63,7 @@ class Ranking:
             )
 
     @classmethod
-    def create(
-        cls, quantities: Mapping[str, str | None], sort_by: str | None = None, **options: Any
-    ) -> Ranking:
+    def create(cls, quantities: Mapping[str, str | None], sort_by: str | None = None, **options: Any) -> Ranking:
         """A ranking of one of ``quantities`` (rankable column → its std column or None).
 
         Raises:

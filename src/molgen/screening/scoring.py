@@ -106,9 +106,11 @@ class PredictionLayout:
 
     def quantities(self) -> dict[str, str | None]:
         """Rankable columns (ensemble means) → their spread column (None for a single member)."""
-        names = [
-            f"{self._name(t)}_prob_{c}" for t in self.targets for c in range(self.n_classes or 0)
-        ] if self.task_type == "multiclass" else [self._name(t) for t in self.targets]
+        names = (
+            [f"{self._name(t)}_prob_{c}" for t in self.targets for c in range(self.n_classes or 0)]
+            if self.task_type == "multiclass"
+            else [self._name(t) for t in self.targets]
+        )
         return {name: f"{name}_std" if self.n_members > 1 else None for name in names}
 
     def columns(self) -> list[str]:
@@ -158,8 +160,9 @@ class ScreenJob:
         layouts = []
         for ref, spec in zip(refs, specs):
             if spec.family != "property" or spec.task is None:
-                raise ConfigError(f"{ref.path}: a {spec.family!r} model; molgen screen scores molecules "
-                                 "with property models")
+                raise ConfigError(
+                    f"{ref.path}: a {spec.family!r} model; molgen screen scores molecules with property models"
+                )
             task = spec.task
             layouts.append((task.type, tuple(task.targets), task.n_classes, spec.ensemble_size))
         first = layouts[0]
@@ -220,14 +223,16 @@ def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
         means[rows_ok] = flat.mean(0)
         spreads[rows_ok] = flat.std(0)
         passes[rows_ok], failed[rows_ok], why[rows_ok] = _apply_filters(job.filters, smiles[rows_ok].tolist())
-    out = pd.DataFrame({
-        "source": shard.file.name,
-        "row": np.arange(shard.first_row, shard.first_row + n, dtype=np.int64),
-        "id": rows["id"].to_numpy(dtype=object),
-        "smiles": [s if isinstance(s, str) or s is None else (None if _is_missing(s) else str(s)) for s in smiles],
-        "valid": valid,
-        "invalid_reason": reasons,
-    })
+    out = pd.DataFrame(
+        {
+            "source": shard.file.name,
+            "row": np.arange(shard.first_row, shard.first_row + n, dtype=np.int64),
+            "id": rows["id"].to_numpy(dtype=object),
+            "smiles": [s if isinstance(s, str) or s is None else (None if _is_missing(s) else str(s)) for s in smiles],
+            "valid": valid,
+            "invalid_reason": reasons,
+        }
+    )
     quantities = layout.quantities()
     for q, name in enumerate(quantity_columns):
         if layout.task_type == "multiclass" and name.endswith("_prob_0"):

@@ -55,7 +55,9 @@ class OutputFolder:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
-            raise InvalidInputError(f"another molgen screen is writing to {self.path}; wait for it or use another --output") from None
+            raise InvalidInputError(
+                f"another molgen screen is writing to {self.path}; wait for it or use another --output"
+            ) from None
         for stale in self.shards.glob(".*.tmp"):  # left by shards in flight when a run stopped
             stale.unlink(missing_ok=True)
         return self
@@ -71,7 +73,9 @@ class OutputFolder:
         try:
             return json.loads(self.manifest_path.read_text())
         except json.JSONDecodeError as err:
-            raise InvalidInputError(f"{self.manifest_path} is not valid JSON ({err}); delete the folder to start over") from None
+            raise InvalidInputError(
+                f"{self.manifest_path} is not valid JSON ({err}); delete the folder to start over"
+            ) from None
 
     def check_job(self, job: dict[str, Any]) -> dict[str, Any] | None:
         """The existing manifest, after checking it describes the same job; None for a new folder.

@@ -231,7 +231,12 @@ def _check_labels(targets: np.ndarray, names: Sequence[str], allowed: set[float]
 
 
 def prediction_columns(
-    task_type: str, targets: Sequence[str], preds: np.ndarray | None, index: np.ndarray, n_rows: int, taken: Sequence[str] = ()
+    task_type: str,
+    targets: Sequence[str],
+    preds: np.ndarray | None,
+    index: np.ndarray,
+    n_rows: int,
+    taken: Sequence[str] = (),
 ) -> dict[str, np.ndarray]:
     """The output columns of a prediction table, in order.
 

@@ -116,7 +116,11 @@ def build_trainer(
 
 
 def _trainer(
-    cfg: TrainerConfig, run_dir: Path, callbacks: list[L.Callback], loggers: list[Any], enable_checkpointing: bool,
+    cfg: TrainerConfig,
+    run_dir: Path,
+    callbacks: list[L.Callback],
+    loggers: list[Any],
+    enable_checkpointing: bool,
     progress: bool,
 ) -> L.Trainer:
     return L.Trainer(

@@ -48,7 +48,9 @@ def resolve_objective(cfg: RunConfig) -> tuple[str, str]:
     module = family_module(config_resolved(cfg.family, "family"))  # resolve_family sets it
     resolved = module.resolve_config(cfg)[0] if hasattr(module, "resolve_config") else cfg
     if not resolved.task.monitor or not resolved.task.type:
-        raise ConfigError(f"cannot tell which validation metric to optimize for family {cfg.family!r}; set task.monitor")
+        raise ConfigError(
+            f"cannot tell which validation metric to optimize for family {cfg.family!r}; set task.monitor"
+        )
     return resolved.task.type, resolved.task.monitor
 
 
@@ -175,4 +177,3 @@ class Objective:
         earlier = trial.study.get_trials(deepcopy=False, states=PLACE_STATES)
         taken = sum(1 for t in earlier if t.number < trial.number and not t.user_attrs.get(SURPLUS_ATTR))
         return taken >= self.n_trials
-

@@ -110,10 +110,17 @@ def tune(base: RunConfig, space: SearchSpace, settings: TuneSettings, *, fit_fn:
         pruner=build_pruner(settings.pruner, base.trainer.max_epochs),
         attrs={"space": space.to_json(), "metric": f"val/{metric}", "family": base.family},
     )
-    log.info("study %r in %s: %s val/%s, %d trials in total", settings.study_name, display_url(url), direction, metric,
-             settings.n_trials)
-    objective = Objective(base, space, output, n_trials=settings.n_trials, metric=metric,
-                          prune=settings.pruner != "none", fit_fn=fit_fn)
+    log.info(
+        "study %r in %s: %s val/%s, %d trials in total",
+        settings.study_name,
+        display_url(url),
+        direction,
+        metric,
+        settings.n_trials,
+    )
+    objective = Objective(
+        base, space, output, n_trials=settings.n_trials, metric=metric, prune=settings.pruner != "none", fit_fn=fit_fn
+    )
     _work(study, objective, settings)
     files = report.write_report(study, base, space, output)
     best, params = None, {}

@@ -125,7 +125,9 @@ def parse_space(values: Any, *, where: str = "search space", base: RunConfig | N
         )
     params = values.get("params")
     if not isinstance(params, Mapping) or not params:
-        raise ConfigError(f"{where}: 'params' must map at least one dotted config key (e.g. optim.lr) to a distribution")
+        raise ConfigError(
+            f"{where}: 'params' must map at least one dotted config key (e.g. optim.lr) to a distribution"
+        )
     defaults = base if base is not None else _default_base(params)
     parsed: dict[str, BaseDistribution] = {}
     for key, spec in params.items():

@@ -17,8 +17,10 @@ from molgen.benchmarking.report import (
 
 
 def test_mean_std_and_reference_difference():
-    rec = record([cell("esol", "dmpnn", s, v) for s, v in enumerate([0.60, 0.70, 0.80])]
-                 + [cell("esol", "gin", 0, 0.9), cell("esol", "gin", 1, None, error="RuntimeError: boom")])
+    rec = record(
+        [cell("esol", "dmpnn", s, v) for s, v in enumerate([0.60, 0.70, 0.80])]
+        + [cell("esol", "gin", 0, 0.9), cell("esol", "gin", 1, None, error="RuntimeError: boom")]
+    )
     dmpnn, gin = summarize(rec)
     assert dmpnn.mean == pytest.approx(0.70) and dmpnn.std == pytest.approx(0.10)  # sample std
     assert dmpnn.seeds == (0, 1, 2) and dmpnn.wall_s == pytest.approx(11.0)
@@ -46,8 +48,10 @@ def test_metric_direction():
 
 
 def test_write_report_files(tmp_path: Path):
-    rec = record([cell("esol", "dmpnn", s, v) for s, v in enumerate([0.6, 0.7])]
-                 + [cell("bbbp", "dmpnn", 0, 0.85, metric="roc_auc", split="scaffold")])
+    rec = record(
+        [cell("esol", "dmpnn", s, v) for s, v in enumerate([0.6, 0.7])]
+        + [cell("bbbp", "dmpnn", 0, 0.85, metric="roc_auc", split="scaffold")]
+    )
     write_report(tmp_path, rec, {"passed": True, "failures": [], "lines": ["`esol/dmpnn`: ok"]})
     assert (tmp_path / "tiny.png").stat().st_size > 1000
     text = (tmp_path / "results.md").read_text()

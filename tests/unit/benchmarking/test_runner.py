@@ -11,15 +11,26 @@ import yaml
 from molgen.benchmarking import SuiteError, load_suite, run_suite
 from molgen.recipes import fit
 
-FAST = {"model.hidden_dim": 16, "model.ffn_hidden_dim": 16, "trainer.max_epochs": 1, "data.batch_size": 16,
-        "data.featurize_jobs": 1, "trainer.progress_bar": False}
+FAST = {
+    "model.hidden_dim": 16,
+    "model.ffn_hidden_dim": 16,
+    "trainer.max_epochs": 1,
+    "data.batch_size": 16,
+    "data.featurize_jobs": 1,
+    "trainer.progress_bar": False,
+}
 
 
 def tiny_suite(folder: Path, csv: Path, models: list[str]) -> Path:
     values = {
         "name": "tiny",
-        "datasets": [{"name": csv.name, "metric": "rmse",
-                      "set": {"data.smiles_column": "smiles", "data.target_columns": ["logp"]}}],
+        "datasets": [
+            {
+                "name": csv.name,
+                "metric": "rmse",
+                "set": {"data.smiles_column": "smiles", "data.target_columns": ["logp"]},
+            }
+        ],
         "models": models,
         "profiles": {"ci": {"seeds": [0, 1], "set": FAST}, "full": {"seeds": [0, 1, 2], "set": FAST}},
     }
@@ -48,7 +59,11 @@ def test_failed_cell_recorded_then_resume_skips_finished_cells(regression_csv: P
     cells = {c["key"]: c for c in json.loads((out / "results.json").read_text())["cells"]}
     ok = cells["tiny/dmpnn/seed0"]
     assert ok["status"] == "ok" and ok["metric"] == "rmse" and ok["value"] == ok["metrics"]["test"]["rmse"]
-    assert ok["wall_s"] > 0 and (out / ok["run_dir"] / "metrics.json").is_file() and ok["run_dir"] == "cells/tiny-dmpnn-seed0"
+    assert (
+        ok["wall_s"] > 0
+        and (out / ok["run_dir"] / "metrics.json").is_file()
+        and ok["run_dir"] == "cells/tiny-dmpnn-seed0"
+    )
     failed = cells["tiny/cnn/seed1"]  # a DNA model on a SMILES table
     assert failed["status"] == "failed" and failed["error"]
     assert record["versions"]["torch"] and record["machine"]["cpu_count"] and record["finished"]

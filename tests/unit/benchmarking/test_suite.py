@@ -12,7 +12,10 @@ from molgen.benchmarking.suite import SuiteError, find_suite, load_suite
 SUITE = {
     "name": "tiny",
     "set": {"trainer.progress_bar": False, "model.hidden_dim": 32},
-    "datasets": [{"name": "esol", "split": "random"}, {"name": "bbbp", "split": "scaffold", "set": {"data.batch_size": 16}}],
+    "datasets": [
+        {"name": "esol", "split": "random"},
+        {"name": "bbbp", "split": "scaffold", "set": {"data.batch_size": 16}},
+    ],
     "models": ["dmpnn", {"name": "gin", "set": {"model.depth": 2}}],
     "profiles": {
         "full": {"seeds": [0, 1, 2], "set": {"trainer.max_epochs": 50}},
@@ -41,7 +44,9 @@ def test_profiles_make_cells_with_overrides_in_order(tmp_path: Path):
     assert [c.key for c in ci] == ["esol/dmpnn/seed0", "esol/gin/seed0", "bbbp/dmpnn/seed0"]
     cfg = ci[2].config(tmp_path / "run")
     assert cfg.data.name == "bbbp" and cfg.data.split == "scaffold" and cfg.trainer.seed == 0
-    assert cfg.data.max_rows == 100 and cfg.data.batch_size == 32  # the profile's dataset override wins over the dataset's
+    assert (
+        cfg.data.max_rows == 100 and cfg.data.batch_size == 32
+    )  # the profile's dataset override wins over the dataset's
     assert cfg.trainer.max_epochs == 2 and cfg.model.hidden_dim == 32 and cfg.output == str(tmp_path / "run")
     assert ci[1].config("x").model.depth == 2
     assert suite.profile("ci").thresholds["esol/dmpnn"].max == 1.5
@@ -51,7 +56,9 @@ def test_profiles_make_cells_with_overrides_in_order(tmp_path: Path):
 
 def test_only_patterns(tmp_path: Path):
     suite = load_suite(write(tmp_path, SUITE))
-    assert [c.key for c in suite.cells("full", ["esol"])] == [f"esol/{m}/seed{s}" for m in ("dmpnn", "gin") for s in (0, 1, 2)]
+    assert [c.key for c in suite.cells("full", ["esol"])] == [
+        f"esol/{m}/seed{s}" for m in ("dmpnn", "gin") for s in (0, 1, 2)
+    ]
     assert {c.group for c in suite.cells("full", ["*/gin"])} == {"esol/gin", "bbbp/gin"}
     with pytest.raises(SuiteError, match="matches no cell.*esol/dmpnn"):
         suite.cells("full", ["qm9"])
@@ -61,17 +68,26 @@ def test_only_patterns(tmp_path: Path):
     ("change", "message"),
     [
         (lambda s: s.update(datasett=[]), r"unknown key\(s\) datasett in top level; valid keys: name, description"),
-        (lambda s: s["profiles"]["ci"].update(epochs=3), r"unknown key\(s\) epochs in profiles.ci; valid keys: description, seeds"),
+        (
+            lambda s: s["profiles"]["ci"].update(epochs=3),
+            r"unknown key\(s\) epochs in profiles.ci; valid keys: description, seeds",
+        ),
         (lambda s: s["profiles"].pop("full"), "profiles is missing full"),
         (lambda s: s["profiles"].update(nightly={}), r"unknown key\(s\) nightly in profiles; valid keys: ci, full"),
         (lambda s: s["datasets"][0].update(spilt="random"), r"unknown key\(s\) spilt in datasets\[0\]"),
-        (lambda s: s["profiles"]["ci"]["thresholds"].update({"esol/gcn": {"max": 1}}), "unknown cell 'esol/gcn'; cells: esol/dmpnn"),
+        (
+            lambda s: s["profiles"]["ci"]["thresholds"].update({"esol/gcn": {"max": 1}}),
+            "unknown cell 'esol/gcn'; cells: esol/dmpnn",
+        ),
         (lambda s: s["profiles"]["ci"]["thresholds"]["esol/dmpnn"].update(maximum=1), r"unknown key\(s\) maximum"),
         (lambda s: s["profiles"]["ci"]["thresholds"].update({"esol/gin": {"measured": 1}}), "needs min or max"),
         (lambda s: s["profiles"]["ci"].update(seeds=[]), "seeds must be a non-empty list"),
         (lambda s: s["profiles"]["ci"]["datasets"].update(hiv={}), "unknown name 'hiv'; valid names: esol, bbbp"),
         (lambda s: s["profiles"]["ci"].update(exclude=["tox21/*"]), "exclude pattern 'tox21/\\*' matches no cell"),
-        (lambda s: s["set"].update({"trainer.max_epoch": 3}), "unknown config key 'trainer.max_epoch'; valid keys: .*max_epochs"),
+        (
+            lambda s: s["set"].update({"trainer.max_epoch": 3}),
+            "unknown config key 'trainer.max_epoch'; valid keys: .*max_epochs",
+        ),
         (lambda s: s["models"].append("gin"), "models lists gin more than once"),
     ],
 )

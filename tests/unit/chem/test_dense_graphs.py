@@ -15,9 +15,30 @@ from molgen.chem.featurize.dense_graphs import (
 
 # QM9-like: ≤ 9 heavy atoms of C, N, O, F; aromatic rings with [nH], triple bonds, small rings, stereo.
 QM9_LIKE = [
-    "C", "N", "O", "CCO", "CC#N", "C#C", "OC=O", "FC(F)F", "c1cc[nH]c1", "c1ccoc1", "c1cn[nH]c1", "c1ccccc1",
-    "Cc1ccccc1O", "C1CC1", "C1CC2CC12", "O=C1CCC1", "NC(=O)N", "C[C@H](O)C#N", "OC1COC1", "N#CC1=CC=CO1",
-    "CC12CC1(C)O2", "O=c1cc[nH]cn1", "Cn1ccnc1", "FC1=CC=CN=C1",
+    "C",
+    "N",
+    "O",
+    "CCO",
+    "CC#N",
+    "C#C",
+    "OC=O",
+    "FC(F)F",
+    "c1cc[nH]c1",
+    "c1ccoc1",
+    "c1cn[nH]c1",
+    "c1ccccc1",
+    "Cc1ccccc1O",
+    "C1CC1",
+    "C1CC2CC12",
+    "O=C1CCC1",
+    "NC(=O)N",
+    "C[C@H](O)C#N",
+    "OC1COC1",
+    "N#CC1=CC=CO1",
+    "CC12CC1(C)O2",
+    "O=c1cc[nH]cn1",
+    "Cn1ccnc1",
+    "FC1=CC=CN=C1",
 ]
 
 

@@ -16,8 +16,14 @@ PRESET_CHOICES = {
     "organic": ([1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 35, 53], [H.S, H.SP, H.SP2, H.SP3]),
 }
 BOND_TYPES = [BondType.SINGLE, BondType.DOUBLE, BondType.TRIPLE, BondType.AROMATIC]
-STEREOS = [BondStereo.STEREONONE, BondStereo.STEREOANY, BondStereo.STEREOZ, BondStereo.STEREOE,
-           BondStereo.STEREOCIS, BondStereo.STEREOTRANS]
+STEREOS = [
+    BondStereo.STEREONONE,
+    BondStereo.STEREOANY,
+    BondStereo.STEREOZ,
+    BondStereo.STEREOE,
+    BondStereo.STEREOCIS,
+    BondStereo.STEREOTRANS,
+]
 
 MOLECULES = [
     "CC(=O)Oc1ccccc1C(=O)O",

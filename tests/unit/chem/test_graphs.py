@@ -107,8 +107,18 @@ def test_cache_key_tells_nan_from_the_string_nan(tmp_path):
 
 
 def test_two_processes_equal_one(monkeypatch):
-    base = ["CC(=O)Oc1ccccc1C(=O)O", "c1ccc2[nH]ccc2c1", "N[C@@H](C)C(=O)[O-]", "[Na+].[Cl-]",
-            "C/C=C/C", "[13CH4]", "*c1ccccc1", "xyz", None, "C1CCCCCCCCCCCCCCCCCCCCCCCCCCCCC1"]
+    base = [
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "c1ccc2[nH]ccc2c1",
+        "N[C@@H](C)C(=O)[O-]",
+        "[Na+].[Cl-]",
+        "C/C=C/C",
+        "[13CH4]",
+        "*c1ccccc1",
+        "xyz",
+        None,
+        "C1CCCCCCCCCCCCCCCCCCCCCCCCCCCCC1",
+    ]
     inputs = [base[i % len(base)] for i in range(300)]
     monkeypatch.setattr(graphs_module, "_CHUNK_SIZE", 25)
     monkeypatch.setattr(graphs_module, "_MIN_MOLECULES_PER_PROCESS", 50)

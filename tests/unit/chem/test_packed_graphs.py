@@ -21,8 +21,12 @@ def graphs_with_mol_features(graphs) -> PackedGraphs:
     rng = np.random.default_rng(0)
     mol_features = rng.normal(size=(len(graphs), 3)).astype(np.float32)
     return PackedGraphs(
-        graphs.atom_features, graphs.bond_features, graphs.edge_index, graphs.atom_ptr,
-        graphs.edge_ptr, mol_features,
+        graphs.atom_features,
+        graphs.bond_features,
+        graphs.edge_index,
+        graphs.atom_ptr,
+        graphs.edge_ptr,
+        mol_features,
     )
 
 
@@ -64,8 +68,9 @@ def test_collate_equals_from_data_list(graphs, graphs_with_mol_features, indices
 def test_subset_and_concat(graphs):
     part = graphs.subset([3, 0])
     assert len(part) == 2
-    np.testing.assert_array_equal(part.atom_features, np.concatenate(
-        [graphs.to_data(3).x.numpy(), graphs.to_data(0).x.numpy()]))
+    np.testing.assert_array_equal(
+        part.atom_features, np.concatenate([graphs.to_data(3).x.numpy(), graphs.to_data(0).x.numpy()])
+    )
     whole = PackedGraphs.concat([graphs.subset([0, 1, 2]), graphs.subset([3, 4, 5])])
     for name in ("atom_features", "bond_features", "edge_index", "atom_ptr", "edge_ptr"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(graphs, name))
@@ -92,8 +97,9 @@ def test_save_load_roundtrip_without_pickle(tmp_path, graphs, graphs_with_mol_fe
 
 def test_inconsistent_arrays_are_rejected(graphs):
     with pytest.raises(ValueError, match="pointers must run from 0"):
-        PackedGraphs(graphs.atom_features[:-1], graphs.bond_features, graphs.edge_index,
-                     graphs.atom_ptr, graphs.edge_ptr)
+        PackedGraphs(
+            graphs.atom_features[:-1], graphs.bond_features, graphs.edge_index, graphs.atom_ptr, graphs.edge_ptr
+        )
 
 
 def test_empty_result_has_right_shapes():

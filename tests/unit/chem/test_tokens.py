@@ -38,7 +38,27 @@ def test_smiles_tokens_join_back(smiles: str) -> None:
 
 def test_smiles_tokens_keep_bracket_atoms_halogens_and_two_digit_rings() -> None:
     tokens = SmilesTokenizer().tokenize("C[C@@H](Cl)c1ccc(Br)cc1%12.[nH+]")
-    assert tokens == ["C", "[C@@H]", "(", "Cl", ")", "c", "1", "c", "c", "c", "(", "Br", ")", "c", "c", "1", "%12", ".", "[nH+]"]
+    assert tokens == [
+        "C",
+        "[C@@H]",
+        "(",
+        "Cl",
+        ")",
+        "c",
+        "1",
+        "c",
+        "c",
+        "c",
+        "(",
+        "Br",
+        ")",
+        "c",
+        "c",
+        "1",
+        "%12",
+        ".",
+        "[nH+]",
+    ]
 
 
 def test_untokenizable_smiles_names_character_and_position() -> None:

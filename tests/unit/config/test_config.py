@@ -19,9 +19,7 @@ from molgen.config import (
 
 
 def test_defaults_roundtrip_through_yaml(tmp_path):
-    cfg = RunConfig().with_values(
-        {"data.name": "bbbp", "trainer.max_epochs": 3, "model.name": "gin"}
-    )
+    cfg = RunConfig().with_values({"data.name": "bbbp", "trainer.max_epochs": 3, "model.name": "gin"})
     path = tmp_path / "config.yaml"
     cfg.save(path)
     again = load_config(path)
@@ -39,16 +37,12 @@ def test_every_model_section_roundtrips(tmp_path, name):
 def test_unknown_key_names_valid_keys(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("trainer:\n  max_epoch: 3\n")
-    with pytest.raises(
-        ConfigError, match=r"trainer.max_epoch.*valid keys in trainer: max_epochs"
-    ):
+    with pytest.raises(ConfigError, match=r"trainer.max_epoch.*valid keys in trainer: max_epochs"):
         load_config(path)
 
 
 def test_unknown_section_names_valid_sections():
-    with pytest.raises(
-        ConfigError, match="valid sections: data, model, optim, task, trainer"
-    ):
+    with pytest.raises(ConfigError, match="valid sections: data, model, optim, task, trainer"):
         RunConfig().with_overrides(["trainr.max_epochs=3"])
 
 
@@ -87,9 +81,7 @@ def test_closed_choices_fail_when_read(override, message):
 def test_literal_in_a_file_names_the_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("data:\n  split: banana\n")
-    with pytest.raises(
-        ConfigError, match=r"c.yaml: data.split must be one of random, scaffold"
-    ):
+    with pytest.raises(ConfigError, match=r"c.yaml: data.split must be one of random, scaffold"):
         load_config(path)
 
 
@@ -104,26 +96,16 @@ def test_generator_choices_are_checked():
         cfg.with_values({"model.reward": "potency"})
     with pytest.raises(ConfigError, match="reward_weight > 0 needs model.reward"):
         cfg.with_values({"model.reward_weight": 0.5})
-    with pytest.raises(
-        ConfigError, match="model.tokenizer must be one of smiles, selfies"
-    ):
+    with pytest.raises(ConfigError, match="model.tokenizer must be one of smiles, selfies"):
         RunConfig().with_values({"model.name": "vae", "model.tokenizer": "inchi"})
 
 
 def test_model_sections_are_a_discriminated_union():
     assert isinstance(RunConfig().model, GraphModelConfig)
-    assert isinstance(
-        RunConfig().with_values({"model.name": "kmer"}).model, KmerModelConfig
-    )
-    transformer = RunConfig.from_dict(
-        {"model": {"name": "transformer", "n_heads": 2}}
-    ).model
-    assert (
-        isinstance(transformer, DnaTransformerModelConfig) and transformer.n_heads == 2
-    )
-    assert (
-        transformer.hidden_dim == 300
-    )  # the shared default DNA models had before the sections
+    assert isinstance(RunConfig().with_values({"model.name": "kmer"}).model, KmerModelConfig)
+    transformer = RunConfig.from_dict({"model": {"name": "transformer", "n_heads": 2}}).model
+    assert isinstance(transformer, DnaTransformerModelConfig) and transformer.n_heads == 2
+    assert transformer.hidden_dim == 300  # the shared default DNA models had before the sections
     charrnn = RunConfig().with_values({"model.name": "charrnn"}).model
     assert isinstance(charrnn, CharRNNConfig) and (
         charrnn.hidden_dim,
@@ -137,16 +119,12 @@ def test_key_of_another_model_names_the_models_keys():
         match=r"model 'dmpnn' has no key 'model.kmer_size'; valid keys for dmpnn: model.name",
     ):
         RunConfig().with_overrides(["model.kmer_size=3"])
-    with pytest.raises(
-        ConfigError, match=r"model.kmer_size.*valid keys in model 'gin'"
-    ):
+    with pytest.raises(ConfigError, match=r"model.kmer_size.*valid keys in model 'gin'"):
         RunConfig.from_dict({"model": {"name": "gin", "kmer_size": 3}})
 
 
 def test_unknown_model_name_lists_the_models():
-    with pytest.raises(
-        ConfigError, match="model.name must be one of dmpnn, gin, .*molgan; got 'bert'"
-    ):
+    with pytest.raises(ConfigError, match="model.name must be one of dmpnn, gin, .*molgan; got 'bert'"):
         RunConfig().with_values({"model.name": "bert"})
     with pytest.raises(ConfigError, match="model.name must be one of dmpnn"):
         RunConfig.from_dict({"model": {"name": "bert"}})
@@ -162,20 +140,14 @@ def test_changing_the_model_revalidates_and_keeps_set_values():
     )
     # the name is applied before the other keys, whatever their order
     vae = cfg.with_values({"model.latent_dim": 32, "model.name": "vae"})
-    assert (
-        isinstance(vae.model, VAEConfig)
-        and vae.model.latent_dim == 32
-        and vae.model.hidden_dim == 128
-    )
+    assert isinstance(vae.model, VAEConfig) and vae.model.latent_dim == 32 and vae.model.hidden_dim == 128
     with pytest.raises(ConfigError, match="model 'kmer' has no key.*model.hidden_dim"):
         cfg.with_values({"model.name": "kmer"})
 
 
 def test_legacy_generation_section_is_folded_into_the_model(tmp_path, caplog):
     path = tmp_path / "c.yaml"
-    path.write_text(
-        "model:\n  name: vae\n  hidden_dim: 256\ngeneration:\n  latent_dim: 64\n  tokenizer: selfies\n"
-    )
+    path.write_text("model:\n  name: vae\n  hidden_dim: 256\ngeneration:\n  latent_dim: 64\n  tokenizer: selfies\n")
     with caplog.at_level(logging.WARNING, logger="molgen.config"):
         cfg = load_config(path)
     assert isinstance(cfg.model, VAEConfig)
@@ -185,11 +157,7 @@ def test_legacy_generation_section_is_folded_into_the_model(tmp_path, caplog):
         256,
     )
     assert "generation" in caplog.text
-    legacy = (
-        RunConfig()
-        .with_values({"model.name": "charrnn"})
-        .with_overrides(["generation.max_length=50"])
-    )
+    legacy = RunConfig().with_values({"model.name": "charrnn"}).with_overrides(["generation.max_length=50"])
     assert legacy.model.max_length == 50
 
 
@@ -231,9 +199,7 @@ def test_old_model_spec_section_loads_leniently():
 
 
 def test_dotted_overrides_are_typed():
-    cfg = RunConfig().with_overrides(
-        ["optim.lr=5e-4", "trainer.devices=2", "data.target_columns=[a, b]"]
-    )
+    cfg = RunConfig().with_overrides(["optim.lr=5e-4", "trainer.devices=2", "data.target_columns=[a, b]"])
     assert cfg.optim.lr == 5e-4
     assert cfg.trainer.devices == 2
     assert cfg.data.target_columns == ["a", "b"]
@@ -245,9 +211,7 @@ def test_wrong_type_is_an_error():
 
 
 def test_int_is_accepted_for_float_and_single_value_for_list():
-    cfg = RunConfig().with_values(
-        {"optim.lr": 1, "data.target_columns": "y", "trainer.precision": 16}
-    )
+    cfg = RunConfig().with_values({"optim.lr": 1, "data.target_columns": "y", "trainer.precision": 16})
     assert cfg.optim.lr == 1.0 and isinstance(cfg.optim.lr, float)
     assert cfg.data.target_columns == ["y"]
     assert cfg.trainer.precision == "16"

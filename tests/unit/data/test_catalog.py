@@ -9,8 +9,20 @@ from molgen.data.sources import resolve
 from molgen.data.splits import SPLIT_TYPES
 from molgen.registry import UnknownNameError
 
-NAMES = ["bace", "bbbp", "clintox", "esol", "freesolv", "hiv", "lipophilicity", "muv", "qm9", "sider",
-         "tox21", "toxcast"]
+NAMES = [
+    "bace",
+    "bbbp",
+    "clintox",
+    "esol",
+    "freesolv",
+    "hiv",
+    "lipophilicity",
+    "muv",
+    "qm9",
+    "sider",
+    "tox21",
+    "toxcast",
+]
 
 
 def test_names():

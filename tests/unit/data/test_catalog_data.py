@@ -47,9 +47,14 @@ def test_known_entries():
 
 def _esol_entry() -> dict:
     return {
-        "name": "tiny", "description": "d", "input_column": "smiles", "target_columns": ["y"],
+        "name": "tiny",
+        "description": "d",
+        "input_column": "smiles",
+        "target_columns": ["y"],
         "remote": {"url": "https://example.org/tiny.csv", "sha256": "0" * 64, "filename": "x/tiny.csv"},
-        "task_type": "regression", "default_split": "random", "metric": "rmse",
+        "task_type": "regression",
+        "default_split": "random",
+        "metric": "rmse",
     }
 
 

@@ -9,10 +9,26 @@ from molgen.registry import UnknownNameError
 
 # Ring systems with two substitution sites ({} placeholders) and acyclic side chains.
 CORES = [
-    "c1cc({})ccc1{}", "c1cc({})ncc1{}", "C1CN({})CCC1{}", "c1ccc2cc({})ccc2c1{}", "c1cc({})oc1{}",
-    "c1cc({})sc1{}", "C1CC({})OC1{}", "c1cnc2cc({})ccc2n1", "C1CC1({}){}", "c1ccc(-c2ccc({})cc2)cc1{}",
-    "O=C1NCCc2cc({})ccc21", "c1cn({})nc1{}", "C1CCC({})CC1{}", "c1ccc2[nH]cc({})c2c1", "c1nc({})ncn1",
-    "c1ccc(Oc2ccc({})cc2)cc1", "C1CN({})CCN1{}", "c1ccc2c(c1)CCN2{}", "c1cc2ccccc2o1", "O=c1cc({})oc2ccccc12",
+    "c1cc({})ccc1{}",
+    "c1cc({})ncc1{}",
+    "C1CN({})CCC1{}",
+    "c1ccc2cc({})ccc2c1{}",
+    "c1cc({})oc1{}",
+    "c1cc({})sc1{}",
+    "C1CC({})OC1{}",
+    "c1cnc2cc({})ccc2n1",
+    "C1CC1({}){}",
+    "c1ccc(-c2ccc({})cc2)cc1{}",
+    "O=C1NCCc2cc({})ccc21",
+    "c1cn({})nc1{}",
+    "C1CCC({})CC1{}",
+    "c1ccc2[nH]cc({})c2c1",
+    "c1nc({})ncn1",
+    "c1ccc(Oc2ccc({})cc2)cc1",
+    "C1CN({})CCN1{}",
+    "c1ccc2c(c1)CCN2{}",
+    "c1cc2ccccc2o1",
+    "O=c1cc({})oc2ccccc12",
 ]
 SIDES = ["C", "CC", "OC", "N", "C(=O)O", "Cl", "F", "CN(C)C", "OCC", "C(F)(F)F", "S(N)(=O)=O", "CCO", "C#N"]
 ACYCLIC = ["CCO", "CCCCN", "CC(C)CO", "OCC(O)CO", "CCN(CC)CC", "CC(=O)OC"]
@@ -44,8 +60,10 @@ def _check_partition(split: Split, n: int) -> None:
     np.testing.assert_array_equal(np.sort(np.concatenate(parts)), np.arange(n))
 
 
-@pytest.mark.parametrize("sizes,expected", [((0.8, 0.1, 0.1), (80, 10, 10)), ((0.7, 0.2, 0.1), (70, 20, 10)),
-                                            ((0.71, 0.29, 0.0), (71, 29, 0))])
+@pytest.mark.parametrize(
+    "sizes,expected",
+    [((0.8, 0.1, 0.1), (80, 10, 10)), ((0.7, 0.2, 0.1), (70, 20, 10)), ((0.71, 0.29, 0.0), (71, 29, 0))],
+)
 def test_random_sizes(sizes, expected):
     split = make_split("random", 100, sizes=sizes)
     assert split.sizes == expected

@@ -21,8 +21,18 @@ from molgen.evaluation.generation.fcd import (
 
 fcd = pytest.importorskip("fcd")
 SMILES = [
-    "CCO", "c1ccccc1Cl", "BrCC[Si](C)(C)C", "CC(=O)Oc1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "[Na+].[Cl-]",
-    "c1ccc2[nH]ccc2c1", "CC#N", "O=[N+]([O-])c1ccccc1", "C[Se]C", "FC(F)(F)c1ccccc1", "CCCCCCCCCCCCCCCC",
+    "CCO",
+    "c1ccccc1Cl",
+    "BrCC[Si](C)(C)C",
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "C[C@H](N)C(=O)O",
+    "[Na+].[Cl-]",
+    "c1ccc2[nH]ccc2c1",
+    "CC#N",
+    "O=[N+]([O-])c1ccccc1",
+    "C[Se]C",
+    "FC(F)(F)c1ccccc1",
+    "CCCCCCCCCCCCCCCC",
 ]
 
 

@@ -28,13 +28,13 @@ def test_pattern_files_load_with_names():
 @pytest.mark.parametrize(
     ("smiles", "expected"),
     [
-        ("CC(=O)Nc1ccc(O)cc1", True),       # paracetamol
-        ("CC[NH3+]", False),                # formal charge
-        ("O=[N+]([O-])c1ccccc1", False),    # charge-separated nitro
-        ("C1CCCCCCC1", False),              # 8-membered ring
-        ("CCI", False),                     # iodine is not an allowed element
-        ("c1ccccc1N=Nc1ccccc1", False),     # azo: PAINS/MCF
-        ("C=CC#N", False),                  # MCF1: Michael acceptor nitrile
+        ("CC(=O)Nc1ccc(O)cc1", True),  # paracetamol
+        ("CC[NH3+]", False),  # formal charge
+        ("O=[N+]([O-])c1ccccc1", False),  # charge-separated nitro
+        ("C1CCCCCCC1", False),  # 8-membered ring
+        ("CCI", False),  # iodine is not an allowed element
+        ("c1ccccc1N=Nc1ccccc1", False),  # azo: PAINS/MCF
+        ("C=CC#N", False),  # MCF1: Michael acceptor nitrile
     ],
 )
 def test_rules(smiles, expected):

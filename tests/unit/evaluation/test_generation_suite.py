@@ -12,8 +12,14 @@ from molgen.evaluation.generation.reference import read_smiles
 from molgen.evaluation.generation.sets import SetStatistics, compute_set_statistics
 from molgen.evaluation.generation.suite import metric_keys, run_evaluation
 
-REFERENCE = ["CC(=O)Oc1ccccc1C(=O)O", "CC(=O)Nc1ccc(O)cc1", "c1ccc2c(c1)CCN2C(=O)c1ccccc1", "CCOC(=O)c1ccc(N)cc1",
-             "Cc1ccc(-c2ccccn2)cc1", "O=C(O)c1ccc2ccccc2c1"]
+REFERENCE = [
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "CC(=O)Nc1ccc(O)cc1",
+    "c1ccc2c(c1)CCN2C(=O)c1ccccc1",
+    "CCOC(=O)c1ccc(N)cc1",
+    "Cc1ccc(-c2ccccn2)cc1",
+    "O=C(O)c1ccc2ccccc2c1",
+]
 
 
 @pytest.fixture(autouse=True)

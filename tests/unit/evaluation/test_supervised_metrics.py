@@ -26,13 +26,17 @@ def test_single_class_target_is_skipped_with_warning():
     preds = torch.tensor([[0.9, 0.9], [0.1, 0.8], [0.8, 0.7]])
     targets = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0]])
     with pytest.warns(UserWarning, match="roc_auc skipped for target 'b' in the test split: only class 1"):
-        out = compute_metrics(resolve_metrics("multilabel", ["roc_auc"]), preds, targets, target_names=["a", "b"], split="test")
+        out = compute_metrics(
+            resolve_metrics("multilabel", ["roc_auc"]), preds, targets, target_names=["a", "b"], split="test"
+        )
     assert out["roc_auc"] == pytest.approx(1.0)
 
 
 def test_all_targets_unscorable_gives_nan_not_crash():
     with pytest.warns(UserWarning):
-        out = compute_metrics(resolve_metrics("binary", ["roc_auc"]), torch.rand(4, 1), torch.ones(4, 1), target_names=["y"])
+        out = compute_metrics(
+            resolve_metrics("binary", ["roc_auc"]), torch.rand(4, 1), torch.ones(4, 1), target_names=["y"]
+        )
     assert math.isnan(out["roc_auc"])
 
 

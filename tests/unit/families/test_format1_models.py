@@ -35,7 +35,6 @@ def test_expression_model_of_format_1_predicts_as_before() -> None:
     assert "'X' at position 5" in out["invalid_reason"].iloc[2]
 
 
-
 def test_format_1_spec_is_read_as_format_2() -> None:
     model = load_model(FIXTURES / "expression")
     assert model.spec.format_version == 2 and model.spec.family == "expression"

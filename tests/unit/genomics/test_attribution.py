@@ -205,8 +205,12 @@ def test_offset_follows_the_encoders_padding(pad: str, n: int):
 
 def test_attribution_outputs_and_motifs(model: SequenceModel, tmp_path: Path):
     rng = np.random.default_rng(3)
-    records = [("s1", planted(rng, 12)), ("s2", planted(rng, 40)), ("bad", "ACGTXACGT"),
-               ("short", planted(rng, 10, length=40))]
+    records = [
+        ("s1", planted(rng, 12)),
+        ("s2", planted(rng, 40)),
+        ("bad", "ACGTXACGT"),
+        ("short", planted(rng, 10, length=40)),
+    ]
     attributions = compute_attributions(model, records, method="both")
     assert attributions.ism.shape == attributions.gradxinput.shape == (4, 4, L)
     assert list(attributions.valid) == [True, True, False, True]
@@ -260,16 +264,19 @@ def test_variant_effect_sign_and_per_row_errors(model: SequenceModel):
     create_at = 30
     without_created = without[:create_at] + PLANTED[:-1] + without[create_at + len(PLANTED) - 1 :]
     last = create_at + len(PLANTED)  # 1-based position of the motif's last base
-    variants = pd.DataFrame([
-        # (variant_id, sequence_id, position, ref, alt)
-        ("break", "m", "24", with_motif[23], "T" if with_motif[23] != "T" else "G"),
-        ("create", "c", str(last), without_created[last - 1], PLANTED[-1]),
-        ("mismatch", "m", "21", "C" if with_motif[20] != "C" else "G", "T"),
-        ("unknown", "nope", "1", "A", "C"),
-        ("outside", "m", "61", "A", "C"),
-        ("deletion", "m", "50", with_motif[49:51], with_motif[49]),
-        ("symbolic", "m", "5", with_motif[4], "<DEL>"),
-    ], columns=["variant_id", "sequence_id", "position", "ref", "alt"])
+    variants = pd.DataFrame(
+        [
+            # (variant_id, sequence_id, position, ref, alt)
+            ("break", "m", "24", with_motif[23], "T" if with_motif[23] != "T" else "G"),
+            ("create", "c", str(last), without_created[last - 1], PLANTED[-1]),
+            ("mismatch", "m", "21", "C" if with_motif[20] != "C" else "G", "T"),
+            ("unknown", "nope", "1", "A", "C"),
+            ("outside", "m", "61", "A", "C"),
+            ("deletion", "m", "50", with_motif[49:51], with_motif[49]),
+            ("symbolic", "m", "5", with_motif[4], "<DEL>"),
+        ],
+        columns=["variant_id", "sequence_id", "position", "ref", "alt"],
+    )
     assert without_created[create_at : last - 1] == PLANTED[:-1] and without_created[last - 1] != PLANTED[-1]
     out = score_variants(model, {"m": with_motif, "c": without_created}, variants)
     assert len(out) == len(variants) and out.variant_id.tolist() == variants.variant_id.tolist()
@@ -277,7 +284,8 @@ def test_variant_effect_sign_and_per_row_errors(model: SequenceModel):
     assert row.loc["break", "activity_diff"] < -1.0
     assert row.loc["create", "activity_diff"] > 1.0
     assert row.loc["break", "activity_diff"] == pytest.approx(
-        row.loc["break", "activity_alt"] - row.loc["break", "activity_ref"])
+        row.loc["break", "activity_alt"] - row.loc["break", "activity_ref"]
+    )
     assert row["valid"].tolist() == [True, True, False, False, False, True, False]
     assert "expected" in row.loc["mismatch", "error"] and "found" in row.loc["mismatch", "error"]
     assert "unknown sequence id 'nope'" in row.loc["unknown", "error"]

@@ -8,8 +8,14 @@ from molgen.data.catalog import dataset_names, get_dataset
 from molgen.data.sources import resolve
 from molgen.data.tables import read_table
 
-SEQUENCE_SETS = ["chipseq_oct4_mafk", "ecoli_promoters_165", "ecoli_promoters_50", "pombe_utr3_halflife",
-                 "yeast_random_promoters", "yeast_regulatory_1000"]
+SEQUENCE_SETS = [
+    "chipseq_oct4_mafk",
+    "ecoli_promoters_165",
+    "ecoli_promoters_50",
+    "pombe_utr3_halflife",
+    "yeast_random_promoters",
+    "yeast_regulatory_1000",
+]
 
 
 def test_names_and_conventions():

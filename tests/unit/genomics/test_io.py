@@ -59,8 +59,10 @@ def test_bed_coordinates_strand_and_chromosome_aliases(tmp_path, reference):
 
 def test_bad_intervals_are_named_per_record(tmp_path, reference):
     bed = tmp_path / "bad.bed"
-    bed.write_text("#chrom\tstart\tend\tname\tsignal\nchr1\t15\t25\tpast_end\t1.5\nchrX\t0\t3\tnowhere\t2\n"
-                   "chr2\t4\t4\tempty\t3\nchr2\t0\t2\tok\t4\n")
+    bed.write_text(
+        "#chrom\tstart\tend\tname\tsignal\nchr1\t15\t25\tpast_end\t1.5\nchrX\t0\t3\tnowhere\t2\n"
+        "chr2\t4\t4\tempty\t3\nchr2\t0\t2\tok\t4\n"
+    )
     intervals = read_bed(bed)
     assert intervals["signal"].tolist() == [1.5, 2, 3, 4]  # a header line names the extra columns
     frame, problems = bed_sequences(intervals, reference)

@@ -87,7 +87,12 @@ def test_scan_finds_a_planted_site_on_each_strand():
     forward = seq[:10] + "TATAAT" + seq[16:]
     hit = scanner.best_hits(forward, top=1)[0]
     assert (hit["motif_id"], hit["start"], hit["end"], hit["strand"], hit["match"]) == (
-        "TEST0001.1", 10, 16, "+", "TATAAT")
+        "TEST0001.1",
+        10,
+        16,
+        "+",
+        "TATAAT",
+    )
     reverse = seq[:40] + "ATTATA" + seq[46:]  # reverse complement of TATAAT
     hit = scanner.best_hits(reverse, top=1)[0]
     assert (hit["motif_id"], hit["start"], hit["strand"]) == ("TEST0001.1", 40, "-")

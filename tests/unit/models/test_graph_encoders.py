@@ -14,9 +14,7 @@ from molgen.models.heads import PredictionHead
 ATOM_DIM, BOND_DIM, HIDDEN = 7, 3, 16
 ENCODERS = [GIN, GCN, GATv2, DMPNN, AttentiveFP]
 # (encoder, readout) pairs; AttentiveFP only has its own attention readout.
-CASES = [(cls, r) for cls in ENCODERS[:4] for r in ("mean", "sum", "attention")] + [
-    (AttentiveFP, "attention")
-]
+CASES = [(cls, r) for cls in ENCODERS[:4] for r in ("mean", "sum", "attention")] + [(AttentiveFP, "attention")]
 
 
 def case_id(case) -> str:
@@ -115,8 +113,7 @@ def test_graphs_do_not_leak_across_the_batch(cls):
     torch.manual_seed(0)
     enc = make(cls).double().eval()
     graphs = [g.to_dict() for g in mixed_graphs()]
-    graphs = [Data(**{k: v.double() if v.is_floating_point() else v for k, v in g.items()})
-              for g in graphs]
+    graphs = [Data(**{k: v.double() if v.is_floating_point() else v for k, v in g.items()}) for g in graphs]
     together = enc(Batch.from_data_list(graphs))
     for i, g in enumerate(graphs):
         alone = enc(Batch.from_data_list([g]))
@@ -195,13 +192,11 @@ def test_gatv2_hidden_must_split_across_heads():
 def test_overfits_random_targets(cls):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(7)
-    graphs = [make_graph(int(torch.randint(3, 15, (1,), generator=gen)), 1, gen)
-              for _ in range(14)]
+    graphs = [make_graph(int(torch.randint(3, 15, (1,), generator=gen)), 1, gen) for _ in range(14)]
     graphs += [isolated_atoms(1, gen), isolated_atoms(2, gen)]
     batch = Batch.from_data_list(graphs)
     y = torch.randn(16, 1, generator=gen)
-    enc = cls(ATOM_DIM, BOND_DIM, hidden_dim=32, depth=2,
-              readout="attention" if cls is AttentiveFP else "mean")
+    enc = cls(ATOM_DIM, BOND_DIM, hidden_dim=32, depth=2, readout="attention" if cls is AttentiveFP else "mean")
     head = PredictionHead(enc.out_dim, 1, hidden_dim=32)
     params = list(enc.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=3e-3)

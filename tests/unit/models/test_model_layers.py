@@ -63,8 +63,12 @@ def test_attention_readout_is_a_convex_combination():
 
 def small_batch(mol_features: torch.Tensor) -> Batch:
     graphs = [
-        Data(x=torch.randn(2, 3), edge_index=torch.tensor([[0, 1], [1, 0]]),
-             edge_attr=torch.randn(2, 1), mol_features=f.view(1, -1))
+        Data(
+            x=torch.randn(2, 3),
+            edge_index=torch.tensor([[0, 1], [1, 0]]),
+            edge_attr=torch.randn(2, 1),
+            mol_features=f.view(1, -1),
+        )
         for f in mol_features
     ]
     return Batch.from_data_list(graphs)

@@ -10,8 +10,20 @@ import pytest
 from tests.conftest import MOLECULES, crippen_logp
 
 INVALID = {7: "not a smiles", 30: "", 61: "C1CC", 95: "N(C)(C)(C)(C)C"}
-TRAIN = ["--target-columns", "logp", "--hidden-dim", "16", "--max-epochs", "2", "--featurize-jobs", "1",
-         "--batch-size", "16", "--patience", "0"]
+TRAIN = [
+    "--target-columns",
+    "logp",
+    "--hidden-dim",
+    "16",
+    "--max-epochs",
+    "2",
+    "--featurize-jobs",
+    "1",
+    "--batch-size",
+    "16",
+    "--patience",
+    "0",
+]
 
 
 def library_smiles(n: int = 120) -> list[str]:

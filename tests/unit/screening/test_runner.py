@@ -71,8 +71,9 @@ def test_other_formats(models, tmp_path, kind):
 
 
 def test_filters_keep_rows_but_leave_them_out_of_the_ranking(models, tmp_path):
-    frame = pd.DataFrame({"smiles": ["CCO", "O=C1C(=Cc2ccccc2)SC(=S)N1", "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCc1ccccc1",
-                                     "bad"]})
+    frame = pd.DataFrame(
+        {"smiles": ["CCO", "O=C1C(=Cc2ccccc2)SC(=S)N1", "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCc1ccccc1", "bad"]}
+    )
     frame.to_csv(tmp_path / "lib.csv", index=False)
     result = screen([models[1]], tmp_path / "lib.csv", tmp_path / "out", filters="lipinski,pains", workers=1)
     out = results(tmp_path / "out")
@@ -107,7 +108,10 @@ def test_resume_recomputes_only_missing_or_broken_shards(models, library, tmp_pa
     monkeypatch.setattr(runner, "score_shard", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         screen([models[0]], library, out, chunk_size=25, workers=1)
-    assert sorted(p.name for p in (out / "shards").glob("*.parquet")) == ["00000-000000.parquet", "00000-000001.parquet"]
+    assert sorted(p.name for p in (out / "shards").glob("*.parquet")) == [
+        "00000-000000.parquet",
+        "00000-000001.parquet",
+    ]
     monkeypatch.setattr(runner, "score_shard", real)
 
     screen([models[0]], library, out, chunk_size=25, workers=1)  # resume

@@ -16,7 +16,10 @@ def test_export_layout_names_match_the_artifacts_module():
     from molgen.training import artifacts
 
     assert (scoring.MODEL_DIR, scoring.SPEC_FILE, scoring.WEIGHTS_FILE) == (
-        artifacts.MODEL_DIR, artifacts.SPEC_FILE, artifacts.WEIGHTS_FILE)
+        artifacts.MODEL_DIR,
+        artifacts.SPEC_FILE,
+        artifacts.WEIGHTS_FILE,
+    )
 
 
 def test_model_refs_resolve_run_folders_and_fingerprint_contents(models, tmp_path):
@@ -49,8 +52,15 @@ def test_a_job_pools_members_and_refuses_models_with_other_targets(models, tmp_p
 
 def test_layout_of_classifiers_and_name_clashes():
     multiclass = PredictionLayout("multiclass", ("kind",), 3, 2)
-    assert multiclass.columns() == ["kind", "kind_prob_0", "kind_prob_0_std", "kind_prob_1", "kind_prob_1_std",
-                                    "kind_prob_2", "kind_prob_2_std"]
+    assert multiclass.columns() == [
+        "kind",
+        "kind_prob_0",
+        "kind_prob_0_std",
+        "kind_prob_1",
+        "kind_prob_1_std",
+        "kind_prob_2",
+        "kind_prob_2_std",
+    ]
     assert list(multiclass.quantities()) == ["kind_prob_0", "kind_prob_1", "kind_prob_2"]
     clash = PredictionLayout("binary", ("valid", "toxic"), None, 1)
     assert clash.quantities() == {"valid_pred": None, "toxic": None}

@@ -29,8 +29,11 @@ SPLIT = Split(np.arange(0, 23), np.arange(23, 30), np.arange(30, 33))
 @pytest.mark.parametrize("batch_size", [1, 4, 8, 64])
 def test_split_sizes_and_batch_counts(batch_size):
     dm = _numbered(33, SPLIT, batch_size)
-    for loader, part in ((dm.train_dataloader(), SPLIT.train), (dm.val_dataloader(), SPLIT.val),
-                         (dm.test_dataloader(), SPLIT.test)):
+    for loader, part in (
+        (dm.train_dataloader(), SPLIT.train),
+        (dm.val_dataloader(), SPLIT.val),
+        (dm.test_dataloader(), SPLIT.test),
+    ):
         batches = list(loader)
         assert len(batches) == len(loader) == math.ceil(len(part) / batch_size)
         assert sum(len(b) for b in batches) == len(part)

@@ -63,7 +63,9 @@ def test_sample_metrics() -> None:
 def test_training_core_does_not_import_rdkit() -> None:
     """Validity is decided in molgen.chem/evaluation and injected; the GAN loop itself holds no chemistry."""
     code = "import sys, molgen.training.gan; assert 'rdkit' not in sys.modules, 'rdkit imported'"
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=os.environ.copy())
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=os.environ.copy()
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -79,7 +81,14 @@ def _fit(tmp_path: Path, n_critic: int, batches: int) -> tuple[LatentGANModule, 
     codes = torch.randn(16 * batches, 6)
     model.set_code_statistics(codes)
     module = LatentGANModule(
-        model, _decode, train_smiles={"CCO"}, score_samples=sample_metrics, lr=1e-3, n_critic=n_critic, fake_batch_size=16, val_sample_size=32,
+        model,
+        _decode,
+        train_smiles={"CCO"},
+        score_samples=sample_metrics,
+        lr=1e-3,
+        n_critic=n_critic,
+        fake_batch_size=16,
+        val_sample_size=32,
         gradient_clip_val=0.5,
     )
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -99,7 +108,15 @@ def test_critic_updates_every_batch_and_generator_every_n_critic(tmp_path: Path)
     assert int(module.critic_updates) == 3
     assert not torch.equal(before["critic.net.0.weight"], after["critic.net.0.weight"])
     assert torch.equal(before["generator.net.0.weight"], after["generator.net.0.weight"])  # 3 < n_critic
-    for key in ("train/critic_loss", "train/gp", "val/validity", "val/unique", "val/novelty", "val/wasserstein", MONITOR):
+    for key in (
+        "train/critic_loss",
+        "train/gp",
+        "val/validity",
+        "val/unique",
+        "val/novelty",
+        "val/wasserstein",
+        MONITOR,
+    ):
         assert key in info["metrics"], key
     assert "train/generator_loss" not in info["metrics"]
     assert info["outcome"].val["validity"] == 1.0 and info["outcome"].best_checkpoint
@@ -111,7 +128,9 @@ def test_critic_updates_every_batch_and_generator_every_n_critic(tmp_path: Path)
 
 def test_validation_runs_without_validation_rows(tmp_path: Path) -> None:
     model = LatentGAN(LatentGenerator(4, 6, (8,)), LatentCritic(6, (8,)))
-    module = LatentGANModule(model, _decode, train_smiles=set(), lr=1e-3, n_critic=1, fake_batch_size=8, val_sample_size=8)
+    module = LatentGANModule(
+        model, _decode, train_smiles=set(), lr=1e-3, n_critic=1, fake_batch_size=8, val_sample_size=8
+    )
     cfg = TrainerConfig(max_epochs=1, patience=2, accelerator="cpu", progress_bar=False)
     trainer = build_trainer(cfg, tmp_path, monitor=MONITOR, mode="max")
     outcome = run(module, TensorDataModule([torch.randn(8, 6)], [torch.zeros(0, 6)], batch_size=8), trainer, test=False)
@@ -131,11 +150,26 @@ def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: 
     spec = DenseGraphSpec(max_atoms=6)
     graphs = encode_smiles(["CCO", "CC(=O)O", "c1ccoc1", "CC#N", "OCCO", "CN(C)C"] * 3, spec)
     score = reward_scores("qed")
-    sizes = {"noise_dim": 8, "generator_dims": [16], "conv_dims": [8, 4], "aggregation_dim": 8, "mlp_dims": [8], "dropout": 0.0}
+    sizes = {
+        "noise_dim": 8,
+        "generator_dims": [16],
+        "conv_dims": [8, 4],
+        "aggregation_dim": 8,
+        "mlp_dims": [8],
+        "dropout": 0.0,
+    }
     networks = build_networks(spec, sizes, reward=True)
     module = MolGANModule(
-        networks.generator, networks.critic, lambda a, b: decode_graphs(a, b, spec), reward_net=networks.reward_net,
-        score=score, reward_weight=0.5, train_smiles=set(graphs.smiles), lr=1e-3, n_critic=1, fake_batch_size=8,
+        networks.generator,
+        networks.critic,
+        lambda a, b: decode_graphs(a, b, spec),
+        reward_net=networks.reward_net,
+        score=score,
+        reward_weight=0.5,
+        train_smiles=set(graphs.smiles),
+        lr=1e-3,
+        n_critic=1,
+        fake_batch_size=8,
         val_sample_size=16,
     )
     before = {k: v.clone() for k, v in networks.state_dict().items()}
@@ -153,4 +187,6 @@ def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: 
         logged = {k for row in csv.DictReader(handle) for k, v in row.items() if v}
     assert {"train/reward_loss", "train/generator_loss", "val/reward"} <= logged
     with pytest.raises(ValueError, match="needs a reward network"):
-        MolGANModule(networks.generator, networks.critic, lambda a, b: [], reward_weight=0.5, train_smiles=set(), lr=1e-3)
+        MolGANModule(
+            networks.generator, networks.critic, lambda a, b: [], reward_weight=0.5, train_smiles=set(), lr=1e-3
+        )

@@ -24,7 +24,7 @@ def test_batches_cover_every_sequence_once_and_bucket_by_length() -> None:
     assert bucketed.padding_fraction < 0.1 < plain.padding_fraction
     ids, lengths = bucketed[0]
     assert ids.shape == (len(bucketed.batches[0]), int(lengths.max()))
-    assert all(ids[i, lengths[i]:].eq(PAD_ID).all() for i in range(len(lengths)))
+    assert all(ids[i, lengths[i] :].eq(PAD_ID).all() for i in range(len(lengths)))
 
 
 def test_batches_are_seeded() -> None:

@@ -21,8 +21,9 @@ STEPS_PER_EPOCH = 3  # 24 training rows in batches of 8
 
 def _trainer(tmp_path, max_epochs: int, *extra: L.Callback) -> L.Trainer:
     quiet_lightning()
-    cfg = TrainerConfig(max_epochs=max_epochs, patience=0, accelerator="cpu", devices=1, progress_bar=False,
-                        log_every_n_steps=1)
+    cfg = TrainerConfig(
+        max_epochs=max_epochs, patience=0, accelerator="cpu", devices=1, progress_bar=False, log_every_n_steps=1
+    )
     return build_trainer(cfg, tmp_path, monitor="val/rmse", mode="min", extra_callbacks=list(extra))
 
 

@@ -13,14 +13,26 @@ from molgen.recipes import RunResult
 from molgen.tuning.objective import Objective, build_pruner, check_single_device, study_direction, trial_config
 from molgen.tuning.space import parse_space
 
-SPACE = parse_space({"params": {"optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-                                "model.depth": {"type": "int", "low": 2, "high": 5}}})
+SPACE = parse_space(
+    {
+        "params": {
+            "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "model.depth": {"type": "int", "low": 2, "high": 5},
+        }
+    }
+)
 
 
 @pytest.mark.parametrize(
     ("task_type", "metric", "expected"),
-    [("regression", "rmse", "minimize"), ("regression", "mae", "minimize"), ("regression", "r2", "maximize"),
-     ("binary", "roc_auc", "maximize"), ("multilabel", "pr_auc", "maximize"), ("binary", "loss", "minimize")],
+    [
+        ("regression", "rmse", "minimize"),
+        ("regression", "mae", "minimize"),
+        ("regression", "r2", "maximize"),
+        ("binary", "roc_auc", "maximize"),
+        ("multilabel", "pr_auc", "maximize"),
+        ("binary", "loss", "minimize"),
+    ],
 )
 def test_direction_follows_the_metric(task_type, metric, expected):
     assert study_direction(task_type, metric) == expected
@@ -49,8 +61,9 @@ class FakeFit:
     def __call__(self, cfg, **kwargs):
         self.calls.append((cfg, kwargs))
         value = abs(math.log10(cfg.optim.lr) + 3) + 0.1 * cfg.model.depth
-        return RunResult(run_dir=Path(cfg.output), metrics={"val": {"rmse": value, "mae": 9.0}}, config=cfg,
-                         details={"epochs": [3]})
+        return RunResult(
+            run_dir=Path(cfg.output), metrics={"val": {"rmse": value, "mae": 9.0}}, config=cfg, details={"epochs": [3]}
+        )
 
 
 def test_objective_returns_the_best_val_metric_and_passes_fit_options(tmp_path):

@@ -11,17 +11,23 @@ from molgen.tuning.objective import Objective
 from molgen.tuning.report import write_report
 from molgen.tuning.space import parse_space
 
-SPACE = parse_space({"params": {
-    "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-    "model.depth": {"type": "int", "low": 2, "high": 5},
-    "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
-}})
+SPACE = parse_space(
+    {
+        "params": {
+            "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "model.depth": {"type": "int", "low": 2, "high": 5},
+            "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
+        }
+    }
+)
 
 
 def test_best_config_reproduces_the_best_trial(tmp_path):
     base = RunConfig().with_values({"data.name": "my.csv", "trainer.max_epochs": 7, "model.hidden_dim": 32})
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
-    study.optimize(Objective(base, SPACE, tmp_path, n_trials=6, metric="rmse", prune=False, fit_fn=FakeFit()), n_trials=6)
+    study.optimize(
+        Objective(base, SPACE, tmp_path, n_trials=6, metric="rmse", prune=False, fit_fn=FakeFit()), n_trials=6
+    )
     files = write_report(study, base, SPACE, tmp_path)
     cfg = load_config(files["best_config"])
     best = study.best_trial

@@ -16,15 +16,31 @@ HPO = Path(__file__).parents[3] / "configs" / "hpo"
 
 
 def test_valid_space_parses_each_type():
-    space = parse_space({"params": {
-        "optim.lr": {"type": "float", "low": "1e-4", "high": 3.0e-3, "log": True},  # YAML 1.1 reads 1e-4 as a string
-        "model.depth": {"type": "int", "low": 2, "high": 6},
-        "model.hidden_dim": {"type": "int", "low": 100, "high": 500, "step": 100},
-        "model.dropout": {"type": "float", "low": 0, "high": 0.4, "step": 0.05},
-        "optim.weight_decay": {"type": "log", "low": 1e-6, "high": 1e-3},
-        "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
-    }})
-    assert list(space.params) == ["optim.lr", "model.depth", "model.hidden_dim", "model.dropout", "optim.weight_decay", "model.name"]
+    space = parse_space(
+        {
+            "params": {
+                "optim.lr": {
+                    "type": "float",
+                    "low": "1e-4",
+                    "high": 3.0e-3,
+                    "log": True,
+                },  # YAML 1.1 reads 1e-4 as a string
+                "model.depth": {"type": "int", "low": 2, "high": 6},
+                "model.hidden_dim": {"type": "int", "low": 100, "high": 500, "step": 100},
+                "model.dropout": {"type": "float", "low": 0, "high": 0.4, "step": 0.05},
+                "optim.weight_decay": {"type": "log", "low": 1e-6, "high": 1e-3},
+                "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
+            }
+        }
+    )
+    assert list(space.params) == [
+        "optim.lr",
+        "model.depth",
+        "model.hidden_dim",
+        "model.dropout",
+        "optim.weight_decay",
+        "model.name",
+    ]
     assert space.params["optim.lr"] == FloatDistribution(1e-4, 3e-3, log=True)
     assert space.params["model.hidden_dim"] == IntDistribution(100, 500, step=100)
     assert space.params["optim.weight_decay"] == FloatDistribution(1e-6, 1e-3, log=True)
@@ -32,9 +48,15 @@ def test_valid_space_parses_each_type():
 
 
 def test_suggested_values_make_a_valid_config():
-    space = parse_space({"params": {"model.depth": {"type": "int", "low": 2, "high": 6},
-                                    "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
-                                    "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}}})
+    space = parse_space(
+        {
+            "params": {
+                "model.depth": {"type": "int", "low": 2, "high": 6},
+                "model.name": {"type": "categorical", "choices": ["dmpnn", "gin"]},
+                "optim.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            }
+        }
+    )
     trial = optuna.create_study().ask()
     cfg = space.apply(RunConfig(), space.suggest(trial))
     assert 2 <= cfg.model.depth <= 6 and cfg.model.name in ("dmpnn", "gin") and 1e-4 <= cfg.optim.lr <= 1e-2
@@ -64,7 +86,10 @@ def test_unknown_key_lists_the_valid_keys():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"type": "uniform", "low": 1, "high": 2}, "unknown distribution type 'uniform'; valid types: int, float, log, categorical"),
+        (
+            {"type": "uniform", "low": 1, "high": 2},
+            "unknown distribution type 'uniform'; valid types: int, float, log, categorical",
+        ),
         ({"type": "int", "low": 2, "high": 6, "q": 2}, "unknown field.*q.*valid fields: type, low, high, step, log"),
         ({"type": "int", "low": 2}, "needs high"),
         ({"type": "int", "low": 6, "high": 2}, "low .6. is above high .2."),

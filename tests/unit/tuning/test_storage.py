@@ -23,9 +23,14 @@ def test_display_url_masks_the_password():
 
 
 def _study(url: str, direction: str = "minimize", space: str = "A") -> optuna.Study:
-    return create_or_load_study(open_storage(url, heartbeat_interval=5), "s", direction=direction,
-                                sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner(),
-                                attrs={"space": {"optim.lr": space}, "metric": "val/rmse"})
+    return create_or_load_study(
+        open_storage(url, heartbeat_interval=5),
+        "s",
+        direction=direction,
+        sampler=optuna.samplers.RandomSampler(),
+        pruner=optuna.pruners.NopPruner(),
+        attrs={"space": {"optim.lr": space}, "metric": "val/rmse"},
+    )
 
 
 def test_joining_needs_the_same_space_and_direction(tmp_path: Path):

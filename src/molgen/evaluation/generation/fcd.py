@@ -36,7 +36,43 @@ __all__ = [
 ]
 
 PAD_LENGTH = 350
-_VOCAB = ["C", "N", "O", "H", "F", "Cl", "P", "B", "Br", "S", "I", "Si", "#", "(", ")", "+", "-", "1", "2", "3", "4", "5", "6", "7", "8", "=", "[", "]", "@", "c", "n", "o", "s", "X", "."]
+_VOCAB = [
+    "C",
+    "N",
+    "O",
+    "H",
+    "F",
+    "Cl",
+    "P",
+    "B",
+    "Br",
+    "S",
+    "I",
+    "Si",
+    "#",
+    "(",
+    ")",
+    "+",
+    "-",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "=",
+    "[",
+    "]",
+    "@",
+    "c",
+    "n",
+    "o",
+    "s",
+    "X",
+    ".",
+]
 _INDEX = {symbol: i for i, symbol in enumerate(_VOCAB)}
 _UNKNOWN = _INDEX["X"]
 _END = _INDEX["."]
@@ -68,8 +104,20 @@ def encode_smiles(smiles: Sequence[str]) -> np.ndarray:
 
 
 _CHEMNET_LAYERS = [
-    "SamePadding1d", "Conv1d", "SELU", "SamePadding1d", "Conv1d", "SELU", "Transpose", "Reverse",
-    "LSTM", "IndexTuple", "Reverse", "LSTM", "IndexTuple", "IndexTensor",
+    "SamePadding1d",
+    "Conv1d",
+    "SELU",
+    "SamePadding1d",
+    "Conv1d",
+    "SELU",
+    "Transpose",
+    "Reverse",
+    "LSTM",
+    "IndexTuple",
+    "Reverse",
+    "LSTM",
+    "IndexTuple",
+    "IndexTensor",
 ]
 
 
@@ -137,9 +185,7 @@ def _chemnet() -> _ChemNet:
     try:
         import fcd
     except ImportError as error:
-        raise ImportError(
-            "FCD needs the 'fcd' package (it ships the ChemNet weights): pip install fcd"
-        ) from error
+        raise ImportError("FCD needs the 'fcd' package (it ships the ChemNet weights): pip install fcd") from error
     return _ChemNet(fcd.load_ref_model())
 
 

@@ -29,7 +29,15 @@ from rdkit import Chem, DataStructs
 
 from molgen.data.sources import RemoteFile, resolve
 
-__all__ = ["MCF_FILE", "PAINS_FILE", "ALLOWED_ELEMENTS", "filter_patterns", "matches_any_pattern", "passes_filters", "filter_flags"]
+__all__ = [
+    "MCF_FILE",
+    "PAINS_FILE",
+    "ALLOWED_ELEMENTS",
+    "filter_patterns",
+    "matches_any_pattern",
+    "passes_filters",
+    "filter_flags",
+]
 
 _MOSES_METRICS = (
     "https://raw.githubusercontent.com/molecularsets/moses/b94468cab4590ced03a98c26a35d3c1e0647d9c9/moses/metrics"

@@ -126,8 +126,10 @@ def _valid_canonical(source: SmilesSource, log: Progress) -> tuple[list[str], in
     valid = split_valid(raw, keep_mols=False)
     if valid.invalid:
         first = valid.invalid[0]
-        log(f"{source.label}: {len(valid.invalid)} of {len(raw)} SMILES are invalid and skipped "
-            f"(first: record {first.index + 1}, {first.smiles!r}: {first.reason})")
+        log(
+            f"{source.label}: {len(valid.invalid)} of {len(raw)} SMILES are invalid and skipped "
+            f"(first: record {first.index + 1}, {first.smiles!r}: {first.reason})"
+        )
     return valid.smiles, len(valid.invalid)
 
 
@@ -180,8 +182,10 @@ def reference_statistics(
     if (rdkit_folder / "done").is_file():
         stats = SetStatistics.load(rdkit_folder)
     else:
-        log(f"{source.label}: fingerprints, fragments, scaffolds{', properties' if properties else ''} "
-            f"of {len(smiles)} molecules ({n_jobs} processes)")
+        log(
+            f"{source.label}: fingerprints, fragments, scaffolds{', properties' if properties else ''} "
+            f"of {len(smiles)} molecules ({n_jobs} processes)"
+        )
         stats = compute_set_statistics(smiles, properties=properties, filters=False, fcd=False, n_jobs=n_jobs)
         stats.save(rdkit_folder)
         (rdkit_folder / "done").write_text("")

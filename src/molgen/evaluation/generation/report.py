@@ -55,8 +55,10 @@ def _markdown(evaluation) -> str:
         lines += ["", "## Reference sets", ""]
         for key, meta in d["references"].items():
             cached = "cached statistics" if meta.get("cached") else f"statistics computed in {meta['seconds']} s"
-            lines.append(f"- {key}: {meta['label']} ({meta['n_valid']} valid molecules, "
-                         f"{meta['n_invalid']} invalid skipped; sha256 {meta['sha256'][:12]}…; {cached})")
+            lines.append(
+                f"- {key}: {meta['label']} ({meta['n_valid']} valid molecules, "
+                f"{meta['n_invalid']} invalid skipped; sha256 {meta['sha256'][:12]}…; {cached})"
+            )
     if "train" in d:
         lines.append(f"- Novelty against: {d['train']['label']} (sha256 {d['train']['sha256'][:12]}…)")
     lines += ["", "## Timings (s)", "", ", ".join(f"{k} {v}" for k, v in d["timings_s"].items()), ""]

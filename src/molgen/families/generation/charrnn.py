@@ -26,8 +26,15 @@ def train(
 
     model_section(cfg, CharRNNConfig)  # a clear error when the model section is not CharRNN's
     return train_token_model(
-        cfg, data, run_dir, name=NAME, build=build, make_module=lambda model: LanguageModelModule(model, cfg.optim),
-        make_generator=CharRNNGenerator, resume=resume, callbacks=callbacks,
+        cfg,
+        data,
+        run_dir,
+        name=NAME,
+        build=build,
+        make_module=lambda model: LanguageModelModule(model, cfg.optim),
+        make_generator=CharRNNGenerator,
+        resume=resume,
+        callbacks=callbacks,
     )
 
 

@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 
-
-
 @dataclasses.dataclass
 class SmilesSplits:
     """Valid, canonical training molecules split into train and validation.
@@ -164,10 +162,18 @@ def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np
         valid.append(Chem.MolToSmiles(mol))
         rows.append(index)
     if problems:
-        column = "" if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES) else f" (column {cfg.data.smiles_column!r})"
-        common.report_invalid(problems, f"{len(problems)} invalid molecule(s) in {records.source}{column}", cfg.data.on_invalid)
+        column = (
+            ""
+            if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES)
+            else f" (column {cfg.data.smiles_column!r})"
+        )
+        common.report_invalid(
+            problems, f"{len(problems)} invalid molecule(s) in {records.source}{column}", cfg.data.on_invalid
+        )
     if len(valid) < 2:
-        raise InvalidInputError(f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)")
+        raise InvalidInputError(
+            f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)"
+        )
     return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
 
 
@@ -218,8 +224,9 @@ def fit(
             cfg.save(paths["config"])
             folds = [{"train": data.train_rows, "val": data.val_rows}]
             index = "0-based data row of the input (invalid rows excluded)"
-            record = common.splits_record("random", cfg.trainer.seed, folds, data.invalid_rows, index,
-                                          val_fraction=gen.val_fraction)
+            record = common.splits_record(
+                "random", cfg.trainer.seed, folds, data.invalid_rows, index, val_fraction=gen.val_fraction
+            )
             write_json(paths["splits"], record)
         seed_everything(cfg.trainer.seed)
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
@@ -230,14 +237,15 @@ def fit(
         if test and gen.sample_size > 0 and common.is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
-            samples = generator.sample(
-                gen.sample_size, seed=cfg.trainer.seed, batch_size=gen.sample_batch_size
-            )
+            samples = generator.sample(gen.sample_size, seed=cfg.trainer.seed, batch_size=gen.sample_batch_size)
             elapsed = time.perf_counter() - start
             (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
             from molgen.evaluation.generation.basic import basic_metrics
 
-            metrics["test"] = {**basic_metrics(samples, data.train, train_is_canonical=True), "samples_per_s": len(samples) / max(elapsed, 1e-9)}
+            metrics["test"] = {
+                **basic_metrics(samples, data.train, train_is_canonical=True),
+                "samples_per_s": len(samples) / max(elapsed, 1e-9),
+            }
             details["sampling_s"] = elapsed
             if export:  # the model card and model.yaml carry the sampled metrics too
                 _export(paths["model"], cfg, spec, trained, metrics)
@@ -246,7 +254,9 @@ def fit(
     return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(problems), details=details)
 
 
-def _export(model_dir: Path, cfg: RunConfig, dataset: DatasetSpec | None, trained: TrainedGenerator, metrics: dict) -> None:
+def _export(
+    model_dir: Path, cfg: RunConfig, dataset: DatasetSpec | None, trained: TrainedGenerator, metrics: dict
+) -> None:
     if "generator" not in trained.spec:
         raise InvalidInputError("a generator recipe's spec must name its generator (key 'generator')")
     trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed}
@@ -260,12 +270,12 @@ def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dic
     gen = model_section(cfg, GeneratorConfig)
     trained = spec.trained_on
     rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
-    return f"""# molgen generator: {spec.generator} on {trained['data']}
+    return f"""# molgen generator: {spec.generator} on {trained["data"]}
 
-- **Generates**: SMILES{' (through SELFIES tokens)' if (getattr(spec, 'tokenizer', None) or {}).get('kind') == 'selfies' else ''}
+- **Generates**: SMILES{" (through SELFIES tokens)" if (getattr(spec, "tokenizer", None) or {}).get("kind") == "selfies" else ""}
 - **Architecture**: {spec.generator}, hidden {gen.hidden_dim}, depth {gen.depth}, dropout {gen.dropout}
-- **Training data**: {trained['data']}{rows}, seed {trained['seed']}
-- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {getattr(spec, 'monitor', 'val/' + MONITOR)}
+- **Training data**: {trained["data"]}{rows}, seed {trained["seed"]}
+- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {getattr(spec, "monitor", "val/" + MONITOR)}
 
 ## Metrics
 

@@ -78,7 +78,13 @@ def encode_all(autoencoder: Any, smiles: list[str], rows: list[int], subset: str
                 problems.append(f"  data row {rows[index] if index < len(rows) else index}: {s!r}: {err}")
     if problems:
         shown = "\n".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
-        log.warning("LatentGAN: the autoencoder cannot encode %d of %d %s molecule(s); skipped:\n%s", len(problems), len(smiles), subset, shown)
+        log.warning(
+            "LatentGAN: the autoencoder cannot encode %d of %d %s molecule(s); skipped:\n%s",
+            len(problems),
+            len(smiles),
+            subset,
+            shown,
+        )
     width = int(autoencoder.latent_dim)
     return np.concatenate(codes) if codes else np.zeros((0, width), dtype=np.float32)
 
@@ -111,7 +117,9 @@ class LatentGANSampler:
     def sample_codes(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> np.ndarray:
         """``n`` latent codes ``[n, latent_dim]`` in the autoencoder's scale."""
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        parts = [self.model.sample_codes(min(batch_size, n - s), rng).float().cpu().numpy() for s in range(0, n, batch_size)]
+        parts = [
+            self.model.sample_codes(min(batch_size, n - s), rng).float().cpu().numpy() for s in range(0, n, batch_size)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, self.latent_dim), dtype=np.float32)
 
     def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
@@ -140,7 +148,9 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     train_codes = encode_all(autoencoder, data.train, data.train_rows, "training")
     val_codes = encode_all(autoencoder, data.val, data.val_rows, "validation")
     if len(train_codes) < 2:
-        raise InvalidInputError(f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed")
+        raise InvalidInputError(
+            f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed"
+        )
     sizes = _sizes(cfg, int(autoencoder.latent_dim))
     model = build_model(sizes)
     model.set_code_statistics(torch.as_tensor(train_codes))
@@ -156,7 +166,13 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target)
-    spec = {"generator": NAME, "sizes": sizes, "autoencoder": AUTOENCODER_DIR, "autoencoder_source": str(source), "monitor": MONITOR}
+    spec = {
+        "generator": NAME,
+        "sizes": sizes,
+        "autoencoder": AUTOENCODER_DIR,
+        "autoencoder_source": str(source),
+        "monitor": MONITOR,
+    }
     return TrainedGenerator(
         module=model,
         spec=spec,

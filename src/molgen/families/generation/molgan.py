@@ -119,14 +119,23 @@ def _sizes(cfg: RunConfig) -> dict[str, Any]:
 
 def build_networks(graph_spec: DenseGraphSpec, sizes: dict[str, Any], reward: bool) -> MolGANNetworks:
     generator = GraphGenerator(
-        sizes["noise_dim"], graph_spec.max_atoms, graph_spec.n_atom_types, graph_spec.n_bond_types,
-        hidden_dims=sizes["generator_dims"], dropout=sizes["dropout"],
+        sizes["noise_dim"],
+        graph_spec.max_atoms,
+        graph_spec.n_atom_types,
+        graph_spec.n_bond_types,
+        hidden_dims=sizes["generator_dims"],
+        dropout=sizes["dropout"],
     )
 
     def gcn(sigmoid: bool) -> RelationalGCN:
         return RelationalGCN(
-            graph_spec.n_atom_types, graph_spec.n_bond_types, conv_dims=sizes["conv_dims"],
-            aggregation_dim=sizes["aggregation_dim"], mlp_dims=sizes["mlp_dims"], dropout=sizes["dropout"], sigmoid=sigmoid,
+            graph_spec.n_atom_types,
+            graph_spec.n_bond_types,
+            conv_dims=sizes["conv_dims"],
+            aggregation_dim=sizes["aggregation_dim"],
+            mlp_dims=sizes["mlp_dims"],
+            dropout=sizes["dropout"],
+            sigmoid=sigmoid,
         )
 
     return MolGANNetworks(generator, gcn(False), gcn(True) if reward else None)
@@ -136,9 +145,18 @@ def encode_split(smiles: list[str], rows: list[int], graph_spec: DenseGraphSpec,
     """Dense graphs of one subset; unrepresentable molecules are logged with their data rows and skipped."""
     graphs = encode_smiles(smiles, graph_spec)
     if graphs.skipped:
-        lines = [f"  data row {rows[s.index] if s.index < len(rows) else s.index}: {s.smiles!r}: {s.reason}" for s in graphs.skipped]
+        lines = [
+            f"  data row {rows[s.index] if s.index < len(rows) else s.index}: {s.smiles!r}: {s.reason}"
+            for s in graphs.skipped
+        ]
         shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
-        log.warning("MolGAN: %d of %d %s molecule(s) cannot be represented and are skipped:\n%s", len(lines), len(smiles), subset, shown)
+        log.warning(
+            "MolGAN: %d of %d %s molecule(s) cannot be represented and are skipped:\n%s",
+            len(lines),
+            len(smiles),
+            subset,
+            shown,
+        )
     return graphs
 
 
@@ -180,7 +198,9 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         train_smiles=set(train_graphs.smiles),
         **wgan_options(cfg, gen),
     )
-    outcome = fit_gan(module, tensors(train_graphs), tensors(val_graphs), cfg, run_dir, resume=resume, callbacks=callbacks)
+    outcome = fit_gan(
+        module, tensors(train_graphs), tensors(val_graphs), cfg, run_dir, resume=resume, callbacks=callbacks
+    )
     spec = {
         "generator": NAME,
         "graphs": graph_spec.to_dict(),

@@ -52,7 +52,10 @@ def encode_splits(cfg: RunConfig, train: list[str], val: list[str]) -> EncodedSp
     if n_too_long:
         log.warning(
             "%d molecule(s) longer than model.max_length=%d %s tokens left out (e.g. %s)",
-            n_too_long, max_length, kind, (train[long_train[0]] if long_train else val[long_val[0]]),
+            n_too_long,
+            max_length,
+            kind,
+            (train[long_train[0]] if long_train else val[long_val[0]]),
         )
     if not train_ids or not val_ids:
         raise InvalidInputError(

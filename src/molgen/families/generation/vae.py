@@ -36,8 +36,15 @@ def train(
     g = model_section(cfg, VAEConfig)
     schedule = KLSchedule(g.kl_weight_start, g.kl_weight_end, g.kl_anneal_start, g.kl_anneal_epochs)
     return train_token_model(
-        cfg, data, run_dir, name=NAME, build=build, make_module=lambda model: VAEModule(model, cfg.optim, schedule),
-        make_generator=VAEGenerator, resume=resume, callbacks=callbacks,
+        cfg,
+        data,
+        run_dir,
+        name=NAME,
+        build=build,
+        make_module=lambda model: VAEModule(model, cfg.optim, schedule),
+        make_generator=VAEGenerator,
+        resume=resume,
+        callbacks=callbacks,
     )
 
 

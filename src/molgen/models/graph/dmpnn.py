@@ -114,4 +114,3 @@ def _incidence(dst: Tensor, num_atoms: int, dtype: torch.dtype) -> Tensor:
     with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta": known, and tested here
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(crow, order, ones, size=(num_atoms, dst.numel()), check_invariants=False)
-
