@@ -36,7 +36,8 @@ from molgen.errors import ConfigError, DataSourceError, InvalidInputError, Model
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTILABEL, REGRESSION, higher_is_better
 from molgen.families import common
 from molgen.families.base import FAMILIES, register_family
-from molgen.families.supervised import SupervisedFamily
+from molgen.families.model_card import expression_model_card
+from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.genomics.encoding import PAD_CODE, InvalidSequence, encode_indices, find_invalid, one_hot
 from molgen.genomics.encoding import reverse_complement_onehot as rc_onehot
 from molgen.genomics.io import bed_sequences, catalog_frame, is_bed, join_labels, read_bed
@@ -251,14 +252,7 @@ def build_predictor(model: DnaConvModelConfig | KmerModelConfig, task: Task, len
         readout=model.readout,
         **options,
     )
-    head = PredictionHead(
-        cast(int, encoder.out_dim),
-        task.output_dim,
-        hidden_dim=model.ffn_hidden_dim,
-        n_layers=model.ffn_layers,
-        dropout=model.dropout,
-    )
-    return Predictor(encoder, head, task)
+    return with_head(encoder, task, model)
 
 
 def member_predictions(
@@ -341,46 +335,6 @@ def predict_frame(
         reasons[item.index] = str(item)
     out["invalid_reason"] = reasons
     return out
-
-
-def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-    from molgen.families.model_card import metrics_table
-
-    assert spec.task is not None and spec.model is not None and spec.input is not None
-    task, model, trained, source = spec.task, spec.model, spec.trained_on, spec.input
-    members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
-    arch = (
-        f"k-mer counts (k = 1..{model['kmer_size']}) + linear model"
-        if model["name"] == "kmer"
-        else f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout {model['readout'] or 'flatten'}, "
-        f"FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}"
-    )
-    rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
-    return f"""# molgen expression model: {model["name"]} on {trained["data"]}
-
-- **Predicts**: {", ".join(task.targets)} ({task.type})
-- **Input**: DNA (column `{source.column}`, or a FASTA), one-hot, padded/cropped ({source.pad}) to \
-{source.length} nt; N = {source.n_value}
-- **Architecture**: {arch}
-- **Members**: {members}; predictions are their mean (`<target>_std` across members when there are several)
-- **Strands**: {"reverse-complement augmentation in training; predictions average both strands" if rc else "forward strand only"}
-- **Training data**: {trained["data"]}, {trained["split"]} split, seed {trained["seed"]}
-- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
-early stopping on validation {cfg.task.monitor}
-
-## Metrics
-
-{metrics_table(metrics)}
-
-## Use
-
-```
-molgen predict --model {cfg.output}/model --input sequences.fa --output predictions.csv
-```
-
-Every input record gives one output row; sequences with characters other than ACGTN (or empty ones) get
-`valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, shorter ones padded.
-"""
 
 
 @register_family("expression")

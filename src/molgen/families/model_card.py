@@ -22,22 +22,36 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-    assert spec.task is not None and spec.model is not None and spec.input is not None and spec.featurizer is not None
+def supervised_model_card(
+    spec: ModelSpec,
+    cfg: RunConfig,
+    metrics: dict[str, dict[str, float]],
+    *,
+    input_line: str,
+    architecture: str,
+    example_input: str,
+    rows_note: str,
+    extra_lines: tuple[str, ...] = (),
+    limits: str = "",
+) -> str:
+    """The card of a supervised model; the family says what its input and architecture are."""
+    assert spec.task is not None and spec.model is not None  # export builds both before the card
     task, model, trained = spec.task, spec.model, spec.trained_on
-    members = cfg.trainer.ensemble_size * max(cfg.data.n_folds, 1)
-    return f"""# molgen property model: {model["name"]} on {trained["data"]}
+    seeds, folds = cfg.trainer.ensemble_size, max(cfg.data.n_folds, 1)
+    lines = [
+        f"- **Predicts**: {', '.join(task.targets)} ({task.type})",
+        f"- **Input**: {input_line}",
+        f"- **Architecture**: {architecture}",
+        f"- **Members**: {seeds * folds} ({seeds} seed(s) × {folds} fold(s)); predictions are their mean, with "
+        "`<target>_std` across members when there are several",
+        *extra_lines,
+        f"- **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}",
+        f"- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, early stopping on "
+        f"validation {cfg.task.monitor}",
+    ]
+    card = f"""# molgen {spec.family} model: {model["name"]} on {trained["data"]}
 
-- **Predicts**: {", ".join(task.targets)} ({task.type})
-- **Input**: SMILES (column `{spec.input.column}`), featurizer `{spec.featurizer["atom_features"]}`\
-{" + RDKit 2D descriptors" if spec.featurizer.get("descriptors") else ""}
-- **Architecture**: {model["name"]}, hidden {model["hidden_dim"]}, depth {model["depth"]}, readout {model["readout"] or "default"}, \
-FFN {model["ffn_layers"]}×{model["ffn_hidden_dim"]}, dropout {model["dropout"]}
-- **Members**: {members} ({cfg.trainer.ensemble_size} seed(s) × {max(cfg.data.n_folds, 1)} fold(s)); predictions are \
-their mean, with `<target>_std` across members when there are several
-- **Training data**: {trained["data"]}, {trained["split"]} split, seed {trained["seed"]}
-- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, \
-early stopping on validation {cfg.task.monitor}
+{chr(10).join(lines)}
 
 ## Metrics
 
@@ -46,13 +60,57 @@ early stopping on validation {cfg.task.monitor}
 ## Use
 
 ```
-molgen predict --model {cfg.output}/model --input molecules.csv --output predictions.csv
+molgen predict --model {cfg.output}/model --input {example_input} --output predictions.csv
 ```
 
-Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.
-
-## Limits
-
-Predictions are reliable only for molecules resembling the training set (check the applicability domain,
-e.g. Tanimoto similarity to the training molecules). Test metrics come from one {trained["split"]} split.
+{rows_note}
 """
+    return card + (f"\n## Limits\n\n{limits}\n" if limits else "")
+
+
+def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    assert spec.model is not None and spec.input is not None and spec.featurizer is not None
+    model, featurizer = spec.model, spec.featurizer
+    descriptors = " + RDKit 2D descriptors" if featurizer.get("descriptors") else ""
+    return supervised_model_card(
+        spec,
+        cfg,
+        metrics,
+        input_line=f"SMILES (column `{spec.input.column}`), featurizer `{featurizer['atom_features']}`{descriptors}",
+        architecture=f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
+        f"{model['readout'] or 'default'}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
+        example_input="molecules.csv",
+        rows_note="Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.",
+        limits="Predictions are reliable only for molecules resembling the training set (check the applicability "
+        "domain,\ne.g. Tanimoto similarity to the training molecules). Test metrics come from one "
+        f"{spec.trained_on['split']} split.",
+    )
+
+
+def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    assert spec.model is not None and spec.input is not None
+    model, source = spec.model, spec.input
+    if model["name"] == "kmer":
+        architecture = f"k-mer counts (k = 1..{model['kmer_size']}) + linear model"
+    else:
+        architecture = (
+            f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
+            f"{model['readout'] or 'flatten'}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}"
+        )
+    rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
+    strands = (
+        "reverse-complement augmentation in training; predictions average both strands" if rc else "forward strand only"
+    )
+    return supervised_model_card(
+        spec,
+        cfg,
+        metrics,
+        input_line=f"DNA (column `{source.column}`, or a FASTA), one-hot, padded/cropped ({source.pad}) to "
+        f"{source.length} nt; N = {source.n_value}",
+        architecture=architecture,
+        extra_lines=(f"- **Strands**: {strands}",),
+        example_input="sequences.fa",
+        rows_note="Every input record gives one output row; sequences with characters other than ACGTN (or empty "
+        "ones) get\n`valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, "
+        "shorter ones padded.",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,8 @@ from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
 from molgen.families import common
 from molgen.families.base import FAMILIES, register_family
 from molgen.families.model_card import property_model_card
-from molgen.families.supervised import SupervisedFamily
+from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.models import graph as graph_models
-from molgen.models.heads import PredictionHead
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
@@ -184,14 +183,7 @@ def build_predictor(
         else:
             mean, std = torch.as_tensor(mol_features.mean(0)), torch.as_tensor(mol_features.std(0))
         encoder = WithMoleculeFeatures(encoder, mean, std)
-    head = PredictionHead(
-        cast(int, encoder.out_dim),
-        task.output_dim,
-        hidden_dim=model.ffn_hidden_dim,
-        n_layers=model.ffn_layers,
-        dropout=model.dropout,
-    )
-    return Predictor(encoder, head, task)
+    return with_head(encoder, task, model)
 
 
 def predict_frame(

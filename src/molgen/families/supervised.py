@@ -8,16 +8,17 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json`` and the export.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import torch
 
-from molgen.config import RunConfig, replace, resolved
+from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import higher_is_better
 from molgen.families import common
+from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
 from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task, build_task
@@ -262,3 +263,16 @@ def section_dict(section: Any) -> dict[str, Any]:
     import dataclasses
 
     return dataclasses.asdict(section)
+
+
+def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig) -> Predictor:
+    """``encoder`` (with an ``out_dim``) topped with the feed-forward head the model section sizes
+    (``ffn_hidden_dim``, ``ffn_layers``, ``dropout``) for ``task``."""
+    head = PredictionHead(
+        cast(int, encoder.out_dim),
+        task.output_dim,
+        hidden_dim=model.ffn_hidden_dim,
+        n_layers=model.ffn_layers,
+        dropout=model.dropout,
+    )
+    return Predictor(encoder, head, task)
