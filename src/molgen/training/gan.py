@@ -345,6 +345,8 @@ class MolGANModule(WGANModule):
         return self.critic(*inputs)
 
     def _fake_rewards(self, fake: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        if self.score is None:
+            raise ValueError("a reward network needs a score to train against (set model.reward)")
         nodes, edges = fake
         smiles = self.decode(nodes.argmax(-1).cpu().numpy(), edges.argmax(-1).cpu().numpy())
         return torch.as_tensor(self.score(smiles), dtype=torch.float32, device=nodes.device)
