@@ -255,7 +255,7 @@ def bed_sequences(
             problems[i] = (
                 f"interval {written.iloc[i]} is outside {name} (length {genome.lengths[name]:,}; {coords} coordinates)"
             )
-        if i in problems:
+        if name is None or i in problems:  # an unknown chromosome is one of the problems
             sequences.append("")
             continue
         seq = fetch(name, start, end)
