@@ -162,7 +162,8 @@ class ReferenceGenome:
         except pyfaidx.UnsupportedCompressionFormat:
             fasta_path = self._decompressed_copy()
             self._fasta = self._open(pyfaidx, fasta_path)
-        self.lengths = {name: len(self._fasta[name]) for name in self._fasta}
+        # .keys(): iterating a pyfaidx.Fasta yields its records, not their names
+        self.lengths = {name: len(self._fasta[name]) for name in self._fasta.keys()}  # noqa: SIM118
 
     def _cache_key(self) -> str:
         st = self.path.stat()
