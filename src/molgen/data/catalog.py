@@ -165,7 +165,7 @@ class _CatalogFile(_Strict):
 
 
 def _read_yaml(filename: str) -> Any:
-    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_FOLDER, filename).read_text(encoding="utf-8")
+    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_FOLDER).joinpath(filename).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

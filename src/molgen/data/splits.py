@@ -90,7 +90,7 @@ def _check_sizes(sizes: Sequence[float]) -> tuple[float, float, float]:
         raise ConfigError(f"sizes must be (train, val, test), got {sizes}")
     if any(s < 0 for s in sizes) or abs(sum(sizes) - 1.0) > 1e-6:
         raise ConfigError(f"sizes must be >= 0 and sum to 1 (±1e-6), got {sizes} (sum {sum(sizes):.6g})")
-    return sizes  # type: ignore[return-value]
+    return sizes
 
 
 def _counts(n: int, sizes: tuple[float, float, float]) -> tuple[int, int, int]:
@@ -120,7 +120,7 @@ def _split_from_order(order: np.ndarray, counts: tuple[int, int, int]) -> Split:
     return Split(order[:a], order[a:b], order[b:])
 
 
-def _scaffold_groups(smiles: Sequence[str]) -> list[list[int]]:
+def _scaffold_groups(smiles: Sequence[str] | np.ndarray) -> list[list[int]]:
     """Row indices grouped by scaffold, in order of first appearance."""
     groups: dict[str, list[int]] = {}
     memo: dict[str, str] = {}
@@ -189,7 +189,7 @@ def _scaffold(n, sizes, seed, smiles=None, **_) -> Split:
                 f"scaffold split left the {part} split empty ({len(groups)} scaffolds in {n} rows); "
                 "use more data, other sizes or a random split"
             )
-    return Split(*parts)
+    return Split(*(np.asarray(rows, dtype=np.int64) for rows in parts))
 
 
 def _stratified(n, sizes, seed, labels=None, **_) -> Split:
@@ -292,7 +292,7 @@ def kfold_splits(
             fill[k] += len(group)
     else:
         strata = _strata(labels, n, kind) if kind == "stratified" else np.zeros(n, dtype=np.int64)
-        units = None
+        units = []  # only scaffold folds have groups
         fold_of = np.empty(n, dtype=np.int64)
         fold_of[_stratified_order(strata, rng)] = np.arange(n) % n_folds
 
@@ -324,5 +324,6 @@ def _grouped_val(groups: list[list[int]], n_val: int, rng: np.random.Generator) 
         if len(val) + len(groups[i]) <= n_val:
             val += groups[i]
     if n_val > 0 and not val:
-        val = list(min(groups, key=len))
+        smallest: list[int] = min(groups, key=len)
+        val = list(smallest)
     return np.asarray(val, dtype=np.int64)

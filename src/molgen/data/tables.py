@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 import pandas as pd
@@ -185,7 +185,8 @@ def _sdf_titles(data: bytes) -> list[str | None]:
 def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
     rows: list[dict] = []
     with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
-        for i, record in enumerate(iter_sdf(fh)):
+        # GzipFile and BufferedReader are binary file objects, though typeshed does not call them BinaryIO.
+        for i, record in enumerate(iter_sdf(cast(BinaryIO, fh))):
             if _SDF_SMILES in record.properties:
                 raise InvalidInputError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
                                         "which clashes with the SMILES column read_table adds")
@@ -321,7 +322,7 @@ def _numeric_column(table: MoleculeTable, col: str) -> pd.Series:
         values = values.where(~blank, np.nan)
         bad = (values.isna() & ~blank) | np.isinf(values)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = int(np.flatnonzero(np.asarray(bad))[0])
         raise InvalidInputError(
             f"{table.describe_row(i)}: column {col!r} has value {raw.iloc[i]!r}, which is not a finite "
             f"number ({int(bad.sum())} such value(s) in this column); leave the cell empty for a missing value"

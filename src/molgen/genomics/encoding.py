@@ -118,8 +118,8 @@ def find_invalid(seqs: Sequence[str], records: Sequence[str] | None = None) -> l
     if problems:
         seqs = [s if isinstance(s, str) else "" for s in seqs]
     codes, lengths, offsets = _flat_codes(seqs)
-    for i in np.flatnonzero(lengths == 0):
-        problems.setdefault(int(i), "empty sequence")
+    for row in np.flatnonzero(lengths == 0):
+        problems.setdefault(int(row), "empty sequence")
     bad = np.flatnonzero(codes == _INVALID)
     if bad.size:
         rows = np.searchsorted(offsets, bad, side="right") - 1

@@ -162,7 +162,8 @@ class ReferenceGenome:
         except pyfaidx.UnsupportedCompressionFormat:
             fasta_path = self._decompressed_copy()
             self._fasta = self._open(pyfaidx, fasta_path)
-        self.lengths = {name: len(self._fasta[name]) for name in self._fasta.keys()}  # noqa: SIM118 (iterating a pyfaidx.Fasta yields records)
+        # .keys(): iterating a pyfaidx.Fasta yields its records, not their names
+        self.lengths = {name: len(self._fasta[name]) for name in self._fasta.keys()}  # noqa: SIM118
 
     def _cache_key(self) -> str:
         st = self.path.stat()
@@ -255,7 +256,7 @@ def bed_sequences(
             problems[i] = (
                 f"interval {written.iloc[i]} is outside {name} (length {genome.lengths[name]:,}; {coords} coordinates)"
             )
-        if i in problems:
+        if name is None or i in problems:  # an unknown chromosome is one of the problems
             sequences.append("")
             continue
         seq = fetch(name, start, end)

@@ -107,10 +107,10 @@ def _score(model: SequenceModel, variants: pd.DataFrame, windows: Windows, chunk
     for start in range(0, len(index), chunk_size):
         rows = index[start : start + chunk_size]
         # identical reference windows (many variants in one sequence) are predicted once
-        unique_refs = list(dict.fromkeys(pairs[i].ref for i in rows))  # type: ignore[union-attr]
+        unique_refs = list(dict.fromkeys(pairs[i].ref for i in rows))
         where = {s: k for k, s in enumerate(unique_refs)}
-        preds = _predict(model, unique_refs + [pairs[i].alt for i in rows])  # type: ignore[union-attr]
-        ref_pred[rows] = preds[[where[pairs[i].ref] for i in rows]]  # type: ignore[union-attr]
+        preds = _predict(model, unique_refs + [pairs[i].alt for i in rows])
+        ref_pred[rows] = preds[[where[pairs[i].ref] for i in rows]]
         alt_pred[rows] = preds[len(unique_refs) :]
     out = variants.reset_index(drop=True).copy()
     for t, name in enumerate(targets):

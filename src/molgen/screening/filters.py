@@ -37,8 +37,8 @@ def lipinski(mol: Any) -> str | None:
     from rdkit.Chem import Crippen, Descriptors, rdMolDescriptors
 
     values = {
-        "MW": (Descriptors.MolWt(mol), 500),
-        "logP": (Crippen.MolLogP(mol), 5),
+        "MW": (Descriptors.MolWt(mol), 500),  # type: ignore[attr-defined]  # set at import; absent from RDKit's stubs
+        "logP": (Crippen.MolLogP(mol), 5),  # type: ignore[attr-defined]  # likewise
         "HBD": (rdMolDescriptors.CalcNumLipinskiHBD(mol), 5),
         "HBA": (rdMolDescriptors.CalcNumLipinskiHBA(mol), 10),
     }

@@ -169,7 +169,7 @@ def screen(
         manifest["summary"] = totals | {"n_shards": len(shards), "top_k": len(top)}
         folder.write_manifest(manifest)
     return ScreenResult(folder.path, top, len(shards), record["computed"], record["reused"], seconds=seconds,
-                        workers=how, **totals)
+                        workers=how, n_rows=totals["n_rows"], n_valid=totals["n_valid"], n_passing=totals["n_passing"])
 
 
 def run_shard(shard: Shard, job: ScreenJob, output: str | Path, ranking: Ranking) -> ShardOutcome:

@@ -205,7 +205,7 @@ def _scan_file(
         parquet = pq.ParquetFile(path)
         columns = tuple(parquet.schema_arrow.names)
         n_rows = parquet.metadata.num_rows
-        starts, end = tuple(range(0, n_rows, chunk_size)), n_rows
+        starts, end = list(range(0, n_rows, chunk_size)), n_rows
     else:
         with _open(path, gz) as fh:
             first = fh.readline()
@@ -361,12 +361,15 @@ def _read_parquet(shard: Shard) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     f = shard.file
+    smiles_column = f.smiles_column
+    if smiles_column is None:  # scanning always picks one for Parquet; a hand-made LibraryFile may not
+        raise InvalidInputError(f"{f.path}: a Parquet library needs its SMILES column named (smiles_column)")
     parquet = pq.ParquetFile(f.path)
     group_rows = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
     group_starts = np.concatenate([[0], np.cumsum(group_rows)])
     first, stop = shard.first_row, shard.first_row + shard.n_rows
     groups = [g for g in range(len(group_rows)) if group_starts[g] < stop and group_starts[g + 1] > first]
-    wanted = [c for c in (f.smiles_column, f.id_column) if c is not None]
+    wanted = [c for c in (smiles_column, f.id_column) if c is not None]
     parts, position = [], int(group_starts[groups[0]]) if groups else first
     for batch in parquet.iter_batches(batch_size=65_536, row_groups=groups, columns=wanted, use_threads=False):
         lo, hi = max(first - position, 0), min(stop - position, batch.num_rows)
@@ -376,7 +379,7 @@ def _read_parquet(shard: Shard) -> pd.DataFrame:
         if position >= stop:
             break
     columns = {c: [v for part in parts for v in part.column(c).to_pylist()] for c in wanted}
-    out = pd.DataFrame({"smiles": pd.Series(columns[f.smiles_column], dtype=object)})
+    out = pd.DataFrame({"smiles": pd.Series(columns[smiles_column], dtype=object)})
     if f.id_column is not None:
         out["id"] = pd.Series([None if v is None else str(v) for v in columns[f.id_column]], dtype=object)
     return out

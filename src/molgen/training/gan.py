@@ -17,13 +17,14 @@ automatic clipping does not exist under manual optimization.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import numpy as np
 import torch
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from molgen.models.generative.latent_gan import LatentGAN
 from molgen.models.generative.molgan import GraphGenerator, RelationalGCN, discretize
@@ -48,7 +49,9 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], real: Sequence[torch.T
     ]
     scores = critic(*mixed)
     grads = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-    norm = torch.sqrt(sum(g.reshape(batch, -1).pow(2).sum(1) for g in grads) + 1e-12)
+    # ``grads`` is never empty (one per input), so the sum is a tensor, not the start value 0.
+    squared = cast(torch.Tensor, sum(g.reshape(batch, -1).pow(2).sum(1) for g in grads))
+    norm = torch.sqrt(squared + 1e-12)
     return ((norm - 1.0) ** 2).mean()
 
 
@@ -90,7 +93,8 @@ class TensorDataModule(L.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         if len(self.val[0]) == 0:
-            return DataLoader([()], batch_size=1, collate_fn=lambda items: ())
+            # A one-item list is a map-style dataset (``__getitem__`` and ``__len__``) though not a ``Dataset``.
+            return DataLoader(cast("Dataset[tuple[()]]", [()]), batch_size=1, collate_fn=lambda items: ())
         return DataLoader(TensorDataset(*self.val), batch_size=self.batch_size, shuffle=False)
 
 
@@ -112,6 +116,8 @@ class WGANModule(L.LightningModule):
         gradient_clip_val: clip each optimizer's gradients to this norm (None: no clipping).
     """
 
+    critic_updates: torch.Tensor  # a buffer, registered in ``__init__``
+
     def __init__(
         self,
         *,
@@ -132,7 +138,9 @@ class WGANModule(L.LightningModule):
         self.automatic_optimization = False
         self.train_smiles = train_smiles
         self.score_samples = score_samples
-        self.lr, self.lr_critic, self.betas = lr, lr_critic or lr, tuple(betas)
+        beta1, beta2 = betas
+        self.lr, self.lr_critic = lr, lr_critic or lr
+        self.betas: tuple[float, float] = (beta1, beta2)
         self.n_critic, self.gp_weight = n_critic, gp_weight
         self.fake_batch_size, self.val_sample_size = fake_batch_size, val_sample_size
         self.gradient_clip_val = gradient_clip_val
@@ -177,6 +185,14 @@ class WGANModule(L.LightningModule):
         generator = torch.optim.Adam(self.generator_parameters(), lr=self.lr, betas=self.betas)
         return [critic, generator, *self.extra_optimizers()]
 
+    def _optimizer_list(self) -> list[LightningOptimizer]:
+        """The optimizers of :meth:`configure_optimizers`, in order (Lightning hands back a bare optimizer
+        only when there is one, and there are always at least two here)."""
+        optimizers = self.optimizers()
+        if not isinstance(optimizers, list):
+            raise RuntimeError(f"{type(self).__name__} expects at least two optimizers, got one")
+        return optimizers
+
     def _step(self, optimizer: Any, loss: torch.Tensor) -> None:
         optimizer.zero_grad()
         self.manual_backward(loss)
@@ -185,7 +201,7 @@ class WGANModule(L.LightningModule):
         optimizer.step()
 
     def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        critic_opt, generator_opt = self.optimizers()[:2]
+        critic_opt, generator_opt = self._optimizer_list()[:2]
         real = self.real_inputs(batch)
         n_real = real[0].shape[0]
         with torch.no_grad():
@@ -322,12 +338,15 @@ class MolGANModule(WGANModule):
 
     def fake_inputs(self, n: int) -> tuple[torch.Tensor, ...]:
         z = torch.randn(n, self.generator.noise_dim, device=self.device)
-        return discretize(*self.generator(z), mode=self.gumbel, temperature=self.temperature)
+        node_logits, edge_logits = self.generator(z)
+        return discretize(node_logits, edge_logits, mode=self.gumbel, temperature=self.temperature)
 
     def critic_score(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.critic(*inputs)
 
     def _fake_rewards(self, fake: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        if self.score is None:
+            raise ValueError("a reward network needs a score to train against (set model.reward)")
         nodes, edges = fake
         smiles = self.decode(nodes.argmax(-1).cpu().numpy(), edges.argmax(-1).cpu().numpy())
         return torch.as_tensor(self.score(smiles), dtype=torch.float32, device=nodes.device)
@@ -338,7 +357,7 @@ class MolGANModule(WGANModule):
         real = self.real_inputs(batch)
         fake = tuple(f.detach() for f in fake)
         loss = F.mse_loss(self.reward_net(*real), batch[2].float()) + F.mse_loss(self.reward_net(*fake), self._fake_rewards(fake))
-        self._step(self.optimizers()[2], loss)
+        self._step(self._optimizer_list()[2], loss)
         self.log("train/reward_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(batch[0]))
 
     def extra_generator_loss(self, fake: tuple[torch.Tensor, ...], wgan_loss: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import optuna
@@ -90,7 +91,7 @@ def _plots(study: optuna.Study, output: Path, n_completed: int) -> dict[str, Pat
             figure = getattr(axes, "figure", None) or plt.gcf()
             figure.set_size_inches(8, 5)
             figure.tight_layout()
-            _atomic(output / filename, lambda path, figure=figure: figure.savefig(path, dpi=120, format="png"))
+            _atomic(output / filename, partial(figure.savefig, dpi=120, format="png"))
             plt.close(figure)
             written[filename.removesuffix(".png")] = output / filename
         except (ValueError, RuntimeError, IndexError, ZeroDivisionError) as err:

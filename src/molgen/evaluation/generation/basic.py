@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from rdkit import Chem
 
@@ -72,8 +73,8 @@ def split_valid(generated: Sequence[object], *, keep_mols: bool = True) -> Valid
     """
     result = ValidMolecules(n_total=len(generated))
     for _, mol, record in iter_molecules(generated):
-        if mol is None:
-            result.invalid.append(record)
+        if mol is None:  # iter_molecules gives the invalid record exactly when there is no molecule
+            result.invalid.append(cast(InvalidMolecule, record))
             continue
         result.smiles.append(Chem.MolToSmiles(mol))
     if keep_mols:
