@@ -147,11 +147,19 @@ class _EntryFile(_Strict):
             assert self.target_columns_file is not None
             targets = _target_list(self.target_columns_file)
         return DatasetSpec(
-            name=self.name, description=self.description, remote=self.remote.build(),
-            input_column=self.input_column, target_columns=tuple(targets), task_type=self.task_type,
-            default_split=self.default_split, metric=self.metric, split_column=self.split_column,
+            name=self.name,
+            description=self.description,
+            remote=self.remote.build(),
+            input_column=self.input_column,
+            target_columns=tuple(targets),
+            task_type=self.task_type,
+            default_split=self.default_split,
+            metric=self.metric,
+            split_column=self.split_column,
             references=tuple(Reference(**r.model_dump()) for r in self.references),
-            citation=self.citation, license=self.license, kind=self.kind,
+            citation=self.citation,
+            license=self.license,
+            kind=self.kind,
             extra_files=tuple(f.build() for f in self.extra_files),
         )
 

@@ -101,8 +101,7 @@ def _counts(n: int, sizes: tuple[float, float, float]) -> tuple[int, int, int]:
     for part, size, count in zip(_PARTS, sizes, counts):
         if size > 0 and count == 0:
             raise ConfigError(
-                f"too few rows: {n} rows with sizes {sizes} leave the {part} split empty; "
-                "use more data or change sizes"
+                f"too few rows: {n} rows with sizes {sizes} leave the {part} split empty; use more data or change sizes"
             )
     return counts
 

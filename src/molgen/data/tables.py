@@ -29,8 +29,14 @@ SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".sdf", *FASTA_SUFFIXE
 #: every table suffix molgen reads → its format (:func:`read_table` reads all but ``smi``, which
 #: ``molgen.screening`` streams; screening reads ``smi``, ``csv``, ``tsv``, ``sdf`` and ``parquet``).
 FORMATS = {
-    ".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".parquet": "parquet", ".sdf": "sdf", ".smi": "smi",
-    ".smiles": "smi", **dict.fromkeys(FASTA_SUFFIXES, "fasta"),
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "txt",
+    ".parquet": "parquet",
+    ".sdf": "sdf",
+    ".smi": "smi",
+    ".smiles": "smi",
+    **dict.fromkeys(FASTA_SUFFIXES, "fasta"),
 }
 _TEXT = {".csv", ".tsv", ".txt"}
 _SDF_SMILES = "smiles"
@@ -188,8 +194,10 @@ def _read_sdf(path: Path, gz: bool) -> pd.DataFrame:
         # GzipFile and BufferedReader are binary file objects, though typeshed does not call them BinaryIO.
         for i, record in enumerate(iter_sdf(cast(BinaryIO, fh))):
             if _SDF_SMILES in record.properties:
-                raise InvalidInputError(f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
-                                        "which clashes with the SMILES column read_table adds")
+                raise InvalidInputError(
+                    f"{path} record {i + 1}: an SD property is named {_SDF_SMILES!r}, "
+                    "which clashes with the SMILES column read_table adds"
+                )
             rows.append({_SDF_SMILES: record.smiles or "", **record.properties})
     frame = pd.DataFrame(rows, columns=_union_keys(rows))
     for col in frame.columns[1:]:

@@ -42,9 +42,22 @@ for _code, _base in enumerate("ACGTN"):
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 __all__ = [
-    "ALPHABET", "N_CODE", "PAD_CODE", "N_VALUES", "PAD_MODES", "InvalidSequence", "validate_sequence",
-    "find_invalid", "encode_indices", "one_hot", "indices_to_onehot", "onehot_table", "decode_onehot",
-    "reverse_complement", "reverse_complement_onehot", "sequence_lengths",
+    "ALPHABET",
+    "N_CODE",
+    "PAD_CODE",
+    "N_VALUES",
+    "PAD_MODES",
+    "InvalidSequence",
+    "validate_sequence",
+    "find_invalid",
+    "encode_indices",
+    "one_hot",
+    "indices_to_onehot",
+    "onehot_table",
+    "decode_onehot",
+    "reverse_complement",
+    "reverse_complement_onehot",
+    "sequence_lengths",
 ]
 
 

@@ -35,7 +35,14 @@ BED_SUFFIXES = (".bed",)
 BED_COLUMNS = ("chrom", "start", "end", "name", "score", "strand")
 
 __all__ = [
-    "BED_SUFFIXES", "ReferenceGenome", "bed_sequences", "catalog_frame", "is_bed", "join_labels", "read_bed", "read_fasta",
+    "BED_SUFFIXES",
+    "ReferenceGenome",
+    "bed_sequences",
+    "catalog_frame",
+    "is_bed",
+    "join_labels",
+    "read_bed",
+    "read_fasta",
 ]
 
 
@@ -120,7 +127,9 @@ def read_bed(path: str | Path) -> pd.DataFrame:
         raise InvalidInputError(f"{path}: no intervals")
     frame = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", header=None, dtype=str, keep_default_na=False)
     if frame.shape[1] < 3:
-        raise InvalidInputError(f"{path} line {line_numbers[0]}: a BED line needs chrom, start and end separated by tabs")
+        raise InvalidInputError(
+            f"{path} line {line_numbers[0]}: a BED line needs chrom, start and end separated by tabs"
+        )
     if header is not None and len(header) == frame.shape[1]:
         names = [h.strip() for h in header]
         names[:3] = list(BED_COLUMNS[:3])
@@ -132,7 +141,9 @@ def read_bed(path: str | Path) -> pd.DataFrame:
         bad = values.isna() | (values != values.round())
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InvalidInputError(f"{path.name} line {line_numbers[i]}: {column} {frame[column].iloc[i]!r} is not an integer")
+            raise InvalidInputError(
+                f"{path.name} line {line_numbers[i]}: {column} {frame[column].iloc[i]!r} is not an integer"
+            )
         frame[column] = values.astype(np.int64)
     for column in frame.columns[3:]:
         if column not in ("name", "strand"):
@@ -174,8 +185,10 @@ class ReferenceGenome:
         if not Path(f"{fasta_path}.fai").exists() and not os.access(fasta_path.parent, os.W_OK):
             folder = cache_dir() / "references"
             folder.mkdir(parents=True, exist_ok=True)
-            options = {"indexname": str(folder / f"{fasta_path.name}.{self._cache_key()}.fai"),
-                       "gzi_indexname": str(folder / f"{fasta_path.name}.{self._cache_key()}.gzi")}
+            options = {
+                "indexname": str(folder / f"{fasta_path.name}.{self._cache_key()}.fai"),
+                "gzi_indexname": str(folder / f"{fasta_path.name}.{self._cache_key()}.gzi"),
+            }
         return pyfaidx.Fasta(str(fasta_path), as_raw=True, rebuild=False, **options)
 
     def _decompressed_copy(self) -> Path:
@@ -195,7 +208,12 @@ class ReferenceGenome:
         if chrom in self.lengths:
             return chrom
         bare = chrom[3:] if chrom.lower().startswith("chr") else chrom
-        for candidate in (bare, f"chr{bare}", {"M": "MT", "MT": "M"}.get(bare.upper(), ""), "chr" + {"MT": "M"}.get(bare.upper(), "")):
+        for candidate in (
+            bare,
+            f"chr{bare}",
+            {"M": "MT", "MT": "M"}.get(bare.upper(), ""),
+            "chr" + {"MT": "M"}.get(bare.upper(), ""),
+        ):
             if candidate and candidate in self.lengths:
                 return candidate
         return None

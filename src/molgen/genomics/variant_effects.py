@@ -70,8 +70,14 @@ def score_variants(
 
     def windows(row: pd.Series) -> VariantWindows:
         seq = sequence_of(str(row["sequence_id"]))
-        return variant_windows(seq, parse_position(row["position"]), row["ref"], row["alt"], model.length,
-                               sequence_id=str(row["sequence_id"]))
+        return variant_windows(
+            seq,
+            parse_position(row["position"]),
+            row["ref"],
+            row["alt"],
+            model.length,
+            sequence_id=str(row["sequence_id"]),
+        )
 
     return _score(model, variants, windows, chunk_size)
 
@@ -83,8 +89,9 @@ def score_vcf(model: SequenceModel, vcf: str | Path, reference: str | Path, *, c
     variants = read_vcf(vcf)
 
     def windows(row: pd.Series) -> VariantWindows:
-        return genome.variant_windows(str(row["sequence_id"]), parse_position(row["position"]), row["ref"],
-                                      row["alt"], model.length)
+        return genome.variant_windows(
+            str(row["sequence_id"]), parse_position(row["position"]), row["ref"], row["alt"], model.length
+        )
 
     return _score(model, variants, windows, chunk_size)
 
@@ -152,7 +159,9 @@ def variant_effect_file(
         by_id: dict[str, str] = {}
         for seq_id, seq in records:
             if seq_id in by_id:
-                raise InvalidInputError(f"{sequences}: sequence id {seq_id!r} appears more than once; ids must be unique")
+                raise InvalidInputError(
+                    f"{sequences}: sequence id {seq_id!r} appears more than once; ids must be unique"
+                )
             by_id[seq_id] = seq
         table = score_variants(model, by_id, read_variant_table(variants))
     output = Path(output)

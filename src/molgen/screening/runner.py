@@ -39,6 +39,7 @@ __all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
 
 log = logging.getLogger("molgen")
 
+
 @dataclass
 class ShardOutcome:
     """What a worker sends back: counts and the shard's best rows (a small DataFrame)."""
@@ -122,12 +123,23 @@ def screen(
     )
     identity = job.describe() | {
         "chunk_size": chunk_size,
-        "library": [{"name": f.name, "size": f.size, "n_rows": f.n_rows, "smiles_column": f.smiles_column,
-                     "id_column": f.id_column} for f in files],
+        "library": [
+            {
+                "name": f.name,
+                "size": f.size,
+                "n_rows": f.n_rows,
+                "smiles_column": f.smiles_column,
+                "id_column": f.id_column,
+            }
+            for f in files
+        ],
     }
     with OutputFolder(output) as folder:
         manifest = folder.check_job(identity) or {
-            "format": MANIFEST_FORMAT, "molgen_version": __version__, "job": identity, "runs": [],
+            "format": MANIFEST_FORMAT,
+            "molgen_version": __version__,
+            "job": identity,
+            "runs": [],
         }
         manifest["models"] = [ref.path for ref in job.models]
         manifest["library"] = [f.path for f in files]
@@ -154,7 +166,9 @@ def screen(
             for ref in job.models:  # a broken weights file fails here, before any shard
                 cached_model(ref)
         how = "serial" if executor is _serial else f"dask ({scheduler or f'{workers} local workers'})"
-        for outcome in executor(pending, job, folder.path, ranking, workers=workers, scheduler=scheduler, retries=retries):
+        for outcome in executor(
+            pending, job, folder.path, ranking, workers=workers, scheduler=scheduler, retries=retries
+        ):
             _merge(outcome, best, totals)
             record["computed"].append(outcome.shard_id)
             progress.update(outcome)
@@ -168,8 +182,18 @@ def screen(
         record.update(finished=_now(), seconds=round(seconds, 3), how=how)
         manifest["summary"] = totals | {"n_shards": len(shards), "top_k": len(top)}
         folder.write_manifest(manifest)
-    return ScreenResult(folder.path, top, len(shards), record["computed"], record["reused"], seconds=seconds,
-                        workers=how, n_rows=totals["n_rows"], n_valid=totals["n_valid"], n_passing=totals["n_passing"])
+    return ScreenResult(
+        folder.path,
+        top,
+        len(shards),
+        record["computed"],
+        record["reused"],
+        seconds=seconds,
+        workers=how,
+        n_rows=totals["n_rows"],
+        n_valid=totals["n_valid"],
+        n_passing=totals["n_passing"],
+    )
 
 
 def run_shard(shard: Shard, job: ScreenJob, output: str | Path, ranking: Ranking) -> ShardOutcome:
@@ -237,8 +261,14 @@ def _serial(pending: list[Shard], job: ScreenJob, output: Path, ranking: Ranking
 
 
 def _dask(
-    pending: list[Shard], job: ScreenJob, output: Path, ranking: Ranking, *, workers: int,
-    scheduler: str | None, retries: int,
+    pending: list[Shard],
+    job: ScreenJob,
+    output: Path,
+    ranking: Ranking,
+    *,
+    workers: int,
+    scheduler: str | None,
+    retries: int,
 ) -> Iterator[ShardOutcome]:
     if not pending:
         return
@@ -254,15 +284,28 @@ def _dask(
             client = stack.enter_context(Client(scheduler, timeout="30s"))
         else:
             stack.enter_context(_workers_skip_main())
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            )
             client = stack.enter_context(Client(cluster))
         token = uuid.uuid4().hex[:8]
         futures = [  # the job is a few KB of primitives: sent with each task, nothing to lose with a worker
-            client.submit(run_shard, shard, job, str(output), ranking, key=f"molgen-screen-{shard.id}-{token}",
-                          retries=retries, pure=False)
+            client.submit(
+                run_shard,
+                shard,
+                job,
+                str(output),
+                ranking,
+                key=f"molgen-screen-{shard.id}-{token}",
+                retries=retries,
+                pure=False,
+            )
             for shard in pending
         ]
         by_key = {f.key: shard for f, shard in zip(futures, pending)}
@@ -300,8 +343,10 @@ def quiet_dask() -> Iterator[None]:
     """Within the block, Dask's loggers show warnings and errors only (it logs cluster start-up and
     shutdown at INFO), and a slow worker exit at shutdown is not reported; levels are restored on exit.
     :func:`screen` leaves logging alone: an application (``molgen screen``) wraps its call in this."""
-    loggers = [logging.getLogger(name) for name in ("distributed", *[
-        n for n in logging.root.manager.loggerDict if n.startswith("distributed.")])]
+    loggers = [
+        logging.getLogger(name)
+        for name in ("distributed", *[n for n in logging.root.manager.loggerDict if n.startswith("distributed.")])
+    ]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.WARNING)

@@ -75,8 +75,13 @@ class LibraryFile:
 
     def describe(self) -> dict[str, Any]:
         """What the manifest records (a changed file makes a rerun an error)."""
-        return {"path": self.path, "size": self.size, "n_rows": self.n_rows, "smiles_column": self.smiles_column,
-                "id_column": self.id_column}
+        return {
+            "path": self.path,
+            "size": self.size,
+            "n_rows": self.n_rows,
+            "smiles_column": self.smiles_column,
+            "id_column": self.id_column,
+        }
 
 
 @dataclass(frozen=True)
@@ -108,9 +113,13 @@ class Shard:
 def _format_of(path: Path) -> tuple[str, bool]:
     fmt, gz = table_format(path)
     if fmt not in FORMATS.values():
-        raise InvalidInputError(f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)")
+        raise InvalidInputError(
+            f"unsupported library file {path}: use {', '.join(FORMATS)} (all but .parquet may be .gz)"
+        )
     if fmt == "parquet" and gz:
-        raise InvalidInputError(f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet")
+        raise InvalidInputError(
+            f"{path}: gzipped Parquet cannot be streamed; Parquet compresses internally, use .parquet"
+        )
     return fmt, gz
 
 
@@ -170,9 +179,7 @@ def plan_library(
     if chunk_size < 1:
         raise ConfigError(f"chunk size must be ≥ 1, got {chunk_size}")
     base, paths = resolve_library(library)
-    files = [
-        _scan_file(path, base, chunk_size, smiles_column, id_column, default_smiles_column) for path in paths
-    ]
+    files = [_scan_file(path, base, chunk_size, smiles_column, id_column, default_smiles_column) for path in paths]
     shards = [Shard(i, chunk, f) for i, f in enumerate(files) for chunk in range(len(f.starts))]
     return files, shards
 
@@ -231,9 +238,18 @@ def _scan_file(
     elif smiles_col is not None or id_col is not None:
         raise InvalidInputError(f"{path}: a .smi file has no named columns (SMILES first, then an optional name)")
     return LibraryFile(
-        path=str(path), name=str(path.relative_to(base)), fmt=fmt, gz=gz, columns=columns,
-        smiles_column=smiles_column, id_column=id_column, size=path.stat().st_size, n_rows=n_rows,
-        starts=tuple(int(s) for s in starts), end=int(end), chunk_size=chunk_size,
+        path=str(path),
+        name=str(path.relative_to(base)),
+        fmt=fmt,
+        gz=gz,
+        columns=columns,
+        smiles_column=smiles_column,
+        id_column=id_column,
+        size=path.stat().st_size,
+        n_rows=n_rows,
+        starts=tuple(int(s) for s in starts),
+        end=int(end),
+        chunk_size=chunk_size,
     )
 
 
@@ -338,8 +354,15 @@ def _read_text(data: bytes, f: LibraryFile) -> pd.DataFrame:
         return pd.DataFrame({"smiles": smiles, "id": names})
     wanted = [c for c in (f.smiles_column, f.id_column) if c is not None]
     frame = pd.read_csv(
-        io.BytesIO(data), sep=_SEPARATORS[f.fmt], header=None, names=list(f.columns), usecols=wanted, dtype=str,
-        keep_default_na=False, skip_blank_lines=False, encoding_errors="replace",
+        io.BytesIO(data),
+        sep=_SEPARATORS[f.fmt],
+        header=None,
+        names=list(f.columns),
+        usecols=wanted,
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        encoding_errors="replace",
     )
     out = pd.DataFrame({"smiles": frame[f.smiles_column].astype(object)})
     if f.id_column is not None:

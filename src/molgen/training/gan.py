@@ -33,7 +33,9 @@ MONITOR = "val/valid_unique"
 VAL_SEED = 12345
 
 
-def gradient_penalty(critic: Callable[..., torch.Tensor], real: Sequence[torch.Tensor], fake: Sequence[torch.Tensor]) -> torch.Tensor:
+def gradient_penalty(
+    critic: Callable[..., torch.Tensor], real: Sequence[torch.Tensor], fake: Sequence[torch.Tensor]
+) -> torch.Tensor:
     """WGAN-GP penalty ``E[(‖∇ critic(x̂)‖₂ − 1)²]`` at ``x̂ = ε·real + (1 − ε)·fake``, ``ε ~ U(0, 1)`` per example.
 
     Args:
@@ -44,7 +46,9 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], real: Sequence[torch.T
     batch = real[0].shape[0]
     eps = torch.rand(batch, device=real[0].device, dtype=real[0].dtype)
     mixed = [
-        (eps.view(-1, *([1] * (r.dim() - 1))) * r + (1 - eps.view(-1, *([1] * (r.dim() - 1)))) * f[:batch]).requires_grad_(True)
+        (
+            eps.view(-1, *([1] * (r.dim() - 1))) * r + (1 - eps.view(-1, *([1] * (r.dim() - 1)))) * f[:batch]
+        ).requires_grad_(True)
         for r, f in zip(real, fake)
     ]
     scores = critic(*mixed)
@@ -81,7 +85,9 @@ class TensorDataModule(L.LightningDataModule):
     With no validation rows, validation still runs one empty batch, so the sampled metrics are logged.
     """
 
-    def __init__(self, train: Sequence[torch.Tensor], val: Sequence[torch.Tensor], batch_size: int, seed: int = 0) -> None:
+    def __init__(
+        self, train: Sequence[torch.Tensor], val: Sequence[torch.Tensor], batch_size: int, seed: int = 0
+    ) -> None:
         super().__init__()
         if len(train[0]) == 0:
             raise ValueError("no training examples")
@@ -213,7 +219,11 @@ class WGANModule(L.LightningModule):
         self._step(critic_opt, critic_loss)
         self.critic_updates += 1
         self.extra_updates(batch, fake)
-        log = {"train/critic_loss": critic_loss.detach(), "train/gp": gp.detach(), "train/wasserstein": (critic_real - critic_fake).detach()}
+        log = {
+            "train/critic_loss": critic_loss.detach(),
+            "train/gp": gp.detach(),
+            "train/wasserstein": (critic_real - critic_fake).detach(),
+        }
         if int(self.critic_updates) % self.n_critic == 0:
             fake = self.fake_inputs(self.fake_batch_size)
             wgan_loss = -self.critic_score(*fake).mean()
@@ -226,7 +236,9 @@ class WGANModule(L.LightningModule):
         """Gradient penalty when a real batch is larger than the fake batch: the fakes are repeated."""
         n = real[0].shape[0]
         repeat = -(-n // len(fake[0]))
-        return gradient_penalty(self.critic_score, real, tuple(f.repeat(repeat, *([1] * (f.dim() - 1)))[:n] for f in fake))
+        return gradient_penalty(
+            self.critic_score, real, tuple(f.repeat(repeat, *([1] * (f.dim() - 1)))[:n] for f in fake)
+        )
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
         if not batch:
@@ -356,7 +368,9 @@ class MolGANModule(WGANModule):
             return
         real = self.real_inputs(batch)
         fake = tuple(f.detach() for f in fake)
-        loss = F.mse_loss(self.reward_net(*real), batch[2].float()) + F.mse_loss(self.reward_net(*fake), self._fake_rewards(fake))
+        loss = F.mse_loss(self.reward_net(*real), batch[2].float()) + F.mse_loss(
+            self.reward_net(*fake), self._fake_rewards(fake)
+        )
         self._step(self._optimizer_list()[2], loss)
         self.log("train/reward_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(batch[0]))
 

@@ -57,7 +57,9 @@ def write_report(study: optuna.Study, base: RunConfig, space: SearchSpace, outpu
     output.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(SURPLUS_ATTR)]
-    frame = study.trials_dataframe(attrs=("number", "value", "state", "datetime_start", "duration", "params", "user_attrs"))
+    frame = study.trials_dataframe(
+        attrs=("number", "value", "state", "datetime_start", "duration", "params", "user_attrs")
+    )
     if len(frame):
         frame = frame[frame["number"].isin([t.number for t in trials])]
         frame = frame.drop(columns=[c for c in frame.columns if c == f"user_attrs_{SURPLUS_ATTR}"])

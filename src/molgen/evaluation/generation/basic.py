@@ -91,9 +91,7 @@ def fraction_unique(canonical_smiles: Sequence[str], k: int | None = None) -> fl
 def canonical_set(smiles: Iterable[object], *, isomeric: bool = True) -> set[str]:
     """Canonical SMILES of the valid molecules among ``smiles`` (invalid ones skipped); ``isomeric=False``
     drops stereochemistry (the form :func:`sample_metrics` compares novelty in)."""
-    return {
-        Chem.MolToSmiles(mol, isomericSmiles=isomeric) for _, mol, _ in iter_molecules(smiles) if mol is not None
-    }
+    return {Chem.MolToSmiles(mol, isomericSmiles=isomeric) for _, mol, _ in iter_molecules(smiles) if mol is not None}
 
 
 def sample_metrics(smiles: Sequence[str], train: set[str] | frozenset[str]) -> dict[str, float]:
