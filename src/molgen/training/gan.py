@@ -64,21 +64,6 @@ SampleScorer = Callable[[Sequence[str], set[str]], dict[str, float]]
 :data:`MONITOR` watches). molgen's is :func:`molgen.evaluation.generation.basic.sample_metrics`."""
 
 
-def canonical_set(smiles: Sequence[str]) -> set[str]:
-    """Non-isomeric canonical forms of the valid SMILES (what the default ``score_samples`` compares novelty
-    against). Kept for callers; it is :func:`molgen.evaluation.generation.basic.canonical_set` with
-    ``isomeric=False`` (imported on call: this module never imports RDKit)."""
-    from molgen.evaluation.generation.basic import canonical_set as _canonical_set
-
-    return _canonical_set(smiles, isomeric=False)
-
-
-def _default_score_samples() -> SampleScorer:
-    from molgen.evaluation.generation.basic import sample_metrics
-
-    return sample_metrics
-
-
 class TensorDataModule(L.LightningDataModule):
     """Shuffled training batches and in-order validation batches of tensors (row ``i`` of each tensor together).
 
@@ -113,8 +98,8 @@ class WGANModule(L.LightningModule):
             a subclass through ``extra_optimizers``).
         train_smiles: canonical (non-isomeric) training SMILES, for ``val/novelty``.
         score_samples: scores the SMILES sampled at each validation (see :data:`SampleScorer`); the caller
-            injects it so that this training core holds no chemistry. None: molgen's
-            :func:`~molgen.evaluation.generation.basic.sample_metrics`, imported when first needed.
+            passes it (molgen's is :func:`~molgen.evaluation.generation.basic.sample_metrics`) so that this
+            training core holds no chemistry.
         lr, lr_critic: learning rates; betas: Adam's.
         n_critic: critic updates per generator update; gp_weight: λ of the gradient penalty.
         fake_batch_size: molecules generated per update.
@@ -128,6 +113,7 @@ class WGANModule(L.LightningModule):
         self,
         *,
         train_smiles: set[str],
+        score_samples: SampleScorer,
         lr: float,
         lr_critic: float | None = None,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -136,7 +122,6 @@ class WGANModule(L.LightningModule):
         fake_batch_size: int = 64,
         val_sample_size: int = 256,
         gradient_clip_val: float | None = None,
-        score_samples: SampleScorer | None = None,
     ) -> None:
         super().__init__()
         if n_critic < 1:
@@ -250,8 +235,6 @@ class WGANModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         samples = self.sample_smiles(self.val_sample_size, VAL_SEED)
-        if self.score_samples is None:
-            self.score_samples = _default_score_samples()
         metrics = {k: float(v) for k, v in self.score_samples(samples, self.train_smiles).items()}
         metrics.update(self.extra_val_metrics(samples))
         if self._val_wasserstein:

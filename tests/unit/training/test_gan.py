@@ -12,13 +12,12 @@ import pytest
 import torch
 
 from molgen.config import TrainerConfig, replace
-from molgen.evaluation.generation.basic import sample_metrics
+from molgen.evaluation.generation.basic import canonical_set, sample_metrics
 from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
 from molgen.training.gan import (
     MONITOR,
     LatentGANModule,
     TensorDataModule,
-    canonical_set,
     gradient_penalty,
 )
 from molgen.training.trainer import build_trainer, run
@@ -57,7 +56,10 @@ def test_sample_metrics() -> None:
     assert metrics["valid_unique"] == pytest.approx(4 / 8)
     empty = sample_metrics(["", ""], train=set())
     assert empty == {"validity": 0.0, "unique": 0.0, "novelty": 0.0, "connected": 0.0, "valid_unique": 0.0}
-    assert canonical_set(["OCC", "C[C@H](N)O", "xx"]) == {"CCO", "CC(N)O"}  # non-isomeric, invalid skipped
+    assert canonical_set(["OCC", "C[C@H](N)O", "xx"], isomeric=False) == {
+        "CCO",
+        "CC(N)O",
+    }  # non-isomeric, invalid skipped
 
 
 def test_training_core_does_not_import_rdkit() -> None:
@@ -129,7 +131,14 @@ def test_critic_updates_every_batch_and_generator_every_n_critic(tmp_path: Path)
 def test_validation_runs_without_validation_rows(tmp_path: Path) -> None:
     model = LatentGAN(LatentGenerator(4, 6, (8,)), LatentCritic(6, (8,)))
     module = LatentGANModule(
-        model, _decode, train_smiles=set(), lr=1e-3, n_critic=1, fake_batch_size=8, val_sample_size=8
+        model,
+        _decode,
+        train_smiles=set(),
+        score_samples=sample_metrics,
+        lr=1e-3,
+        n_critic=1,
+        fake_batch_size=8,
+        val_sample_size=8,
     )
     cfg = TrainerConfig(max_epochs=1, patience=2, accelerator="cpu", progress_bar=False)
     trainer = build_trainer(cfg, tmp_path, monitor=MONITOR, mode="max")
@@ -167,6 +176,7 @@ def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: 
         score=score,
         reward_weight=0.5,
         train_smiles=set(graphs.smiles),
+        score_samples=sample_metrics,
         lr=1e-3,
         n_critic=1,
         fake_batch_size=8,
@@ -188,5 +198,11 @@ def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: 
     assert {"train/reward_loss", "train/generator_loss", "val/reward"} <= logged
     with pytest.raises(ValueError, match="needs a reward network"):
         MolGANModule(
-            networks.generator, networks.critic, lambda a, b: [], reward_weight=0.5, train_smiles=set(), lr=1e-3
+            networks.generator,
+            networks.critic,
+            lambda a, b: [],
+            reward_weight=0.5,
+            train_smiles=set(),
+            score_samples=sample_metrics,
+            lr=1e-3,
         )
