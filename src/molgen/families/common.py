@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from molgen.config import RunConfig
+from molgen.config import DataConfig, RunConfig, replace
 from molgen.data.catalog import DatasetSpec, get_dataset
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError, UnknownNameError
 from molgen.training.artifacts import ModelSpec
@@ -75,6 +75,18 @@ def catalog_entry(name: str, files: str) -> DatasetSpec | None:
         if Path(name).exists() or Path(name).suffix:
             return None
         raise UnknownNameError(f"{err}; or pass the path of a {files}") from None
+
+
+def data_from_catalog(data: DataConfig, spec: DatasetSpec, input_key: str) -> DataConfig:
+    """``data`` with its unset input column (``input_key``: ``smiles_column`` or ``sequence_column``), targets,
+    split and split column taken from the catalog entry."""
+    return replace(
+        data,
+        **{input_key: getattr(data, input_key) or spec.input_column},
+        target_columns=data.target_columns or list(spec.target_columns),
+        split=data.split or spec.default_split,
+        split_column=data.split_column or spec.split_column,
+    )
 
 
 def report_invalid(problems: Sequence[str], header: str, on_invalid: str, unit: str = "rows") -> None:

@@ -88,13 +88,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
             f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)"
         )
     if spec is not None:
-        data = replace(
-            data,
-            sequence_column=data.sequence_column or spec.input_column,
-            target_columns=data.target_columns or list(spec.target_columns),
-            split=data.split or spec.default_split,
-            split_column=data.split_column or spec.split_column,
-        )
+        data = common.data_from_catalog(data, spec, "sequence_column")
         task = replace(task, type=task.type or spec.task_type)
     else:
         data = replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")

@@ -73,13 +73,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     spec = common.catalog_entry(cfg.data.name, "CSV/TSV/SDF/Parquet file")
     data, task = cfg.data, cfg.task
     if spec is not None:
-        data = replace(
-            data,
-            smiles_column=data.smiles_column or spec.input_column,
-            target_columns=data.target_columns or list(spec.target_columns),
-            split=data.split or spec.default_split,
-            split_column=data.split_column or spec.split_column,
-        )
+        data = common.data_from_catalog(data, spec, "smiles_column")
         task = replace(task, type=task.type or spec.task_type)
         task = replace(task, monitor=task.monitor or _headline(spec.metric, task.type))
     else:
