@@ -76,7 +76,8 @@ def test_benchmark_runs_reports_and_gates(regression_csv: Path, tmp_path: Path):
 
 @pytest.mark.slow
 def test_failed_cell_is_reported_and_fails_the_check(regression_csv: Path, tmp_path: Path):
-    suite = write_suite(tmp_path / "suite.yaml", regression_csv, {"max": 100.0}, models=("dmpnn", "not_a_model"))
+    # a DNA model on a table of SMILES: the config is valid, the cell fails when it runs
+    suite = write_suite(tmp_path / "suite.yaml", regression_csv, {"max": 100.0}, models=("dmpnn", "cnn"))
     out = tmp_path / "bench"
     result = molgen(
         "benchmark",
@@ -87,11 +88,11 @@ def test_failed_cell_is_reported_and_fails_the_check(regression_csv: Path, tmp_p
         str(out),
         "--check",
         "--only",
-        "tiny/not_a_model",
+        "tiny/cnn",
         check=False,
     )
     assert result.returncode == 1
-    assert "tiny/not_a_model/seed0: FAILED" in result.stdout and "## Failed cells" in (out / "results.md").read_text()
+    assert "tiny/cnn/seed0: FAILED" in result.stdout and "## Failed cells" in (out / "results.md").read_text()
     assert "`tiny/dmpnn`: not run (--only)" in (out / "results.md").read_text()
 
 
