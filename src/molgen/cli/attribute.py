@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from molgen.cli.variant_effect import add_sequence_model_options
 from molgen.errors import ConfigError
 
 DESCRIPTION = """\
@@ -41,16 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--windows", type=int, default=3, help="top attribution windows per sequence to annotate")
     parser.add_argument("--window-size", type=int, default=20, help="bases per attribution window")
     parser.add_argument("--max-logos", type=int, default=100, help="logos for at most this many sequences")
-    parser.add_argument("--id-column", help="id column of a sequence table (default: id, sequence_id or name)")
-    parser.add_argument("--sequence-column", help="sequence column of a sequence table (default: sequence or seq)")
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument(
-        "--rc-average",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="average each prediction with the reverse complement's (default: as molgen predict "
-        "does for this model, i.e. when it was trained with --rc-augment)",
-    )
+    add_sequence_model_options(parser)
     parser.set_defaults(run=run)
 
 

@@ -37,6 +37,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--vcf", help="VCF of variants (CHROM, POS (1-based), ID, REF, ALT), with --reference")
     parser.add_argument("--reference", help="reference genome FASTA (optionally gzip/bgzip) for --vcf")
     parser.add_argument("--output", required=True, help="CSV file to write")
+    add_sequence_model_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_sequence_model_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that run a DNA model over a sequence table or FASTA (variant-effect, attribute)."""
     parser.add_argument("--id-column", help="id column of a sequence table (default: id, sequence_id or name)")
     parser.add_argument("--sequence-column", help="sequence column of a sequence table (default: sequence or seq)")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -47,7 +53,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="average each prediction with the reverse complement's (default: as molgen predict "
         "does for this model, i.e. when it was trained with --rc-augment)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
