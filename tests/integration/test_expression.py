@@ -14,10 +14,10 @@ from tests.integration.test_expression_overfit import planted
 from molgen.analysis.prediction import load_model, predict_frame
 from molgen.config import RunConfig
 from molgen.errors import InvalidInputError
-from molgen.families.expression import predict_onehot
 from molgen.genomics.encoding import one_hot, reverse_complement_onehot
 from molgen.recipes import fit, resolve_family
 from molgen.training.batches import SequenceBatch
+from molgen.training.predictor import predict_onehot
 
 FAST = {
     "model.hidden_dim": 8,
@@ -163,12 +163,13 @@ def test_bed_intervals_on_a_reference(tmp_path):
 
 def test_catalog_assemblies_on_the_mirror(data_mirror, tmp_path):
     from molgen.data.catalog import get_dataset
-    from molgen.families.expression import load_data, make_splits, resolve_config
+    from molgen.families import FAMILIES
+    from molgen.families.expression import load_data, resolve_config
     from molgen.genomics.io import catalog_frame
 
     cfg, spec = resolve_config(RunConfig().with_values({"data.name": "ecoli_promoters_165", "model.name": "cnn"}))
     assert cfg.data.split == "predefined" and cfg.task.monitor == "pearson" and cfg.data.rc_augment is False
-    (split,) = make_splits(cfg, load_data(cfg, spec))
+    (split,) = FAMILIES.get("expression").make_splits(cfg, load_data(cfg, spec))
     assert split.sizes == (13972 - 398 - 1397, 1397, 398)
     frame, _ = catalog_frame(get_dataset("chipseq_oct4_mafk"))
     assert len(frame) == 3897 + 3900 and frame["oct4"].sum() == 3897

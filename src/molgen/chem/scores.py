@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 from rdkit import Chem
 
 from molgen.registry import Registry
@@ -86,3 +87,37 @@ def sa_score(mol: Chem.Mol) -> float:
 SCORES: Registry[Callable[[Chem.Mol], float]] = Registry(
     "score", {"qed": qed, "logp": logp, "sa": sa_score, "mw": molecular_weight}
 )
+
+
+def _logp_reward(mol: Chem.Mol) -> float:
+    # MolGAN's normalization of Crippen logP to [0, 1] (its bounds on QM9-like molecules)
+    return (logp(mol) + 2.12178879609) / (6.0429063424 + 2.12178879609)
+
+
+def _sa_reward(mol: Chem.Mol) -> float:
+    return (5.0 - sa_score(mol)) / (5.0 - 1.5)  # MolGAN's normalization: SA 5 → 0, SA 1.5 → 1
+
+
+REWARDS: Registry[Callable[[Chem.Mol], float]] = Registry(
+    "reward", {"qed": qed, "logp": _logp_reward, "sa": _sa_reward}
+)
+"""Scores the reward network learns, normalized to [0, 1] (clipped) as in MolGAN."""
+
+
+def reward_scores(name: str) -> Callable[[list[str]], np.ndarray]:
+    """SMILES → rewards ``[n]`` in [0, 1]; an invalid, empty or disconnected (``.``) SMILES scores 0, as
+    MolGAN's rewards count only valid single-fragment molecules."""
+    score = REWARDS.get(name)
+
+    def scores(smiles: list[str]) -> np.ndarray:
+        from rdkit import rdBase
+
+        out = np.zeros(len(smiles), dtype=np.float32)
+        with rdBase.BlockLogs():
+            for i, s in enumerate(smiles):
+                mol = Chem.MolFromSmiles(s) if s and "." not in s else None
+                if mol is not None and mol.GetNumAtoms():
+                    out[i] = min(max(score(mol), 0.0), 1.0)
+        return out
+
+    return scores

@@ -336,3 +336,13 @@ def _numeric_column(table: MoleculeTable, col: str) -> pd.Series:
             f"number ({int(bad.sum())} such value(s) in this column); leave the cell empty for a missing value"
         )
     return values
+
+
+def numeric_target_columns(frame: pd.DataFrame, skip: set[str | None], source: str) -> list[str]:
+    """The numeric columns of ``frame`` not in ``skip`` (the default targets); none is an error naming the file."""
+    columns = [str(c) for c in frame.select_dtypes("number").columns if c not in skip]
+    if not columns:
+        raise InvalidInputError(
+            f"{source}: no numeric target column; pass --target-columns (columns: {', '.join(map(str, frame.columns))})"
+        )
+    return columns

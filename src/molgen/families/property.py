@@ -15,21 +15,21 @@ from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, fe
 from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.sources import cache_dir, resolve
-from molgen.data.splits import Split, kfold_splits, make_split
-from molgen.data.tables import MoleculeTable, load_molecule_table
-from molgen.errors import ConfigError, InvalidInputError
+from molgen.data.splits import Split
+from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table
+from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
 from molgen.families import common
-from molgen.families.base import FAMILIES, register_family
+from molgen.families.base import register_family
 from molgen.families.model_card import property_model_card
-from molgen.families.supervised import SupervisedFamily, with_head
+from molgen.families.supervised import SupervisedFamily, prediction_table, with_head
 from molgen.models import graph as graph_models
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import GraphCollate
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, prediction_columns
+from molgen.training.tasks import Task
 
 log = logging.getLogger("molgen")
 
@@ -63,6 +63,14 @@ class MoleculeData:
         return self.featurized.invalid
 
     @property
+    def frame(self) -> pd.DataFrame:
+        return self.table.frame
+
+    @property
+    def source(self) -> str:
+        return self.table.source
+
+    @property
     def smiles(self) -> list[str]:
         all_smiles = self.table.smiles
         return [all_smiles[i] for i in self.featurized.valid_index]
@@ -93,7 +101,8 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
     table = load_molecule_table(
         source,
         resolved(cfg.data.smiles_column, "data.smiles_column"),
-        cfg.data.target_columns or _numeric_columns(source, cfg),
+        cfg.data.target_columns
+        or numeric_target_columns(read_table(source), {cfg.data.smiles_column, cfg.data.split_column}, str(source)),
     )
     if cfg.data.max_rows is not None:
         table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
@@ -111,50 +120,6 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
         )
     targets = table.targets[featurized.valid_index]
     return MoleculeData(table, featurized, targets, list(table.target_columns))
-
-
-def _numeric_columns(source: Path, cfg: RunConfig) -> list[str]:
-    from molgen.data.tables import read_table
-
-    frame = read_table(source)
-    skip = {cfg.data.smiles_column, cfg.data.split_column}
-    columns = [c for c in frame.select_dtypes("number").columns if c not in skip]
-    if not columns:
-        raise InvalidInputError(
-            f"{source}: no numeric target column found; pass --target-columns (columns: {', '.join(map(str, frame.columns))})"
-        )
-    return columns
-
-
-def make_splits(cfg: RunConfig, data: MoleculeData) -> list[Split]:
-    """One split, or one per fold; indices are positions among the valid molecules."""
-    n, kind = len(data.targets), resolved(cfg.data.split, "data.split")
-    labels = data.targets[:, 0] if kind == "stratified" else None
-    if cfg.data.n_folds > 1:
-        if kind == "predefined":
-            raise ConfigError("a predefined split cannot be combined with n_folds > 1")
-        return kfold_splits(kind, n, cfg.data.n_folds, seed=cfg.trainer.seed, smiles=data.smiles, labels=labels)
-    groups = None
-    if kind == "predefined":
-        if not cfg.data.split_column:
-            raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
-        if cfg.data.split_column not in data.table.frame.columns:
-            raise InvalidInputError(
-                f"split column {cfg.data.split_column!r} not in {data.table.source}; "
-                f"columns: {', '.join(map(str, data.table.frame.columns))}"
-            )
-        groups = data.table.frame[cfg.data.split_column].to_numpy()[data.featurized.valid_index]
-    return [
-        make_split(
-            kind,
-            n,
-            sizes=tuple(cfg.data.split_sizes),
-            seed=cfg.trainer.seed,
-            smiles=data.smiles,
-            labels=labels,
-            groups=groups,
-        )
-    ]
 
 
 def build_predictor(
@@ -204,20 +169,8 @@ def predict_frame(
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
-    out = frame.copy()
-    columns = prediction_columns(
-        spec.task.type, spec.task.targets, preds, featurized.valid_index, len(frame), list(out.columns)
-    )
-    for name, values in columns.items():
-        out[name] = values
-    valid = np.zeros(len(frame), dtype=bool)
-    valid[featurized.valid_index] = True
-    out["valid"] = valid
-    reasons = np.full(len(frame), "", dtype=object)
-    for bad in featurized.invalid:
-        reasons[bad.index] = f"{bad.reason}: {bad.smiles!r}"
-    out["invalid_reason"] = reasons
-    return out
+    reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
+    return prediction_table(spec, frame, preds, featurized.valid_index, reasons)
 
 
 @register_family("property")
@@ -227,9 +180,11 @@ class PropertyFamily(SupervisedFamily):
     models = tuple(GRAPH_ENCODERS.names())
     resolve_config = staticmethod(resolve_config)
     load_data = staticmethod(load_data)
-    make_splits = staticmethod(make_splits)
     predict_frame = staticmethod(predict_frame)
     model_card = staticmethod(property_model_card)
+
+    def split_smiles(self, data: MoleculeData) -> list[str]:
+        return data.smiles
 
     def prepare(self, cfg: RunConfig, data: MoleculeData) -> tuple[RunConfig, GraphCollate]:
         return cfg, GraphCollate(data.featurized.graphs, data.targets)
@@ -262,16 +217,3 @@ class PropertyFamily(SupervisedFamily):
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:
     return FeaturizerSpec(atom_features=cfg.data.featurizer, descriptors=cfg.data.descriptors)
-
-
-PROPERTY = FAMILIES.get("property")
-
-
-def fit(cfg: RunConfig, **options: Any) -> common.RunResult:
-    """Trains, evaluates and exports a property model (see :meth:`SupervisedFamily.fit`)."""
-    return PROPERTY.fit(cfg, **options)
-
-
-def load_predictors(spec: ModelSpec, states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
-    """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
-    return PROPERTY.load_predictors(spec, states)

@@ -8,20 +8,23 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json`` and the export.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
+import pandas as pd
 import torch
 
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
-from molgen.data.splits import Split
+from molgen.data.splits import Split, kfold_splits, make_split
+from molgen.errors import ConfigError, InvalidInputError
 from molgen.evaluation.supervised import higher_is_better
 from molgen.families import common
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, build_task
+from molgen.training.tasks import Task, build_task, prediction_columns
 
 if TYPE_CHECKING:
     from molgen.training.trainer import FitOutcome
@@ -32,6 +35,10 @@ class LabelledData(Protocol):
 
     targets: np.ndarray  # [n_valid, T]
     target_names: list[str]
+    source: str  # the input, for messages
+
+    @property
+    def frame(self) -> pd.DataFrame: ...  # the input table, one row per data row
 
     @property
     def valid_index(self) -> np.ndarray: ...
@@ -63,8 +70,9 @@ class SupervisedFamily:
         """``(cfg with data-derived options set, collate over the valid rows)``."""
         raise NotImplementedError
 
-    def make_splits(self, cfg: RunConfig, data: Any) -> list[Split]:
-        raise NotImplementedError
+    def split_smiles(self, data: Any) -> list[str] | None:
+        """SMILES of the valid rows for scaffold splits (None: the family has no molecules)."""
+        return None
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: Any, split: Split) -> Predictor:
         raise NotImplementedError
@@ -232,6 +240,30 @@ class SupervisedFamily:
             n_folds=len(splits),
         )
 
+    def make_splits(self, cfg: RunConfig, data: LabelledData) -> list[Split]:
+        """One split or one per fold; indices are positions among the valid rows. A predefined split without
+        validation rows gets a seeded validation draw of ``split_sizes[1]`` of all rows from its training rows."""
+        n, kind, seed = len(data.targets), resolved(cfg.data.split, "data.split"), cfg.trainer.seed
+        smiles = self.split_smiles(data)
+        if kind == "scaffold" and smiles is None:
+            raise InvalidInputError(
+                f"scaffold splits need molecules; use random, stratified or predefined for {self.name}"
+            )
+        labels = data.targets[:, 0] if kind == "stratified" else None
+        if cfg.data.n_folds > 1:
+            if kind == "predefined":
+                raise ConfigError("a predefined split cannot be combined with n_folds > 1")
+            return kfold_splits(kind, n, cfg.data.n_folds, seed=seed, smiles=smiles, labels=labels)
+        groups = _predefined_groups(cfg, data) if kind == "predefined" else None
+        split = make_split(
+            kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, smiles=smiles, labels=labels, groups=groups
+        )
+        if kind == "predefined" and not len(split.val):
+            n_val = round(cfg.data.split_sizes[1] * n)
+            val = np.random.default_rng(seed).choice(split.train, size=min(n_val, len(split.train) - 1), replace=False)
+            split = Split(np.setdiff1d(split.train, val), val, split.test)
+        return [split]
+
     # --- exported models ------------------------------------------------------------------------------
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         """An untrained predictor of the exported architecture."""
@@ -276,3 +308,44 @@ def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | Dn
         dropout=model.dropout,
     )
     return Predictor(encoder, head, task)
+
+
+def _predefined_groups(cfg: RunConfig, data: LabelledData) -> Sequence[str]:
+    """The train/val/test label of every valid row, from ``data.split_column``."""
+    column = cfg.data.split_column
+    if not column:
+        raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
+    if column not in data.frame.columns:
+        raise InvalidInputError(
+            f"split column {column!r} not in {data.source}; columns: {', '.join(map(str, data.frame.columns))}"
+        )
+    return data.frame[column].to_numpy()[data.valid_index]
+
+
+def prediction_table(
+    spec: ModelSpec, frame: pd.DataFrame, preds: np.ndarray | None, valid_index: np.ndarray, reasons: dict[int, str]
+) -> pd.DataFrame:
+    """One output row per input row: the input columns, the prediction columns of the task, ``valid`` and
+    ``invalid_reason``.
+
+    Args:
+        preds: member predictions of rows ``valid_index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass).
+        reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
+            not finite is made invalid here, with its reason.
+    """
+    assert spec.task is not None
+    reasons = dict(reasons)
+    if preds is not None and len(valid_index):
+        finite = np.isfinite(preds.reshape(len(preds), len(valid_index), -1)).all(axis=(0, 2))
+        for row in valid_index[~finite]:
+            reasons[int(row)] = "non-finite prediction (NaN or infinity): the model or the input's features overflow"
+        preds, valid_index = preds[:, finite], valid_index[finite]
+    out = frame.copy()
+    columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), list(out.columns))
+    for name, values in columns.items():
+        out[name] = values
+    valid = np.zeros(len(frame), dtype=bool)
+    valid[valid_index] = True
+    out["valid"] = valid
+    out["invalid_reason"] = [reasons.get(i, "") for i in range(len(frame))]
+    return out

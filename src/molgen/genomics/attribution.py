@@ -125,7 +125,7 @@ class SequenceModel:
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """``[N, 4, L]`` → ``[N, T]`` predictions (ensemble mean, batched, no gradients)."""
-        from molgen.families.expression import predict_onehot
+        from molgen.training.predictor import predict_onehot
 
         # predict_onehot only calls the members (its annotation names the Predictors it usually gets)
         members = cast("list[Predictor]", list(self.members))

@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from molgen.models.generative.latent_gan import LatentGAN
-from molgen.models.generative.molgan import GraphGenerator, RelationalGCN, discretize
+from molgen.models.generative.molgan import GraphGenerator, RelationalGCN, discretize, sample_graphs
 
 MONITOR = "val/valid_unique"
 VAL_SEED = 12345
@@ -371,29 +371,3 @@ class MolGANModule(WGANModule):
     @torch.no_grad()
     def sample_smiles(self, n: int, seed: int) -> list[str]:
         return sample_graphs(self.generator, self.decode, n, seed=seed, batch_size=max(n, 1))
-
-
-@torch.no_grad()
-def sample_graphs(
-    generator: GraphGenerator,
-    decode: Callable[[np.ndarray, np.ndarray], list[str]],
-    n: int,
-    *,
-    seed: int | None = None,
-    batch_size: int = 512,
-) -> list[str]:
-    """Samples ``n`` molecules: noise → generator → argmax node and edge types → ``decode``.
-
-    The noise is drawn on the CPU from ``seed`` (same seed, same molecules on any device).
-    """
-    was_training = generator.training
-    generator.eval()
-    device = next(generator.parameters()).device
-    rng = torch.Generator().manual_seed(seed) if seed is not None else None
-    out: list[str] = []
-    for start in range(0, n, batch_size):
-        z = torch.randn(min(batch_size, n - start), generator.noise_dim, generator=rng).to(device)
-        nodes, edges = generator(z)
-        out += decode(nodes.argmax(-1).cpu().numpy(), edges.argmax(-1).cpu().numpy())
-    generator.train(was_training)
-    return out

@@ -29,3 +29,36 @@ class Predictor(nn.Module):
         self.eval()
         parts = [self(collate(indices[start : start + batch_size])) for start in range(0, len(indices), batch_size)]
         return torch.cat(parts) if parts else torch.empty(0, self.task.n_targets)
+
+
+def member_predictions(
+    members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True
+) -> torch.Tensor:
+    """Predictions of every DNA member ``[M, N, T]`` (``[M, N, T, C]`` multiclass) for one-hot ``x [N, 4, L]``,
+    each the mean of the forward and reverse-complement strands when ``rc_average``."""
+    from molgen.genomics.encoding import reverse_complement_onehot
+    from molgen.training.batches import SequenceBatch
+
+    outputs = []
+    with torch.inference_mode():
+        for member in members:
+            member.eval()
+            device = next(member.parameters()).device
+            parts = []
+            for start in range(0, len(x), batch_size):
+                chunk = x[start : start + batch_size].to(device)
+                pred = member(SequenceBatch(chunk))
+                if rc_average:
+                    pred = (pred + member(SequenceBatch(reverse_complement_onehot(chunk)))) / 2
+                parts.append(pred.float().cpu())
+            outputs.append(torch.cat(parts) if parts else torch.empty(0, member.task.n_targets))
+    return torch.stack(outputs)
+
+
+def predict_onehot(
+    members: list[Predictor], x: torch.Tensor, *, batch_size: int = 256, rc_average: bool = True
+) -> torch.Tensor:
+    """Mean prediction of the DNA members ``[N, T]`` (user units) for one-hot ``x [N, 4, L]``; with
+    ``rc_average`` each member's prediction is the mean over the forward and the reverse-complement strand.
+    Pass ``rc_average=spec.reverse_complement.predict_average`` to predict as ``molgen predict`` does."""
+    return member_predictions(members, x, batch_size=batch_size, rc_average=rc_average).mean(0)

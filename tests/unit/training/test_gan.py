@@ -152,7 +152,8 @@ def test_molgan_module_trains_its_reward_network_and_mixes_the_losses(tmp_path: 
         decode_graphs,
         encode_smiles,
     )
-    from molgen.families.generation.molgan import build_networks, reward_scores
+    from molgen.chem.scores import reward_scores
+    from molgen.models.generative.molgan import build_networks
     from molgen.training.gan import MolGANModule
 
     torch.manual_seed(0)

@@ -23,7 +23,7 @@ import torch
 from molgen.config import ConfigError, LatentGANConfig, RunConfig, model_section
 from molgen.errors import DataSourceError, InvalidInputError
 from molgen.families.base import register_generator
-from molgen.models.generative.latent_gan import LatentCritic, LatentGAN, LatentGenerator
+from molgen.models.generative.latent_gan import LatentGANSampler, build_model
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
@@ -100,34 +100,6 @@ def _sizes(cfg: RunConfig, latent_dim: int) -> dict[str, Any]:
         "generator_dims": generator_dims,
         "critic_dims": critic_dims,
     }
-
-
-def build_model(sizes: dict[str, Any]) -> LatentGAN:
-    generator = LatentGenerator(sizes["noise_dim"], sizes["latent_dim"], sizes["generator_dims"])
-    return LatentGAN(generator, LatentCritic(sizes["latent_dim"], sizes["critic_dims"]))
-
-
-class LatentGANSampler:
-    """A trained LatentGAN as a :class:`~molgen.models.generative.Generator`: noise → codes → VAE decoder."""
-
-    def __init__(self, model: LatentGAN, autoencoder: Any) -> None:
-        self.model, self.autoencoder = model.eval(), autoencoder
-        self.latent_dim = model.generator.latent_dim
-
-    def sample_codes(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> np.ndarray:
-        """``n`` latent codes ``[n, latent_dim]`` in the autoencoder's scale."""
-        rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        parts = [
-            self.model.sample_codes(min(batch_size, n - s), rng).float().cpu().numpy() for s in range(0, n, batch_size)
-        ]
-        return np.concatenate(parts) if parts else np.zeros((0, self.latent_dim), dtype=np.float32)
-
-    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
-        codes = self.sample_codes(n, seed=seed, batch_size=batch_size)
-        out: list[str] = []
-        for start in range(0, n, batch_size):
-            out += list(self.autoencoder.decode(codes[start : start + batch_size]))
-        return out
 
 
 def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:

@@ -11,14 +11,13 @@ Training molecules with more than ``model.max_atoms`` heavy atoms, other element
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from molgen.chem.featurize.dense_graphs import (
     DenseGraphs,
@@ -29,78 +28,12 @@ from molgen.chem.featurize.dense_graphs import (
 from molgen.config import MolGANConfig, RunConfig, model_section
 from molgen.errors import ConfigError, InvalidInputError
 from molgen.families.base import register_generator
-from molgen.models.generative.molgan import GUMBEL_MODES, GraphGenerator, RelationalGCN
-from molgen.registry import Registry
+from molgen.models.generative.molgan import GUMBEL_MODES, MolGANSampler, build_networks
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 NAME = "molgan"
 DEFAULT_NOISE_DIM = 32
-
-
-def _qed(mol: Any) -> float:
-    from molgen.chem.scores import qed
-
-    return qed(mol)
-
-
-def _logp(mol: Any) -> float:
-    from molgen.chem.scores import logp
-
-    # MolGAN's normalization of Crippen logP to [0, 1] (its bounds on QM9-like molecules)
-    return (logp(mol) + 2.12178879609) / (6.0429063424 + 2.12178879609)
-
-
-def _sa(mol: Any) -> float:
-    from molgen.chem.scores import sa_score
-
-    return (5.0 - sa_score(mol)) / (5.0 - 1.5)  # MolGAN's normalization: SA 5 → 0, SA 1.5 → 1
-
-
-REWARDS: Registry[Callable[[Any], float]] = Registry("reward", {"qed": _qed, "logp": _logp, "sa": _sa})
-"""Scores the reward network learns, normalized to [0, 1] (clipped) as in MolGAN."""
-
-
-def reward_scores(name: str) -> Callable[[list[str]], np.ndarray]:
-    """SMILES → rewards ``[n]`` in [0, 1]; an invalid, empty or disconnected (``.``) SMILES scores 0, as
-    MolGAN's rewards count only valid single-fragment molecules."""
-    score = REWARDS.get(name)
-
-    def scores(smiles: list[str]) -> np.ndarray:
-        from rdkit import Chem, rdBase
-
-        out = np.zeros(len(smiles), dtype=np.float32)
-        with rdBase.BlockLogs():
-            for i, s in enumerate(smiles):
-                mol = Chem.MolFromSmiles(s) if s and "." not in s else None
-                if mol is not None and mol.GetNumAtoms():
-                    out[i] = min(max(score(mol), 0.0), 1.0)
-        return out
-
-    return scores
-
-
-class MolGANNetworks(nn.Module):
-    """The exported weights: generator, critic and (optional) reward network."""
-
-    def __init__(self, generator: GraphGenerator, critic: RelationalGCN, reward_net: RelationalGCN | None) -> None:
-        super().__init__()
-        self.generator, self.critic, self.reward_net = generator, critic, reward_net
-
-
-class MolGANSampler:
-    """A trained MolGAN as a :class:`~molgen.models.generative.Generator` (argmax node and edge types)."""
-
-    def __init__(self, generator: GraphGenerator, graph_spec: DenseGraphSpec) -> None:
-        self.generator, self.graph_spec = generator.eval(), graph_spec
-
-    def decode(self, atoms: np.ndarray, bonds: np.ndarray) -> list[str]:
-        return decode_graphs(atoms, bonds, self.graph_spec)
-
-    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
-        from molgen.training.gan import sample_graphs
-
-        return sample_graphs(self.generator, self.decode, n, seed=seed, batch_size=batch_size)
 
 
 def _sizes(cfg: RunConfig) -> dict[str, Any]:
@@ -115,30 +48,6 @@ def _sizes(cfg: RunConfig) -> dict[str, Any]:
         "mlp_dims": [c, c // 2],
         "dropout": gen.dropout,
     }
-
-
-def build_networks(graph_spec: DenseGraphSpec, sizes: dict[str, Any], reward: bool) -> MolGANNetworks:
-    generator = GraphGenerator(
-        sizes["noise_dim"],
-        graph_spec.max_atoms,
-        graph_spec.n_atom_types,
-        graph_spec.n_bond_types,
-        hidden_dims=sizes["generator_dims"],
-        dropout=sizes["dropout"],
-    )
-
-    def gcn(sigmoid: bool) -> RelationalGCN:
-        return RelationalGCN(
-            graph_spec.n_atom_types,
-            graph_spec.n_bond_types,
-            conv_dims=sizes["conv_dims"],
-            aggregation_dim=sizes["aggregation_dim"],
-            mlp_dims=sizes["mlp_dims"],
-            dropout=sizes["dropout"],
-            sigmoid=sigmoid,
-        )
-
-    return MolGANNetworks(generator, gcn(False), gcn(True) if reward else None)
 
 
 def encode_split(smiles: list[str], rows: list[int], graph_spec: DenseGraphSpec, subset: str) -> DenseGraphs:
@@ -172,6 +81,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     if gen.reward_weight and gen.reward is None:
         raise ConfigError("model.reward_weight > 0 needs model.reward (qed | logp | sa)")
     graph_spec = DenseGraphSpec(max_atoms=gen.max_atoms, atom_types=tuple(gen.atom_types))
+    decode = functools.partial(decode_graphs, spec=graph_spec)
     train_graphs = encode_split(data.train, data.train_rows, graph_spec, "training")
     val_graphs = encode_split(data.val, data.val_rows, graph_spec, "validation")
     if len(train_graphs) == 0:
@@ -179,6 +89,8 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
             f"MolGAN: none of the {len(data.train)} training molecules fits max_atoms={gen.max_atoms} and "
             f"atom_types={gen.atom_types}; raise model.max_atoms or add elements"
         )
+    from molgen.chem.scores import reward_scores
+
     score = reward_scores(gen.reward) if gen.reward else None
 
     def tensors(graphs: DenseGraphs) -> list[torch.Tensor]:
@@ -190,7 +102,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     module = MolGANModule(
         networks.generator,
         networks.critic,
-        lambda atoms, bonds: decode_graphs(atoms, bonds, graph_spec),
+        decode,
         reward_net=networks.reward_net,
         score=score,
         reward_weight=gen.reward_weight,
@@ -212,7 +124,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         module=networks,
         spec=spec,
         val=outcome.val,
-        generator=MolGANSampler(networks.generator, graph_spec),
+        generator=MolGANSampler(networks.generator, decode),
         details={
             "epochs": outcome.epochs,
             "best_checkpoint": outcome.best_checkpoint,
@@ -229,7 +141,7 @@ def load(model_dir: Path, spec: ModelSpec) -> MolGANSampler:
     graph_spec = DenseGraphSpec.from_dict(spec_field(spec, "graphs"))
     networks = build_networks(graph_spec, spec_field(spec, "sizes"), reward=getattr(spec, "reward", None) is not None)
     networks.load_state_dict(read_weights(model_dir))
-    return MolGANSampler(networks.generator, graph_spec)
+    return MolGANSampler(networks.generator, functools.partial(decode_graphs, spec=graph_spec))
 
 
 @register_generator("molgan")

@@ -12,7 +12,9 @@ Shapes: noise ``[B, noise_dim]``, codes ``[B, latent_dim]``, critic scores ``[B]
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -99,3 +101,32 @@ class LatentGAN(nn.Module):
         codes = self.generator(noise) * self.code_std + self.code_mean
         self.generator.train(was_training)
         return codes
+
+
+def build_model(sizes: dict[str, Any]) -> LatentGAN:
+    """The LatentGAN of the ``sizes`` recorded in ``model.yaml`` (``noise_dim``, ``latent_dim``, ``generator_dims``, ``critic_dims``)."""
+    generator = LatentGenerator(sizes["noise_dim"], sizes["latent_dim"], sizes["generator_dims"])
+    return LatentGAN(generator, LatentCritic(sizes["latent_dim"], sizes["critic_dims"]))
+
+
+class LatentGANSampler:
+    """A trained LatentGAN as a :class:`~molgen.models.generative.Generator`: noise → codes → VAE decoder."""
+
+    def __init__(self, model: LatentGAN, autoencoder: Any) -> None:
+        self.model, self.autoencoder = model.eval(), autoencoder
+        self.latent_dim = model.generator.latent_dim
+
+    def sample_codes(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> np.ndarray:
+        """``n`` latent codes ``[n, latent_dim]`` in the autoencoder's scale."""
+        rng = torch.Generator().manual_seed(seed) if seed is not None else None
+        parts = [
+            self.model.sample_codes(min(batch_size, n - s), rng).float().cpu().numpy() for s in range(0, n, batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.latent_dim), dtype=np.float32)
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
+        codes = self.sample_codes(n, seed=seed, batch_size=batch_size)
+        out: list[str] = []
+        for start in range(0, n, batch_size):
+            out += list(self.autoencoder.decode(codes[start : start + batch_size]))
+        return out

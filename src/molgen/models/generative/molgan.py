@@ -13,13 +13,18 @@ bond). Graph tensors are one-hot / probabilities: ``nodes [B, N, T]``, ``edges [
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from molgen.errors import UnknownNameError
+
+if TYPE_CHECKING:
+    from molgen.chem.featurize.dense_graphs import DenseGraphSpec
 
 GUMBEL_MODES = ("softmax", "soft_gumbel", "hard_gumbel")
 
@@ -209,3 +214,72 @@ class RelationalGCN(nn.Module):
             h = torch.cat([conv(h, adjacency), nodes], -1)
         score = self.out(self.mlp(self.aggregate(h))).squeeze(-1)
         return torch.sigmoid(score) if self.sigmoid else score
+
+
+@torch.no_grad()
+def sample_graphs(
+    generator: GraphGenerator,
+    decode: Callable[[np.ndarray, np.ndarray], list[str]],
+    n: int,
+    *,
+    seed: int | None = None,
+    batch_size: int = 512,
+) -> list[str]:
+    """Samples ``n`` molecules: noise → generator → argmax node and edge types → ``decode``.
+
+    The noise is drawn on the CPU from ``seed`` (same seed, same molecules on any device).
+    """
+    was_training = generator.training
+    generator.eval()
+    device = next(generator.parameters()).device
+    rng = torch.Generator().manual_seed(seed) if seed is not None else None
+    out: list[str] = []
+    for start in range(0, n, batch_size):
+        z = torch.randn(min(batch_size, n - start), generator.noise_dim, generator=rng).to(device)
+        nodes, edges = generator(z)
+        out += decode(nodes.argmax(-1).cpu().numpy(), edges.argmax(-1).cpu().numpy())
+    generator.train(was_training)
+    return out
+
+
+class MolGANNetworks(nn.Module):
+    """The exported weights: generator, critic and (optional) reward network."""
+
+    def __init__(self, generator: GraphGenerator, critic: RelationalGCN, reward_net: RelationalGCN | None) -> None:
+        super().__init__()
+        self.generator, self.critic, self.reward_net = generator, critic, reward_net
+
+
+class MolGANSampler:
+    """A trained MolGAN as a :class:`~molgen.models.generative.Generator` (argmax node and edge types)."""
+
+    def __init__(self, generator: GraphGenerator, decode: Callable[[np.ndarray, np.ndarray], list[str]]) -> None:
+        """``decode(atom types [B, N], bond types [B, N, N]) -> SMILES`` (``chem.featurize.dense_graphs``)."""
+        self.generator, self.decode = generator.eval(), decode
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 512) -> list[str]:
+        return sample_graphs(self.generator, self.decode, n, seed=seed, batch_size=batch_size)
+
+
+def build_networks(graph_spec: DenseGraphSpec, sizes: dict[str, Any], reward: bool) -> MolGANNetworks:
+    generator = GraphGenerator(
+        sizes["noise_dim"],
+        graph_spec.max_atoms,
+        graph_spec.n_atom_types,
+        graph_spec.n_bond_types,
+        hidden_dims=sizes["generator_dims"],
+        dropout=sizes["dropout"],
+    )
+
+    def gcn(sigmoid: bool) -> RelationalGCN:
+        return RelationalGCN(
+            graph_spec.n_atom_types,
+            graph_spec.n_bond_types,
+            conv_dims=sizes["conv_dims"],
+            aggregation_dim=sizes["aggregation_dim"],
+            mlp_dims=sizes["mlp_dims"],
+            dropout=sizes["dropout"],
+            sigmoid=sigmoid,
+        )
+
+    return MolGANNetworks(generator, gcn(False), gcn(True) if reward else None)
