@@ -14,6 +14,7 @@ import yaml
 from tests.integration.test_expression_overfit import planted
 
 from molgen.cli.main import main
+from molgen.families.expression import MAX_PREDICT_LENGTH
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 FAST = ["--hidden-dim", "8", "--depth", "1", "--max-epochs", "2", "--batch-size", "32"]
@@ -77,7 +78,7 @@ def test_fasta_train_and_predict_as_processes(dna_files):
     ]
 
 
-def test_csv_kmer_train_and_predict_through_the_cli(dna_files, capsys):
+def test_csv_kmer_train_and_predict_through_the_cli(dna_files, capsys, caplog):
     run = dna_files / "kmer"
     assert (
         main(
@@ -122,6 +123,22 @@ def test_csv_kmer_train_and_predict_through_the_cli(dna_files, capsys):
         frame["valid"].tolist() == [True, False]
         and frame.loc[1, "invalid_reason"] == "row 2: invalid character 'O' at position 2"
     )
+    # sequences of another length than the model's input: one warning with the counts, or refused
+    seq_length = yaml.safe_load((run / "model" / "model.yaml").read_text())["input"]["length"]
+    rows = ["A" * (seq_length + 5), "ACGT", "A" * seq_length, "A" * (MAX_PREDICT_LENGTH + 1)]
+    pd.DataFrame({"seq": rows}).to_csv(dna_files / "lengths.csv", index=False)
+    predict = ["predict", "--model", str(run), "--input", str(dna_files / "lengths.csv"), "--input-column", "seq"]
+    capsys.readouterr()
+    assert main([*predict, "--output", str(dna_files / "lengths_out.csv")]) == 0
+    assert f"1 sequence(s) longer than the model's {seq_length} nt input cropped, 1 shorter padded" in caplog.text
+    frame = pd.read_csv(dna_files / "lengths_out.csv", keep_default_na=False, na_values=[""])
+    assert frame["valid"].tolist() == [True, True, True, False]
+    assert (
+        frame.loc[3, "invalid_reason"] == f"row 4: {MAX_PREDICT_LENGTH + 1} nt is longer than {MAX_PREDICT_LENGTH} nt"
+    )
+    assert main([*predict, "--output", str(dna_files / "refused.csv"), "--on-length-mismatch", "error"]) == 2
+    assert "1 sequence(s) longer and 1 shorter than the model's" in capsys.readouterr().err
+    assert not (dna_files / "refused.csv").exists()
 
 
 def test_clear_errors(dna_files, capsys):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import read_table
-from molgen.errors import ModelFormatError
+from molgen.errors import ConfigError, ModelFormatError
 from molgen.training.artifacts import ModelSpec, read_model
 
 
@@ -49,9 +49,12 @@ def load_model(path: str | Path) -> LoadedModel:
 def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
     """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
     ``invalid_reason`` columns. Options go to the family's ``predict_frame`` (``input_column``,
-    ``batch_size``, ``n_jobs``)."""
+    ``batch_size``, ``n_jobs``; DNA models: ``on_length_mismatch``)."""
     from molgen.families import FAMILIES
 
+    kind = model.spec.input.kind if model.spec.input is not None else None
+    if "on_length_mismatch" in options and kind != "dna":
+        raise ConfigError(f"--on-length-mismatch applies to DNA models; this model reads {kind or 'no sequences'}")
     out = FAMILIES.get(model.spec.family).predict_frame(model.spec, model.members, frame, **options)
     if len(out) != len(frame):  # the contract every family keeps; never lose a row silently
         raise RuntimeError(f"{len(out)} output rows for {len(frame)} input rows")

@@ -19,6 +19,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
+    parser.add_argument(
+        "--on-length-mismatch",
+        choices=("warn", "error"),
+        help="DNA models: crop/pad sequences of another length than the model's input with one warning "
+        "(warn, the default) or refuse them (error)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -26,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
     from molgen.analysis.prediction import load_model, predict_file
 
     model = load_model(args.model)
+    options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
     summary = predict_file(
-        model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs
+        model,
+        args.input,
+        args.output,
+        input_column=args.input_column,
+        batch_size=args.batch_size,
+        n_jobs=args.n_jobs,
+        **options,
     )
     for line in summary.invalid[:20]:
         print(f"invalid input, {line}", file=sys.stderr)

@@ -55,6 +55,8 @@ DNA_MODELS = (*SEQUENCE_ENCODERS.names(), "kmer")
 """Model names of the expression family (``kmer``: the k-mer count + linear baseline)."""
 _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
 _PREDICT_CHUNK = 4096
+MAX_PREDICT_LENGTH = 1_000_000
+"""Prediction inputs longer than this (nt) are invalid rows (the model reads a crop of its input length anyway)."""
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -139,9 +141,14 @@ def predict_frame(
     *,
     batch_size: int = 256,
     n_jobs: int = -1,
+    on_length_mismatch: str = "warn",
 ) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``,
-    ``invalid_reason`` (the record and what is wrong with it). ``n_jobs`` is unused (encoding is vectorized)."""
+    ``invalid_reason`` (the record and what is wrong with it). ``n_jobs`` is unused (encoding is vectorized).
+
+    A sequence of another length than the model's input is cropped or padded (``spec.input.pad``), with one
+    warning counting them (``on_length_mismatch="warn"``), or refused (``"error"``). A sequence longer than
+    :data:`MAX_PREDICT_LENGTH` nt is an invalid row, not minutes of work."""
     assert spec.input is not None and spec.task is not None
     trained = spec.input.column
     column = input_column or (trained if trained in frame.columns else "sequence")
@@ -153,10 +160,19 @@ def predict_frame(
     raw = frame[column]
     seqs = raw.where(raw.notna(), "").astype(str).tolist()
     names = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i + 1}" for i in range(len(frame))]
-    invalid = find_invalid(seqs, names)
-    bad = np.fromiter((b.index for b in invalid), dtype=np.int64, count=len(invalid))
-    valid_index = np.setdiff1d(np.arange(len(seqs)), bad)
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    too_long = {
+        int(i): f"{lengths[i]} nt is longer than {MAX_PREDICT_LENGTH} nt"
+        for i in np.flatnonzero(lengths > MAX_PREDICT_LENGTH)
+    }
+    reasons = {
+        bad.index: str(bad)
+        for bad in find_invalid([s if i not in too_long else "A" for i, s in enumerate(seqs)], names)
+    }
+    reasons.update({i: f"{names[i]}: {why}" for i, why in too_long.items()})
+    valid_index = np.setdiff1d(np.arange(len(seqs)), np.fromiter(reasons, dtype=np.int64, count=len(reasons)))
     source = spec.input
+    _check_lengths(lengths[valid_index], valid_index, source.length, on_length_mismatch)
     rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
     n_value = source.n_value
     if n_value is None:
@@ -169,7 +185,29 @@ def predict_frame(
         )
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
-    return prediction_table(spec, frame, preds, valid_index, {item.index: str(item) for item in invalid})
+    return prediction_table(spec, frame, preds, valid_index, reasons)
+
+
+def _check_lengths(lengths: np.ndarray, rows: np.ndarray, length: int | None, on_mismatch: str) -> None:
+    """Warns once with the counts of the sequences the model's input ``length`` crops or pads (``warn``),
+    or refuses them (``error``)."""
+    if on_mismatch not in ("warn", "error"):
+        raise ConfigError(f"unknown on_length_mismatch {on_mismatch!r}; valid values: warn, error")
+    if length is None:
+        return
+    longer, shorter = rows[lengths > length], rows[lengths < length]
+    if not len(longer) and not len(shorter):
+        return
+    first = ", ".join(f"row {i + 1}" for i in np.sort(np.concatenate([longer, shorter]))[:5])
+    if on_mismatch == "error":
+        raise InvalidInputError(
+            f"{len(longer)} sequence(s) longer and {len(shorter)} shorter than the model's {length} nt input "
+            f"(e.g. {first}); pass --on-length-mismatch warn to crop or pad them"
+        )
+    counts = (
+        f"{len(longer)} sequence(s) longer than the model's {length} nt input cropped, {len(shorter)} shorter padded"
+    )
+    log.warning("%s (e.g. %s; --on-length-mismatch error refuses them)", counts, first)
 
 
 @register_family("expression")

@@ -338,7 +338,7 @@ def prediction_table(
     if preds is not None and len(valid_index):
         finite = np.isfinite(preds.reshape(len(preds), len(valid_index), -1)).all(axis=(0, 2))
         for row in valid_index[~finite]:
-            reasons[int(row)] = "non-finite prediction (NaN or infinity): the model or the input's features overflow"
+            reasons[int(row)] = "non-finite prediction (NaN or infinity)"
         preds, valid_index = preds[:, finite], valid_index[finite]
     out = frame.copy()
     columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), list(out.columns))
