@@ -48,7 +48,7 @@ from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceBatch, SequenceCollate
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import RegressionTask, Task, prediction_columns
+from molgen.training.tasks import RegressionTask, Task, add_columns, prediction_columns
 
 log = logging.getLogger("molgen")
 
@@ -317,10 +317,7 @@ def predict_frame(
         )
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
-    out = frame.copy()
-    columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), list(out.columns))
-    for name, values in columns.items():
-        out[name] = values
+    out = add_columns(frame, prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame)))
     valid = np.zeros(len(frame), dtype=bool)
     valid[valid_index] = True
     out["valid"] = valid

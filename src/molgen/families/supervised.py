@@ -170,6 +170,7 @@ class SupervisedFamily:
                         metrics=cfg.task.metrics,
                         n_classes=cfg.task.n_classes,
                         train_targets=data.targets[split.train],
+                        classes=getattr(data, "classes", None),
                     )
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
