@@ -70,8 +70,8 @@ def read_inputs(model: LoadedModel, input_path: str | Path, input_column: str | 
     assert model.spec.input is not None
     column = input_column or model.spec.input.column or "smiles"
     fmt = table_format(path)[0]
-    if fmt == "sdf" and input_column is None:
-        column = "smiles"
+    if fmt in ("sdf", "fasta") and input_column is None:  # the columns these formats give (see read_table)
+        column = "smiles" if fmt == "sdf" else "sequence"
     header = not (fmt in ("csv", "tsv", "txt") and input_column is None and _first_line_is_input(model, path, column))
     return load_molecule_table(path, column, keep_blank_lines=True, header=header)
 
