@@ -169,6 +169,7 @@ class DataConfig(_Section):
             "standardize molecules (RDKit): basic = cleanup, largest organic fragment, neutralize; "
             "tautomer = basic + canonical tautomer (default: none)",
             group=DATA,
+            metavar="{none,basic,tautomer}",
         ),
     )
     """Chemical standardization before featurizing, stored with the model so that predict and screen apply it
