@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import MoleculeTable, first_line, load_molecule_table, table_format
-from molgen.errors import ModelFormatError
+from molgen.errors import InvalidInputError, ModelFormatError
 from molgen.training.artifacts import ModelSpec, read_model
 
 log = logging.getLogger("molgen")
@@ -73,7 +73,12 @@ def read_inputs(model: LoadedModel, input_path: str | Path, input_column: str | 
     if fmt in ("sdf", "fasta") and input_column is None:  # the columns these formats give (see read_table)
         column = "smiles" if fmt == "sdf" else "sequence"
     header = not (fmt in ("csv", "tsv", "txt") and input_column is None and _first_line_is_input(model, path, column))
-    return load_molecule_table(path, column, keep_blank_lines=True, header=header)
+    try:
+        return load_molecule_table(path, column, keep_blank_lines=True, header=header)
+    except InvalidInputError:  # a DNA model reads a `sequence` column when its trained column is absent
+        if model.spec.input.kind == "smiles" or input_column is not None or column == "sequence":
+            raise
+        return load_molecule_table(path, "sequence", keep_blank_lines=True, header=header)
 
 
 def _first_line_is_input(model: LoadedModel, path: Path, column: str) -> bool:
