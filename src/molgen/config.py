@@ -163,6 +163,17 @@ class DataConfig(_Section):
     """What to do with unparseable inputs in training data: error (default) | skip."""
     featurizer: str = "v2"
     """Atom/bond feature preset."""
+    standardize: Literal["none", "basic", "tautomer"] = Field(
+        "none",
+        json_schema_extra=cli(
+            "standardize molecules (RDKit): basic = cleanup, largest organic fragment, neutralize; "
+            "tautomer = basic + canonical tautomer (default: none)",
+            group=DATA,
+            metavar="{none,basic,tautomer}",
+        ),
+    )
+    """Chemical standardization before featurizing, stored with the model so that predict and screen apply it
+    too: none (default) | basic | tautomer (see :mod:`molgen.chem.standardize`)."""
     descriptors: bool = Field(
         False,
         json_schema_extra=cli("add RDKit 2D descriptors", group=DATA, action="store_true"),
@@ -427,6 +438,14 @@ class TaskConfig(_Section):
     catalog's, else regression."""
     n_classes: Int | None = None
     """Multiclass only: number of classes (labels are 0..n_classes-1)."""
+    positive_class: str | None = Field(
+        None,
+        json_schema_extra=cli(
+            "binary text labels: the class predicted as 1 (default: the last in sorted order)", group=MODEL
+        ),
+    )
+    """Binary tasks with text labels (``active``/``inactive``): the positive class; default: the last label in
+    sorted order. Text labels of classification targets are mapped to 0, 1, … in sorted order otherwise."""
     metrics: list[str] | None = Field(
         None,
         json_schema_extra=cli(

@@ -95,7 +95,7 @@ def test_predict_one_row_per_input_with_invalid_rows(trained_run: Path, tmp_path
     assert out["valid"].tolist() == [True, False, True, False, False, True]
     assert out.loc[~out["valid"], "logp"].isna().all()
     assert out.loc[out["valid"], ["logp", "logp_std", "heavy", "heavy_std"]].notna().all().all()
-    assert "3 invalid" in result.stdout and "row 2" in result.stderr
+    assert "3 invalid" in result.stdout and "in.csv line 3" in result.stderr
 
 
 @pytest.mark.slow

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from molgen.data.tables import read_table
-from molgen.errors import ConfigError, ModelFormatError
+from molgen.data.tables import MoleculeTable, first_line, load_molecule_table, table_format
+from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.training.artifacts import ModelSpec, read_model
+
+log = logging.getLogger("molgen")
 
 
 @dataclasses.dataclass
@@ -61,14 +65,53 @@ def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd
     return out
 
 
+def read_inputs(model: LoadedModel, input_path: str | Path, input_column: str | None = None) -> MoleculeTable:
+    """The input table of ``molgen predict``: every format ``train`` and ``screen`` read, one row per data
+    line (blank lines included), rows described by file line. A one-column text file whose first line is an
+    input (a valid SMILES or DNA sequence) rather than the column's name is read as having no header."""
+    path = Path(input_path)
+    assert model.spec.input is not None
+    column = input_column or model.spec.input.column or "smiles"
+    fmt = table_format(path)[0]
+    if fmt in ("sdf", "fasta") and input_column is None:  # the columns these formats give (see read_table)
+        column = "smiles" if fmt == "sdf" else "sequence"
+    header = not (fmt in ("csv", "tsv", "txt") and input_column is None and _first_line_is_input(model, path, column))
+    try:
+        return load_molecule_table(path, column, keep_blank_lines=True, header=header)
+    except InvalidInputError:  # a DNA model reads a `sequence` column when its trained column is absent
+        if model.spec.input.kind == "smiles" or input_column is not None or column == "sequence":
+            raise
+        return load_molecule_table(path, "sequence", keep_blank_lines=True, header=header)
+
+
+def _first_line_is_input(model: LoadedModel, path: Path, column: str) -> bool:
+    if not path.is_file():
+        return False
+    cell = first_line(path).strip().strip('"')
+    if not cell or cell == column or "," in cell or "\t" in cell:  # no line, a header, or several columns
+        return False
+    assert model.spec.input is not None
+    if model.spec.input.kind == "smiles":
+        from molgen.chem.molecules import parse_smiles
+
+        is_input = parse_smiles(cell)[0] is not None
+    else:
+        is_input = re.fullmatch(r"[ACGTNacgtn]+", cell) is not None
+    if is_input:
+        log.info("%s has no header line (its first line %r is an input, not the column %r)", path.name, cell, column)
+    return is_input
+
+
 def predict_file(
     model: LoadedModel, input_path: str | Path, output_path: str | Path, **options: Any
 ) -> PredictionSummary:
-    """Reads ``input_path`` (CSV/TSV/SDF/Parquet/…), predicts, writes a CSV to ``output_path``."""
-    out = predict_frame(model, read_table(input_path), **options)
+    """Reads ``input_path`` (CSV/TSV/TXT/.smi/SDF/Parquet/FASTA, optionally .gz; see :func:`read_inputs`),
+    predicts and writes a CSV to ``output_path``: one row per input row, in order."""
+    table = read_inputs(model, input_path, options.pop("input_column", None))
+    out = predict_frame(model, table.frame, input_column=table.smiles_column, **options)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output_path, index=False)
     bad = np.flatnonzero(~out["valid"].to_numpy(dtype=bool))
-    invalid = [f"row {i + 1}: {out['invalid_reason'].iloc[i]}" for i in bad]
+    invalid = [f"{table.describe_row(int(i))}: {out['invalid_reason'].iloc[i]}" for i in bad]
     return PredictionSummary(len(out), len(invalid), invalid, output_path)

@@ -3,12 +3,13 @@
 A molecule is **valid** when RDKit parses and sanitizes it with its defaults
 (``Chem.MolFromSmiles``: sanitization, explicit-H removal, stereo perception) and it has at
 least one atom. Salts and other multi-fragment inputs, isotopes, stereo, single atoms and
-macrocycles are valid and kept as given: nothing is standardized. Leading and trailing
-whitespace is ignored.
+macrocycles are valid and kept as given (standardization is a separate, optional step:
+:mod:`molgen.chem.standardize`). Leading and trailing whitespace is ignored; whitespace *inside* is
+invalid (RDKit would read ``CC O`` as ethane named "O", so a table cell is never silently cut).
 
 **Invalid** inputs get an :class:`InvalidMolecule` record with a human-readable reason:
 ``missing value (None)``, ``missing value (NaN)``, ``empty SMILES``,
-``not a string (int)``, ``SMILES syntax error (around position 1)``,
+``not a string (int)``, ``whitespace inside SMILES``, ``SMILES syntax error (around position 1)``,
 ``SMILES syntax error: unclosed ring``,
 ``sanitization failed: Explicit valence for atom # 0 N, 5, is greater than permitted``,
 ``molecule has no atoms``. RDKit's C++ log messages are captured, never printed.
@@ -30,6 +31,7 @@ _LOG_TIMESTAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ", re.MULTILINE)
 _SYNTAX_PREFIX = "SMILES Parse Error: "
 _SYNTAX_DETAIL_END = re.compile(r"( while parsing:| for input:).*$")
 _SYNTAX_POSITION = re.compile(r"check for mistakes around position (\d+)")
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class _QuietParser:
         text = smiles.strip()
         if not text:
             return None, smiles, "empty SMILES"
+        if _WHITESPACE.search(text):
+            return None, smiles, "whitespace inside SMILES"
         try:
             mol = Chem.MolFromSmiles(text)
         except Exception as error:

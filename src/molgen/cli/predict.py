@@ -1,4 +1,4 @@
-"""``molgen predict``: one output row per input row, with a ``valid`` column."""
+"""``molgen predict``: one output row per input data line, in order, with ``valid`` and ``invalid_reason``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import sys
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("predict", help="predict new inputs with a trained model")
     parser.add_argument("--model", required=True, help="model folder (run folder or its model/)")
-    parser.add_argument("--input", required=True, help="CSV/TSV/SDF/Parquet (optionally .gz) of inputs")
+    parser.add_argument(
+        "--input",
+        required=True,
+        help="inputs: CSV/TSV/TXT, .smi (SMILES, then an optional name), SDF, Parquet or FASTA (optionally .gz); "
+        "one output row per data line, blank lines included",
+    )
     parser.add_argument("--output", required=True, help="CSV file to write")
     parser.add_argument(
         "--input-column",

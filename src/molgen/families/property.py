@@ -18,7 +18,7 @@ from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split
 from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table
 from molgen.errors import InvalidInputError
-from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
+from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families import common
 from molgen.families.base import register_family
 from molgen.families.model_card import property_model_card
@@ -53,6 +53,10 @@ class MoleculeData:
     featurized: FeaturizationResult
     targets: np.ndarray  # float32 [n_valid, T]
     target_names: list[str]
+
+    @property
+    def classes(self) -> dict[str, list[str]]:
+        return self.table.classes
 
     @property
     def valid_index(self) -> np.ndarray:
@@ -103,12 +107,14 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
         resolved(cfg.data.smiles_column, "data.smiles_column"),
         cfg.data.target_columns
         or numeric_target_columns(read_table(source), {cfg.data.smiles_column, cfg.data.split_column}, str(source)),
+        class_labels=cfg.task.type in (BINARY, MULTILABEL, MULTICLASS),
+        positive_class=cfg.task.positive_class,
     )
     if cfg.data.max_rows is not None:
         table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
     featurized = featurize_smiles(
         table.smiles,
-        FeaturizerSpec(atom_features=cfg.data.featurizer, descriptors=cfg.data.descriptors),
+        _featurizer(cfg),
         n_jobs=cfg.data.featurize_jobs,
         cache_dir=cache_dir() / "features" if cfg.data.cache else None,
     )
@@ -165,12 +171,26 @@ def predict_frame(
             f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
             "(use --input-column)"
         )
-    featurized = featurize_smiles(frame[column].tolist(), FeaturizerSpec.from_dict(spec.featurizer), n_jobs=n_jobs)
+    featurizer = FeaturizerSpec.from_dict(spec.featurizer)
+    featurized = featurize_smiles(frame[column].tolist(), featurizer, n_jobs=n_jobs)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
-    return prediction_table(spec, frame, preds, featurized.valid_index, reasons)
+    extra = {}
+    if featurizer.standardize != "none":
+        extra["smiles_standardized"] = standardized_column(frame[column].tolist(), featurized.valid_index, featurizer)
+    return prediction_table(spec, frame, preds, featurized.valid_index, reasons, extra)
+
+
+def standardized_column(smiles: list[Any], valid_index: np.ndarray, featurizer: FeaturizerSpec) -> np.ndarray:
+    """The standardized SMILES of the valid rows (``""`` elsewhere)."""
+    from molgen.chem.standardize import standardize_smiles
+
+    out = np.full(len(smiles), "", dtype=object)
+    for i in valid_index:
+        out[i] = standardize_smiles(smiles[i], featurizer.standardize)[0] or ""
+    return out
 
 
 @register_family("property")
@@ -216,4 +236,6 @@ class PropertyFamily(SupervisedFamily):
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:
-    return FeaturizerSpec(atom_features=cfg.data.featurizer, descriptors=cfg.data.descriptors)
+    return FeaturizerSpec(
+        atom_features=cfg.data.featurizer, descriptors=cfg.data.descriptors, standardize=cfg.data.standardize
+    )

@@ -24,7 +24,7 @@ from molgen.families import common
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, build_task, prediction_columns
+from molgen.training.tasks import Task, add_columns, build_task, prediction_columns
 
 if TYPE_CHECKING:
     from molgen.training.trainer import FitOutcome
@@ -178,6 +178,7 @@ class SupervisedFamily:
                         metrics=cfg.task.metrics,
                         n_classes=cfg.task.n_classes,
                         train_targets=data.targets[split.train],
+                        classes=getattr(data, "classes", None),
                     )
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
@@ -323,7 +324,12 @@ def _predefined_groups(cfg: RunConfig, data: LabelledData) -> Sequence[str]:
 
 
 def prediction_table(
-    spec: ModelSpec, frame: pd.DataFrame, preds: np.ndarray | None, valid_index: np.ndarray, reasons: dict[int, str]
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    preds: np.ndarray | None,
+    valid_index: np.ndarray,
+    reasons: dict[int, str],
+    extra: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: the input columns, the prediction columns of the task, ``valid`` and
     ``invalid_reason``.
@@ -332,6 +338,9 @@ def prediction_table(
         preds: member predictions of rows ``valid_index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass).
         reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
             not finite is made invalid here, with its reason.
+        extra: more output columns (one value per input row), e.g. the standardized SMILES.
+
+    An input column named like an output column is kept as ``<name>_input`` (:func:`add_columns`).
     """
     assert spec.task is not None
     reasons = dict(reasons)
@@ -340,12 +349,12 @@ def prediction_table(
         for row in valid_index[~finite]:
             reasons[int(row)] = "non-finite prediction (NaN or infinity)"
         preds, valid_index = preds[:, finite], valid_index[finite]
-    out = frame.copy()
-    columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), list(out.columns))
-    for name, values in columns.items():
-        out[name] = values
+    columns = prediction_columns(
+        spec.task.type, spec.task.targets, preds, valid_index, len(frame), classes=getattr(spec.task, "classes", None)
+    )
     valid = np.zeros(len(frame), dtype=bool)
     valid[valid_index] = True
-    out["valid"] = valid
-    out["invalid_reason"] = [reasons.get(i, "") for i in range(len(frame))]
-    return out
+    columns.update(extra or {})
+    columns["valid"] = valid
+    columns["invalid_reason"] = np.array([reasons.get(i, "") for i in range(len(frame))], dtype=object)
+    return add_columns(frame, columns)

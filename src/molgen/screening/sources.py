@@ -44,6 +44,7 @@ SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "isomeric_smiles")
 ID_COLUMNS = ("id", "name", "compound_id", "mol_id", "molecule_id", "zinc_id", "idnumber", "title", "_name")
 _BLOCK = 8 << 20  # bytes read per step when scanning or skipping
 _SEPARATORS = {"csv": ",", "tsv": "\t"}
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark: never part of the first record
 
 
 @dataclass(frozen=True)
@@ -216,12 +217,12 @@ def _scan_file(
     else:
         with _open(path, gz) as fh:
             first = fh.readline()
-            header = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").rstrip("\r\n")
+            header = first.removeprefix(_BOM).decode("utf-8", "replace").rstrip("\r\n")
             if fmt in _SEPARATORS:
                 columns = tuple(next(csv.reader([header], delimiter=_SEPARATORS[fmt]), []))
             elif fmt == "smi" and header.split() and "smiles" in header.split()[0].lower():
                 columns = tuple(header.split(None, 1))
-            data_start = len(first) if columns else 0
+            data_start = len(first) if columns else len(_BOM) if first.startswith(_BOM) else 0
             fh.seek(data_start)
             scan = _scan_sdf if fmt == "sdf" else _scan_lines
             starts, end, n_rows = scan(fh, data_start, chunk_size)

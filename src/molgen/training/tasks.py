@@ -7,14 +7,17 @@ predictions in user units, so the Lightning module never branches on the task ty
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import (
     BINARY,
     MULTICLASS,
@@ -24,6 +27,8 @@ from molgen.evaluation.supervised import (
     compute_metrics,
     resolve_metrics,
 )
+
+log = logging.getLogger("molgen")
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -48,6 +53,7 @@ class Task(nn.Module):
             raise ValueError("a task needs at least one target column")
         self.target_names = list(target_names)
         self.metrics = resolve_metrics(self.kind, metrics)
+        self.classes: dict[str, list[str]] = {}  # text class labels per target (label i = classes[t][i])
 
     @property
     def n_targets(self) -> int:
@@ -74,13 +80,16 @@ class Task(nn.Module):
     n_classes: int | None = None
 
     def describe(self) -> dict[str, Any]:
-        """Primitives describing this task, written to ``model.yaml``."""
-        return {
+        """Primitives describing this task, written to ``model.yaml`` (``classes`` only for text labels)."""
+        values: dict[str, Any] = {
             "type": self.kind,
             "targets": self.target_names,
             "metrics": [m.name for m in self.metrics],
             "n_classes": self.n_classes,
         }
+        if self.classes:
+            values["classes"] = {name: list(names) for name, names in self.classes.items()}
+        return values
 
 
 class RegressionTask(Task):
@@ -191,13 +200,33 @@ def build_task(
     n_classes: int | None = None,
     train_targets: np.ndarray | None = None,
     state: dict[str, Any] | None = None,
+    classes: Mapping[str, Sequence[str]] | None = None,
 ) -> Task:
     """Builds a task by type.
 
     Args:
         train_targets: ``[n, T]`` training labels, used to fit regression scaling and check labels.
         state: a ``describe()`` dict (from ``model.yaml``) to rebuild an exported task.
+        classes: class names of targets with text labels (``MoleculeTable.classes``; ``state`` has its own).
     """
+    given = state["classes"] if state is not None and state.get("classes") else classes or {}
+    names = {target: list(labels) for target, labels in given.items()}
+    if names and task_type not in (BINARY, MULTILABEL, MULTICLASS):
+        raise ValueError(f"class labels {names} need a binary or multiclass task, not {task_type}")
+    task = _build_task(task_type, target_names, metrics, n_classes, train_targets, state, names)
+    task.classes = names
+    return task
+
+
+def _build_task(
+    task_type: str,
+    target_names: Sequence[str],
+    metrics: Sequence[str] | None,
+    n_classes: int | None,
+    train_targets: np.ndarray | None,
+    state: dict[str, Any] | None,
+    classes: dict[str, list[str]],
+) -> Task:
     if task_type == REGRESSION:
         if state is not None:
             return RegressionTask(
@@ -207,10 +236,23 @@ def build_task(
             return RegressionTask.fit_scaling(target_names, train_targets, metrics=metrics)
         return RegressionTask(target_names, metrics)
     if task_type in (BINARY, MULTILABEL):
+        for name, names in classes.items():
+            if len(names) != 2:
+                raise InvalidInputError(
+                    f"target {name!r} has {len(names)} class label(s) ({', '.join(names[:10])}); a binary task "
+                    "needs exactly two (pass --task-type multiclass for more)"
+                )
         if train_targets is not None:
             _check_labels(train_targets, target_names, {0.0, 1.0}, "binary")
         return BinaryTask(target_names, metrics)
     if task_type == MULTICLASS:
+        counts = {len(names) for names in classes.values()}
+        if len(counts) > 1 or (counts and len(classes) < len(target_names)):
+            raise InvalidInputError(
+                f"multiclass targets must share one set of classes; got {classes} for targets {list(target_names)}"
+            )
+        if counts and n_classes is None:
+            n_classes = counts.pop()
         if n_classes is None and train_targets is not None:
             n_classes = int(np.nanmax(train_targets)) + 1
         if train_targets is not None:
@@ -237,35 +279,66 @@ def prediction_columns(
     index: np.ndarray,
     n_rows: int,
     taken: Sequence[str] = (),
+    classes: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, np.ndarray]:
     """The output columns of a prediction table, in order.
 
     Args:
         preds: member predictions of rows ``index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass); None: no valid row.
-        taken: input columns; a target named like one gets the suffix ``_pred``.
+        taken: unused (an input column named like a prediction is renamed by :func:`add_columns`).
+        classes: class names of targets with text labels (``Task.classes``).
 
     Returns:
-        Per target: its mean prediction (multiclass: the most probable class and ``<target>_prob_<c>``) and,
-        with several members, ``<target>_std``; rows outside ``index`` are NaN.
+        Per target: ``<target>``, its mean prediction, and with several members ``<target>_std``. A target with
+        class names gets the predicted class name as ``<target>`` and ``<target>_prob_<class>`` per class
+        (binary: ``<target>_prob_<positive class>_std`` with several members); numeric multiclass labels get
+        the most probable label and ``<target>_prob_<label>``. Rows outside ``index`` are NaN.
     """
+    del taken
+    classes = classes or {}
 
-    def scatter(values: np.ndarray) -> np.ndarray:
-        full = np.full(n_rows, np.nan)
+    def scatter(values: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+        full = np.full(n_rows, fill, dtype=object if fill is None else float)
         full[index] = values
         return full
 
     columns: dict[str, np.ndarray] = {}
     for t, target in enumerate(targets):
-        name = target if target not in taken else f"{target}_pred"
+        names = list(classes.get(target, ()))
         if preds is None:
-            columns[name] = np.full(n_rows, np.nan)
+            columns[target] = np.full(n_rows, np.nan)
         elif task_type == MULTICLASS:
             probs = preds[:, :, t, :].mean(0)
-            columns[name] = scatter(np.argmax(probs, axis=1).astype(float))
+            best = np.argmax(probs, axis=1)
+            columns[target] = scatter(np.asarray(names, dtype=object)[best], None) if names else scatter(best)
             for c in range(probs.shape[1]):
-                columns[f"{name}_prob_{c}"] = scatter(probs[:, c])
-        else:
-            columns[name] = scatter(preds[:, :, t].mean(0))
+                columns[f"{target}_prob_{names[c] if names else c}"] = scatter(probs[:, c])
+        elif names:  # binary with class names: the positive class is names[1]
+            positive = preds[:, :, t].mean(0)
+            columns[target] = scatter(np.where(positive >= 0.5, names[1], names[0]).astype(object), None)
+            columns[f"{target}_prob_{names[0]}"] = scatter(1.0 - positive)
+            columns[f"{target}_prob_{names[1]}"] = scatter(positive)
             if len(preds) > 1:
-                columns[f"{name}_std"] = scatter(preds[:, :, t].std(0, ddof=0))
+                columns[f"{target}_prob_{names[1]}_std"] = scatter(preds[:, :, t].std(0, ddof=0))
+        else:
+            columns[target] = scatter(preds[:, :, t].mean(0))
+            if len(preds) > 1:
+                columns[f"{target}_std"] = scatter(preds[:, :, t].std(0, ddof=0))
     return columns
+
+
+def add_columns(frame: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """``frame`` with ``columns`` appended; an input column of the same name is kept as ``<name>_input``
+    (logged), so that a prediction column is always named after its target."""
+    clashes = [name for name in columns if name in frame.columns]
+    renames = {}
+    for name in clashes:
+        new = f"{name}_input"
+        while new in frame.columns or new in columns:
+            new += "_"
+        renames[name] = new
+        log.info("the input has a column %r: kept as %r (%r holds the prediction)", name, new, name)
+    out = frame.rename(columns=renames) if renames else frame.copy()
+    for name, values in columns.items():
+        out[name] = values
+    return out

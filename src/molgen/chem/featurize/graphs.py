@@ -35,6 +35,7 @@ from molgen.chem.featurize.atom_features import (
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
 from molgen.chem.molecules import InvalidMolecule, iter_molecules
+from molgen.chem.standardize import check_mode, standardize_mol
 from molgen.errors import ConfigError, ModelFormatError
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 #: Bump whenever featurization output changes for the same spec (invalidates caches).
-FEATURIZER_VERSION = "1"
+FEATURIZER_VERSION = "2"  # 2: whitespace inside a SMILES is invalid
 
 _CHUNK_SIZE = 1000  # molecules per task: amortizes per-task overhead, keeps results small
 _MIN_MOLECULES_PER_PROCESS = 2000  # below this a worker costs more to start than it saves
@@ -62,19 +63,26 @@ class FeaturizerSpec:
             14 bond features.
         descriptors: Append RDKit 2D descriptors as molecule-level features (slow: ~5 ms
             per molecule; see :mod:`molgen.chem.descriptors`).
+        standardize: ``none`` | ``basic`` | ``tautomer``: standardize each molecule before
+            featurizing it (see :mod:`molgen.chem.standardize`).
     """
 
     atom_features: str = "v2"
     descriptors: bool = False
+    standardize: str = "none"
 
     def __post_init__(self) -> None:
         get_atom_preset(self.atom_features)  # raises ValueError listing the valid presets
         if not isinstance(self.descriptors, bool):
             raise ConfigError(f"descriptors must be a bool, got {self.descriptors!r}")
+        check_mode(self.standardize)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of primitives (JSON/YAML-safe)."""
-        return dataclasses.asdict(self)
+        """Plain dict of primitives (JSON/YAML-safe); ``standardize`` only when on (older specs lack it)."""
+        values = dataclasses.asdict(self)
+        if self.standardize == "none":
+            del values["standardize"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> FeaturizerSpec:
@@ -137,14 +145,14 @@ class _ChunkResult:
     process_id: int  # which process made it (diagnostics, tests)
 
 
-def _featurize_chunk(task: tuple[int, list, bool]) -> _ChunkResult:
+def _featurize_chunk(task: tuple[int, list, bool, str]) -> _ChunkResult:
     """Parses and extracts one chunk; runs in worker processes (module-level to be picklable).
 
     Streams: each molecule is pickled to bytes right after parsing and freed before the next
     one is parsed (holding a thousand live RDKit molecules and freeing them together costs
     ~2x more in cache misses). Only the descriptor path keeps molecules.
     """
-    start, smiles, with_descriptors = task
+    start, smiles, with_descriptors, standardize = task
     blobs: list[bytes] = []
     valid_index: list[int] = []
     invalid: list[tuple[int, str, str]] = []
@@ -153,6 +161,10 @@ def _featurize_chunk(task: tuple[int, list, bool]) -> _ChunkResult:
         if mol is None:
             assert record is not None, "iter_molecules yields a record for every input without a molecule"
             invalid.append((record.index, record.smiles, record.reason))
+            continue
+        mol, reason = standardize_mol(mol, standardize)
+        if mol is None:
+            invalid.append((index, str(smiles[index - start]), str(reason)))
             continue
         blobs.append(pickle_mol(mol))
         valid_index.append(index)
@@ -221,7 +233,7 @@ def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
 
 
 def _run_chunks(
-    tasks: list[tuple[int, list, bool]], n_processes: int, *, parent_takes_tasks: bool = True
+    tasks: list[tuple[int, list, bool, str]], n_processes: int, *, parent_takes_tasks: bool = True
 ) -> list[_ChunkResult]:
     """Runs the chunk tasks on this process plus ``n_processes - 1`` workers, in input order.
 
@@ -293,7 +305,8 @@ def featurize_smiles(
             graphs = _encode_graphs(tables, mol_features, spec)
             return FeaturizationResult(graphs, valid_index, invalid, from_cache=True)
     tasks = [
-        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors) for start in range(0, len(smiles), _CHUNK_SIZE)
+        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize)
+        for start in range(0, len(smiles), _CHUNK_SIZE)
     ]
     chunks = _run_chunks(tasks, _resolve_processes(n_jobs, len(smiles)))
     tables, mol_features, valid_index, invalid = _concat_chunks(chunks, spec)

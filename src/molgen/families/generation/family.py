@@ -11,7 +11,6 @@ split (``splits.json``), the run folder, sampling ``model.sample_size`` molecule
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import logging
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ import torch
 
 from molgen.config import GeneratorConfig, RunConfig, model_section, replace
 from molgen.data.catalog import DatasetSpec
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
+from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
 from molgen.models.generative import Generator
@@ -108,31 +107,15 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
 
 
 def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRecords:
-    """SMILES of a ``.smi`` file (one per line, anything after the first whitespace ignored, blank lines
-    skipped) or of a table column (CSV/TSV/TXT/Parquet/SDF via ``molgen.data.tables``)."""
-    name = path.name.lower()
-    if (name[:-3] if name.endswith(".gz") else name).endswith(SMI_SUFFIXES):
-        if not path.is_file():
-            raise DataSourceError(f"SMILES file not found: {path}")
-        opener = gzip.open if name.endswith(".gz") else open
-        smiles, lines = [], []
-        with opener(path, "rt") as handle:
-            for number, line in enumerate(handle, 1):
-                fields = line.split()
-                if not fields:
-                    continue
-                smiles.append(fields[0])
-                lines.append(number)
-                if max_rows is not None and len(smiles) >= max_rows:
-                    break
-        if not smiles:
-            raise InvalidInputError(f"{path}: no SMILES (expected one per line)")
-        return SmilesRecords(smiles, str(path), lambda i: f"{path.name} line {lines[i]}")
-    from molgen.data.tables import load_molecule_table
+    """SMILES of a ``.smi`` file (SMILES, then an optional name; blank lines and a header line skipped) or of
+    a table column (CSV/TSV/TXT/Parquet/SDF), read by ``molgen.data.tables`` like every other input."""
+    from molgen.data.tables import load_molecule_table, table_format
 
     table = load_molecule_table(path, column)
     if max_rows is not None:
         table = dataclasses.replace(table, frame=table.frame.iloc[:max_rows].reset_index(drop=True))
+    if not len(table) and table_format(path)[0] == "smi":
+        raise InvalidInputError(f"{path}: no SMILES (expected one per line)")
     return SmilesRecords(table.smiles, table.source, table.describe_row)
 
 
