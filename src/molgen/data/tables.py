@@ -290,12 +290,16 @@ def line_numbers(path: str | Path, *, keep_blank_lines: bool = False, header: bo
         return np.asarray(numbers[1:] if has_header else numbers, dtype=np.int64)
     sep = _delimiter(path, base, gz)
     starts, prev_end = [], 0
-    with _open_text(path, gz) as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        for record in reader:
-            if record or keep_blank_lines:
-                starts.append(prev_end + 1)
-            prev_end = reader.line_num
+    limit = csv.field_size_limit(2**31 - 1)  # a cell may hold a long DNA sequence; restored below
+    try:
+        with _open_text(path, gz) as fh:
+            reader = csv.reader(fh, delimiter=sep)
+            for record in reader:
+                if record or keep_blank_lines:
+                    starts.append(prev_end + 1)
+                prev_end = reader.line_num
+    finally:
+        csv.field_size_limit(limit)
     return np.asarray(starts[1:] if header else starts, dtype=np.int64)
 
 
