@@ -596,7 +596,9 @@ class RunConfig(BaseModel):
         return self.with_values(values, where=where)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        from molgen.io import write_text
+
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))  # atomically
 
 
 def model_config(values: Mapping[str, Any], *, where: str = "model", legacy: bool = False) -> ModelConfig:

@@ -16,10 +16,11 @@ import torch
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
+from molgen.errors import ConfigError, ModelFormatError
 from molgen.evaluation.supervised import higher_is_better
 from molgen.families import common
 from molgen.models.heads import PredictionHead
-from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
+from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task, build_task
 
@@ -239,18 +240,22 @@ class SupervisedFamily:
 
     def load_predictors(self, spec: ModelSpec, states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
         """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
-        assert spec.task is not None
+        spec_task = spec.section("task")
+        spec.section("model")
         members = []
         for state in states:
             task = build_task(
-                spec.task.type,
-                spec.task.targets,
-                metrics=spec.task.metrics,
-                n_classes=spec.task.n_classes,
-                state=spec.task.state(),
+                spec_task.type,
+                spec_task.targets,
+                metrics=spec_task.metrics,
+                n_classes=spec_task.n_classes,
+                state=spec_task.state(),
             )
-            predictor = self.build_from_spec(spec, task)
-            predictor.load_state_dict(state, strict=True)
+            try:
+                predictor = self.build_from_spec(spec, task)
+            except ConfigError as err:  # an unknown or bad key under model: in model.yaml
+                raise ModelFormatError(f"{spec.source}: {err}") from None
+            load_state(predictor, state, spec.source)
             predictor.eval()
             members.append(predictor)
         return members
