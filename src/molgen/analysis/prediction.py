@@ -11,6 +11,7 @@ import pandas as pd
 
 from molgen.data.tables import read_table
 from molgen.errors import ModelFormatError
+from molgen.io import atomic_path
 from molgen.training.artifacts import ModelSpec, read_model
 
 
@@ -65,7 +66,8 @@ def predict_file(
     out = predict_frame(model, read_table(input_path), **options)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output_path, index=False)
+    with atomic_path(output_path) as tmp:  # a crash or a full disk leaves no partial output
+        out.to_csv(tmp, index=False)
     bad = np.flatnonzero(~out["valid"].to_numpy(dtype=bool))
     invalid = [f"row {i + 1}: {out['invalid_reason'].iloc[i]}" for i in bad]
     return PredictionSummary(len(out), len(invalid), invalid, output_path)

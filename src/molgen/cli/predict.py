@@ -24,7 +24,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from molgen.analysis.prediction import load_model, predict_file
+    from molgen.io import check_writable
 
+    check_writable(args.output)  # fail before loading and computing anything
     model = load_model(args.model)
     summary = predict_file(
         model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs

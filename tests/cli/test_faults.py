@@ -1,0 +1,164 @@
+"""Expected faults end `molgen` with one line and a distinct exit status: real processes, real signals, real limits.
+
+Exit statuses: 2 a user error, 3 the environment (I/O, permissions, disk full, memory), 130 an interrupt.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from molgen.cli.main import expected_failure
+
+MOLGEN = str(Path(sys.executable).parent / "molgen")
+FAST = ["--hidden-dim", "32", "--batch-size", "16", "--featurize-jobs", "1"]
+FORMAT1_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models_format1" / "property"
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def molgen(*args: str, limit_bytes: int | None = None) -> subprocess.CompletedProcess:
+    def limit_file_size() -> None:  # a full disk: writes past the limit fail with EFBIG (SIGXFSZ ignored)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run(
+        [MOLGEN, *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=600,
+        preexec_fn=limit_file_size if limit_bytes is not None else None,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("molgen ") and ": error: " in line]
+
+
+def assert_one_line(result: subprocess.CompletedProcess, status: int, *needles: str) -> str:
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    (line,) = error_lines(result.stderr)
+    for needle in needles:
+        assert needle in line, line
+    return line
+
+
+@pytest.fixture
+def molecules_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC"] * 100}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_sigint_during_train_exits_130_with_one_line(regression_csv: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    args = ["train", "--data", str(regression_csv), "--target-columns", "logp", *FAST, "--max-epochs", "100000"]
+    process = subprocess.Popen(
+        [MOLGEN, *args, "--patience", "0", "--output", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoints" / "last.ckpt").exists():  # training is under way
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert error_lines(stderr) == ["molgen train: error: interrupted"]
+    assert len(stderr.splitlines()) < 10, stderr
+
+
+def test_predict_output_that_cannot_be_written_fails_first_with_exit_3(molecules_csv: Path, tmp_path: Path):
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+        output = folder / "out.csv"
+    else:  # root writes through permissions: put the output below a regular file instead
+        output = molecules_csv / "out.csv"
+    # the model does not exist: the output is checked before the model is even read
+    result = molgen(
+        "predict", "--model", str(tmp_path / "nope"), "--input", str(molecules_csv), "--output", str(output)
+    )
+    assert_one_line(result, 3, str(output.parent))
+    assert not output.exists()
+
+
+def test_predict_on_a_full_disk_exits_3_and_leaves_no_partial_file(molecules_csv: Path, tmp_path: Path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    output = out_dir / "pred.csv"
+    args = ["predict", "--model", str(FORMAT1_MODEL), "--input", str(molecules_csv), "--output", str(output)]
+    result = molgen(*args, "--n-jobs", "1", limit_bytes=4096)  # the 400-row output needs more
+    assert_one_line(result, 3, "File too large", "disk is full")
+    assert list(out_dir.iterdir()) == []  # neither pred.csv nor a temporary file
+    assert molgen(*args, "--n-jobs", "1").returncode == 0  # the same command without the limit works
+    assert len(pd.read_csv(output)) == 400
+
+
+@pytest.mark.slow
+def test_train_on_a_full_disk_leaves_no_truncated_checkpoint(regression_csv: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    args = ["train", "--data", str(regression_csv), "--target-columns", "logp", *FAST, "--max-epochs", "2"]
+    result = molgen(*args, "--output", str(out), limit_bytes=16_000)  # a checkpoint of this model is ~100 kB
+    assert_one_line(result, 3, "File too large")
+    leftovers = [p.name for p in (out / "checkpoints").rglob("*") if p.is_file()]
+    assert leftovers == [], leftovers  # no best.ckpt / last.ckpt cut short, no temporary file
+
+
+def test_user_errors_exit_2_without_traceback(tmp_path: Path):
+    (tmp_path / "in.csv").write_text("smiles\nCCO\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    args = ["predict", "--model", str(model), "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.csv")]
+    assert_one_line(molgen(*args), 2, "not a molgen model folder")
+
+
+def test_debug_shows_the_traceback(tmp_path: Path):
+    (tmp_path / "in.csv").write_text("smiles\nCCO\n")
+    output = tmp_path / "in.csv" / "out.csv"
+    result = molgen("--debug", "predict", "--model", "x", "--input", str(tmp_path / "in.csv"), "--output", str(output))
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (
+            OSError(errno.EROFS, "Read-only file system", "/data/run/metrics.json"),
+            3,
+            "/data/run/metrics.json: Read-only",
+        ),
+        (PermissionError(errno.EACCES, "Permission denied", "/x"), 3, "/x: Permission denied"),
+        (OSError(errno.ENOSPC, "No space left on device", "/x/best.ckpt"), 3, "/x/best.ckpt: No space left on device"),
+        (MemoryError(), 3, "out of memory"),
+        (RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"), 3, "out of"),
+    ],
+)
+def test_expected_faults_map_to_their_exit_status(error: BaseException, status: int, message: str):
+    text, code = expected_failure(error)
+    assert code == status and text.startswith(message) and "\n" not in text
+
+
+@pytest.mark.parametrize("error", [IndexError("list index out of range"), KeyError("task"), RuntimeError("bug")])
+def test_bugs_keep_their_traceback(error: BaseException):
+    assert expected_failure(error) is None
+    assert expected_failure(SystemExit(1)) is None  # a plain exit that is not an interrupt
+    assert expected_failure(SystemExit(1), interrupted=True) == ("interrupted", 130)
