@@ -102,6 +102,7 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
         FeaturizerSpec(atom_features=cfg.data.featurizer, descriptors=cfg.data.descriptors),
         n_jobs=cfg.data.featurize_jobs,
         cache_dir=cache_dir() / "features" if cfg.data.cache else None,
+        max_atoms=cfg.data.max_atoms,
     )
     if featurized.invalid:
         common.report_invalid(
