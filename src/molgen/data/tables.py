@@ -62,7 +62,10 @@ def _format_of(path: Path) -> tuple[str, bool]:
 
 
 def _open_text(path: Path, gz: bool):
-    return gzip.open(path, "rt", newline="") if gz else open(path, newline="")
+    """Text with a leading UTF-8 byte-order mark dropped (editors on Windows write one)."""
+    if gz:
+        return gzip.open(path, "rt", newline="", encoding="utf-8-sig")
+    return open(path, newline="", encoding="utf-8-sig")
 
 
 def _delimiter(path: Path, base: str, gz: bool) -> str:
