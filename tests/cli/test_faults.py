@@ -6,6 +6,7 @@ Exit statuses: 2 a user error, 3 the environment (I/O, permissions, disk full, m
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
 import signal
@@ -162,3 +163,36 @@ def test_bugs_keep_their_traceback(error: BaseException):
     assert expected_failure(error) is None
     assert expected_failure(SystemExit(1)) is None  # a plain exit that is not an interrupt
     assert expected_failure(SystemExit(1), interrupted=True) == ("interrupted", 130)
+
+
+@pytest.mark.slow
+def test_a_killed_screen_run_manifest_shows_what_was_computed(tmp_path: Path):
+    library = tmp_path / "library.csv"
+    pd.DataFrame({"smiles": ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC"] * 6000}).to_csv(library)
+    out = tmp_path / "out"
+    args = ["screen", "--model", str(FORMAT1_MODEL), "--library", str(library), "--output", str(out)]
+    process = subprocess.Popen(
+        [MOLGEN, *args, "--chunk-size", "300", "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
+    deadline, first_shard = time.monotonic() + 300, None
+    while True:  # kill -9 once shards have been finishing for a while (fewer than the 80 planned)
+        done = list((out / "shards").glob("*.parquet")) if (out / "shards").is_dir() else []
+        if done and first_shard is None:
+            first_shard = time.monotonic()
+        if first_shard is not None and time.monotonic() - first_shard > 1.5 and len(done) >= 3:
+            break
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no shard was written"
+        time.sleep(0.05)
+    process.kill()
+    process.wait(timeout=60)
+    done = {p.stem for p in (out / "shards").glob("*.parquet")}
+    # fewer than the 50 shards molgen used to wait for before it first rewrote the manifest
+    assert len(done) < 50, "the screen went too far before it was killed"
+    (run,) = json.loads((out / "manifest.json").read_text())["runs"]
+    assert run["finished"] is None
+    assert run["computed"], "the manifest of a killed run lists no computed shard"
+    assert set(run["computed"]) <= done  # every shard it lists is on disk
