@@ -196,3 +196,23 @@ def test_a_killed_screen_run_manifest_shows_what_was_computed(tmp_path: Path):
     assert run["finished"] is None
     assert run["computed"], "the manifest of a killed run lists no computed shard"
     assert set(run["computed"]) <= done  # every shard it lists is on disk
+
+
+@pytest.mark.slow
+def test_metrics_json_says_why_a_single_class_test_target_was_skipped(tmp_path: Path):
+    from tests.conftest import MOLECULES
+
+    frame = pd.DataFrame({"smiles": MOLECULES, "split": ["train"] * 28 + ["val"] * 6 + ["test"] * 6})
+    frame["y"] = [float(i % 2) for i in range(34)] + [1.0] * 6  # only class 1 in the test rows
+    data = tmp_path / "cls.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(data), "--target-columns", "y", "--task-type", "binary", *FAST]
+    split = ["--split", "predefined", "--split-column", "split", "--max-epochs", "1", "--metrics", "roc_auc"]
+    result = molgen(*args, *split, "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    text = (out / "metrics.json").read_text()
+    assert "NaN" not in text  # strict JSON: the missing metric is null
+    metrics = json.loads(text)
+    assert metrics["test"]["roc_auc"] is None
+    assert metrics["skipped"]["test"] == ["roc_auc for target 'y': only class 1 present"]

@@ -17,7 +17,7 @@ from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, repla
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.errors import ConfigError, ModelFormatError
-from molgen.evaluation.supervised import higher_is_better
+from molgen.evaluation.supervised import higher_is_better, record_skipped
 from molgen.families import common
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
@@ -144,7 +144,7 @@ class SupervisedFamily:
         """
         from molgen.training.trainer import quiet_lightning, seed_everything  # Lightning: only when training
 
-        with quiet_lightning():
+        with quiet_lightning(), record_skipped() as skipped:
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             data = self.load_data(cfg, dataset)
@@ -200,7 +200,7 @@ class SupervisedFamily:
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
             if common.is_rank_zero():
-                write_json(paths["metrics"], metrics)
+                write_json(paths["metrics"], {**metrics, "skipped": skipped} if skipped else metrics)
                 if export:
                     spec = common.model_spec(
                         cfg,
