@@ -108,8 +108,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         sep = _delimiter(path, base, gz)
         with _open_text(path, gz) as fh:
             header = next(csv.reader(fh, delimiter=sep), [])
+        if not header:
+            raise InvalidInputError(f"{path}: the file is empty (expected a header line naming the columns)")
         _check_unique(header, str(path))
-        return pd.read_csv(path, sep=sep, compression="gzip" if gz else None, low_memory=False)
+        try:
+            return pd.read_csv(path, sep=sep, compression="gzip" if gz else None, low_memory=False)
+        except pd.errors.ParserError as err:  # e.g. a row with more fields than the header
+            raise InvalidInputError(f"{path}: cannot parse the table ({str(err).strip()})") from None
     if base == ".parquet":
         source = io.BytesIO(gzip.decompress(path.read_bytes())) if gz else path
         frame = pd.read_parquet(source)
