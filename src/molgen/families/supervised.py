@@ -244,16 +244,16 @@ class SupervisedFamily:
         spec.section("model")
         members = []
         for state in states:
-            task = build_task(
-                spec_task.type,
-                spec_task.targets,
-                metrics=spec_task.metrics,
-                n_classes=spec_task.n_classes,
-                state=spec_task.state(),
-            )
             try:
+                task = build_task(
+                    spec_task.type,
+                    spec_task.targets,
+                    metrics=spec_task.metrics,
+                    n_classes=spec_task.n_classes,
+                    state=spec_task.state(),
+                )
                 predictor = self.build_from_spec(spec, task)
-            except ConfigError as err:  # an unknown or bad key under model: in model.yaml
+            except ConfigError as err:  # an unknown or bad key under task: or model: in model.yaml
                 raise ModelFormatError(f"{spec.source}: {err}") from None
             load_state(predictor, state, spec.source)
             predictor.eval()
