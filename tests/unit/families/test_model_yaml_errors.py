@@ -46,3 +46,9 @@ def test_sizes_that_do_not_fit_the_weights_name_the_tensor_and_both_shapes(tmp_p
     folder = _edited(tmp_path, lambda v: v["model"].update(hidden_dim=8))
     with pytest.raises(ModelFormatError, match=r"tensor '[\w.]+' has shape \[16, \d+\], the model described in"):
         load_model(folder)
+
+
+def test_unknown_task_type_names_the_file(tmp_path: Path):
+    folder = _edited(tmp_path, lambda v: v["task"].update(type="foo"))
+    with pytest.raises(ModelFormatError, match=r"model/model.yaml: unknown task type 'foo'; valid types: regression"):
+        load_model(folder)
