@@ -53,3 +53,17 @@ def test_prediction_reports_the_cap_as_an_invalid_row():
     out = predict_frame(load_model(FORMAT1_MODEL), pd.DataFrame({"smiles": ["CCO", "C" * 501]}))
     assert out["valid"].tolist() == [True, False]
     assert out["invalid_reason"].iloc[1].startswith("501 heavy atoms > max_atoms 500")
+
+
+def test_training_data_applies_data_max_atoms(regression_csv: Path):
+    from molgen.config import RunConfig
+    from molgen.families.property import load_data, resolve_config
+
+    values = {"data.name": str(regression_csv), "data.target_columns": ["logp"], "data.max_atoms": 10}
+    cfg = RunConfig().with_values({**values, "data.on_invalid": "skip", "data.featurize_jobs": 1, "data.cache": False})
+    cfg, spec = resolve_config(cfg)
+    data = load_data(cfg, spec)
+    reasons = {MOLECULES[bad.index]: bad.reason for bad in data.invalid}
+    assert reasons["C1CCCCCCCCCCCCCCCCCCCCCCCCCCCCC1"] == "30 heavy atoms > max_atoms 10"
+    assert all(count_heavy_atoms(MOLECULES[i]) <= 10 for i in data.valid_index)
+    assert len(data.invalid) == sum(count_heavy_atoms(s) > 10 for s in MOLECULES)
