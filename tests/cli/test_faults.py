@@ -216,3 +216,29 @@ def test_metrics_json_says_why_a_single_class_test_target_was_skipped(tmp_path: 
     metrics = json.loads(text)
     assert metrics["test"]["roc_auc"] is None
     assert metrics["skipped"]["test"] == ["roc_auc for target 'y': only class 1 present"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 64 kB tmpfs: a real full disk (ENOSPC). Needs root (mount); skipped elsewhere."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; the RLIMIT_FSIZE tests cover the rest")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.slow
+def test_train_on_a_full_disk_leaves_no_truncated_checkpoint_tmpfs(regression_csv: Path, small_disk: Path):
+    # Lightning's own writer saved to the system temp folder and then copied the file over: on a full disk
+    # the copy left a truncated best.ckpt. molgen writes next to the target and renames.
+    out = small_disk / "run"
+    args = ["train", "--data", str(regression_csv), "--target-columns", "logp", *FAST, "--max-epochs", "2"]
+    result = molgen(*args, "--output", str(out))
+    assert_one_line(result, 3, "No space left on device")
+    leftovers = [p.name for p in (out / "checkpoints").rglob("*") if p.is_file()]
+    assert leftovers == [], leftovers
