@@ -5,6 +5,7 @@ Exit statuses: 2 a user error, 3 the environment (I/O, permissions, disk full, m
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +43,19 @@ def molgen(*args: str, limit_bytes: int | None = None) -> subprocess.CompletedPr
     )
 
 
+@contextlib.contextmanager
+def running(args: list[str], log: Path) -> Iterator[subprocess.Popen]:
+    """A background `molgen` whose output goes to ``log`` (a pipe could fill and block it); killed on exit."""
+    with open(log, "w") as handle:
+        process = subprocess.Popen([MOLGEN, *args], stdout=handle, stderr=subprocess.STDOUT, env=ENV)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=60)
+
+
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("molgen ") and ": error: " in line]
 
@@ -65,20 +80,16 @@ def molecules_csv(tmp_path: Path) -> Path:
 def test_sigint_during_train_exits_130_with_one_line(regression_csv: Path, tmp_path: Path):
     out = tmp_path / "run"
     args = ["train", "--data", str(regression_csv), "--target-columns", "logp", *FAST, "--max-epochs", "100000"]
-    process = subprocess.Popen(
-        [MOLGEN, *args, "--patience", "0", "--output", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    deadline = time.monotonic() + 300
-    while not (out / "checkpoints" / "last.ckpt").exists():  # training is under way
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "training did not start"
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    log = tmp_path / "log.txt"
+    with running([*args, "--patience", "0", "--output", str(out)], log) as process:
+        deadline = time.monotonic() + 300
+        while not (out / "checkpoints" / "last.ckpt").exists():  # training is under way
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    stderr = log.read_text()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert error_lines(stderr) == ["molgen train: error: interrupted"]
@@ -171,24 +182,20 @@ def test_a_killed_screen_run_manifest_shows_what_was_computed(tmp_path: Path):
     pd.DataFrame({"smiles": ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC"] * 6000}).to_csv(library)
     out = tmp_path / "out"
     args = ["screen", "--model", str(FORMAT1_MODEL), "--library", str(library), "--output", str(out)]
-    process = subprocess.Popen(
-        [MOLGEN, *args, "--chunk-size", "300", "--workers", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=ENV,
-    )
-    deadline, first_shard = time.monotonic() + 300, None
-    while True:  # kill -9 once shards have been finishing for a while (fewer than the 80 planned)
-        done = list((out / "shards").glob("*.parquet")) if (out / "shards").is_dir() else []
-        if done and first_shard is None:
-            first_shard = time.monotonic()
-        if first_shard is not None and time.monotonic() - first_shard > 1.5 and len(done) >= 3:
-            break
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no shard was written"
-        time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=60)
+    log = tmp_path / "log.txt"
+    with running([*args, "--chunk-size", "300", "--workers", "1"], log) as process:
+        deadline, first_shard = time.monotonic() + 300, None
+        while True:  # kill -9 once shards have been finishing for a while (fewer than the 80 planned)
+            done = list((out / "shards").glob("*.parquet")) if (out / "shards").is_dir() else []
+            if done and first_shard is None:
+                first_shard = time.monotonic()
+            if first_shard is not None and time.monotonic() - first_shard > 1.5 and len(done) >= 3:
+                break
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "no shard was written"
+            time.sleep(0.05)
+        process.kill()
+        process.wait(timeout=60)
     done = {p.stem for p in (out / "shards").glob("*.parquet")}
     # fewer than the 50 shards molgen used to wait for before it first rewrote the manifest
     assert len(done) < 50, "the screen went too far before it was killed"
