@@ -96,7 +96,8 @@ def test_sigint_during_train_exits_130_with_one_line(regression_csv: Path, tmp_p
     assert len(stderr.splitlines()) < 10, stderr
 
 
-def test_predict_output_that_cannot_be_written_fails_first_with_exit_3(molecules_csv: Path, tmp_path: Path):
+@pytest.mark.parametrize("command", ["predict", "generate", "variant-effect"])
+def test_an_output_that_cannot_be_written_fails_first_with_exit_3(molecules_csv: Path, tmp_path: Path, command: str):
     if os.geteuid() != 0:
         folder = tmp_path / "read-only"
         folder.mkdir()
@@ -104,10 +105,9 @@ def test_predict_output_that_cannot_be_written_fails_first_with_exit_3(molecules
         output = folder / "out.csv"
     else:  # root writes through permissions: put the output below a regular file instead
         output = molecules_csv / "out.csv"
+    extra = {"predict": ["--input", str(molecules_csv)], "generate": ["-n", "10"], "variant-effect": []}[command]
     # the model does not exist: the output is checked before the model is even read
-    result = molgen(
-        "predict", "--model", str(tmp_path / "nope"), "--input", str(molecules_csv), "--output", str(output)
-    )
+    result = molgen(command, "--model", str(tmp_path / "nope"), *extra, "--output", str(output))
     assert_one_line(result, 3, str(output.parent))
     assert not output.exists()
 
