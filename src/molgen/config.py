@@ -179,6 +179,10 @@ class DataConfig(_Section):
         json_schema_extra=cli("add RDKit 2D descriptors", group=DATA, action="store_true"),
     )
     """Append RDKit 2D descriptors as molecule-level features."""
+    max_atoms: Int = Field(
+        500, ge=1, json_schema_extra=cli("molecules with more heavy atoms are invalid rows (default: 500)", group=DATA)
+    )
+    """Heavy-atom cap: a longer molecule is an invalid row (``N heavy atoms > max_atoms M``), checked before parsing."""
     featurize_jobs: Int = Field(-1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA))
     """Processes used to featurize (-1: all cores)."""
     cache: bool = True
@@ -615,7 +619,9 @@ class RunConfig(BaseModel):
         return self.with_values(values, where=where)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        from molgen.io import write_text
+
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))  # atomically
 
 
 def model_config(values: Mapping[str, Any], *, where: str = "model", legacy: bool = False) -> ModelConfig:

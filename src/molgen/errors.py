@@ -2,8 +2,8 @@
 
 Every error caused by what a user gave (a config, a data file, a model folder, a name) is a
 :class:`MolgenError`; its message says what and where (file, row or line, column) and how to fix it. The CLI
-prints these, and only these, as one line and exits with status 2; any other exception is a bug and shows its
-traceback. Each class also derives from the built-in exception that code catching it before expects
+prints these as one line and exits with status 2 (an ``OSError`` or running out of memory: 3; an interrupt: 130,
+see ``molgen.cli.main``); any other exception is a bug and shows its traceback. Each class also derives from the built-in exception that code catching it before expects
 (``ValueError``, ``FileNotFoundError``, ``KeyError``).
 """
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from molgen.data.tables import MoleculeTable, first_line, load_molecule_table, table_format
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
+from molgen.io import atomic_path
 from molgen.training.artifacts import ModelSpec, read_model
 
 log = logging.getLogger("molgen")
@@ -111,7 +112,8 @@ def predict_file(
     out = predict_frame(model, table.frame, input_column=table.smiles_column, **options)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output_path, index=False)
+    with atomic_path(output_path) as tmp:  # a crash or a full disk leaves no partial output
+        out.to_csv(tmp, index=False)
     bad = np.flatnonzero(~out["valid"].to_numpy(dtype=bool))
     invalid = [f"{table.describe_row(int(i))}: {out['invalid_reason'].iloc[i]}" for i in bad]
     return PredictionSummary(len(out), len(invalid), invalid, output_path)

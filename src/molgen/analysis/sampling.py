@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from molgen import io as atomic
 from molgen.errors import ConfigError
 from molgen.models.generative import Generator, LatentGenerator
 
@@ -79,7 +80,7 @@ def write_samples(generator: Generator, n: int, output: str | Path, **options: A
     seconds = time.perf_counter() - start
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("".join(s + "\n" for s in smiles))
+    atomic.write_text(output, "".join(s + "\n" for s in smiles))
     return SamplingSummary(n, count_invalid(smiles), seconds, output)
 
 
@@ -99,11 +100,11 @@ def optimize_to_file(
     result = optimize_latent(generator, objective, n, **options)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("".join(f"{s}\t{v:.6g}\n" for s, v in zip(result.smiles, result.scores)))
+    atomic.write_text(output, "".join(f"{s}\t{v:.6g}\n" for s, v in zip(result.smiles, result.scores)))
     summary = result.summary()
     summary["n_written"] = len(result.smiles)
     path = output.with_name(output.name.rsplit(".", 1)[0] + ".objective.json")
-    path.write_text(json.dumps(_finite(summary), indent=2) + "\n")
+    atomic.write_text(path, json.dumps(_finite(summary), indent=2) + "\n")
     return summary, path
 
 

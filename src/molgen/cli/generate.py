@@ -37,7 +37,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from molgen.analysis.sampling import optimize_to_file, write_samples
     from molgen.families.generation.family import load_generator
+    from molgen.io import check_writable
 
+    check_writable(args.output)  # before loading and sampling
     generator = load_generator(args.model)
     if args.objective:
         summary, path = optimize_to_file(

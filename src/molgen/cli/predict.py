@@ -35,7 +35,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from molgen.analysis.prediction import load_model, predict_file
+    from molgen.io import check_writable
 
+    check_writable(args.output)  # fail before loading and computing anything
     model = load_model(args.model)
     options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
     summary = predict_file(

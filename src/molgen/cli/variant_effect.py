@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from molgen.analysis.prediction import load_model
     from molgen.genomics.attribution import SequenceModel
     from molgen.genomics.variant_effects import variant_effect_file
+    from molgen.io import check_writable
 
+    check_writable(args.output)  # before loading and scoring
     model = SequenceModel.from_loaded(load_model(args.model), batch_size=args.batch_size, rc_average=args.rc_average)
     summary = variant_effect_file(
         model,

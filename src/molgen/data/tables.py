@@ -72,6 +72,7 @@ def _format_of(path: Path) -> tuple[str, bool]:
 
 
 def _open_text(path: Path, gz: bool):
+    """Text with a leading UTF-8 byte-order mark dropped (editors on Windows write one)."""
     return gzip.open(path, "rt", newline="", encoding=_ENCODING) if gz else open(path, newline="", encoding=_ENCODING)
 
 
@@ -132,17 +133,22 @@ def read_table(
         if columns is None:
             with _open_text(path, gz) as fh:
                 header = next(csv.reader(fh, delimiter=sep), [])
+            if not header:
+                raise InvalidInputError(f"{path}: the file is empty (expected a header line naming the columns)")
             _check_unique(header, str(path))
-        return pd.read_csv(
-            path,
-            sep=sep,
-            compression="gzip" if gz else None,
-            low_memory=False,
-            encoding=_ENCODING,
-            skip_blank_lines=not keep_blank_lines,
-            header=None if columns is not None else "infer",
-            names=list(columns) if columns is not None else None,
-        )
+        try:
+            return pd.read_csv(
+                path,
+                sep=sep,
+                compression="gzip" if gz else None,
+                low_memory=False,
+                encoding=_ENCODING,
+                skip_blank_lines=not keep_blank_lines,
+                header=None if columns is not None else "infer",
+                names=list(columns) if columns is not None else None,
+            )
+        except pd.errors.ParserError as err:  # e.g. a row with more fields than the header
+            raise InvalidInputError(f"{path}: cannot parse the table ({str(err).strip()})") from None
     if columns is not None:
         raise InvalidInputError(f"{path}: only CSV/TSV/TXT files can be read without a header line")
     if base in SMI_SUFFIXES:

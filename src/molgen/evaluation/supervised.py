@@ -3,14 +3,15 @@
 Predictions are in user units: values for regression, probabilities for classification. Missing labels
 (NaN) are masked per target. A classification target with a single class in the evaluated rows has no
 ROC-AUC; it is skipped with a warning, and the average is over the targets that could be scored
-(MoleculeNet's convention).
+(MoleculeNet's convention). :func:`record_skipped` collects why, for ``metrics.json``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -160,6 +161,26 @@ def compute_metrics(
 def _warn_skip(metric: str, target: str, split: str, why: str) -> None:
     where = f" in the {split} split" if split else ""
     warnings.warn(f"{metric} skipped for target {target!r}{where}: {why}", stacklevel=3)
+    for recorder in _RECORDERS:
+        reasons = recorder.setdefault(split or "all", [])
+        reason = f"{metric} for target {target!r}: {why}"
+        if reason not in reasons:
+            reasons.append(reason)
+
+
+_RECORDERS: list[dict[str, list[str]]] = []
+
+
+@contextmanager
+def record_skipped() -> Iterator[dict[str, list[str]]]:
+    """Within the block, collects why metrics were skipped: ``{split: ["roc_auc for target 'x': only class 1
+    present", …]}`` (each reason once), so ``metrics.json`` can say why a metric is missing."""
+    found: dict[str, list[str]] = {}
+    _RECORDERS.append(found)
+    try:
+        yield found
+    finally:
+        _RECORDERS.remove(found)
 
 
 def higher_is_better(task_type: str, metric: str) -> bool:

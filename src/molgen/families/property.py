@@ -117,6 +117,7 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
         _featurizer(cfg),
         n_jobs=cfg.data.featurize_jobs,
         cache_dir=cache_dir() / "features" if cfg.data.cache else None,
+        max_atoms=cfg.data.max_atoms,
     )
     if featurized.invalid:
         common.report_invalid(

@@ -18,11 +18,11 @@ import torch
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
-from molgen.errors import ConfigError, InvalidInputError
-from molgen.evaluation.supervised import higher_is_better
+from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
+from molgen.evaluation.supervised import higher_is_better, record_skipped
 from molgen.families import common
 from molgen.models.heads import PredictionHead
-from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
+from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task, add_columns, build_task, prediction_columns
 
@@ -151,7 +151,7 @@ class SupervisedFamily:
         """
         from molgen.training.trainer import quiet_lightning, seed_everything  # Lightning: only when training
 
-        with quiet_lightning():
+        with quiet_lightning(), record_skipped() as skipped:
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             data = self.load_data(cfg, dataset)
@@ -208,7 +208,7 @@ class SupervisedFamily:
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
             if common.is_rank_zero():
-                write_json(paths["metrics"], metrics)
+                write_json(paths["metrics"], {**metrics, "skipped": skipped} if skipped else metrics)
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -272,18 +272,22 @@ class SupervisedFamily:
 
     def load_predictors(self, spec: ModelSpec, states: list[dict[str, torch.Tensor]]) -> list[Predictor]:
         """Rebuilds exported members from ``model.yaml`` and their weights (strict key match)."""
-        assert spec.task is not None
+        spec_task = spec.section("task")
+        spec.section("model")
         members = []
         for state in states:
-            task = build_task(
-                spec.task.type,
-                spec.task.targets,
-                metrics=spec.task.metrics,
-                n_classes=spec.task.n_classes,
-                state=spec.task.state(),
-            )
-            predictor = self.build_from_spec(spec, task)
-            predictor.load_state_dict(state, strict=True)
+            try:
+                task = build_task(
+                    spec_task.type,
+                    spec_task.targets,
+                    metrics=spec_task.metrics,
+                    n_classes=spec_task.n_classes,
+                    state=spec_task.state(),
+                )
+                predictor = self.build_from_spec(spec, task)
+            except ConfigError as err:  # an unknown or bad key under task: or model: in model.yaml
+                raise ModelFormatError(f"{spec.source}: {err}") from None
+            load_state(predictor, state, spec.source)
             predictor.eval()
             members.append(predictor)
         return members

@@ -112,7 +112,7 @@ def read_bed(path: str | Path) -> pd.DataFrame:
     header: list[str] | None = None
     lines: list[str] = []
     line_numbers: list[int] = []
-    with opener(path, "rt") as fh:
+    with opener(path, "rt", encoding="utf-8-sig") as fh:
         for number, line in enumerate(fh, start=1):
             stripped = line.rstrip("\r\n")
             if not stripped.strip() or stripped.startswith(("track", "browser")):

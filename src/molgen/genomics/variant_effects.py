@@ -30,6 +30,7 @@ from molgen.genomics.variants import (
     read_vcf,
     variant_windows,
 )
+from molgen.io import atomic_path
 
 __all__ = ["VariantEffectSummary", "score_variants", "score_vcf", "variant_effect_file"]
 
@@ -166,7 +167,8 @@ def variant_effect_file(
         table = score_variants(model, by_id, read_variant_table(variants))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(output, index=False)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
     bad = np.flatnonzero(~table["valid"].to_numpy(dtype=bool))
     invalid = [f"{table['variant_id'].iloc[i] or f'row {i + 1}'}: {table['error'].iloc[i]}" for i in bad]
     return VariantEffectSummary(len(table), len(invalid), invalid, output)

@@ -57,7 +57,10 @@ class VariantWindows:
 
 
 def _open(path: Path):
-    return gzip.open(path, "rt") if path.name.lower().endswith(".gz") else open(path)
+    """Text with a leading UTF-8 byte-order mark dropped."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
 
 
 def read_sequences(
@@ -236,6 +239,7 @@ class Reference:
 
         self.path = Path(path)
         genome = ReferenceGenome(self.path)
+        self._resolve = genome.resolve  # `1` ↔ `chr1`, `MT` ↔ `chrM`, as for BED intervals
         self._lengths: dict[str, int] = dict(genome.lengths)
         if not self._lengths:
             raise InvalidInputError(f"{self.path}: no FASTA records in the reference")
@@ -246,15 +250,21 @@ class Reference:
         return list(self._lengths)
 
     def length(self, chrom: str) -> int:
-        return self._lengths[chrom]
+        return self._lengths[self._name(chrom)]
 
     def __contains__(self, chrom: str) -> bool:
-        return chrom in self._lengths
+        return self._resolve(chrom) is not None
+
+    def _name(self, chrom: str) -> str:
+        """The reference's name for ``chrom`` (``1`` finds ``chr1`` and the reverse)."""
+        name = self._resolve(chrom)
+        if name is None:
+            raise VariantError(f"contig {chrom!r} is not in the reference ({self._describe()})")
+        return name
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
         """Bases ``[start, end)`` (0-based) of ``chrom``, upper-case, clipped to the contig."""
-        if chrom not in self._lengths:
-            raise VariantError(f"contig {chrom!r} is not in the reference ({self._describe()})")
+        chrom = self._name(chrom)
         start, end = max(0, start), min(end, self._lengths[chrom])
         return str(self._fetch(chrom, start, end)).upper()
 
@@ -264,10 +274,9 @@ class Reference:
 
     def variant_windows(self, chrom: str, position: int, ref: str, alt: str, length: int) -> VariantWindows:
         """:func:`variant_windows` on the part of ``chrom`` around the variant (1-based ``position``)."""
-        if chrom not in self._lengths:
-            raise VariantError(f"contig {chrom!r} is not in the reference ({self._describe()})")
+        contig = self._name(chrom)
         ref_allele = _allele(ref, "ref")
-        ref_len, size = len(ref_allele), self._lengths[chrom]
+        ref_len, size = len(ref_allele), self._lengths[contig]
         if position - 1 + ref_len > size or position > size + 1:
             raise VariantError(f"position {position} (ref {ref or '-'}) is outside contig {chrom!r} (length {size})")
         found = self.fetch(chrom, position - 1, position - 1 + ref_len)

@@ -38,6 +38,8 @@ from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
 __all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
 
 log = logging.getLogger("molgen")
+MANIFEST_INTERVAL_S = 1.0
+"""While shards finish, the manifest is rewritten at most this often (a killed run loses at most this much)."""
 
 
 @dataclass
@@ -166,14 +168,22 @@ def screen(
             for ref in job.models:  # a broken weights file fails here, before any shard
                 cached_model(ref)
         how = "serial" if executor is _serial else f"dask ({scheduler or f'{workers} local workers'})"
-        for outcome in executor(
-            pending, job, folder.path, ranking, workers=workers, scheduler=scheduler, retries=retries
-        ):
-            _merge(outcome, best, totals)
-            record["computed"].append(outcome.shard_id)
-            progress.update(outcome)
-            if len(record["computed"]) % 50 == 0:  # so a crash's manifest shows the progress too
+        last_written = time.monotonic()
+        try:
+            for outcome in executor(
+                pending, job, folder.path, ranking, workers=workers, scheduler=scheduler, retries=retries
+            ):
+                _merge(outcome, best, totals)
+                record["computed"].append(outcome.shard_id)
+                progress.update(outcome)
+                if time.monotonic() - last_written >= MANIFEST_INTERVAL_S:  # a killed run's manifest shows progress
+                    folder.write_manifest(manifest)
+                    last_written = time.monotonic()
+        except BaseException as err:  # Ctrl-C, a failed shard, a full disk: record what was computed
+            record["stopped"] = f"{_now()}: {type(err).__name__}"
+            with contextlib.suppress(OSError):  # the original error matters more than this write
                 folder.write_manifest(manifest)
+            raise
         top = best.result()
         if top.empty:
             top = pd.DataFrame(columns=["rank", "score", *job.columns()])

@@ -16,14 +16,13 @@ the manifest's (other models, filters, library or chunk size) is refused rather 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from molgen.errors import InvalidInputError
+from molgen.io import atomic_path
 from molgen.screening.sources import Shard
 
 __all__ = ["MANIFEST_FORMAT", "OutputFolder"]
@@ -138,12 +137,8 @@ class OutputFolder:
 
     @staticmethod
     def _atomic_write(path: Path, write: Any) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
+        with atomic_path(path) as tmp:  # temporary name, fsync, rename
             write(tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 def _plain_types(arrow_type: Any) -> Any:

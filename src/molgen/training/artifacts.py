@@ -5,23 +5,28 @@ is YAML of primitives with a ``format_version``. Ensemble members (or cross-vali
 file, their tensors prefixed ``members.<i>.``.
 
 Formats: 1 (molgen ≤ 0.1: ``format: 1``, no ``format_version``) is upgraded when read; 2 is written today.
+
+Integrity: ``model.yaml`` records the sha256 of each weights file (``sha256:``); loading recomputes it and refuses a
+mismatch, and refuses non-finite weights. Folders written before the checksums existed load unverified (logged).
+The folder is written atomically (built under a temporary name, then renamed), so a reader never sees half a model.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from safetensors import SafetensorError
 
 if TYPE_CHECKING:  # torch is imported by the functions that move weights, so that reading a spec needs none
     import torch
 
-from molgen import __version__
+from molgen import __version__, io
 from molgen.errors import ModelFormatError
 
 MODEL_DIR = "model"
@@ -32,6 +37,7 @@ FORMAT_VERSION = 2
 """The ``model.yaml`` format this molgen writes and the newest it reads."""
 
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+ / torch.save zip archive
+log = logging.getLogger("molgen")
 
 
 ModelLoadError = ModelFormatError  # the name this module used before molgen.errors
@@ -90,6 +96,22 @@ class ModelSpec(_Open):
     generator: str | None = None
     trained_on: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sha256: dict[str, str] = Field(default_factory=dict)
+    """File name → sha256 hex digest of each weights file (empty in folders written before checksums)."""
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """The ``model.yaml`` this spec was read from (for messages), or ``model.yaml``."""
+        return str(self._source) if self._source is not None else SPEC_FILE
+
+    def section(self, name: str) -> Any:
+        """The section ``name`` (``task``, ``model``, ``input`` …); a :class:`ModelFormatError` naming the file
+        when the ``model.yaml`` lacks it."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise ModelFormatError(f"{self.source}: missing key {name!r} (a {self.family} model needs it)")
+        return value
 
     def to_yaml(self) -> str:
         values = {key: value for key, value in self.model_dump().items() if value is not None}  # absent sections
@@ -102,7 +124,7 @@ def read_spec(model_dir: str | Path) -> ModelSpec:
     """The :class:`ModelSpec` of a model folder, without loading weights (or torch)."""
     path = Path(model_dir) / SPEC_FILE
     try:
-        return parse_spec(yaml.safe_load(path.read_text()), path)
+        return parse_spec(yaml.safe_load(path.read_text(encoding="utf-8")), path)
     except (OSError, yaml.YAMLError) as err:
         raise ModelLoadError(f"{path}: cannot read the model spec ({err})") from None
 
@@ -124,9 +146,21 @@ def parse_spec(values: Any, source: str | Path = SPEC_FILE) -> ModelSpec:
             f"model.yaml format_version {version} is newer than this molgen understands ({FORMAT_VERSION}); upgrade molgen"
         )
     try:
-        return ModelSpec.model_validate({**values, "format_version": FORMAT_VERSION})
+        spec = ModelSpec.model_validate({**values, "format_version": FORMAT_VERSION})
     except ValidationError as err:
-        raise ModelLoadError(f"{source}: invalid model spec: {err}") from None
+        raise ModelLoadError(f"{source}: invalid model spec: {_one_line(err)}") from None
+    spec._source = Path(source)
+    return spec
+
+
+def _one_line(err: ValidationError) -> str:
+    """Each problem as ``key: message``, on one line."""
+    problems = []
+    for error in err.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        message = "missing key" if error["type"] == "missing" else error["msg"]
+        problems.append(f"{key}: {message}")
+    return "; ".join(problems)
 
 
 def run_paths(run_dir: str | Path) -> dict[str, Path]:
@@ -142,7 +176,16 @@ def run_paths(run_dir: str | Path) -> dict[str, Path]:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, allow_nan=True) + "\n")
+    """Strict JSON (NaN → ``null``), written atomically."""
+    io.write_json(path, data)
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def export_model(
@@ -162,17 +205,20 @@ def export_model(
     from safetensors.torch import save_file
 
     model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
     tensors = {
         f"members.{i}.{name}": value.detach().cpu().contiguous()
         for i, member in enumerate(members)
         for name, value in member.state_dict().items()
     }
-    save_file(tensors, str(model_dir / WEIGHTS_FILE), metadata={"molgen_version": __version__})
     values = spec.model_dump() if isinstance(spec, ModelSpec) else dict(spec)
-    full = ModelSpec.model_validate({**values, "molgen_version": __version__, "ensemble_size": len(members)})
-    (model_dir / SPEC_FILE).write_text(full.to_yaml())
-    (model_dir / CARD_FILE).write_text(card)
+    with io.atomic_dir(model_dir) as tmp:
+        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"molgen_version": __version__})
+        checksums = {WEIGHTS_FILE: file_sha256(tmp / WEIGHTS_FILE)}
+        full = ModelSpec.model_validate(
+            {**values, "molgen_version": __version__, "ensemble_size": len(members), "sha256": checksums}
+        )
+        (tmp / SPEC_FILE).write_text(full.to_yaml(), encoding="utf-8")
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
     return model_dir
 
 
@@ -199,11 +245,12 @@ def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.T
         if not path.is_file():
             raise ModelLoadError(f"{path} not found: {model_dir} is not a molgen model folder")
     try:
-        values = yaml.safe_load(spec_path.read_text())
+        values = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ModelLoadError(f"{spec_path} is not valid YAML: {err}") from None
     spec = parse_spec(values, spec_path)
     _refuse_pickle(weights_path)
+    _verify_checksum(spec, weights_path)
     from safetensors.torch import load_file
 
     try:
@@ -214,11 +261,49 @@ def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.T
         ) from None
     members: list[dict[str, torch.Tensor]] = [{} for _ in range(spec.ensemble_size)]
     for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        members[int(index)][name] = value
+        parts = key.split(".", 2)
+        if len(parts) != 3 or parts[0] != "members" or not parts[1].isdigit() or int(parts[1]) >= len(members):
+            raise ModelLoadError(
+                f"{weights_path}: unexpected tensor {key!r} (expected members.<i>.<name>, i < {len(members)})"
+            )
+        if value.is_floating_point() and not bool(value.isfinite().all()):
+            raise ModelLoadError(f"{weights_path}: tensor {key!r} holds NaN or infinite values; the model is corrupted")
+        members[int(parts[1])][parts[2]] = value
     if any(not m for m in members):
         raise ModelLoadError(f"{weights_path} lacks weights for some of its {len(members)} ensemble members")
     return spec, members
+
+
+def _verify_checksum(spec: ModelSpec, weights_path: Path) -> None:
+    expected = spec.sha256.get(WEIGHTS_FILE)
+    if expected is None:
+        log.info("%s: no sha256 in %s (written by an older molgen); loading it unverified", weights_path, SPEC_FILE)
+        return
+    found = file_sha256(weights_path)
+    if found != expected:
+        raise ModelLoadError(
+            f"{weights_path} does not match its checksum in {SPEC_FILE} (expected sha256 {expected}, found {found}): "
+            "the file was changed or corrupted; re-export or retrain the model"
+        )
+
+
+def load_state(module: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str | Path) -> None:
+    """Loads ``state`` into ``module`` (strict); a missing, unexpected or wrongly shaped tensor is a
+    :class:`ModelFormatError` naming it (and both shapes), not a raw ``RuntimeError``."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        parts = [f"missing tensors {', '.join(missing[:5])}" if missing else "", ""]
+        parts[1] = f"unexpected tensors {', '.join(unexpected[:5])}" if unexpected else ""
+        raise ModelFormatError(f"{source}: the weights do not fit the model: {'; '.join(p for p in parts if p)}")
+    for name, value in state.items():
+        if tuple(value.shape) != tuple(expected[name].shape):
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} has shape {list(value.shape)}, the model described in {SPEC_FILE} "
+                f"needs {list(expected[name].shape)}"
+            )
+    module.load_state_dict(state, strict=True)
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:

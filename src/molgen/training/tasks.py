@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from molgen.errors import InvalidInputError
+from molgen.errors import InvalidInputError, UnknownNameError
 from molgen.evaluation.supervised import (
     BINARY,
     MULTICLASS,
@@ -258,7 +258,7 @@ def _build_task(
         if train_targets is not None:
             _check_labels(train_targets, target_names, set(map(float, range(n_classes or 0))), "multiclass")
         return MulticlassTask(target_names, metrics, n_classes=n_classes or 0)
-    raise ValueError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
+    raise UnknownNameError(f"unknown task type {task_type!r}; valid types: {', '.join(TASK_TYPES)}")
 
 
 def _check_labels(targets: np.ndarray, names: Sequence[str], allowed: set[float], kind: str) -> None:

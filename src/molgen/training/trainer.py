@@ -24,6 +24,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from molgen.config import TrainerConfig
+from molgen.training.checkpoint_io import AtomicCheckpointIO
 
 LAST_CHECKPOINT = "last.ckpt"
 log = logging.getLogger("molgen")
@@ -141,6 +142,7 @@ def _trainer(
         enable_model_summary=False,
         log_every_n_steps=cfg.log_every_n_steps,
         default_root_dir=run_dir,
+        plugins=[AtomicCheckpointIO()],  # no truncated checkpoint on a full disk
     )
 
 

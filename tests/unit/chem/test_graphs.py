@@ -131,7 +131,7 @@ def test_two_processes_equal_one(monkeypatch):
 
 
 def test_worker_processes_return_the_same_chunks():
-    tasks = [(start, ["CCO", "xyz", "c1ccccc1", None, "[13CH4]"], False, "none") for start in (0, 5, 10)]
+    tasks = [(start, ["CCO", "xyz", "c1ccccc1", None, "[13CH4]", "C" * 9], False, "none", 8) for start in (0, 6, 12)]
     serial = graphs_module._run_chunks(tasks, 1)
     in_workers = graphs_module._run_chunks(tasks, 2, parent_takes_tasks=False)
     assert all(chunk.process_id != os.getpid() for chunk in in_workers)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from molgen.data.tables import MoleculeTable, load_molecule_table, read_table
+from molgen.errors import InvalidInputError
 
 CSV = "name,smiles,y,z\na,CCO,1.5,0\nb,c1ccccc1,,1\nc,CC(=O)O,-2.25,\n"
 EXPECTED_Y = np.array([[1.5], [np.nan], [-2.25]], dtype=np.float32)
@@ -139,3 +140,14 @@ def test_dataframe_source_multiple_targets():
     assert frame["b"].tolist() == ["0.5", ""]  # the caller's frame is not modified
     with pytest.raises(ValueError, match="<DataFrame> index 0: column .a. has value .inf."):
         load_molecule_table(pd.DataFrame({"smi": ["C"], "a": ["inf"]}), "smi", ["a"])
+
+
+def test_an_empty_or_ragged_csv_is_an_input_error_naming_the_file(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InvalidInputError, match=r"empty.csv: the file is empty"):
+        read_table(empty)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("smiles\nCCO\nCC,1,2\n")
+    with pytest.raises(InvalidInputError, match=r"ragged.csv: cannot parse the table \(.*line 3"):
+        read_table(ragged)

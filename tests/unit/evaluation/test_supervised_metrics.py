@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from molgen.evaluation.supervised import compute_metrics, higher_is_better, resolve_metrics
+from molgen.evaluation.supervised import compute_metrics, higher_is_better, record_skipped, resolve_metrics
 from molgen.registry import UnknownNameError
 
 
@@ -55,3 +55,16 @@ def test_unknown_metric_lists_valid_names():
 def test_directions():
     assert not higher_is_better("regression", "rmse")
     assert higher_is_better("binary", "roc_auc")
+
+
+def test_skipped_metrics_are_recorded_with_the_reason():
+    preds = torch.tensor([[0.9, 0.9], [0.1, 0.8], [0.8, 0.7]])
+    targets = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0]])
+    metrics = resolve_metrics("multilabel", ["roc_auc"])
+    with record_skipped() as skipped, pytest.warns(UserWarning):
+        for _ in range(2):  # every epoch skips again: recorded once
+            compute_metrics(metrics, preds, targets, target_names=["a", "b"], split="test")
+    assert skipped == {"test": ["roc_auc for target 'b': only class 1 present"]}
+    with pytest.warns(UserWarning):
+        compute_metrics(metrics, preds, targets, target_names=["a", "b"], split="test")
+    assert len(skipped["test"]) == 1  # outside the block nothing is recorded

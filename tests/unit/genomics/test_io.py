@@ -91,3 +91,11 @@ def test_plain_gzip_reference_is_decompressed_and_indexed_in_the_cache(tmp_path,
     assert genome.lengths == {"chr1": 20} and genome.fetch("chr1", 2, 6) == "GTAC"
     assert any((tmp_path / "cache" / "references").glob("*.fai"))
     assert ReferenceGenome(tmp_path / "g.fa.gz").fetch("chr1", 0, 2) == "AC"  # reuses the cached copy
+
+
+@pytest.mark.parametrize("name", ["s.fa", "s.fa.gz"])
+def test_fasta_starting_with_a_byte_order_mark_reads(tmp_path, name):
+    path = tmp_path / name
+    data = "\ufeff>r1 first\nACGT\n>r2\nGG\n".encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    assert read_table(path).to_dict("list") == {"id": ["r1", "r2"], "sequence": ["ACGT", "GG"]}

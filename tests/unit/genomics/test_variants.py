@@ -144,3 +144,22 @@ def test_reference_windows_from_a_fasta(tmp_path: Path, compressed: bool):
         ref.variant_windows("chr2", 9, "A", "C", length=11)
     short = ref.variant_windows("chr2", 2, "C", "G", length=11)  # a contig shorter than the window: whole
     assert (short.ref, short.alt) == ("ACGT", "AGGT")
+
+
+@pytest.mark.parametrize(("written", "named"), [("1", "chr1"), ("chr1", "1"), ("MT", "chrM")])
+def test_vcf_contig_names_match_the_reference_with_or_without_chr(tmp_path: Path, written: str, named: str):
+    contig = "A" * 30 + "CGT" + "T" * 30
+    path = tmp_path / "ref.fa"
+    path.write_text(f">{named}\n{contig}\n")
+    ref = Reference(path)
+    assert written in ref and ref.length(written) == 63
+    w = ref.variant_windows(written, 32, "G", "A", length=11)
+    assert w.ref == contig[26:37] and w.alt == contig[26:31] + "A" + contig[32:37]
+    with pytest.raises(VariantError, match="contig '2' is not in the reference"):
+        ref.variant_windows("2", 1, "A", "C", length=11)
+
+
+def test_vcf_starting_with_a_byte_order_mark_reads(tmp_path: Path):
+    path = tmp_path / "v.vcf"
+    path.write_bytes("\ufeff##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n1\t5\trs1\tA\tC\n".encode())
+    assert read_vcf(path).variant_id.tolist() == ["rs1"]

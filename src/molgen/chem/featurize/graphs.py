@@ -32,6 +32,7 @@ from molgen.chem.featurize.atom_features import (
     encode_bond_features,
     get_atom_preset,
 )
+from molgen.chem.featurize.limits import DEFAULT_MAX_ATOMS, over_cap
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
 from molgen.chem.molecules import InvalidMolecule, iter_molecules
@@ -145,22 +146,28 @@ class _ChunkResult:
     process_id: int  # which process made it (diagnostics, tests)
 
 
-def _featurize_chunk(task: tuple[int, list, bool, str]) -> _ChunkResult:
+def _featurize_chunk(task: tuple[int, list, bool, str, int | None]) -> _ChunkResult:
     """Parses and extracts one chunk; runs in worker processes (module-level to be picklable).
 
     Streams: each molecule is pickled to bytes right after parsing and freed before the next
     one is parsed (holding a thousand live RDKit molecules and freeing them together costs
     ~2x more in cache misses). Only the descriptor path keeps molecules.
     """
-    start, smiles, with_descriptors, standardize = task
+    start, smiles, with_descriptors, standardize, max_atoms = task
     blobs: list[bytes] = []
     valid_index: list[int] = []
     invalid: list[tuple[int, str, str]] = []
     kept_mols: list = []
-    for index, mol, record in iter_molecules(smiles, start_index=start):
+    too_large = {i: reason for i, s in enumerate(smiles) if (reason := over_cap(s, max_atoms)) is not None}
+    parsed = smiles if not too_large else [None if i in too_large else s for i, s in enumerate(smiles)]
+    for index, mol, record in iter_molecules(parsed, start_index=start):
         if mol is None:
             assert record is not None, "iter_molecules yields a record for every input without a molecule"
-            invalid.append((record.index, record.smiles, record.reason))
+            reason = too_large.get(index - start)
+            if reason:  # the huge input is shortened in the record: it is quoted in messages
+                invalid.append((index, f"{smiles[index - start][:40]}…", reason))
+            else:
+                invalid.append((record.index, record.smiles, record.reason))
             continue
         mol, reason = standardize_mol(mol, standardize)
         if mol is None:
@@ -233,7 +240,7 @@ def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
 
 
 def _run_chunks(
-    tasks: list[tuple[int, list, bool, str]], n_processes: int, *, parent_takes_tasks: bool = True
+    tasks: list[tuple[int, list, bool, str, int | None]], n_processes: int, *, parent_takes_tasks: bool = True
 ) -> list[_ChunkResult]:
     """Runs the chunk tasks on this process plus ``n_processes - 1`` workers, in input order.
 
@@ -271,6 +278,7 @@ def featurize_smiles(
     *,
     n_jobs: int = 1,
     cache_dir: str | Path | None = None,
+    max_atoms: int | None = DEFAULT_MAX_ATOMS,
 ) -> FeaturizationResult:
     """Featurizes SMILES into molecular graphs, skipping (and reporting) invalid inputs.
 
@@ -285,6 +293,8 @@ def featurize_smiles(
             version, RDKit version, every input), and an identical later call loads them
             instead of recomputing. Files hold the compact integer tables (~50 bytes per
             atom, ~10x less than the float features), re-encoded on load (~4 us/molecule).
+        max_atoms: A molecule with more heavy atoms is invalid (reason ``N heavy atoms > max_atoms M``),
+            decided from the SMILES text before parsing; None: no cap.
 
     Returns:
         :class:`FeaturizationResult` with the graphs of the valid molecules, in input order.
@@ -297,7 +307,9 @@ def featurize_smiles(
     cache_file = None
     if cache_dir is not None:
         cache_file = featurization_cache.cache_path(
-            cache_dir, smiles, {"spec": spec.to_dict(), "featurizer_version": FEATURIZER_VERSION}
+            cache_dir,
+            smiles,
+            {"spec": spec.to_dict(), "featurizer_version": FEATURIZER_VERSION, "max_atoms": max_atoms},
         )
         cached = featurization_cache.load(cache_file)
         if cached is not None:
@@ -305,7 +317,7 @@ def featurize_smiles(
             graphs = _encode_graphs(tables, mol_features, spec)
             return FeaturizationResult(graphs, valid_index, invalid, from_cache=True)
     tasks = [
-        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize)
+        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize, max_atoms)
         for start in range(0, len(smiles), _CHUNK_SIZE)
     ]
     chunks = _run_chunks(tasks, _resolve_processes(n_jobs, len(smiles)))

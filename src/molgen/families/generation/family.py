@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from molgen import io as atomic
 from molgen.config import GeneratorConfig, RunConfig, model_section, replace
 from molgen.data.catalog import DatasetSpec
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
@@ -222,7 +223,7 @@ def fit(
             start = time.perf_counter()
             samples = generator.sample(gen.sample_size, seed=cfg.trainer.seed, batch_size=gen.sample_batch_size)
             elapsed = time.perf_counter() - start
-            (run_dir / "samples.smi").write_text("".join(s + "\n" for s in samples))
+            atomic.write_text(run_dir / "samples.smi", "".join(s + "\n" for s in samples))
             from molgen.evaluation.generation.basic import basic_metrics
 
             metrics["test"] = {
