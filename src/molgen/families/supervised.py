@@ -3,7 +3,7 @@
 A supervised family (property, expression, …) subclasses :class:`SupervisedFamily` and supplies only
 what differs: reading and checking its data, encoding it for a collate, building a predictor, its
 datamodule and the input side of its model spec. The loop owns the run folder, the members of every
-fold, the aggregated metrics, ``splits.json``, ``metrics.json`` and the export.
+fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`` and the export.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, repla
 from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import higher_is_better
-from molgen.families import common
+from molgen.families import common, missing_targets, predictions
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
 from molgen.training.predictor import Predictor
@@ -82,6 +82,14 @@ class SupervisedFamily:
 
     def model_card(self, spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
         raise NotImplementedError
+
+    def row_inputs(self, data: Any) -> tuple[str, list[str]] | None:
+        """``(column, value per valid row)`` naming each row's input in ``predictions/*.csv`` (None: no column)."""
+        return None
+
+    def describe_row(self, data: Any, position: int) -> str:
+        """Where valid row ``position`` came from, for messages (default: its 0-based data row)."""
+        return f"data row {int(data.valid_index[position])}"
 
     def callbacks(self) -> list[Any]:
         """Callbacks shared by every member of one fit (e.g. a throughput meter)."""
@@ -148,17 +156,24 @@ class SupervisedFamily:
             self.check(cfg)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
-            splits = self.make_splits(cfg, data)
+            labels = missing_targets.check_and_split(
+                data.targets,
+                data.target_names,
+                self.make_splits(cfg, data),
+                source=str(cfg.data.name),
+                describe_row=lambda i: self.describe_row(data, i),
+            )
+            splits = labels.splits
             run_dir = common.run_directory(cfg, resume=resume)
             cfg = replace(cfg, output=str(run_dir))
             paths = run_paths(run_dir)
             if common.is_rank_zero():
                 cfg.save(paths["config"])
-                write_json(paths["splits"], self._splits_record(cfg, data, splits))
+                write_json(paths["splits"], self._splits_record(cfg, data, splits, labels.unlabelled))
             shared = self.callbacks()
             callbacks = [*(extra_callbacks or []), *shared]
             multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
-            outcomes, predictors, ensemble_metrics = [], [], None
+            outcomes, predictors, ensemble_metrics, kept = [], [], None, []
             for fold, split in enumerate(splits):
                 member_preds = []
                 for member in range(cfg.trainer.ensemble_size):
@@ -188,9 +203,11 @@ class SupervisedFamily:
                         )
                     )
                     predictors.append(predictor)
-                    if test and cfg.trainer.ensemble_size > 1:
+                    if test:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
-                if member_preds and len(splits) == 1:
+                if member_preds:
+                    kept.append(predictions.FoldPredictions(split.test, torch.stack(member_preds).numpy()))
+                if len(member_preds) > 1 and len(splits) == 1:
                     truth = torch.as_tensor(data.targets[split.test])
                     ensemble_metrics = task.evaluate(torch.stack(member_preds).mean(0), truth, "test")
             metrics = {"val": common.aggregate([o.val for o in outcomes])}
@@ -199,7 +216,17 @@ class SupervisedFamily:
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
             if common.is_rank_zero():
-                write_json(paths["metrics"], metrics)
+                write_json(paths["metrics"], {**metrics, **_labels_record(data.target_names, labels)})
+                if kept:
+                    table = predictions.prediction_table(
+                        kept,
+                        rows=data.valid_index,
+                        targets=data.targets,
+                        target_names=data.target_names,
+                        task_type=predictors[0].task.kind,
+                        inputs=self.row_inputs(data),
+                    )
+                    predictions.write_predictions(run_dir / "predictions", table, k_fold=len(splits) > 1)
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -210,7 +237,11 @@ class SupervisedFamily:
                         task=predictors[0].task.describe(),
                     )
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
-        details = {"epochs": [o.epochs for o in outcomes], "best_checkpoints": [o.best_checkpoint for o in outcomes]}
+        details = {
+            "missing_targets": labels.missing,
+            "epochs": [o.epochs for o in outcomes],
+            "best_checkpoints": [o.best_checkpoint for o in outcomes],
+        }
         return common.RunResult(
             run_dir=run_dir,
             metrics=metrics,
@@ -219,7 +250,9 @@ class SupervisedFamily:
             details={**details, **self.details(cfg, shared)},
         )
 
-    def _splits_record(self, cfg: RunConfig, data: LabelledData, splits: list[Split]) -> dict[str, Any]:
+    def _splits_record(
+        self, cfg: RunConfig, data: LabelledData, splits: list[Split], unlabelled: np.ndarray
+    ) -> dict[str, Any]:
         rows = data.valid_index
         folds = [{part: rows[getattr(split, part)].tolist() for part in ("train", "val", "test")} for split in splits]
         return common.splits_record(
@@ -230,6 +263,8 @@ class SupervisedFamily:
             self.rows,
             sizes=cfg.data.split_sizes,
             n_folds=len(splits),
+            unlabelled_rows=rows[unlabelled].tolist(),
+            unlabelled_reason=missing_targets.UNLABELLED_REASON,
         )
 
     # --- exported models ------------------------------------------------------------------------------
@@ -254,6 +289,18 @@ class SupervisedFamily:
             predictor.eval()
             members.append(predictor)
         return members
+
+
+def _labels_record(target_names: list[str], labels: missing_targets.Labels) -> dict[str, Any]:
+    """metrics.json's ``missing_targets`` and, with several targets, what the pooled metrics are."""
+    record: dict[str, Any] = {"missing_targets": labels.missing}
+    if len(target_names) > 1:
+        record["targets"] = target_names
+        record["pooled"] = (
+            "each <metric> without a target is the mean of its per-target values <metric>/<target> over the "
+            "targets that could be scored (targets may have different units)"
+        )
+    return record
 
 
 def section_dict(section: Any) -> dict[str, Any]:
