@@ -8,6 +8,7 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
@@ -156,13 +157,7 @@ class SupervisedFamily:
             self.check(cfg)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
-            labels = missing_targets.check_and_split(
-                data.targets,
-                data.target_names,
-                self.make_splits(cfg, data),
-                source=str(cfg.data.name),
-                describe_row=lambda i: self.describe_row(data, i),
-            )
+            labels = self._labelled_splits(cfg, data)
             splits = labels.splits
             run_dir = common.run_directory(cfg, resume=resume)
             cfg = replace(cfg, output=str(run_dir))
@@ -218,15 +213,7 @@ class SupervisedFamily:
             if common.is_rank_zero():
                 write_json(paths["metrics"], {**metrics, **_labels_record(data.target_names, labels)})
                 if kept:
-                    table = predictions.prediction_table(
-                        kept,
-                        rows=data.valid_index,
-                        targets=data.targets,
-                        target_names=data.target_names,
-                        task_type=predictors[0].task.kind,
-                        inputs=self.row_inputs(data),
-                    )
-                    predictions.write_predictions(run_dir / "predictions", table, k_fold=len(splits) > 1)
+                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -249,6 +236,30 @@ class SupervisedFamily:
             n_invalid=len(data.invalid),
             details={**details, **self.details(cfg, shared)},
         )
+
+    def _labelled_splits(self, cfg: RunConfig, data: LabelledData) -> missing_targets.Labels:
+        """The family's splits without the rows that have no target value; missing values counted and logged."""
+        return missing_targets.check_and_split(
+            data.targets,
+            data.target_names,
+            self.make_splits(cfg, data),
+            source=str(cfg.data.name),
+            describe_row=lambda i: self.describe_row(data, i),
+        )
+
+    def _keep_predictions(
+        self, run_dir: Path, data: LabelledData, folds: list[predictions.FoldPredictions], task_type: str
+    ) -> None:
+        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
+        table = predictions.prediction_table(
+            folds,
+            rows=data.valid_index,
+            targets=data.targets,
+            target_names=data.target_names,
+            task_type=task_type,
+            inputs=self.row_inputs(data),
+        )
+        predictions.write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
 
     def _splits_record(
         self, cfg: RunConfig, data: LabelledData, splits: list[Split], unlabelled: np.ndarray
