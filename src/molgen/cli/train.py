@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         print_config(cfg)
         return 0
     from molgen.families.common import default_output, is_rank_zero  # families (and torch) load only here
-    from molgen.families.model_card import metrics_table
+    from molgen.families.model_card import count_targets, metrics_table, pooled_label
     from molgen.recipes import fit, resolve_family
 
     cfg = resolve_family(cfg)
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     monitor = result.config.task.monitor
     # generators: test holds sampled-molecule metrics, not the loss
     if monitor in result.metrics.get("test", {}):
-        print(f"test {monitor}: {result.metrics['test'][monitor]:.4f}")
+        n_targets = count_targets(result.metrics["test"])
+        label = f" ({pooled_label(n_targets)})" if n_targets else ""
+        print(f"test {monitor}{label}: {result.metrics['test'][monitor]:.4f}")
     print(f"run folder: {result.run_dir}  (model: {result.run_dir / 'model'})")
     return 0

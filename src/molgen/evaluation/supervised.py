@@ -1,9 +1,12 @@
-"""Regression and classification metrics (torchmetrics), per target and averaged over targets.
+"""Regression and classification metrics (torchmetrics), per target and pooled over targets.
 
 Predictions are in user units: values for regression, probabilities for classification. Missing labels
 (NaN) are masked per target. A classification target with a single class in the evaluated rows has no
 ROC-AUC; it is skipped with a warning, and the average is over the targets that could be scored
 (MoleculeNet's convention). :func:`record_skipped` collects why, for ``metrics.json``.
+
+With several targets, each metric is reported per target as ``<metric>/<target>`` and pooled as
+``<metric>``: the mean of the per-target values (for regression, a mean over values in different units).
 """
 
 from __future__ import annotations
@@ -137,25 +140,39 @@ def compute_metrics(
         split: split name for warnings (``"test"``).
 
     Returns:
-        ``{metric: mean over targets}``; a metric no target could be scored on is NaN.
+        ``{metric: mean over targets}``, and with several targets also ``{metric}/{target}`` for each
+        target (NaN where it could not be scored); a metric no target could be scored on is NaN.
     """
     preds, targets = preds.detach().float().cpu(), targets.detach().float().cpu()
-    results: dict[str, float] = {}
+    pooled: dict[str, float] = {}
+    per_target: dict[str, float] = {}
     for metric in metrics:
         values = []
         for t, name in enumerate(target_names):
             mask = ~torch.isnan(targets[:, t])
             y, p = targets[mask, t], preds[mask, t]
+            value = math.nan
             if y.numel() < 2:
                 _warn_skip(metric.name, name, split, f"{y.numel()} labelled example(s)")
-                continue
-            if metric.needs_two_classes and torch.unique(y).numel() < 2:
+            elif metric.needs_two_classes and torch.unique(y).numel() < 2:
                 _warn_skip(metric.name, name, split, f"only class {y[0].item():g} present")
-                continue
-            kwargs = {"n_classes": n_classes} if n_classes else {}
-            values.append(float(metric.fn(p, y, **kwargs)))
-        results[metric.name] = float(sum(values) / len(values)) if values else math.nan
-    return results
+            else:
+                kwargs = {"n_classes": n_classes} if n_classes else {}
+                value = float(metric.fn(p, y, **kwargs))
+                values.append(value)
+            per_target[per_target_key(metric.name, name)] = value
+        pooled[metric.name] = float(sum(values) / len(values)) if values else math.nan
+    return {**pooled, **per_target} if len(target_names) > 1 else pooled
+
+
+def per_target_key(metric: str, target: str) -> str:
+    """The key of one target's value of a metric: ``rmse/logS``."""
+    return f"{metric}/{target}"
+
+
+def is_per_target(key: str) -> bool:
+    """Whether a metrics key is one target's value (``rmse/logS``) rather than a pooled one (``rmse``)."""
+    return "/" in key
 
 
 def _warn_skip(metric: str, target: str, split: str, why: str) -> None:

@@ -238,6 +238,11 @@ class ExpressionFamily(SupervisedFamily):
             resolved(cfg.data.seq_length, "data.seq_length"),
         )
 
+    def row_inputs(self, data: SequenceData) -> tuple[str, list[str]]:
+        if "id" in data.frame.columns:  # FASTA / BED records
+            return "id", data.frame["id"].astype(str).to_numpy()[data.valid_index].tolist()
+        return "sequence", data.sequences
+
     def datamodule(self, cfg: RunConfig, collate: SequenceCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SequenceDataModule
 

@@ -3,23 +3,65 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from molgen.config import RunConfig
+from molgen.evaluation.supervised import is_per_target
 from molgen.training.artifacts import ModelSpec
 
 
-def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: one row per metric, one column per split (mean ± std when present)."""
+def metrics_table(metrics: dict[str, dict[str, float]], max_targets: int = 12) -> str:
+    """A Markdown table: one row per metric, one column per split (mean ± std when present).
+
+    With several targets each pooled metric is labelled as such and followed by one row per target
+    (``rmse/<target>``); beyond ``max_targets`` targets only the pooled rows are shown, with a note that
+    the per-target values are in ``metrics.json``.
+    """
     splits = list(metrics)
-    names = list(dict.fromkeys(n for split in metrics.values() for n in split if not n.endswith("_std")))
-    lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
-    for name in names:
+    names = _without_std(list(dict.fromkeys(k for section in metrics.values() for k in section)))
+    per_target: dict[str, list[str]] = {}
+    target_keys = set(_per_target(names))
+    for name in (n for n in names if n in target_keys):
+        per_target.setdefault(name.split("/", 1)[0], []).append(name)
+    n_targets = count_targets(names)
+    show = n_targets <= max_targets
+
+    def row(label: str, name: str) -> str:
         cells = []
         for split in splits:
             value, std = metrics[split].get(name, math.nan), metrics[split].get(f"{name}_std")
             cells.append(f"{value:.4f}" + (f" ± {std:.4f}" if std is not None and not math.isnan(std) else ""))
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
+    for name in (n for n in names if n not in target_keys):
+        lines.append(row(f"{name} ({pooled_label(n_targets)})" if name in per_target else name, name))
+        lines.extend(row(key, key) for key in per_target.get(name, []) if show)
+    if n_targets and not show:
+        lines.append(f"\nPer-target values of the {n_targets} targets are in metrics.json (`<metric>/<target>`).")
     return "\n".join(lines)
+
+
+def _without_std(keys: list[str]) -> list[str]:
+    """Metric keys without their ``<key>_std`` companions (a target may itself be named ``x_std``)."""
+    present = set(keys)
+    return [k for k in keys if not (k.endswith("_std") and k[: -len("_std")] in present)]
+
+
+def count_targets(keys: Iterable[str]) -> int:
+    """How many targets have per-target metrics (``rmse/<target>``) among ``keys`` (0: a single target)."""
+    return len({name.split("/", 1)[1] for name in _per_target(_without_std(list(keys)))})
+
+
+def _per_target(names: list[str]) -> list[str]:
+    """The per-target keys among ``names``: ``<metric>/<target>`` where ``<metric>`` is a key too."""
+    present = set(names)
+    return [n for n in names if is_per_target(n) and n.split("/", 1)[0] in present]
+
+
+def pooled_label(n_targets: int) -> str:
+    """How a pooled metric is labelled: ``pooled: mean of 3 targets``."""
+    return f"pooled: mean of {n_targets} targets"
 
 
 def supervised_model_card(

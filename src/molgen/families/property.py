@@ -219,6 +219,12 @@ class PropertyFamily(SupervisedFamily):
             None if features is None else features[split.train],
         )
 
+    def row_inputs(self, data: MoleculeData) -> tuple[str, list[str]]:
+        return "smiles", data.smiles
+
+    def describe_row(self, data: MoleculeData, position: int) -> str:
+        return data.table.describe_row(int(data.valid_index[position]))
+
     def datamodule(self, cfg: RunConfig, collate: GraphCollate, split: Split, seed: int) -> Any:
         from molgen.training.datamodules import SplitDataModule
 

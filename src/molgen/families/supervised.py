@@ -3,12 +3,13 @@
 A supervised family (property, expression, …) subclasses :class:`SupervisedFamily` and supplies only
 what differs: reading and checking its data, encoding it for a collate, building a predictor, its
 datamodule and the input side of its model spec. The loop owns the run folder, the members of every
-fold, the aggregated metrics, ``splits.json``, ``metrics.json`` and the export.
+fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`` and the export.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
@@ -20,7 +21,7 @@ from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import higher_is_better, record_skipped
-from molgen.families import common
+from molgen.families import common, missing_targets, predictions
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
@@ -91,6 +92,14 @@ class SupervisedFamily:
     def model_card(self, spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
         raise NotImplementedError
 
+    def row_inputs(self, data: Any) -> tuple[str, list[str]] | None:
+        """``(column, value per valid row)`` naming each row's input in ``predictions/*.csv`` (None: no column)."""
+        return None
+
+    def describe_row(self, data: Any, position: int) -> str:
+        """Where valid row ``position`` came from, for messages (default: its 0-based data row)."""
+        return f"data row {int(data.valid_index[position])}"
+
     def callbacks(self) -> list[Any]:
         """Callbacks shared by every member of one fit (e.g. a throughput meter)."""
         return []
@@ -156,17 +165,18 @@ class SupervisedFamily:
             self.check(cfg)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
-            splits = self.make_splits(cfg, data)
+            labels = self._labelled_splits(cfg, data)
+            splits = labels.splits
             run_dir = common.run_directory(cfg, resume=resume)
             cfg = replace(cfg, output=str(run_dir))
             paths = run_paths(run_dir)
             if common.is_rank_zero():
                 cfg.save(paths["config"])
-                write_json(paths["splits"], self._splits_record(cfg, data, splits))
+                write_json(paths["splits"], self._splits_record(cfg, data, splits, labels.unlabelled))
             shared = self.callbacks()
             callbacks = [*(extra_callbacks or []), *shared]
             multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
-            outcomes, predictors, ensemble_metrics = [], [], None
+            outcomes, predictors, ensemble_metrics, kept = [], [], None, []
             for fold, split in enumerate(splits):
                 member_preds = []
                 for member in range(cfg.trainer.ensemble_size):
@@ -197,9 +207,11 @@ class SupervisedFamily:
                         )
                     )
                     predictors.append(predictor)
-                    if test and cfg.trainer.ensemble_size > 1:
+                    if test:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
-                if member_preds and len(splits) == 1:
+                if member_preds:
+                    kept.append(predictions.FoldPredictions(split.test, torch.stack(member_preds).numpy()))
+                if len(member_preds) > 1 and len(splits) == 1:
                     truth = torch.as_tensor(data.targets[split.test])
                     ensemble_metrics = task.evaluate(torch.stack(member_preds).mean(0), truth, "test")
             metrics = {"val": common.aggregate([o.val for o in outcomes])}
@@ -208,7 +220,10 @@ class SupervisedFamily:
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
             if common.is_rank_zero():
-                write_json(paths["metrics"], {**metrics, "skipped": skipped} if skipped else metrics)
+                record = {**metrics, **_labels_record(data.target_names, labels)}
+                write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
+                if kept:
+                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -219,7 +234,11 @@ class SupervisedFamily:
                         task=predictors[0].task.describe(),
                     )
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
-        details = {"epochs": [o.epochs for o in outcomes], "best_checkpoints": [o.best_checkpoint for o in outcomes]}
+        details = {
+            "missing_targets": labels.missing,
+            "epochs": [o.epochs for o in outcomes],
+            "best_checkpoints": [o.best_checkpoint for o in outcomes],
+        }
         return common.RunResult(
             run_dir=run_dir,
             metrics=metrics,
@@ -228,7 +247,33 @@ class SupervisedFamily:
             details={**details, **self.details(cfg, shared)},
         )
 
-    def _splits_record(self, cfg: RunConfig, data: LabelledData, splits: list[Split]) -> dict[str, Any]:
+    def _labelled_splits(self, cfg: RunConfig, data: LabelledData) -> missing_targets.Labels:
+        """The family's splits without the rows that have no target value; missing values counted and logged."""
+        return missing_targets.check_and_split(
+            data.targets,
+            data.target_names,
+            self.make_splits(cfg, data),
+            source=str(cfg.data.name),
+            describe_row=lambda i: self.describe_row(data, i),
+        )
+
+    def _keep_predictions(
+        self, run_dir: Path, data: LabelledData, folds: list[predictions.FoldPredictions], task_type: str
+    ) -> None:
+        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
+        table = predictions.prediction_table(
+            folds,
+            rows=data.valid_index,
+            targets=data.targets,
+            target_names=data.target_names,
+            task_type=task_type,
+            inputs=self.row_inputs(data),
+        )
+        predictions.write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
+
+    def _splits_record(
+        self, cfg: RunConfig, data: LabelledData, splits: list[Split], unlabelled: np.ndarray
+    ) -> dict[str, Any]:
         rows = data.valid_index
         folds = [{part: rows[getattr(split, part)].tolist() for part in ("train", "val", "test")} for split in splits]
         return common.splits_record(
@@ -239,6 +284,8 @@ class SupervisedFamily:
             self.rows,
             sizes=cfg.data.split_sizes,
             n_folds=len(splits),
+            unlabelled_rows=rows[unlabelled].tolist(),
+            unlabelled_reason=missing_targets.UNLABELLED_REASON,
         )
 
     def make_splits(self, cfg: RunConfig, data: LabelledData) -> list[Split]:
@@ -291,6 +338,18 @@ class SupervisedFamily:
             predictor.eval()
             members.append(predictor)
         return members
+
+
+def _labels_record(target_names: list[str], labels: missing_targets.Labels) -> dict[str, Any]:
+    """metrics.json's ``missing_targets`` and, with several targets, what the pooled metrics are."""
+    record: dict[str, Any] = {"missing_targets": labels.missing}
+    if len(target_names) > 1:
+        record["targets"] = target_names
+        record["pooled"] = (
+            "each <metric> without a target is the mean of its per-target values <metric>/<target> over the "
+            "targets that could be scored (targets may have different units)"
+        )
+    return record
 
 
 def section_dict(section: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 
 from molgen.config import OptimConfig
+from molgen.evaluation.supervised import is_per_target
 from molgen.training.optim import build_optimizer
 from molgen.training.tasks import Task
 
@@ -101,7 +102,10 @@ class SupervisedModule(L.LightningModule):
         # Metrics are computed on the gathered predictions, so every process logs the same values. A metric
         # that no target could be scored on is logged as NaN (the skip was warned about): early stopping and
         # checkpointing then treat the epoch as no improvement instead of failing on a missing key.
-        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, sync_dist=False, rank_zero_only=False)
+        # Per-target values (``rmse/<target>``) stay in ``results`` for metrics.json; logging them every epoch
+        # would add hundreds of columns for multi-task data (ToxCast), so only pooled metrics are logged.
+        pooled = {f"{stage}/{k}": v for k, v in metrics.items() if not is_per_target(k)}
+        self.log_dict(pooled, sync_dist=False, rank_zero_only=False)
 
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)

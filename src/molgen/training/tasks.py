@@ -72,7 +72,8 @@ class Task(nn.Module):
         raise NotImplementedError
 
     def evaluate(self, preds: torch.Tensor, targets: torch.Tensor, split: str = "") -> dict[str, float]:
-        """Metrics of user-unit predictions against labels, averaged over targets."""
+        """Metrics of user-unit predictions against labels, pooled over targets (``rmse``) and, with several
+        targets, per target (``rmse/<target>``); see :func:`~molgen.evaluation.supervised.compute_metrics`."""
         return compute_metrics(
             self.metrics, preds, targets, target_names=self.target_names, n_classes=self.n_classes, split=split
         )

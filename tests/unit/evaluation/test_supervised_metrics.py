@@ -68,3 +68,27 @@ def test_skipped_metrics_are_recorded_with_the_reason():
     with pytest.warns(UserWarning):
         compute_metrics(metrics, preds, targets, target_names=["a", "b"], split="test")
     assert len(skipped["test"]) == 1  # outside the block nothing is recorded
+
+
+def test_several_targets_get_per_target_values_and_the_pooled_mean():
+    preds = torch.tensor([[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]])
+    targets = torch.tensor([[1.0, 10.0], [3.0, float("nan")], [3.0, 50.0]])
+    out = compute_metrics(resolve_metrics("regression", ["mae"]), preds, targets, target_names=["logS", "mw"])
+    assert out["mae/logS"] == pytest.approx(2 / 3) and out["mae/mw"] == pytest.approx(5.0)  # NaN label masked
+    assert out["mae"] == pytest.approx((2 / 3 + 5.0) / 2)
+
+
+def test_multilabel_per_target_auc_and_nan_for_an_unscorable_target():
+    preds = torch.tensor([[0.9, 0.9, 0.2], [0.1, 0.8, 0.6], [0.8, 0.7, 0.3], [0.3, 0.6, 0.9]])
+    targets = torch.tensor([[1.0, 1.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+    with pytest.warns(UserWarning, match="target 'b'"):
+        out = compute_metrics(resolve_metrics("multilabel", ["roc_auc"]), preds, targets, target_names=["a", "b", "c"])
+    assert out["roc_auc/a"] == pytest.approx(1.0) and out["roc_auc/c"] == pytest.approx(0.0)
+    assert math.isnan(out["roc_auc/b"]) and out["roc_auc"] == pytest.approx(0.5)  # pooled over a and c
+
+
+def test_one_target_has_no_per_target_keys():
+    out = compute_metrics(
+        resolve_metrics("regression", ["rmse"]), torch.rand(4, 1), torch.rand(4, 1), target_names=["y"]
+    )
+    assert set(out) == {"rmse"}

@@ -1,0 +1,85 @@
+"""The predictions a supervised run keeps: ``predictions/test.csv`` and, for k-fold runs, ``predictions/oof.csv``.
+
+Each row is one data row: ``row`` (0-based data row of the input table, as in ``splits.json``), the input
+(SMILES or sequence id) when the family names one, ``fold`` (k-fold runs), then per target its true value
+``<target>`` (empty when missing), the prediction ``<target>_pred`` (the members' mean; a probability for
+binary and multilabel tasks, the most probable class for multiclass with ``<target>_prob_<c>``) and, with
+several members, their standard deviation ``<target>_std``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from molgen.evaluation.supervised import MULTICLASS
+from molgen.io import atomic_path
+
+TEST_FILE = "test.csv"
+OOF_FILE = "oof.csv"
+
+
+@dataclass
+class FoldPredictions:
+    """Predictions of one fold's members for its test rows.
+
+    Attributes:
+        positions: the test rows, as positions among the valid rows.
+        preds: ``[M, n, T]`` (``[M, n, T, C]`` multiclass) member predictions in user units.
+    """
+
+    positions: np.ndarray
+    preds: np.ndarray
+
+
+def prediction_table(
+    folds: Sequence[FoldPredictions],
+    *,
+    rows: np.ndarray,
+    targets: np.ndarray,
+    target_names: Sequence[str],
+    task_type: str,
+    inputs: tuple[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """One row per predicted data row, in fold order (see the module docstring for the columns).
+
+    Args:
+        rows: data row of each valid position (``valid_index``).
+        targets: ``[n_valid, T]`` true values.
+        inputs: ``(column name, value per valid position)``, e.g. ``("smiles", [...])``.
+    """
+    positions = np.concatenate([f.positions for f in folds]) if folds else np.zeros(0, dtype=np.int64)
+    table: dict[str, np.ndarray] = {"row": rows[positions]}
+    if inputs is not None:
+        name, values = inputs
+        table[name] = np.asarray([values[int(i)] for i in positions], dtype=object)
+    if len(folds) > 1:
+        table["fold"] = np.concatenate([np.full(len(f.positions), k) for k, f in enumerate(folds)])
+    preds = [f.preds for f in folds]
+    for t, target in enumerate(target_names):
+        table[target] = targets[positions, t]
+        if task_type == MULTICLASS:
+            probs = np.concatenate([p[:, :, t, :].mean(0) for p in preds])
+            table[f"{target}_pred"] = probs.argmax(1)
+            for c in range(probs.shape[1]):
+                table[f"{target}_prob_{c}"] = probs[:, c]
+            continue
+        table[f"{target}_pred"] = np.concatenate([p[:, :, t].mean(0) for p in preds])
+        if any(len(p) > 1 for p in preds):
+            table[f"{target}_std"] = np.concatenate([p[:, :, t].std(0) for p in preds])
+    return pd.DataFrame(table)
+
+
+def write_predictions(directory: Path, table: pd.DataFrame, *, k_fold: bool) -> None:
+    """Writes ``test.csv`` and, for a k-fold run, ``oof.csv`` (the same predictions sorted by data row:
+    in k-fold cross-validation each row is in exactly one fold's test set)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_path(directory / TEST_FILE) as tmp:
+        table.to_csv(tmp, index=False)
+    if k_fold:
+        with atomic_path(directory / OOF_FILE) as tmp:
+            table.sort_values("row", kind="stable").to_csv(tmp, index=False)
