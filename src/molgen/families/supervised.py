@@ -8,6 +8,7 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json`` and the export.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
@@ -18,6 +19,7 @@ from molgen.data.catalog import DatasetSpec
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import higher_is_better
 from molgen.families import common
+from molgen.families.run_folder import open_run_folder
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, run_paths, write_json
 from molgen.training.predictor import Predictor
@@ -130,6 +132,7 @@ class SupervisedFamily:
         cfg: RunConfig,
         *,
         resume: bool = False,
+        overwrite: bool = False,
         extra_callbacks: list[Any] | None = None,
         export: bool = True,
         test: bool = True,
@@ -137,24 +140,23 @@ class SupervisedFamily:
         """Trains every fold × ensemble member, writes the run folder and exports the model.
 
         Args:
-            resume: continue each member from its ``last.ckpt`` in an existing run folder.
+            resume: continue each member from its ``last.ckpt`` in an existing run folder (exact or refused).
+            overwrite: replace the run in a folder that holds one (else a non-empty folder is refused).
             extra_callbacks: added to every trainer (e.g. Optuna pruning).
             export: write ``model/``; test: score on the test split.
         """
         from molgen.training.trainer import quiet_lightning, seed_everything  # Lightning: only when training
 
-        with quiet_lightning():
+        with quiet_lightning(), ExitStack() as folder:  # the run folder stays locked until the end
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
             splits = self.make_splits(cfg, data)
-            run_dir = common.run_directory(cfg, resume=resume)
-            cfg = replace(cfg, output=str(run_dir))
+            cfg = replace(cfg, output=str(common.default_output(cfg)))
+            record = self._splits_record(cfg, data, splits)
+            run_dir = folder.enter_context(open_run_folder(cfg, record, resume=resume, overwrite=overwrite))
             paths = run_paths(run_dir)
-            if common.is_rank_zero():
-                cfg.save(paths["config"])
-                write_json(paths["splits"], self._splits_record(cfg, data, splits))
             shared = self.callbacks()
             callbacks = [*(extra_callbacks or []), *shared]
             multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1

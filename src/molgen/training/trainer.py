@@ -181,7 +181,8 @@ def _run(
         last = Path(checkpoint.dirpath) / LAST_CHECKPOINT
         if last.is_file():
             ckpt_path = str(last)
-            log.info("resuming from %s", last)
+            epoch = torch.load(last, map_location="cpu", weights_only=True).get("epoch")
+            log.info("resuming from %s (after epoch %s)", last, epoch)
         else:
             log.warning("no %s to resume from; training this model from the start", last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
