@@ -91,7 +91,7 @@ def open_run_folder(
     path.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(path, busy=f"run folder {path} is in use by another molgen process")
     lock.acquire()
-    fresh = created
+    fresh = True  # the folder holds nothing of an earlier run (new, empty or cleared)
     try:
         if lock.stale:
             log.warning(
@@ -100,6 +100,7 @@ def open_run_folder(
                 describe_holder(lock.stale),
             )
         previous = _contents(path)
+        fresh = not previous
         if previous and resume:
             _check_resume(path, cfg, splits)
         elif previous and overwrite:

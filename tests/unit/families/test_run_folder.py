@@ -144,6 +144,12 @@ def test_a_run_failing_before_its_first_checkpoint_leaves_no_folder(tmp_path):
     assert not out.exists()
 
 
+def test_a_run_failing_in_an_empty_folder_leaves_it_empty(tmp_path):
+    with pytest.raises(ConfigError), open_run_folder(config(tmp_path), SPLITS):
+        raise ConfigError("bad value")
+    assert [p.name for p in tmp_path.iterdir()] == [LOCK_FILE]
+
+
 def test_a_run_failing_after_a_checkpoint_keeps_it_for_resume(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt), open_run_folder(config(out), SPLITS):
