@@ -1,7 +1,8 @@
 """``build_trainer(cfg)`` and ``run(module, datamodule, ...)``: the Lightning side of every fit.
 
 The trainer early-stops on the monitored validation metric, keeps the best checkpoint and ``last.ckpt``
-(written after every epoch, for resuming; its stored paths resolve inside the run folder), logs to CSV (and TensorBoard when installed), and hides the progress bar off a terminal.
+(written after every epoch, for resuming; its stored paths resolve inside the run folder), logs to CSV
+(and TensorBoard when installed), and hides the progress bar off a terminal.
 After fitting, ``run`` restores the best weights and scores them on validation and test data.
 """
 
