@@ -517,7 +517,15 @@ class TrainerConfig(_Section):
         json_schema_extra=cli("32-true | bf16-mixed | 16-mixed", group=TRAINING),
     )
     """E.g. 32-true, bf16-mixed (GPU), 16-mixed."""
-    deterministic: bool = Field(False, json_schema_extra=cli(group=TRAINING, action="store_true"))
+    deterministic: bool = Field(
+        False,
+        json_schema_extra=cli(
+            "same seed, same metrics on CPU (deterministic kernels; see docs/run-folder.md)",
+            group=TRAINING,
+            action="store_true",
+        ),
+    )
+    """Deterministic algorithms (Lightning's ``deterministic=True``): bit-reproducible runs on CPU."""
     gradient_clip_val: float | None = None
     progress_bar: bool | None = None
     """None: on only when stderr is a terminal."""

@@ -34,7 +34,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue from checkpoints/last.ckpt in --output",
+        help="continue the run in --output from its checkpoints/last.ckpt (refused when the settings differ)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --output: delete its files first (else a non-empty --output is refused)",
     )
     parser.set_defaults(run=run)
 
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = replace(cfg, output=str(default_output(cfg)))
         if sys.argv[1:2] == ["train"] and "--output" not in sys.argv:
             sys.argv += ["--output", cfg.output]
-    result = fit(cfg, resume=args.resume)
+    result = fit(cfg, resume=args.resume, overwrite=args.overwrite)
     if not is_rank_zero():
         return 0
     if result.n_invalid:

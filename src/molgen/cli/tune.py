@@ -122,7 +122,7 @@ def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
     from molgen.families.model_card import metrics_table
     from molgen.recipes import fit
 
-    result = fit(config_replace(cfg, output=str(run_dir)))
+    result = fit(config_replace(cfg, output=str(run_dir)), overwrite=True)  # a new retrain replaces the last one
     print(metrics_table(result.metrics))
     print(
         f"best configuration retrained: test {metric} = {result.metrics.get('test', {}).get(metric, math.nan):.4f} "

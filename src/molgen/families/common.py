@@ -15,7 +15,7 @@ import numpy as np
 
 from molgen.config import DataConfig, RunConfig, replace
 from molgen.data.catalog import DatasetSpec, get_dataset
-from molgen.errors import ConfigError, DataSourceError, InvalidInputError, UnknownNameError
+from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
@@ -49,22 +49,13 @@ def is_rank_zero() -> bool:
 def default_output(cfg: RunConfig) -> Path:
     """The run folder of ``cfg``: ``cfg.output``, else ``runs/<data>-<model>-<time>`` (generators:
     ``runs/generation-<data>-<model>-<time>``). Call it once before DDP workers start and pass the result
-    on as ``output`` so that every worker writes into the same folder."""
+    on as ``output`` so that every worker writes into the same folder. :func:`molgen.families.run_folder.open_run_folder`
+    creates, locks and checks it."""
     if cfg.output:
         return Path(cfg.output)
     stem = Path(cfg.data.name).stem
     name = f"generation-{stem.split('.')[0]}" if cfg.family == "generation" else stem
     return Path("runs") / f"{name}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def run_directory(cfg: RunConfig, *, resume: bool = False) -> Path:
-    """Creates (rank 0) and returns the run folder of ``cfg`` (see :func:`default_output`)."""
-    path = default_output(cfg)
-    if is_rank_zero():
-        path.mkdir(parents=True, exist_ok=True)
-    if resume and not (path / "checkpoints").is_dir():
-        raise DataSourceError(f"--resume: {path} holds no checkpoints/ to resume from (pass the run's --output)")
-    return path
 
 
 def catalog_entry(name: str, files: str) -> DatasetSpec | None:

@@ -9,6 +9,7 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -22,6 +23,7 @@ from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import higher_is_better, record_skipped
 from molgen.families import common, missing_targets, predictions
+from molgen.families.run_folder import open_run_folder
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
@@ -147,6 +149,7 @@ class SupervisedFamily:
         cfg: RunConfig,
         *,
         resume: bool = False,
+        overwrite: bool = False,
         extra_callbacks: list[Any] | None = None,
         export: bool = True,
         test: bool = True,
@@ -154,25 +157,24 @@ class SupervisedFamily:
         """Trains every fold × ensemble member, writes the run folder and exports the model.
 
         Args:
-            resume: continue each member from its ``last.ckpt`` in an existing run folder.
+            resume: continue each member from its ``last.ckpt`` in an existing run folder (exact or refused).
+            overwrite: replace the run in a folder that holds one (else a non-empty folder is refused).
             extra_callbacks: added to every trainer (e.g. Optuna pruning).
             export: write ``model/``; test: score on the test split.
         """
         from molgen.training.trainer import quiet_lightning, seed_everything  # Lightning: only when training
 
-        with quiet_lightning(), record_skipped() as skipped:
+        with quiet_lightning(), record_skipped() as skipped, ExitStack() as folder:  # the folder stays locked
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
             labels = self._labelled_splits(cfg, data)
             splits = labels.splits
-            run_dir = common.run_directory(cfg, resume=resume)
-            cfg = replace(cfg, output=str(run_dir))
+            cfg = replace(cfg, output=str(common.default_output(cfg)))
+            record = self._splits_record(cfg, data, splits, labels.unlabelled)
+            run_dir = folder.enter_context(open_run_folder(cfg, record, resume=resume, overwrite=overwrite))
             paths = run_paths(run_dir)
-            if common.is_rank_zero():
-                cfg.save(paths["config"])
-                write_json(paths["splits"], self._splits_record(cfg, data, splits, labels.unlabelled))
             shared = self.callbacks()
             callbacks = [*(extra_callbacks or []), *shared]
             multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1

@@ -16,6 +16,7 @@ the manifest's (other models, filters, library or chunk size) is refused rather 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from molgen.screening.sources import Shard
 __all__ = ["MANIFEST_FORMAT", "OutputFolder"]
 
 MANIFEST_FORMAT = 1
+log = logging.getLogger("molgen")
 
 
 class OutputFolder:
@@ -44,25 +46,26 @@ class OutputFolder:
         self._lock: Any = None
 
     def __enter__(self) -> OutputFolder:
-        import fcntl
+        from molgen.locking import FolderLock, describe_holder
 
         if self.path.exists() and not self.path.is_dir():
             raise InvalidInputError(f"--output {self.path} is a file; pass a folder")
         self.shards.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.path / ".lock", "w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            raise InvalidInputError(
-                f"another molgen screen is writing to {self.path}; wait for it or use another --output"
-            ) from None
+        self._lock = FolderLock(
+            self.path, busy=f"another molgen screen is writing to {self.path}; wait for it or use another --output"
+        ).acquire()
+        if self._lock.stale:
+            log.warning(
+                "%s: taking over the lock left by a screen that stopped without releasing it (%s)",
+                self.path,
+                describe_holder(self._lock.stale),
+            )
         for stale in self.shards.glob(".*.tmp"):  # left by shards in flight when a run stopped
             stale.unlink(missing_ok=True)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._lock.close()
+        self._lock.release()
 
     # ---------------------------------------------------------------------------------- manifest
 

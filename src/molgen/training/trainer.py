@@ -1,7 +1,8 @@
 """``build_trainer(cfg)`` and ``run(module, datamodule, ...)``: the Lightning side of every fit.
 
-The trainer early-stops on the monitored validation metric, keeps the best checkpoint (and ``last.ckpt``
-for resuming), logs to CSV (and TensorBoard when installed), and hides the progress bar off a terminal.
+The trainer early-stops on the monitored validation metric, keeps the best checkpoint and ``last.ckpt``
+(written after every epoch, for resuming; its stored paths resolve inside the run folder), logs to CSV
+(and TensorBoard when installed), and hides the progress bar off a terminal.
 After fitting, ``run`` restores the best weights and scores them on validation and test data.
 """
 
@@ -95,13 +96,23 @@ def build_trainer(
     log_dir = run_dir / "logs" / tag if tag else run_dir / "logs"
     callbacks: list[L.Callback] = list(extra_callbacks or [])
     if enable_checkpointing:
+        # best.ckpt on improvement, then last.ckpt at the end of every epoch (so it also holds this epoch's
+        # best-checkpoint state); Lightning's save_last=True writes last.ckpt only on improvement
         callbacks.append(
-            ModelCheckpoint(
+            FolderCheckpoint(
                 dirpath=checkpoint_dir,
                 filename="best",
                 monitor=monitor,
                 mode=mode,
-                save_last=True,
+                save_top_k=1,
+                enable_version_counter=False,
+            )
+        )
+        callbacks.append(
+            FolderCheckpoint(
+                dirpath=checkpoint_dir,
+                filename=Path(LAST_CHECKPOINT).stem,
+                monitor=None,
                 save_top_k=1,
                 enable_version_counter=False,
             )
@@ -173,7 +184,8 @@ def _run(
         last = Path(checkpoint.dirpath) / LAST_CHECKPOINT
         if last.is_file():
             ckpt_path = str(last)
-            log.info("resuming from %s", last)
+            epoch = torch.load(last, map_location="cpu", weights_only=True).get("epoch")
+            log.info("resuming from %s (after epoch %s)", last, epoch)
         else:
             log.warning("no %s to resume from; training this model from the start", last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -193,10 +205,82 @@ def _run(
 
 
 def _checkpoint_callback(trainer: L.Trainer) -> ModelCheckpoint | None:
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]  # set by Lightning's callback connector
-        if isinstance(callback, ModelCheckpoint):
-            return callback
-    return None
+    """The checkpoint callback that keeps the best model (the first one with a monitor)."""
+    checkpoints = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]  # type: ignore[attr-defined]
+    return next((c for c in checkpoints if c.monitor is not None), checkpoints[0] if checkpoints else None)
+
+
+class FolderCheckpoint(ModelCheckpoint):
+    """A ``ModelCheckpoint`` whose resumed paths resolve inside its own folder.
+
+    Lightning stores absolute paths (``best_model_path`` …) in a checkpoint and, when the folder has moved,
+    keeps the old ``best_model_path``: resuming a copied run folder would restore the original run's best
+    weights. Here every stored path is re-rooted from the saved ``dirpath`` to this callback's ``dirpath``;
+    a path outside the saved folder is refused.
+    """
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        assert self.dirpath is not None  # molgen always passes dirpath
+        super().load_state_dict(relocate_state(state_dict, Path(self.dirpath), where="last.ckpt"))
+
+
+_PATH_KEYS = ("best_model_path", "kth_best_model_path", "last_model_path")
+
+
+def relocate_state(state: dict[str, Any], dirpath: Path, *, where: str) -> dict[str, Any]:
+    """A ``ModelCheckpoint`` state with its paths moved from its saved ``dirpath`` to ``dirpath``.
+
+    Raises:
+        ModelFormatError: a stored path lies outside the saved checkpoint folder.
+    """
+    from molgen.errors import ModelFormatError
+
+    saved = Path(state.get("dirpath") or dirpath)
+
+    def move(path: str) -> str:
+        if not path:
+            return path
+        try:
+            return str(dirpath / Path(path).relative_to(saved))
+        except ValueError:
+            raise ModelFormatError(
+                f"{where}: checkpoint path {path} lies outside the checkpoint folder {saved} it was saved in; "
+                "refusing to resume from another run's files (start a new run instead)"
+            ) from None
+
+    moved = {**state, "dirpath": str(dirpath)}
+    for key in _PATH_KEYS:
+        if key in state:
+            moved[key] = move(state[key])
+    if isinstance(state.get("best_k_models"), dict):
+        moved["best_k_models"] = {move(k): v for k, v in state["best_k_models"].items()}
+    return moved
+
+
+def check_resumable(checkpoints: Path) -> list[Path]:
+    """Checks every ``last.ckpt`` under ``checkpoints`` before a resume and returns them.
+
+    Each checkpoint's best-model paths must lie in the folder that holds it (after re-rooting a copied
+    run folder) and the best checkpoint they name must exist there.
+
+    Raises:
+        ModelFormatError: a path points elsewhere, or the best checkpoint it names is missing.
+    """
+    from molgen.errors import ModelFormatError
+
+    lasts = sorted(checkpoints.rglob(LAST_CHECKPOINT))
+    for last in lasts:
+        try:
+            saved = torch.load(last, map_location="cpu", weights_only=True)
+        except Exception as err:  # a truncated or foreign file: refuse before anything is rewritten
+            raise ModelFormatError(f"{last}: not a readable checkpoint ({err})") from None
+        for key, state in (saved.get("callbacks") or {}).items():
+            if not str(key).startswith("ModelCheckpoint") or not isinstance(state, dict):
+                continue
+            best = relocate_state(state, last.parent.resolve(), where=str(last)).get("best_model_path")
+            if best and not Path(best).is_file():
+                raise ModelFormatError(f"{last}: its best checkpoint {best} is missing; cannot resume exactly")
+    return lasts
 
 
 def seed_everything(seed: int) -> None:

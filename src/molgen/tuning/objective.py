@@ -153,7 +153,8 @@ class Objective:
             callbacks.append(pruning)
         log.info("trial %d: %s", trial.number, ", ".join(f"{k}={v}" for k, v in self.space.tidy(values).items()))
         try:
-            result = self.fit_fn(cfg, extra_callbacks=callbacks, export=False, test=False)
+            # the trial's folder is its own: a leftover of an earlier study's trial with this number is replaced
+            result = self.fit_fn(cfg, extra_callbacks=callbacks, export=False, test=False, overwrite=True)
         except SystemExit as err:
             # Lightning turns Ctrl-C into sys.exit(1); Optuna records a KeyboardInterrupt as FAIL (a SystemExit
             # would leave the trial RUNNING until its heartbeat goes stale).

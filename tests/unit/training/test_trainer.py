@@ -77,12 +77,6 @@ def test_resume_continues_from_the_saved_epoch_with_the_same_optimizer_state(tin
     assert probe.scheduler["last_epoch"] == step == saved["lr_schedulers"][0]["last_epoch"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Lightning >= 2.x ModelCheckpoint(save_last=True) writes last.ckpt only when a top-k checkpoint is "
-    "saved at that step, so last.ckpt is the best epoch, not the last one, and resume repeats the epochs after "
-    "it. Fix in build_trainer (e.g. a second ModelCheckpoint(filename='last', monitor=None)); then drop this mark",
-)
 def test_last_checkpoint_is_the_last_epoch_even_without_improvement(tiny, tmp_path):
     seed_everything(0)
     frozen = make_module(tiny, optim=OptimConfig(lr=0.0))  # val/rmse never improves after epoch 0

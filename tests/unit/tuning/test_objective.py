@@ -77,7 +77,7 @@ def test_objective_returns_the_best_val_metric_and_passes_fit_options(tmp_path):
         assert cfg.optim.lr == trial.params["optim.lr"] and cfg.model.depth == trial.params["model.depth"]
         assert cfg.output == str(tmp_path / "trials" / f"trial_{trial.number}")
         assert cfg.trainer.devices == 1
-        assert kwargs["export"] is False and kwargs["test"] is False
+        assert kwargs["export"] is False and kwargs["test"] is False and kwargs["overwrite"] is True
         (callback,) = kwargs["extra_callbacks"]
         assert callback.monitor == "val/rmse"
         assert type(callback).__module__.startswith("optuna_integration")

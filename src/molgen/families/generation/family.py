@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from molgen.data.catalog import DatasetSpec
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
+from molgen.families.run_folder import open_run_folder
 from molgen.models.generative import Generator
 from molgen.training.artifacts import ModelSpec, export_model, read_model, run_paths, write_json
 
@@ -180,6 +182,7 @@ def fit(
     cfg: RunConfig,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     extra_callbacks: list[Any] | None = None,
     export: bool = True,
     test: bool = True,
@@ -188,30 +191,28 @@ def fit(
     folder and exports the model.
 
     Args:
-        resume: continue from ``checkpoints/last.ckpt`` of an existing run folder.
+        resume: continue from ``checkpoints/last.ckpt`` of an existing run folder (exact or refused).
+        overwrite: replace the run in a folder that holds one (else a non-empty folder is refused).
         extra_callbacks: added to the trainer (e.g. Optuna pruning).
         export: write ``model/``; test: sample and score molecules (``metrics.json`` ``test``).
     """
     from molgen.training.trainer import quiet_lightning, seed_everything
 
-    with quiet_lightning():
+    with quiet_lightning(), ExitStack() as folder:  # the run folder stays locked until the end
         cfg, spec = resolve_config(cfg)
         gen = model_section(cfg, GeneratorConfig)
         recipe = generator_module(gen.name)
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
         data = split_smiles(smiles, rows, gen.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
-        run_dir = common.run_directory(cfg, resume=resume)
-        cfg = replace(cfg, output=str(run_dir))
+        cfg = replace(cfg, output=str(common.default_output(cfg)))
+        folds = [{"train": data.train_rows, "val": data.val_rows}]
+        index = "0-based data row of the input (invalid rows excluded)"
+        record = common.splits_record(
+            "random", cfg.trainer.seed, folds, data.invalid_rows, index, val_fraction=gen.val_fraction
+        )
+        run_dir = folder.enter_context(open_run_folder(cfg, record, resume=resume, overwrite=overwrite))
         paths = run_paths(run_dir)
-        if common.is_rank_zero():
-            cfg.save(paths["config"])
-            folds = [{"train": data.train_rows, "val": data.val_rows}]
-            index = "0-based data row of the input (invalid rows excluded)"
-            record = common.splits_record(
-                "random", cfg.trainer.seed, folds, data.invalid_rows, index, val_fraction=gen.val_fraction
-            )
-            write_json(paths["splits"], record)
         seed_everything(cfg.trainer.seed)
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
         metrics: dict[str, dict[str, float]] = {"val": dict(trained.val)}
