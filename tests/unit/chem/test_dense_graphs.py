@@ -66,7 +66,7 @@ def test_aromatic_channel_without_kekulization() -> None:
 
 
 def test_unsupported_molecules_are_reported_with_position_and_skipped() -> None:
-    inputs = ["CCO", "CCCCCCCCCC", "CCl", "C[NH3+]", "not a smiles", "[CH3]", "OCC"]
+    inputs = ["CCO", "CCCCCCCCCC", "CCl", "C[NH3+]", "notasmiles", "[CH3]", "OCC"]
     graphs = encode_smiles(inputs, DenseGraphSpec())
     assert graphs.source_index.tolist() == [0, 6]
     assert graphs.smiles == ["CCO", "CCO"]
