@@ -198,8 +198,12 @@ class SupervisedFamily:
                 metrics["test"] = common.aggregate([o.test for o in outcomes])
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
+            stopped = [
+                {"fold": i // (n := cfg.trainer.ensemble_size), "member": i % n, **o.stopped}
+                for i, o in enumerate(outcomes)
+            ]
             if common.is_rank_zero():
-                write_json(paths["metrics"], metrics)
+                write_json(paths["metrics"], {**metrics, "stopped": stopped})
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -209,8 +213,13 @@ class SupervisedFamily:
                         model=section_dict(cfg.model),
                         task=predictors[0].task.describe(),
                     )
+                    spec.trained_on["stopped"] = stopped
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
-        details = {"epochs": [o.epochs for o in outcomes], "best_checkpoints": [o.best_checkpoint for o in outcomes]}
+        details = {
+            "epochs": [o.epochs for o in outcomes],
+            "best_checkpoints": [o.best_checkpoint for o in outcomes],
+            "stopped": stopped,
+        }
         return common.RunResult(
             run_dir=run_dir,
             metrics=metrics,
