@@ -12,15 +12,23 @@ from molgen.training.artifacts import ModelSpec
 
 
 def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: one row per metric, one column per split (mean ± std when present)."""
+    """A Markdown table: one row per metric, one column per split (mean ± std when present).
+
+    A split without the metric (a generator's ``val`` has only ``loss``, its ``test`` only sample metrics)
+    gets ``–``, not a number; ``NaN`` is kept for a metric that was computed but is undefined.
+    """
     splits = list(metrics)
     names = list(dict.fromkeys(n for split in metrics.values() for n in split if not n.endswith("_std")))
     lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
     for name in names:
         cells = []
         for split in splits:
-            value, std = metrics[split].get(name, math.nan), metrics[split].get(f"{name}_std")
-            cells.append(f"{value:.4f}" + (f" ± {std:.4f}" if std is not None and not math.isnan(std) else ""))
+            value, std = metrics[split].get(name), metrics[split].get(f"{name}_std")
+            if value is None:
+                cells.append("–")
+                continue
+            shown = "NaN" if math.isnan(value) else f"{value:.4f}"
+            cells.append(shown + (f" ± {std:.4f}" if std is not None and not math.isnan(std) else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -59,3 +59,13 @@ def test_card_version_is_never_empty():
     assert f"**Trained with**: molgen {__version__};" in card(1, [MAX])
     # a spec without a version (format-1 models rendered their card before the version was set)
     assert f"**Trained with**: molgen {__version__};" in card(1, [MAX], version="")
+
+
+def test_generator_metrics_table_has_no_nan_for_metrics_a_split_does_not_have():
+    from molgen.families.model_card import metrics_table
+
+    table = metrics_table({"val": {"loss": 0.61}, "test": {"valid": 0.9, "unique@1000": 1.0, "Scaf": float("nan")}})
+    assert "nan" not in table
+    rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
+    assert rows["loss"] == "| loss | 0.6100 | – |" and rows["valid"] == "| valid | – | 0.9000 |"
+    assert rows["Scaf"] == "| Scaf | – | NaN |"  # computed but undefined: said so, not hidden
