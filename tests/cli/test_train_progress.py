@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,20 @@ def test_fold_run_records_early_stopping_per_fold_and_its_protocol(regression_cs
     assert "early stopping at epoch 2 (patience 1) (×2 models)" in card
     assert "50 max epochs" not in card and "(limit 50 epochs)" in card
     assert f"molgen {__version__};" in card
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_logged_as_the_stop_reason(regression_csv: Path, tmp_path: Path):
+    command = [MOLGEN, "train", "--data", str(regression_csv), "--smiles-column", "smiles", "--target-columns", "logp"]
+    command += ["--output", str(tmp_path / "run"), *TINY, "--max-epochs", "500", "--patience", "0"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "epoch 2/500:" in line:
+            process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) != 0
+    assert "training interrupted in epoch" in rest and "--resume" in rest
+    assert not (tmp_path / "run" / "metrics.json").exists()

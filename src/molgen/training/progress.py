@@ -47,7 +47,12 @@ class EpochLog(L.Callback):
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
         if trainer.is_global_zero and isinstance(exception, KeyboardInterrupt):
-            log.warning("%straining interrupted in epoch %d", self._prefix(), trainer.current_epoch + 1)
+            log.warning(
+                "%straining interrupted in epoch %d: no metrics.json or model/ written; `molgen train --resume` "
+                "continues from the last checkpoint",
+                self._prefix(),
+                trainer.current_epoch + 1,
+            )
 
     def line(self, epoch: int, max_epochs: int | None, metrics: dict[str, Any]) -> str:
         """The line for one finished epoch; metrics missing from ``metrics`` are left out."""
