@@ -279,12 +279,15 @@ class GraphModelConfig(_SizedModel):
 
 
 class DnaConvModelConfig(_SizedModel):
-    """DNA convolutional encoders (family ``expression``) with an MLP head."""
+    """DNA convolutional encoders (family ``expression``) with an MLP head. The defaults are CPU-sized
+    (128 filters, FFN 128, dropout 0.2; Basset's 300/200/200 is a GPU size): see docs/expression.md."""
 
     name: Literal["cnn", "dilated"] = "cnn"
+    hidden_dim: Int = Field(128, json_schema_extra=cli(group=MODEL))
+    dropout: float = Field(0.2, json_schema_extra=cli(group=MODEL))
     readout: Literal["flatten", "mean", "max"] | None = Field(None, json_schema_extra=_READOUT_FLAG)
     """flatten | mean | max (default flatten)."""
-    ffn_hidden_dim: Int = 300
+    ffn_hidden_dim: Int = 128
     ffn_layers: Int = 2
     kernel_size: Int | None = None
     """Width of the first convolution; default: the architecture's (cnn 19, dilated 15)."""
@@ -294,6 +297,10 @@ class DnaTransformerModelConfig(DnaConvModelConfig):
     """The DNA transformer (family ``expression``)."""
 
     name: Literal["transformer"] = "transformer"  # type: ignore[assignment]
+    hidden_dim: Int = Field(64, json_schema_extra=cli(group=MODEL))
+    depth: Int = Field(2, json_schema_extra=cli(group=MODEL))
+    dropout: float = Field(0.1, json_schema_extra=cli(group=MODEL))
+    ffn_hidden_dim: Int = 64
     n_heads: Int = 4
     """Attention heads (``hidden_dim`` must be divisible by it)."""
 

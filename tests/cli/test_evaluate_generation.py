@@ -103,3 +103,18 @@ def test_missing_reference_is_a_clear_error(files, tmp_path):
     )
     assert result.returncode == 2
     assert "SMILES file not found" in result.stderr and "nope.smi" in result.stderr
+
+
+def test_first_use_cost_is_said_first_and_only_once(files, tmp_path):
+    generated, reference = files
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "MOLGEN_CACHE_DIR": str(tmp_path / "cache")}
+    args = [MOLGEN, "evaluate-generation", str(generated), "--reference", str(reference), "--n-jobs", "1"]
+    first = subprocess.run([*args, "--output", str(tmp_path / "a")], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    line = first.stderr.splitlines()[0]
+    assert line.startswith("first use of reference.csv: their statistics are computed once (under a minute")
+    assert str(tmp_path / "cache") in line and "later runs take seconds" in line
+    again = subprocess.run([*args, "--output", str(tmp_path / "b")], capture_output=True, text=True, env=env)
+    assert again.returncode == 0 and "first use" not in again.stderr  # read from the cache
+    helptext = subprocess.run([MOLGEN, "evaluate-generation", "--help"], capture_output=True, text=True, env=env)
+    assert "about 40 minutes on 2 CPU cores" in " ".join(helptext.stdout.split())

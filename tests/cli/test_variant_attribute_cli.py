@@ -340,3 +340,25 @@ def test_attribute_ism_only_and_clear_errors(
         "--output",
         str(tmp_path / "e.csv"),
     )
+
+
+@pytest.mark.slow
+def test_attribute_motif_taxon_filters_and_says_so(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    rng = np.random.default_rng(5)
+    (tmp_path / "s.fa").write_text(f">p\n{plant(random_dna(L, rng), 20)}\n")
+    (tmp_path / "tiny.meme").write_text(meme({"PLANT": MOTIF, **{f"DECOY{i}": d for i, d in enumerate(DECOYS)}}))
+    table = ["motif_id\tname\ttax_group", "PLANT.1\tPLANT\tplants"] + [
+        f"DECOY{i}.1\tDECOY{i}\tvertebrates" for i in range(len(DECOYS))
+    ]
+    (tmp_path / "tiny.tsv").write_text("\n".join(table) + "\n")
+    common = ["attribute", "--model", str(trained), "--sequences", str(tmp_path / "s.fa"), "--method", "gradxinput"]
+    common += ["--motifs", str(tmp_path / "tiny.meme"), "--top-motifs", "5", "--windows", "1"]
+    capsys.readouterr()
+    assert main([*common, "--output", str(tmp_path / "vert"), "--motif-taxon", "vertebrates"]) == 0
+    assert "matched 3 motifs (tax_group vertebrates)" in capsys.readouterr().out
+    assert set(pd.read_csv(tmp_path / "vert" / "motifs.csv").motif_id) <= {f"DECOY{i}.1" for i in range(3)}
+    assert main([*common, "--output", str(tmp_path / "plants"), "--motif-taxon", "plants"]) == 0
+    assert set(pd.read_csv(tmp_path / "plants" / "motifs.csv").motif_id) == {"PLANT.1"}
+    capsys.readouterr()
+    assert main([*common, "--output", str(tmp_path / "x"), "--motif-taxon", "mammals"]) == 2
+    assert "unknown motif taxon mammals; valid: plants (1), vertebrates (3)" in capsys.readouterr().err

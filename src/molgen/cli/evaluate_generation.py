@@ -14,7 +14,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "evaluate-generation",
         help="MOSES metrics of generated SMILES (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, ...)",
         description="Writes metrics.json (MOSES key names), metrics.md, properties.png and molecules.png. "
-        "Reference statistics are computed once per reference file and cached.",
+        "Reference statistics are computed once per reference file and cached. First use of the default "
+        "--reference moses computes the statistics of MOSES Test, TestSF and train (352k + 1.6M molecules): "
+        "about 40 minutes on 2 CPU cores, then seconds; progress lines with estimates go to stderr.",
     )
     parser.add_argument(
         "file",
@@ -24,7 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--reference",
         default="moses",
-        help="'moses' (Test and TestSF) or a SMILES file that replaces Test (default: moses)",
+        help="'moses' (Test and TestSF; default) or a SMILES file that replaces Test. The MOSES statistics take "
+        "~40 min on 2 CPU cores the first time, then come from the cache",
     )
     parser.add_argument("--output", required=True, help="folder for the report")
     parser.add_argument(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from molgen import __version__
 from molgen.config import RunConfig
 from molgen.evaluation.supervised import is_per_target
 from molgen.training.artifacts import ModelSpec
@@ -15,7 +17,8 @@ def metrics_table(metrics: dict[str, dict[str, float]], max_targets: int = 12) -
 
     With several targets each pooled metric is labelled as such and followed by one row per target
     (``rmse/<target>``); beyond ``max_targets`` targets only the pooled rows are shown, with a note that
-    the per-target values are in ``metrics.json``.
+    the per-target values are in ``metrics.json``. A split without the metric (a generator's ``val`` has only
+    ``loss``, its ``test`` only sample metrics) gets ``–``; ``NaN`` is kept for a metric computed but undefined.
     """
     splits = list(metrics)
     names = _without_std(list(dict.fromkeys(k for section in metrics.values() for k in section)))
@@ -29,8 +32,12 @@ def metrics_table(metrics: dict[str, dict[str, float]], max_targets: int = 12) -
     def row(label: str, name: str) -> str:
         cells = []
         for split in splits:
-            value, std = metrics[split].get(name, math.nan), metrics[split].get(f"{name}_std")
-            cells.append(f"{value:.4f}" + (f" ± {std:.4f}" if std is not None and not math.isnan(std) else ""))
+            value, std = metrics[split].get(name), metrics[split].get(f"{name}_std")
+            if value is None:
+                cells.append("–")
+                continue
+            shown = "NaN" if math.isnan(value) else f"{value:.4f}"
+            cells.append(shown + (f" ± {std:.4f}" if std is not None and not math.isnan(std) else ""))
         return f"| {label} | " + " | ".join(cells) + " |"
 
     lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
@@ -64,6 +71,40 @@ def pooled_label(n_targets: int) -> str:
     return f"pooled: mean of {n_targets} targets"
 
 
+def describe_stops(records: Sequence[dict[str, Any]] | None) -> str:
+    """Why training ended, in one phrase over a run's models: ``early stopping at epoch 7 (patience 5)``,
+    or each distinct phrase with how many models ended so (``max_epochs (50) reached (×4); …``)."""
+    texts = [str(r.get("text") or "fitted without epochs") for r in records or ()]
+    if not texts:
+        return "stop reason not recorded"
+    counts = {text: texts.count(text) for text in dict.fromkeys(texts)}
+    if len(texts) == 1:
+        return texts[0]
+    return "; ".join(f"{text} (×{n} models)" if n > 1 else text for text, n in counts.items())
+
+
+def training_line(spec: ModelSpec, cfg: RunConfig, best: str) -> str:
+    """``- **Trained with**: molgen <version>; <how training ended>; limits; <best checkpoint>``."""
+    version = spec.molgen_version or __version__  # cards of format-1 models were rendered before it was set
+    limits = f"limit {cfg.trainer.max_epochs} epochs" + (
+        f" or {cfg.trainer.max_minutes:g} minutes" if cfg.trainer.max_minutes is not None else ""
+    )
+    stops = describe_stops(spec.trained_on.get("stopped"))
+    return f"- **Trained with**: molgen {version}; {stops} ({limits}); {best}"
+
+
+def evaluation_line(spec: ModelSpec, cfg: RunConfig) -> str:
+    """How the test metrics were obtained: one split, or k-fold cross-validation."""
+    split, folds = spec.trained_on.get("split"), int(spec.trained_on.get("n_folds") or 1)
+    if folds > 1:
+        return (
+            f"- **Evaluation**: {folds}-fold cross-validation ({split} folds, seed {spec.trained_on.get('seed')}); "
+            "every row is in one fold's test set, metrics are mean ± std over the folds"
+        )
+    sizes = "/".join(f"{s:g}" for s in cfg.data.split_sizes) if split != "predefined" else "from the split column"
+    return f"- **Evaluation**: one {split} split (train/val/test {sizes}, seed {spec.trained_on.get('seed')})"
+
+
 def supervised_model_card(
     spec: ModelSpec,
     cfg: RunConfig,
@@ -87,9 +128,9 @@ def supervised_model_card(
         f"- **Members**: {seeds * folds} ({seeds} seed(s) × {folds} fold(s)); predictions are their mean, with "
         "`<target>_std` across members when there are several",
         *extra_lines,
-        f"- **Training data**: {trained['data']}, {trained['split']} split, seed {trained['seed']}",
-        f"- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, early stopping on "
-        f"validation {cfg.task.monitor}",
+        f"- **Training data**: {trained['data']}",
+        evaluation_line(spec, cfg),
+        training_line(spec, cfg, f"best checkpoint by validation {cfg.task.monitor}"),
     ]
     card = f"""# molgen {spec.family} model: {model["name"]} on {trained["data"]}
 
@@ -124,8 +165,7 @@ def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict
         example_input="molecules.csv",
         rows_note="Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.",
         limits="Predictions are reliable only for molecules resembling the training set (check the applicability "
-        "domain,\ne.g. Tanimoto similarity to the training molecules). Test metrics come from one "
-        f"{spec.trained_on['split']} split.",
+        "domain,\ne.g. Tanimoto similarity to the training molecules). Test metrics come from " + _protocol(spec) + ".",
     )
 
 
@@ -156,3 +196,8 @@ def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, di
         "ones) get\n`valid=false` and the record and position in `invalid_reason`. Longer sequences are cropped, "
         "shorter ones padded.",
     )
+
+
+def _protocol(spec: ModelSpec) -> str:
+    split, folds = spec.trained_on.get("split"), int(spec.trained_on.get("n_folds") or 1)
+    return f"{folds}-fold {split} cross-validation" if folds > 1 else f"one {split} split"

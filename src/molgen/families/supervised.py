@@ -221,8 +221,12 @@ class SupervisedFamily:
                 metrics["test"] = common.aggregate([o.test for o in outcomes])
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
+            stopped = [
+                {"fold": i // (n := cfg.trainer.ensemble_size), "member": i % n, **o.stopped}
+                for i, o in enumerate(outcomes)
+            ]
             if common.is_rank_zero():
-                record = {**metrics, **_labels_record(data.target_names, labels)}
+                record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
                     self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
@@ -235,11 +239,13 @@ class SupervisedFamily:
                         model=section_dict(cfg.model),
                         task=predictors[0].task.describe(),
                     )
+                    spec.trained_on["stopped"] = stopped
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
         details = {
             "missing_targets": labels.missing,
             "epochs": [o.epochs for o in outcomes],
             "best_checkpoints": [o.best_checkpoint for o in outcomes],
+            "stopped": stopped,
         }
         return common.RunResult(
             run_dir=run_dir,

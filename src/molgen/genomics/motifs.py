@@ -7,15 +7,19 @@ the motif's width scores at least as high), computed exactly on a score grid as 
 p-value rather than by raw score keeps long motifs from winning just because they are long.
 
 The JASPAR 2024 CORE file is read from ``$MOLGEN_DATA_DIR/motifs/jaspar2024_core_latest_versions.meme``
-unless a path is given.
+unless a path is given. MEME files carry no taxon: JASPAR's ``tax_group`` (plants, vertebrates, fungi, …)
+comes from the metadata table next to the MEME file (same name, ``.tsv``, columns ``motif_id`` and
+``tax_group``), which :func:`load_motifs` reads when asked for a taxon.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +38,9 @@ __all__ = [
     "default_motif_file",
     "encode",
     "load_motifs",
+    "motif_taxa",
     "parse_meme",
+    "select_taxon",
 ]
 
 
@@ -91,12 +97,54 @@ def default_motif_file() -> Path:
     return path
 
 
-def load_motifs(path: str | Path | None = None) -> list[Motif]:
-    """Motifs from a MEME (minimal) file, by default JASPAR 2024 CORE from the data mirror."""
+def load_motifs(path: str | Path | None = None, *, taxon: str | None = None) -> list[Motif]:
+    """Motifs from a MEME (minimal) file, by default JASPAR 2024 CORE from the data mirror.
+
+    Args:
+        taxon: keep only motifs of this JASPAR ``tax_group`` (or several, comma-separated), looked up
+            in the metadata table next to the file (:func:`motif_taxa`).
+    """
     path = default_motif_file() if path is None else Path(path)
     if not path.is_file():
         raise DataSourceError(f"motif file {path} not found (expected a MEME motif file)")
-    return parse_meme(path.read_text())
+    motifs = parse_meme(path.read_text())
+    return motifs if taxon is None else select_taxon(motifs, motif_taxa(path), taxon)
+
+
+def taxa_file(meme_path: str | Path) -> Path:
+    """The JASPAR metadata table of a MEME file: the same path with ``.tsv``."""
+    return Path(meme_path).with_suffix(".tsv")
+
+
+def motif_taxa(meme_path: str | Path) -> dict[str, str]:
+    """``motif_id → tax_group`` from the ``.tsv`` next to ``meme_path`` (JASPAR's MATRIX_ANNOTATION table)."""
+    path = taxa_file(meme_path)
+    if not path.is_file():
+        raise DataSourceError(
+            f"a motif taxon needs {path}: a tab-separated table with columns motif_id and tax_group next to "
+            f"{Path(meme_path).name} (MEME files carry no taxon)"
+        )
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        missing = {"motif_id", "tax_group"} - set(reader.fieldnames or ())
+        if missing:
+            raise InvalidInputError(f"{path}: no column {', '.join(sorted(missing))} (columns: {reader.fieldnames})")
+        return {row["motif_id"].strip(): (row["tax_group"] or "").strip().lower() for row in reader}
+
+
+def select_taxon(motifs: Sequence[Motif], taxa: dict[str, str], taxon: str) -> list[Motif]:
+    """The motifs whose ``tax_group`` is ``taxon`` (case-insensitive; ``plants,fungi`` for several).
+
+    Raises:
+        InvalidInputError: a taxon no motif has; the message lists the taxa present, with counts.
+    """
+    wanted = [t.strip().lower() for t in taxon.split(",") if t.strip()]
+    counts = Counter(taxa.get(m.id, "") for m in motifs)
+    unknown = [t for t in wanted if not counts.get(t)]
+    if not wanted or unknown:
+        valid = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()) if name)
+        raise InvalidInputError(f"unknown motif taxon {', '.join(unknown) or repr(taxon)}; valid: {valid}")
+    return [m for m in motifs if taxa.get(m.id, "") in wanted]
 
 
 _MOTIF_LINE = re.compile(r"^MOTIF[ \t]+(\S+)(?:[ \t]+(\S+))?", re.MULTILINE)

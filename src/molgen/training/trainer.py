@@ -2,8 +2,9 @@
 
 The trainer early-stops on the monitored validation metric, keeps the best checkpoint and ``last.ckpt``
 (written after every epoch, for resuming; its stored paths resolve inside the run folder), logs to CSV
-(and TensorBoard when installed), and hides the progress bar off a terminal.
-After fitting, ``run`` restores the best weights and scores them on validation and test data.
+(and TensorBoard when installed), and hides the progress bar off a terminal (logging one line per epoch
+instead). After fitting, ``run`` logs why training stopped, restores the best weights and scores them on
+validation and test data.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from molgen.config import TrainerConfig
 from molgen.training.checkpoint_io import AtomicCheckpointIO
+from molgen.training.progress import EpochLog, stop_reason
 
 LAST_CHECKPOINT = "last.ckpt"
 log = logging.getLogger("molgen")
@@ -39,6 +41,8 @@ class FitOutcome:
     test: dict[str, float] = field(default_factory=dict)
     best_checkpoint: str = ""
     epochs: int = 0
+    stopped: dict[str, Any] = field(default_factory=dict)
+    """Why training ended (:func:`molgen.training.progress.stop_reason`): ``reason``, ``epochs``, ``text`` …"""
 
 
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")
@@ -123,6 +127,8 @@ def build_trainer(
     if importlib.util.find_spec("tensorboard") is not None:
         loggers.append(TensorBoardLogger(log_dir, name="", version="tensorboard", default_hp_metric=False))
     progress = sys.stderr.isatty() if cfg.progress_bar is None else cfg.progress_bar
+    if not progress:  # no bar (e.g. stderr is a log file): one line per epoch instead
+        callbacks.append(EpochLog(monitor, tag))
     with quiet_lightning():
         return _trainer(cfg, run_dir, callbacks, loggers, enable_checkpointing, progress)
 
@@ -189,7 +195,9 @@ def _run(
         else:
             log.warning("no %s to resume from; training this model from the start", last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-    outcome = FitOutcome(epochs=trainer.current_epoch)
+    outcome = FitOutcome(epochs=trainer.current_epoch, stopped=stop_reason(trainer))
+    if trainer.is_global_zero:
+        log.info("%straining stopped: %s", f"[{tag}] " if (tag := _tag(trainer)) else "", outcome.stopped["text"])
     if checkpoint is not None and checkpoint.best_model_path:
         outcome.best_checkpoint = checkpoint.best_model_path
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
@@ -202,6 +210,14 @@ def _run(
         trainer.test(module, datamodule=datamodule, verbose=False)
         outcome.test = dict(results.get("test", {}))
     return outcome
+
+
+def _tag(trainer: L.Trainer) -> str:
+    """The ``fold_0/member_1`` of a model of several (as given to :func:`build_trainer`), else ``""``."""
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]  # set by Lightning's callback connector
+        if isinstance(callback, EpochLog):
+            return callback.tag
+    return ""
 
 
 def _checkpoint_callback(trainer: L.Trainer) -> ModelCheckpoint | None:

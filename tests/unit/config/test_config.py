@@ -105,7 +105,10 @@ def test_model_sections_are_a_discriminated_union():
     assert isinstance(RunConfig().with_values({"model.name": "kmer"}).model, KmerModelConfig)
     transformer = RunConfig.from_dict({"model": {"name": "transformer", "n_heads": 2}}).model
     assert isinstance(transformer, DnaTransformerModelConfig) and transformer.n_heads == 2
-    assert transformer.hidden_dim == 300  # the shared default DNA models had before the sections
+    # CPU-sized DNA defaults, not the graph models' 300 (issue 14): cnn/dilated 128, transformer 64 × 2 layers
+    assert (transformer.hidden_dim, transformer.depth, transformer.dropout) == (64, 2, 0.1)
+    cnn = RunConfig().with_values({"model.name": "cnn"}).model
+    assert (cnn.hidden_dim, cnn.ffn_hidden_dim, cnn.dropout) == (128, 128, 0.2)
     charrnn = RunConfig().with_values({"model.name": "charrnn"}).model
     assert isinstance(charrnn, CharRNNConfig) and (
         charrnn.hidden_dim,

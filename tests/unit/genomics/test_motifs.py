@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from molgen.errors import DataSourceError, InvalidInputError
 from molgen.genomics.motifs import Motif, MotifScanner, default_motif_file, encode, load_motifs, parse_meme
 
 # A TATA-box-like motif, a GC box and two decoys, written the way JASPAR's MEME export is.
@@ -188,3 +189,33 @@ def test_jaspar_2024_from_the_mirror(data_mirror: Path):
     seq = seq[:20] + ctcf.consensus + seq[20 + ctcf.width :]
     hits = scanner.best_hits(seq, top=3, region=(15, 40))
     assert hits[0]["motif_id"] == "MA0139.2" and hits[0]["start"] == 20
+
+
+TAXA = "motif_id\tname\ttax_group\tclass\tfamily\ttype\nTEST0001.1\tTATAbox\tplants\t\t\t\nTEST0002.1\tGCbox\tvertebrates\t\t\t\nTEST0003.1\tEbox\tvertebrates\t\t\t\nTEST0004.1\t\tfungi\t\t\t\n"
+
+
+def test_motif_taxon_keeps_that_tax_group(tmp_path: Path):
+    (tmp_path / "tiny.meme").write_text(MEME)
+    (tmp_path / "tiny.tsv").write_text(TAXA)
+    assert [m.name for m in load_motifs(tmp_path / "tiny.meme", taxon="plants")] == ["TATAbox"]
+    assert [m.name for m in load_motifs(tmp_path / "tiny.meme", taxon="Vertebrates")] == ["GCbox", "Ebox"]
+    assert len(load_motifs(tmp_path / "tiny.meme", taxon="plants,fungi")) == 2
+    assert len(load_motifs(tmp_path / "tiny.meme")) == 4  # no taxon: every motif
+    with pytest.raises(
+        InvalidInputError, match=r"unknown motif taxon insects; valid: fungi \(1\), plants \(1\), vertebrates \(2\)"
+    ):
+        load_motifs(tmp_path / "tiny.meme", taxon="insects")
+
+
+def test_motif_taxon_needs_the_jaspar_table(tmp_path: Path):
+    (tmp_path / "tiny.meme").write_text(MEME)
+    with pytest.raises(DataSourceError, match=r"tiny.tsv: a tab-separated table with columns motif_id and tax_group"):
+        load_motifs(tmp_path / "tiny.meme", taxon="plants")
+    (tmp_path / "tiny.tsv").write_text("id\tgroup\n")
+    with pytest.raises(InvalidInputError, match="no column motif_id, tax_group"):
+        load_motifs(tmp_path / "tiny.meme", taxon="plants")
+
+
+def test_jaspar_2024_plants_from_the_mirror(data_mirror: Path):
+    plants = load_motifs(data_mirror / "motifs" / "jaspar2024_core_latest_versions.meme", taxon="plants")
+    assert len(plants) == 805 and "MA0139.2" not in {m.id for m in plants}  # CTCF is a vertebrate motif

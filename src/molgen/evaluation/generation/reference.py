@@ -37,11 +37,18 @@ __all__ = [
     "read_smiles",
     "reference_statistics",
     "train_canonical_smiles",
+    "first_use_notice",
+    "first_use_seconds",
+    "is_cached",
 ]
 
 METRIC_VERSION = 1
 FCD_SHARD = 20_000
 SMI_SUFFIXES = (".smi", ".smiles")
+SECONDS_PER_MOLECULE = {"rdkit": 0.0015, "rdkit_properties": 0.005, "chemnet": 0.004, "canonical": 0.0004}
+"""Rough cost of one molecule on one idle CPU core, for the estimates logged before slow steps: RDKit
+statistics (fingerprints, fragments, scaffolds; with properties: + logP/SA/QED/weight), ChemNet
+activations (one process), canonical SMILES. MOSES Test + TestSF + train add up to ~40 min on 2 cores."""
 
 Progress = Callable[[str], None]
 
@@ -119,6 +126,40 @@ def _cache_folder(source: SmilesSource, kind: str) -> Path:
     return cache_dir() / "generation_reference" / key
 
 
+def is_cached(source: SmilesSource, kind: str) -> bool:
+    """Whether ``kind`` (``reference``, ``reference-props`` or ``train``) statistics of ``source`` are cached."""
+    folder = _cache_folder(source, kind)
+    return (folder / ("canonical.smi.gz" if kind == "train" else "meta.json")).is_file()
+
+
+def first_use_seconds(n_molecules: int, kind: str, n_jobs: int) -> float:
+    """Rough seconds to compute (once) the ``kind`` statistics of ``n_molecules`` with ``n_jobs`` processes."""
+    cost = SECONDS_PER_MOLECULE
+    if kind == "train":
+        return n_molecules * cost["canonical"] / n_jobs
+    rdkit = cost["rdkit_properties" if kind == "reference-props" else "rdkit"]
+    return n_molecules * (rdkit / n_jobs + cost["chemnet"])
+
+
+def minutes(seconds: float) -> str:
+    """``about 12 min`` (``under a minute`` below 60 s)."""
+    return "under a minute" if seconds < 60 else f"about {round(seconds / 60):d} min"
+
+
+def first_use_notice(work: list[tuple[SmilesSource, str]], n_jobs: int) -> str | None:
+    """The line to log before anything else when some ``(source, kind)`` statistics are not cached yet:
+    which sets, where they are cached and roughly how long computing them takes (None: all cached)."""
+    todo = [(source, kind) for source, kind in work if not is_cached(source, kind)]
+    if not todo:
+        return None
+    seconds = sum(first_use_seconds(len(read_smiles(s.path, s.column)), kind, n_jobs) for s, kind in todo)
+    labels = ", ".join(dict.fromkeys(source.label for source, _ in todo))
+    return (
+        f"first use of {labels}: their statistics are computed once ({minutes(seconds)} with {n_jobs} "
+        f"processes on idle cores) and cached under {cache_dir() / 'generation_reference'}; later runs take seconds"
+    )
+
+
 def _valid_canonical(source: SmilesSource, log: Progress) -> tuple[list[str], int]:
     from molgen.evaluation.generation.basic import split_valid
 
@@ -138,6 +179,7 @@ def _fcd_moments_resumable(smiles: list[str], folder: Path, log: Progress) -> Ch
     folder.mkdir(parents=True, exist_ok=True)
     total = ChemNetMoments.zeros()
     n_shards = (len(smiles) + FCD_SHARD - 1) // FCD_SHARD
+    computed, seconds = 0, 0.0  # this run's shards: the rate behind the estimate of the rest
     for shard in range(n_shards):
         path = folder / f"shard_{shard:04d}.npz"
         if path.is_file():
@@ -149,8 +191,13 @@ def _fcd_moments_resumable(smiles: list[str], folder: Path, log: Progress) -> Ch
             tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
             np.savez(tmp, total=part.total, outer=part.outer, n=np.array(part.n))
             tmp.replace(path)
-            rate = part.n / max(time.perf_counter() - started, 1e-9)
-            log(f"ChemNet shard {shard + 1}/{n_shards}: {part.n} molecules, {rate:.0f} mol/s")
+            computed, seconds = computed + part.n, seconds + time.perf_counter() - started
+            rate = computed / max(seconds, 1e-9)
+            left = max(len(smiles) - (shard + 1) * FCD_SHARD, 0) / rate
+            log(
+                f"ChemNet shard {shard + 1}/{n_shards}: {part.n} molecules, {rate:.0f} mol/s"
+                + (f"; {minutes(left)} left" if left > 0 else "")
+            )
         total.add(part)
     return total
 
@@ -182,14 +229,18 @@ def reference_statistics(
     if (rdkit_folder / "done").is_file():
         stats = SetStatistics.load(rdkit_folder)
     else:
+        rdkit = len(smiles) * SECONDS_PER_MOLECULE["rdkit_properties" if properties else "rdkit"] / n_jobs
         log(
             f"{source.label}: fingerprints, fragments, scaffolds{', properties' if properties else ''} "
-            f"of {len(smiles)} molecules ({n_jobs} processes)"
+            f"of {len(smiles)} molecules ({n_jobs} processes; {minutes(rdkit)} on idle cores)"
         )
         stats = compute_set_statistics(smiles, properties=properties, filters=False, fcd=False, n_jobs=n_jobs)
         stats.save(rdkit_folder)
         (rdkit_folder / "done").write_text("")
-    log(f"{source.label}: ChemNet activations of {len(smiles)} molecules (cached in shards of {FCD_SHARD})")
+    log(
+        f"{source.label}: ChemNet activations of {len(smiles)} molecules (cached in shards of {FCD_SHARD}; "
+        f"{minutes(len(smiles) * SECONDS_PER_MOLECULE['chemnet'])} on an idle core)"
+    )
     stats.fcd = _fcd_moments_resumable(smiles, folder / "fcd_shards", log).statistics()
     stats.save(folder / "stats")
     meta = {
@@ -213,8 +264,11 @@ def train_canonical_smiles(source: SmilesSource, *, n_jobs: int = 2, log: Progre
     if path.is_file():
         with gzip.open(path, "rt") as handle:
             return set(handle.read().split("\n")) - {""}
-    log(f"{source.label}: canonicalizing the training SMILES for Novelty (once; cached)")
     raw = read_smiles(source.path, source.column)
+    log(
+        f"{source.label}: canonicalizing {len(raw)} training SMILES for Novelty (once; cached; "
+        f"{minutes(first_use_seconds(len(raw), 'train', n_jobs))} on idle cores)"
+    )
     chunks = [raw[i : i + 50_000] for i in range(0, len(raw), 50_000)]
     if n_jobs > 1 and len(chunks) > 1:
         from joblib.externals.loky import get_reusable_executor
@@ -222,7 +276,13 @@ def train_canonical_smiles(source: SmilesSource, *, n_jobs: int = 2, log: Progre
         parts = get_reusable_executor(max_workers=n_jobs).map(_canonical_list, chunks)
     else:
         parts = map(_canonical_list, chunks)
-    canonical = set().union(*parts)
+    canonical: set[str] = set()
+    started = time.perf_counter()
+    for i, part in enumerate(parts, start=1):
+        canonical.update(part)
+        if i % 8 == 0 and i < len(chunks):  # every 400k SMILES: how far, and how long the rest takes
+            left = (time.perf_counter() - started) / i * (len(chunks) - i)
+            log(f"{source.label}: {i * 50_000} of {len(raw)} canonicalized; {minutes(left)} left")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"canonical.tmp{os.getpid()}.smi.gz")
     with gzip.open(tmp, "wt", compresslevel=1) as handle:

@@ -20,6 +20,7 @@ from molgen.evaluation.generation.properties import PROPERTIES, wasserstein_dist
 from molgen.evaluation.generation.reference import (
     SmilesSource,
     file_source,
+    first_use_notice,
     moses_source,
     reference_statistics,
     train_canonical_smiles,
@@ -115,6 +116,10 @@ def run_evaluation(
     train_source = _train_source(train, reference, smiles_column)
     if train_source is None:
         notes.append("Novelty is omitted: no training set was given.")
+    work = [(source, "reference-props" if key == "Test" else "reference") for key, source in references]
+    notice = first_use_notice(work + ([(train_source, "train")] if train_source else []), n_jobs)
+    if notice:
+        log(notice)
     keys = metric_keys([key for key, _ in references], with_novelty=train_source is not None)
     metrics = dict.fromkeys(keys, math.nan)
 

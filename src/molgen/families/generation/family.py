@@ -235,7 +235,7 @@ def fit(
             if export:  # the model card and model.yaml carry the sampled metrics too
                 _export(paths["model"], cfg, spec, trained, metrics)
         if common.is_rank_zero():
-            write_json(paths["metrics"], metrics)
+            write_json(paths["metrics"], {**metrics, "stopped": details.get("stopped")})
     return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(problems), details=details)
 
 
@@ -244,13 +244,13 @@ def _export(
 ) -> None:
     if "generator" not in trained.spec:
         raise InvalidInputError("a generator recipe's spec must name its generator (key 'generator')")
-    trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed}
+    trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed, "stopped": trained.details.get("stopped")}
     model_spec = common.model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
     export_model(model_dir, [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
 
 
 def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-    from molgen.families.model_card import metrics_table
+    from molgen.families.model_card import metrics_table, training_line
 
     gen = model_section(cfg, GeneratorConfig)
     trained = spec.trained_on
@@ -260,7 +260,7 @@ def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dic
 - **Generates**: SMILES{" (through SELFIES tokens)" if (getattr(spec, "tokenizer", None) or {}).get("kind") == "selfies" else ""}
 - **Architecture**: {spec.generator}, hidden {gen.hidden_dim}, depth {gen.depth}, dropout {gen.dropout}
 - **Training data**: {trained["data"]}{rows}, seed {trained["seed"]}
-- **Trained with**: molgen {spec.molgen_version}, {cfg.trainer.max_epochs} max epochs, best checkpoint by {getattr(spec, "monitor", "val/" + MONITOR)}
+{training_line(spec, cfg, "best checkpoint by " + getattr(spec, "monitor", "val/" + MONITOR))}
 
 ## Metrics
 

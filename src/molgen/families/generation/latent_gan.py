@@ -152,6 +152,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         generator=LatentGANSampler(model, autoencoder),
         details={
             "epochs": outcome.epochs,
+            "stopped": [outcome.stopped],
             "best_checkpoint": outcome.best_checkpoint,
             "n_train_codes": len(train_codes),
             "n_skipped": len(data.train) + len(data.val) - len(train_codes) - len(val_codes),

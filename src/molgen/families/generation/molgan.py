@@ -127,6 +127,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         generator=MolGANSampler(networks.generator, decode),
         details={
             "epochs": outcome.epochs,
+            "stopped": [outcome.stopped],
             "best_checkpoint": outcome.best_checkpoint,
             "n_train_graphs": len(train_graphs),
             "n_skipped": len(train_graphs.skipped) + len(val_graphs.skipped),

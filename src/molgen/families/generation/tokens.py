@@ -107,6 +107,7 @@ def train_token_model(
     }
     details = {
         "epochs": outcome.epochs,
+        "stopped": [outcome.stopped],
         "n_too_long": encoded.n_too_long,
         "train_s": elapsed,
         "train_tokens_per_epoch": encoded.n_train_tokens,

@@ -25,8 +25,8 @@ class BassetCNN(nn.Module):
 
     After Basset (`Kelley et al. 2016 <https://doi.org/10.1101/gr.200535.115>`_): first filters of width
     19, then 11 and 7, pooling 3, 4, 4; the fully connected layers are the prediction head. Every conv
-    layer has ``hidden_dim`` filters (Basset: 300/200/200). A pooling step that would leave fewer than
-    two positions is skipped, so short inputs (50 bp) work too.
+    layer has ``hidden_dim`` filters (Basset: 300/200/200, a GPU size; the default 128 trains on a CPU).
+    A pooling step that would leave fewer than two positions is skipped, so short inputs (50 bp) work too.
 
     Args:
         length: input length ``L`` (the flatten readout's size depends on it).
@@ -43,9 +43,9 @@ class BassetCNN(nn.Module):
     def __init__(
         self,
         length: int,
-        hidden_dim: int = 300,
+        hidden_dim: int = 128,
         depth: int = 3,
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         kernel_size: int | None = None,
         readout: str | None = None,
     ) -> None:

@@ -70,9 +70,9 @@ class DilatedCNN(nn.Module):
     def __init__(
         self,
         length: int,
-        hidden_dim: int = 300,
+        hidden_dim: int = 128,
         depth: int = 3,
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         kernel_size: int | None = None,
         readout: str | None = None,
     ) -> None:

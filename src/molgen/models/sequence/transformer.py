@@ -60,9 +60,9 @@ class ConvTransformer(nn.Module):
     def __init__(
         self,
         length: int,
-        hidden_dim: int = 300,
-        depth: int = 3,
-        dropout: float = 0.0,
+        hidden_dim: int = 64,
+        depth: int = 2,
+        dropout: float = 0.1,
         kernel_size: int | None = None,
         readout: str | None = None,
         n_heads: int = 4,
