@@ -193,15 +193,20 @@ def export_model(
     members: Sequence[torch.nn.Module],
     spec: ModelSpec | Mapping[str, Any],
     card: str,
+    folders: Mapping[str, Path] | None = None,
 ) -> Path:
-    """Writes the weights of every member, the spec (primitives) and a model card.
+    """Writes the weights of every member, the spec (primitives) and a model card, all at once (the folder is
+    built under a temporary name and swapped in).
 
     Args:
         members: trained modules with identical architecture (one per ensemble member or fold).
         spec: everything needed to rebuild the modules (input kind, featurizer, model sizes, task, …);
             its ``ensemble_size`` is set from ``members``.
         card: Markdown model card.
+        folders: ``{name: folder}`` copied into the model folder (e.g. the autoencoder a LatentGAN samples with).
     """
+    import shutil
+
     from safetensors.torch import save_file
 
     model_dir = Path(model_dir)
@@ -219,6 +224,8 @@ def export_model(
         )
         (tmp / SPEC_FILE).write_text(full.to_yaml(), encoding="utf-8")
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        for name, folder in (folders or {}).items():
+            shutil.copytree(folder, tmp / name)
     return model_dir
 
 

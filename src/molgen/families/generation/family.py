@@ -76,6 +76,7 @@ class TrainedGenerator:
         generator: the trained model ready to sample (used for the metrics after training); None: the
             recipe reloads it from the export.
         details: extras for ``RunResult.details`` (e.g. ``epochs``, ``n_too_long``).
+        folders: ``{name: folder}`` exported inside ``model/`` (e.g. LatentGAN's autoencoder).
     """
 
     module: torch.nn.Module
@@ -83,6 +84,7 @@ class TrainedGenerator:
     val: dict[str, float]
     generator: Generator | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    folders: dict[str, Path] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -246,7 +248,8 @@ def _export(
         raise InvalidInputError("a generator recipe's spec must name its generator (key 'generator')")
     trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed, "stopped": trained.details.get("stopped")}
     model_spec = common.model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
-    export_model(model_dir, [trained.module], model_spec, generator_model_card(model_spec, cfg, metrics))
+    card = generator_model_card(model_spec, cfg, metrics)
+    export_model(model_dir, [trained.module], model_spec, card, folders=trained.folders)
 
 
 def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:

@@ -13,7 +13,6 @@ noise is ``model.noise_dim`` wide, by default the autoencoder's latent size (as 
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +133,6 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
     )
     train_set, val_set = [torch.as_tensor(train_codes)], [torch.as_tensor(val_codes)]
     outcome = fit_gan(module, train_set, val_set, cfg, run_dir, resume=resume, callbacks=callbacks)
-    target = run_dir / "model" / AUTOENCODER_DIR
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
     spec = {
         "generator": NAME,
         "sizes": sizes,
@@ -150,6 +145,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         spec=spec,
         val=outcome.val,
         generator=LatentGANSampler(model, autoencoder),
+        folders={AUTOENCODER_DIR: source},
         details={
             "epochs": outcome.epochs,
             "stopped": [outcome.stopped],
