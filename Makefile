@@ -25,10 +25,10 @@ demo-info:
 	@echo "make demo: $(if $(wildcard $(VENV)/.installed),,first installs the venv (torch, RDKit, Lightning: several minutes), then )trains"
 	@echo "  a D-MPNN (hidden 300) on ESOL (1,128 molecules, water solubility; from the data mirror or downloaded once),"
 	@echo "  seeded random split, up to 50 epochs with early stopping (patience 10): about 8 s per epoch on 2 CPU cores,"
-	@echo "  so at most ~7 min. Output: runs/demo-esol-dmpnn (metrics.json, model/, model card)"
+	@echo "  so at most ~7 min. Output: runs/demo-esol-dmpnn (metrics.json, model/, model card; replaced on each run)"
 
 demo: demo-info setup
-	$(BIN)/molgen train --data esol --model dmpnn --split random --seed 0 --output runs/demo-esol-dmpnn
+	$(BIN)/molgen train --data esol --model dmpnn --split random --seed 0 --output runs/demo-esol-dmpnn --overwrite
 
 test: setup
 	$(BIN)/python -m pytest -m "not moses_reference" $(PYTEST_ARGS)
