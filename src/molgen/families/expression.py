@@ -32,7 +32,8 @@ from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
 from molgen.families import common
 from molgen.families.base import register_family
 from molgen.families.model_card import expression_model_card
-from molgen.families.supervised import SupervisedFamily, prediction_table, with_head
+from molgen.families.predictions import output_table
+from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.genomics.datasets import SequenceData, read_labelled_sequences
 from molgen.genomics.encoding import PAD_CODE, encode_indices, find_invalid, one_hot
 from molgen.models.heads import PredictionHead
@@ -185,7 +186,7 @@ def predict_frame(
         )
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
-    return prediction_table(spec, frame, preds, valid_index, reasons)
+    return output_table(spec, frame, preds, valid_index, reasons)
 
 
 def _check_lengths(lengths: np.ndarray, rows: np.ndarray, length: int | None, on_mismatch: str) -> None:

@@ -1,6 +1,7 @@
-"""The predictions a supervised run keeps: ``predictions/test.csv`` and, for k-fold runs, ``predictions/oof.csv``.
+"""Prediction tables of the supervised families: the output of ``molgen predict`` (:func:`output_table`) and what a
+run keeps (:func:`kept_table`): ``predictions/test.csv`` and, for k-fold runs, ``predictions/oof.csv``.
 
-Each row is one data row: ``row`` (0-based data row of the input table, as in ``splits.json``), the input
+In a kept table each row is one data row: ``row`` (0-based data row of the input table, as in ``splits.json``), the input
 (SMILES or sequence id) when the family names one, ``fold`` (k-fold runs), then per target its true value
 ``<target>`` (empty when missing), the prediction ``<target>_pred`` (the members' mean; a probability for
 binary and multilabel tasks, the most probable class for multiclass with ``<target>_prob_<c>``) and, with
@@ -18,6 +19,8 @@ import pandas as pd
 
 from molgen.evaluation.supervised import MULTICLASS
 from molgen.io import atomic_path
+from molgen.training.artifacts import ModelSpec
+from molgen.training.tasks import add_columns, prediction_columns
 
 TEST_FILE = "test.csv"
 OOF_FILE = "oof.csv"
@@ -36,7 +39,7 @@ class FoldPredictions:
     preds: np.ndarray
 
 
-def prediction_table(
+def kept_table(
     folds: Sequence[FoldPredictions],
     *,
     rows: np.ndarray,
@@ -83,3 +86,40 @@ def write_predictions(directory: Path, table: pd.DataFrame, *, k_fold: bool) -> 
     if k_fold:
         with atomic_path(directory / OOF_FILE) as tmp:
             table.sort_values("row", kind="stable").to_csv(tmp, index=False)
+
+
+def output_table(
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    preds: np.ndarray | None,
+    valid_index: np.ndarray,
+    reasons: dict[int, str],
+    extra: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """One output row per input row: the input columns, the prediction columns of the task, ``valid`` and
+    ``invalid_reason``.
+
+    Args:
+        preds: member predictions of rows ``valid_index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass).
+        reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
+            not finite is made invalid here, with its reason.
+        extra: more output columns (one value per input row), e.g. the standardized SMILES.
+
+    An input column named like an output column is kept as ``<name>_input`` (:func:`add_columns`).
+    """
+    assert spec.task is not None
+    reasons = dict(reasons)
+    if preds is not None and len(valid_index):
+        finite = np.isfinite(preds.reshape(len(preds), len(valid_index), -1)).all(axis=(0, 2))
+        for row in valid_index[~finite]:
+            reasons[int(row)] = "non-finite prediction (NaN or infinity)"
+        preds, valid_index = preds[:, finite], valid_index[finite]
+    columns = prediction_columns(
+        spec.task.type, spec.task.targets, preds, valid_index, len(frame), classes=getattr(spec.task, "classes", None)
+    )
+    valid = np.zeros(len(frame), dtype=bool)
+    valid[valid_index] = True
+    columns.update(extra or {})
+    columns["valid"] = valid
+    columns["invalid_reason"] = np.array([reasons.get(i, "") for i in range(len(frame))], dtype=object)
+    return add_columns(frame, columns)

@@ -22,7 +22,8 @@ from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MU
 from molgen.families import common
 from molgen.families.base import register_family
 from molgen.families.model_card import property_model_card
-from molgen.families.supervised import SupervisedFamily, prediction_table, with_head
+from molgen.families.predictions import output_table
+from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.models import graph as graph_models
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
@@ -181,7 +182,7 @@ def predict_frame(
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(frame[column].tolist(), featurized.valid_index, featurizer)
-    return prediction_table(spec, frame, preds, featurized.valid_index, reasons, extra)
+    return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
 
 
 def standardized_column(smiles: list[Any], valid_index: np.ndarray, featurizer: FeaturizerSpec) -> np.ndarray:

@@ -27,7 +27,7 @@ from molgen.families.run_folder import open_run_folder
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
-from molgen.training.tasks import Task, add_columns, build_task, prediction_columns
+from molgen.training.tasks import Task, build_task
 
 if TYPE_CHECKING:
     from molgen.training.trainer import FitOutcome
@@ -269,7 +269,7 @@ class SupervisedFamily:
         self, run_dir: Path, data: LabelledData, folds: list[predictions.FoldPredictions], task_type: str
     ) -> None:
         """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
-        table = predictions.prediction_table(
+        table = predictions.kept_table(
             folds,
             rows=data.valid_index,
             targets=data.targets,
@@ -392,40 +392,3 @@ def _predefined_groups(cfg: RunConfig, data: LabelledData) -> Sequence[str]:
             f"split column {column!r} not in {data.source}; columns: {', '.join(map(str, data.frame.columns))}"
         )
     return data.frame[column].to_numpy()[data.valid_index]
-
-
-def prediction_table(
-    spec: ModelSpec,
-    frame: pd.DataFrame,
-    preds: np.ndarray | None,
-    valid_index: np.ndarray,
-    reasons: dict[int, str],
-    extra: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """One output row per input row: the input columns, the prediction columns of the task, ``valid`` and
-    ``invalid_reason``.
-
-    Args:
-        preds: member predictions of rows ``valid_index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass).
-        reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
-            not finite is made invalid here, with its reason.
-        extra: more output columns (one value per input row), e.g. the standardized SMILES.
-
-    An input column named like an output column is kept as ``<name>_input`` (:func:`add_columns`).
-    """
-    assert spec.task is not None
-    reasons = dict(reasons)
-    if preds is not None and len(valid_index):
-        finite = np.isfinite(preds.reshape(len(preds), len(valid_index), -1)).all(axis=(0, 2))
-        for row in valid_index[~finite]:
-            reasons[int(row)] = "non-finite prediction (NaN or infinity)"
-        preds, valid_index = preds[:, finite], valid_index[finite]
-    columns = prediction_columns(
-        spec.task.type, spec.task.targets, preds, valid_index, len(frame), classes=getattr(spec.task, "classes", None)
-    )
-    valid = np.zeros(len(frame), dtype=bool)
-    valid[valid_index] = True
-    columns.update(extra or {})
-    columns["valid"] = valid
-    columns["invalid_reason"] = np.array([reasons.get(i, "") for i in range(len(frame))], dtype=object)
-    return add_columns(frame, columns)

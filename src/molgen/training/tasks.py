@@ -279,14 +279,12 @@ def prediction_columns(
     preds: np.ndarray | None,
     index: np.ndarray,
     n_rows: int,
-    taken: Sequence[str] = (),
     classes: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, np.ndarray]:
     """The output columns of a prediction table, in order.
 
     Args:
         preds: member predictions of rows ``index``, ``[M, N, T]`` (``[M, N, T, C]`` multiclass); None: no valid row.
-        taken: unused (an input column named like a prediction is renamed by :func:`add_columns`).
         classes: class names of targets with text labels (``Task.classes``).
 
     Returns:
@@ -295,7 +293,6 @@ def prediction_columns(
         (binary: ``<target>_prob_<positive class>_std`` with several members); numeric multiclass labels get
         the most probable label and ``<target>_prob_<label>``. Rows outside ``index`` are NaN.
     """
-    del taken
     classes = classes or {}
 
     def scatter(values: np.ndarray, fill: Any = np.nan) -> np.ndarray:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from molgen.families.predictions import FoldPredictions, prediction_table, write_predictions
+from molgen.families.predictions import FoldPredictions, kept_table, write_predictions
 
 
 def test_test_table_has_rows_inputs_truth_prediction_and_member_std(tmp_path):
     preds = np.array([[[1.0, 0.0], [3.0, 0.0]], [[3.0, 2.0], [5.0, 2.0]]])  # 2 members, 2 rows, 2 targets
-    table = prediction_table(
+    table = kept_table(
         [FoldPredictions(np.array([1, 2]), preds)],
         rows=np.array([0, 4, 7]),
         targets=np.array([[0.0, 0.0], [1.0, np.nan], [2.0, 3.0]]),
@@ -29,7 +29,7 @@ def test_test_table_has_rows_inputs_truth_prediction_and_member_std(tmp_path):
 def test_folds_give_an_oof_table_sorted_by_row_and_multiclass_probabilities(tmp_path):
     probs = np.array([[[[0.2, 0.8]], [[0.9, 0.1]]]])  # 1 member, 2 rows, 1 target, 2 classes
     folds = [FoldPredictions(np.array([1, 2]), probs), FoldPredictions(np.array([0]), probs[:, :1])]
-    table = prediction_table(
+    table = kept_table(
         folds, rows=np.arange(3), targets=np.array([[1.0], [1.0], [0.0]]), target_names=["c"], task_type="multiclass"
     )
     assert list(table.columns) == ["row", "fold", "c", "c_pred", "c_prob_0", "c_prob_1"]

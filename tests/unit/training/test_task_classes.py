@@ -38,7 +38,7 @@ def test_prediction_columns_write_class_names_and_probabilities():
     probs = np.array([[[[0.1, 0.7, 0.2]], [[0.5, 0.3, 0.2]]]])
     multi = prediction_columns("multiclass", ["kind"], probs, np.array([0, 1]), 2, classes={"kind": ["a", "b", "c"]})
     assert list(multi) == ["kind", "kind_prob_a", "kind_prob_b", "kind_prob_c"] and multi["kind"].tolist() == ["b", "a"]
-    numeric = prediction_columns("regression", ["y"], np.array([[[1.0]], [[3.0]]]), np.array([0]), 1, ["y"])
+    numeric = prediction_columns("regression", ["y"], np.array([[[1.0]], [[3.0]]]), np.array([0]), 1)
     assert list(numeric) == ["y", "y_std"]  # named after the target even when the input has a column 'y'
 
 
