@@ -122,6 +122,9 @@ def check_writable(path: str | Path) -> Path:
         raise IsADirectoryError(21, "is a folder; pass a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     probe = _temporary(path, ".probe")
-    probe.open("wb").close()
+    try:
+        probe.open("wb").close()
+    except OSError as err:  # name the output the user gave, not the probe file
+        raise type(err)(err.errno, err.strerror, str(path)) from None
     probe.unlink()
     return path
