@@ -39,17 +39,10 @@ class RunResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def is_rank_zero() -> bool:
-    """True in the process that writes files (the only one without DDP)."""
-    from lightning.pytorch.utilities.rank_zero import rank_zero_only  # lazy: prediction needs no Lightning
-
-    return rank_zero_only.rank == 0  # type: ignore[attr-defined]  # set by Lightning at import
-
-
 def default_output(cfg: RunConfig) -> Path:
     """The run folder of ``cfg``: ``cfg.output``, else ``runs/<data>-<model>-<time>`` (generators:
     ``runs/generation-<data>-<model>-<time>``). Call it once before DDP workers start and pass the result
-    on as ``output`` so that every worker writes into the same folder. :func:`molgen.families.run_folder.open_run_folder`
+    on as ``output`` so that every worker writes into the same folder. :func:`molgen.training.run_folder.open_run_folder`
     creates, locks and checks it."""
     if cfg.output:
         return Path(cfg.output)

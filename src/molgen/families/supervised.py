@@ -19,14 +19,15 @@ import torch
 
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
+from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
 from molgen.data.splits import Split, kfold_splits, make_split
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import higher_is_better, record_skipped
-from molgen.families import common, missing_targets, predictions
-from molgen.families.run_folder import open_run_folder
+from molgen.families import common, predictions
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
 from molgen.training.predictor import Predictor
+from molgen.training.run_folder import is_rank_zero, open_run_folder
 from molgen.training.tasks import Task, build_task
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class SupervisedFamily:
                 {"fold": i // (n := cfg.trainer.ensemble_size), "member": i % n, **o.stopped}
                 for i, o in enumerate(outcomes)
             ]
-            if common.is_rank_zero():
+            if is_rank_zero():
                 record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
@@ -255,9 +256,9 @@ class SupervisedFamily:
             details={**details, **self.details(cfg, shared)},
         )
 
-    def _labelled_splits(self, cfg: RunConfig, data: LabelledData) -> missing_targets.Labels:
+    def _labelled_splits(self, cfg: RunConfig, data: LabelledData) -> Labels:
         """The family's splits without the rows that have no target value; missing values counted and logged."""
-        return missing_targets.check_and_split(
+        return check_and_split(
             data.targets,
             data.target_names,
             self.make_splits(cfg, data),
@@ -293,7 +294,7 @@ class SupervisedFamily:
             sizes=cfg.data.split_sizes,
             n_folds=len(splits),
             unlabelled_rows=rows[unlabelled].tolist(),
-            unlabelled_reason=missing_targets.UNLABELLED_REASON,
+            unlabelled_reason=UNLABELLED_REASON,
         )
 
     def make_splits(self, cfg: RunConfig, data: LabelledData) -> list[Split]:
@@ -348,7 +349,7 @@ class SupervisedFamily:
         return members
 
 
-def _labels_record(target_names: list[str], labels: missing_targets.Labels) -> dict[str, Any]:
+def _labels_record(target_names: list[str], labels: Labels) -> dict[str, Any]:
     """metrics.json's ``missing_targets`` and, with several targets, what the pooled metrics are."""
     record: dict[str, Any] = {"missing_targets": labels.missing}
     if len(target_names) > 1:

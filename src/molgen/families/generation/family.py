@@ -26,9 +26,9 @@ from molgen.data.catalog import DatasetSpec
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
-from molgen.families.run_folder import open_run_folder
 from molgen.models.generative import Generator
 from molgen.training.artifacts import ModelSpec, export_model, read_model, run_paths, write_json
+from molgen.training.run_folder import is_rank_zero, open_run_folder
 
 log = logging.getLogger("molgen")
 
@@ -219,9 +219,9 @@ def fit(
         trained = recipe.train(cfg, data, run_dir, resume=resume, callbacks=extra_callbacks)
         metrics: dict[str, dict[str, float]] = {"val": dict(trained.val)}
         details: dict[str, Any] = dict(trained.details)
-        if export and common.is_rank_zero():
+        if export and is_rank_zero():
             _export(paths["model"], cfg, spec, trained, metrics)
-        if test and gen.sample_size > 0 and common.is_rank_zero():
+        if test and gen.sample_size > 0 and is_rank_zero():
             generator = trained.generator or load_generator(paths["model"])
             start = time.perf_counter()
             samples = generator.sample(gen.sample_size, seed=cfg.trainer.seed, batch_size=gen.sample_batch_size)
@@ -236,7 +236,7 @@ def fit(
             details["sampling_s"] = elapsed
             if export:  # the model card and model.yaml carry the sampled metrics too
                 _export(paths["model"], cfg, spec, trained, metrics)
-        if common.is_rank_zero():
+        if is_rank_zero():
             write_json(paths["metrics"], {**metrics, "stopped": details.get("stopped")})
     return common.RunResult(run_dir=run_dir, metrics=metrics, config=cfg, n_invalid=len(problems), details=details)
 

@@ -11,8 +11,8 @@ import torch
 
 from molgen.config import RunConfig
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError, ModelFormatError
-from molgen.families.run_folder import open_run_folder
 from molgen.locking import LOCK_FILE, FolderLock
+from molgen.training.run_folder import open_run_folder
 from molgen.training.trainer import check_resumable, relocate_state
 
 SPLITS = {"type": "random", "seed": 0, "folds": [{"train": [0, 1], "val": [2], "test": [3]}]}

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
+from molgen.data.labels import check_and_split
 from molgen.data.splits import Split
 from molgen.errors import InvalidInputError
-from molgen.families.missing_targets import check_and_split
 
 NAN = np.nan
 

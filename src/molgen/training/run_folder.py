@@ -27,7 +27,6 @@ import yaml
 
 from molgen.config import RunConfig
 from molgen.errors import ConfigError, DataSourceError, InvalidInputError
-from molgen.families.common import is_rank_zero
 from molgen.locking import LOCK_FILE, FolderLock, describe_holder
 from molgen.training.artifacts import run_paths, write_json
 
@@ -191,3 +190,10 @@ def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def is_rank_zero() -> bool:
+    """True in the process that writes files (the only one without DDP)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only  # lazy: prediction needs no Lightning
+
+    return rank_zero_only.rank == 0  # type: ignore[attr-defined]  # set by Lightning at import
