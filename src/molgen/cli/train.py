@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         print_config(cfg)
         return 0
     from molgen.families.common import default_output  # families (and torch) load only here
-    from molgen.families.model_card import count_targets, metrics_table, pooled_label
     from molgen.recipes import fit, resolve_family
+    from molgen.training.model_card import count_targets, metrics_table, pooled_label
     from molgen.training.run_folder import is_rank_zero
 
     cfg = resolve_family(cfg)

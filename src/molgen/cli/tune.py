@@ -119,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _retrain(cfg: RunConfig, run_dir: Path, metric: str) -> None:
-    from molgen.families.model_card import metrics_table
     from molgen.recipes import fit
+    from molgen.training.model_card import metrics_table
 
     result = fit(config_replace(cfg, output=str(run_dir)), overwrite=True)  # a new retrain replaces the last one
     print(metrics_table(result.metrics))

@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict, dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from molgen.config import DataConfig, replace
 from molgen.data.sources import RemoteFile
 from molgen.data.splits import SPLIT_TYPES
+from molgen.errors import UnknownNameError
 from molgen.registry import Registry
 
 __all__ = ["KINDS", "TASK_TYPES", "DatasetSpec", "Reference", "dataset_names", "get_dataset"]
@@ -219,3 +222,25 @@ def dataset_names(kind: str | None = None) -> list[str]:
         raise ValueError(f"unknown dataset kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     registry = _registry()
     return [n for n in registry.names() if kind is None or registry.get(n).kind == kind]
+
+
+def catalog_entry(name: str, files: str) -> DatasetSpec | None:
+    """The catalog dataset ``name``, or None for a file path; ``files`` names the accepted files."""
+    try:
+        return get_dataset(name)
+    except UnknownNameError as err:
+        if Path(name).exists() or Path(name).suffix:
+            return None
+        raise UnknownNameError(f"{err}; or pass the path of a {files}") from None
+
+
+def data_from_catalog(data: DataConfig, spec: DatasetSpec, input_key: str) -> DataConfig:
+    """``data`` with its unset input column (``input_key``: ``smiles_column`` or ``sequence_column``), targets,
+    split and split column taken from the catalog entry."""
+    return replace(
+        data,
+        **{input_key: getattr(data, input_key) or spec.input_column},
+        target_columns=data.target_columns or list(spec.target_columns),
+        split=data.split or spec.default_split,
+        split_column=data.split_column or spec.split_column,
+    )

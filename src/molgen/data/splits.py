@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -326,3 +327,10 @@ def _grouped_val(groups: list[list[int]], n_val: int, rng: np.random.Generator) 
         smallest: list[int] = min(groups, key=len)
         val = list(smallest)
     return np.asarray(val, dtype=np.int64)
+
+
+def splits_record(
+    kind: str, seed: int, folds: list[dict[str, list[int]]], invalid_rows: list[int], index: str, **extra: Any
+) -> dict[str, Any]:
+    """splits.json: the split, and for each fold the input rows of each part (``index`` says how rows count)."""
+    return {"type": kind, "seed": seed, **extra, "index": index, "invalid_rows": invalid_rows, "folds": folds}

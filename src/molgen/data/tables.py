@@ -26,7 +26,7 @@ from typing import BinaryIO, cast
 import numpy as np
 import pandas as pd
 
-from molgen.errors import DataSourceError, InvalidInputError
+from molgen.errors import ConfigError, DataSourceError, InvalidInputError
 
 log = logging.getLogger("molgen")
 
@@ -502,3 +502,17 @@ def numeric_target_columns(frame: pd.DataFrame, skip: set[str | None], source: s
             f"{source}: no numeric target column; pass --target-columns (columns: {', '.join(map(str, frame.columns))})"
         )
     return columns
+
+
+def report_invalid(problems: Sequence[str], header: str, on_invalid: str, unit: str = "rows") -> None:
+    """Logs the invalid inputs (``on_invalid: skip``) or raises :class:`InvalidInputError` listing them."""
+    lines = [f"  {p}" for p in problems]
+    shown = "\n".join(lines[:20]) + (f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "")
+    if on_invalid == "skip":
+        log.warning("%s skipped:\n%s", header, shown)
+        return
+    if on_invalid != "error":
+        raise ConfigError(f"unknown on_invalid {on_invalid!r}; valid values: error, skip")
+    raise InvalidInputError(
+        f"{header}:\n{shown}\nFix or remove these {unit}, or pass --on-invalid skip to leave them out."
+    )

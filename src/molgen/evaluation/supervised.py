@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from molgen.errors import UnknownNameError
@@ -205,3 +206,17 @@ def higher_is_better(task_type: str, metric: str) -> bool:
     if metric == "loss":
         return False
     return metric_registry(task_type).get(metric).higher_is_better
+
+
+def aggregate(results: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Mean over runs (members or folds) plus ``<metric>_std`` when there are several."""
+    if not results:
+        return {}
+    merged: dict[str, float] = {}
+    for name in results[0]:
+        values = np.array([r.get(name, math.nan) for r in results], dtype=float)
+        finite = values[np.isfinite(values)]
+        merged[name] = float(finite.mean()) if finite.size else math.nan
+        if len(results) > 1:
+            merged[f"{name}_std"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    return merged

@@ -25,14 +25,12 @@ from molgen.config import (
     replace,
     resolved,
 )
-from molgen.data.catalog import DatasetSpec
+from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.splits import Split
+from molgen.data.tables import report_invalid
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError, UnknownNameError
 from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
-from molgen.families import common
 from molgen.families.base import register_family
-from molgen.families.model_card import expression_model_card
-from molgen.families.predictions import output_table
 from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.genomics.datasets import SequenceData, read_labelled_sequences
 from molgen.genomics.encoding import PAD_CODE, encode_indices, find_invalid, one_hot
@@ -42,6 +40,8 @@ from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceCollate
+from molgen.training.model_card import expression_model_card
+from molgen.training.prediction_tables import output_table
 from molgen.training.predictor import Predictor, member_predictions, predict_onehot
 from molgen.training.tasks import Task
 
@@ -71,7 +71,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
             f"unknown DNA model {cfg.model.name!r}; valid names: {', '.join(DNA_MODELS)} (pass --model)"
         )
     if spec is not None:
-        data = common.data_from_catalog(data, spec, "sequence_column")
+        data = data_from_catalog(data, spec, "sequence_column")
         task = replace(task, type=task.type or spec.task_type)
     else:
         data = replace(data, sequence_column=data.sequence_column or "sequence", split=data.split or "random")
@@ -86,7 +86,7 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
 
 
 def _catalog_entry(name: str) -> DatasetSpec | None:
-    spec = common.catalog_entry(name, "CSV/TSV/Parquet/FASTA/BED file")
+    spec = catalog_entry(name, "CSV/TSV/Parquet/FASTA/BED file")
     if spec is not None and spec.kind != "sequences":
         raise InvalidInputError(f"dataset {spec.name!r} holds {spec.kind}, not DNA sequences; use the property family")
     return spec
@@ -97,7 +97,7 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
     data = read_labelled_sequences(cfg.data, spec)
     if data.invalid:
         header = f"{len(data.invalid)} invalid sequence(s) in {data.source} (column {cfg.data.sequence_column!r})"
-        common.report_invalid([str(bad) for bad in data.invalid], header, cfg.data.on_invalid, "records")
+        report_invalid([str(bad) for bad in data.invalid], header, cfg.data.on_invalid, "records")
     return data
 
 

@@ -13,22 +13,21 @@ import torch
 
 from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
 from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace, resolved
-from molgen.data.catalog import DatasetSpec
+from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split
-from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table
+from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table, report_invalid
 from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
-from molgen.families import common
 from molgen.families.base import register_family
-from molgen.families.model_card import property_model_card
-from molgen.families.predictions import output_table
 from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.models import graph as graph_models
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import GraphCollate
+from molgen.training.model_card import property_model_card
+from molgen.training.prediction_tables import output_table
 from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task
 
@@ -83,10 +82,10 @@ class MoleculeData:
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     """Fills unset data/task options from the catalog (or generic defaults for a user's file)."""
-    spec = common.catalog_entry(cfg.data.name, "CSV/TSV/SDF/Parquet file")
+    spec = catalog_entry(cfg.data.name, "CSV/TSV/SDF/Parquet file")
     data, task = cfg.data, cfg.task
     if spec is not None:
-        data = common.data_from_catalog(data, spec, "smiles_column")
+        data = data_from_catalog(data, spec, "smiles_column")
         task = replace(task, type=task.type or spec.task_type)
         task = replace(task, monitor=task.monitor or _headline(spec.metric, task.type))
     else:
@@ -121,7 +120,7 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
         max_atoms=cfg.data.max_atoms,
     )
     if featurized.invalid:
-        common.report_invalid(
+        report_invalid(
             [f"{table.describe_row(bad.index)}: {bad.smiles!r}: {bad.reason}" for bad in featurized.invalid],
             f"{len(featurized.invalid)} invalid molecule(s) in {table.source} (column {table.smiles_column!r})",
             cfg.data.on_invalid,

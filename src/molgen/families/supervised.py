@@ -20,12 +20,13 @@ import torch
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
-from molgen.data.splits import Split, kfold_splits, make_split
+from molgen.data.splits import Split, kfold_splits, make_split, splits_record
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
-from molgen.evaluation.supervised import higher_is_better, record_skipped
-from molgen.families import common, predictions
+from molgen.evaluation.supervised import aggregate, higher_is_better, record_skipped
+from molgen.families import common
 from molgen.models.heads import PredictionHead
-from molgen.training.artifacts import ModelSpec, export_model, load_state, run_paths, write_json
+from molgen.training.artifacts import ModelSpec, export_model, load_state, model_spec, run_paths, write_json
+from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
 from molgen.training.predictor import Predictor
 from molgen.training.run_folder import is_rank_zero, open_run_folder
 from molgen.training.tasks import Task, build_task
@@ -213,13 +214,13 @@ class SupervisedFamily:
                     if test:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
                 if member_preds:
-                    kept.append(predictions.FoldPredictions(split.test, torch.stack(member_preds).numpy()))
+                    kept.append(FoldPredictions(split.test, torch.stack(member_preds).numpy()))
                 if len(member_preds) > 1 and len(splits) == 1:
                     truth = torch.as_tensor(data.targets[split.test])
                     ensemble_metrics = task.evaluate(torch.stack(member_preds).mean(0), truth, "test")
-            metrics = {"val": common.aggregate([o.val for o in outcomes])}
+            metrics = {"val": aggregate([o.val for o in outcomes])}
             if test:
-                metrics["test"] = common.aggregate([o.test for o in outcomes])
+                metrics["test"] = aggregate([o.test for o in outcomes])
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
             stopped = [
@@ -232,7 +233,7 @@ class SupervisedFamily:
                 if kept:
                     self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
                 if export:
-                    spec = common.model_spec(
+                    spec = model_spec(
                         cfg,
                         dataset,
                         metrics,
@@ -267,10 +268,10 @@ class SupervisedFamily:
         )
 
     def _keep_predictions(
-        self, run_dir: Path, data: LabelledData, folds: list[predictions.FoldPredictions], task_type: str
+        self, run_dir: Path, data: LabelledData, folds: list[FoldPredictions], task_type: str
     ) -> None:
         """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
-        table = predictions.kept_table(
+        table = kept_table(
             folds,
             rows=data.valid_index,
             targets=data.targets,
@@ -278,14 +279,14 @@ class SupervisedFamily:
             task_type=task_type,
             inputs=self.row_inputs(data),
         )
-        predictions.write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
+        write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
 
     def _splits_record(
         self, cfg: RunConfig, data: LabelledData, splits: list[Split], unlabelled: np.ndarray
     ) -> dict[str, Any]:
         rows = data.valid_index
         folds = [{part: rows[getattr(split, part)].tolist() for part in ("train", "val", "test")} for split in splits]
-        return common.splits_record(
+        return splits_record(
             resolved(cfg.data.split, "data.split"),
             cfg.trainer.seed,
             folds,

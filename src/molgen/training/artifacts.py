@@ -26,6 +26,9 @@ from safetensors import SafetensorError
 if TYPE_CHECKING:  # torch is imported by the functions that move weights, so that reading a spec needs none
     import torch
 
+    from molgen.config import RunConfig
+    from molgen.data.catalog import DatasetSpec
+
 from molgen import __version__, io
 from molgen.errors import ModelFormatError
 
@@ -78,7 +81,7 @@ class ReverseComplement(_Open):
 
 
 class ModelSpec(_Open):
-    """``model.yaml``: everything needed to rebuild an exported model, built by ``families.common.model_spec``.
+    """``model.yaml``: everything needed to rebuild an exported model, built by :func:`model_spec`.
 
     Supervised families fill ``input``, ``model`` (the model config), ``task`` and, for molecules,
     ``featurizer``; generators fill ``generator`` and their own extras (``tokenizer``, ``sizes`` …).
@@ -331,3 +334,21 @@ def _refuse_pickle(path: Path) -> None:
             f"{path} is a pickle / torch.save file; molgen never unpickles model files (they can run "
             f"arbitrary code). Use a model folder exported by `molgen train` (safetensors)."
         )
+
+
+def model_spec(
+    cfg: RunConfig,
+    dataset: DatasetSpec | None,
+    metrics: dict,
+    *,
+    trained_on: dict[str, Any] | None = None,
+    **fields: Any,
+) -> ModelSpec:
+    """The ``model.yaml`` of a run: family, what it was trained on, its metrics and the family's ``fields``."""
+    trained: dict[str, Any] = {"data": dataset.name if dataset is not None else str(cfg.data.name)}
+    trained.update(
+        trained_on
+        if trained_on is not None
+        else {"split": cfg.data.split, "seed": cfg.trainer.seed, "n_folds": cfg.data.n_folds}
+    )
+    return ModelSpec(family=str(cfg.family), **fields, trained_on=trained, metrics=metrics)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from molgen.chem.smiles_sets import SmilesSplits
 from molgen.config import CharRNNConfig, RunConfig, model_section
 from molgen.families.base import register_generator
-from molgen.families.generation.family import SmilesSplits, TrainedGenerator
+from molgen.families.generation.family import TrainedGenerator
 from molgen.families.generation.tokens import load_token_model, train_token_model
 from molgen.models.generative.charrnn import CharRNN, CharRNNGenerator
 from molgen.training.artifacts import ModelSpec

@@ -21,18 +21,20 @@ import numpy as np
 import torch
 
 from molgen import io as atomic
+from molgen.chem.smiles_sets import SmilesSplits, read_valid_smiles, split_train_val
 from molgen.config import GeneratorConfig, RunConfig, model_section, replace
-from molgen.data.catalog import DatasetSpec
-from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
+from molgen.data.catalog import DatasetSpec, catalog_entry
+from molgen.data.splits import splits_record
+from molgen.errors import InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
 from molgen.models.generative import Generator
-from molgen.training.artifacts import ModelSpec, export_model, read_model, run_paths, write_json
+from molgen.training.artifacts import ModelSpec, export_model, model_spec, read_model, run_paths, write_json
+from molgen.training.model_card import generator_model_card
 from molgen.training.run_folder import is_rank_zero, open_run_folder
 
 log = logging.getLogger("molgen")
 
-SMI_SUFFIXES = (".smi", ".smiles")
 TASK_TYPE = "generation"
 MONITOR = "loss"
 
@@ -46,23 +48,6 @@ __all__ = [
     "load_smiles",
     "generator_module",
 ]
-
-
-@dataclasses.dataclass
-class SmilesSplits:
-    """Valid, canonical training molecules split into train and validation.
-
-    Attributes:
-        train / val: canonical SMILES.
-        train_rows / val_rows: 0-based data rows of the input file each molecule came from.
-        invalid_rows: data rows that were not valid molecules (skipped).
-    """
-
-    train: list[str]
-    val: list[str]
-    train_rows: list[int] = dataclasses.field(default_factory=list)
-    val_rows: list[int] = dataclasses.field(default_factory=list)
-    invalid_rows: list[int] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -87,15 +72,6 @@ class TrainedGenerator:
     folders: dict[str, Path] = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass
-class SmilesRecords:
-    """SMILES read from a file, with a function telling where row ``i`` came from."""
-
-    smiles: list[Any]
-    source: str
-    describe_row: Any  # Callable[[int], str]
-
-
 def generator_module(name: str) -> GeneratorRecipe:
     """The registered recipe of a generator (``charrnn`` …); an unknown name lists the valid ones."""
     return GENERATORS.get(name)
@@ -103,7 +79,7 @@ def generator_module(name: str) -> GeneratorRecipe:
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     """Fills the SMILES column from the catalog (else ``smiles``); the monitored metric is ``val/loss``."""
-    spec = common.catalog_entry(cfg.data.name, ".smi/CSV/TSV/Parquet file of SMILES")
+    spec = catalog_entry(cfg.data.name, ".smi/CSV/TSV/Parquet file of SMILES")
     column = cfg.data.smiles_column or (spec.input_column if spec is not None else "smiles")
     data = replace(cfg.data, smiles_column=column)
     task = replace(cfg.task, type=TASK_TYPE, monitor=MONITOR)
@@ -111,73 +87,12 @@ def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     return replace(cfg, family="generation", data=data, task=task), spec
 
 
-def read_smiles_file(path: Path, column: str, max_rows: int | None) -> SmilesRecords:
-    """SMILES of a ``.smi`` file (SMILES, then an optional name; blank lines and a header line skipped) or of
-    a table column (CSV/TSV/TXT/Parquet/SDF), read by ``molgen.data.tables`` like every other input."""
-    from molgen.data.tables import load_molecule_table, table_format
-
-    table = load_molecule_table(path, column)
-    if max_rows is not None:
-        table = dataclasses.replace(table, frame=table.frame.iloc[:max_rows].reset_index(drop=True))
-    if not len(table) and table_format(path)[0] == "smi":
-        raise InvalidInputError(f"{path}: no SMILES (expected one per line)")
-    return SmilesRecords(table.smiles, table.source, table.describe_row)
-
-
 def load_smiles(cfg: RunConfig, spec: DatasetSpec | None) -> tuple[list[str], np.ndarray, list[int], list[str]]:
-    """Reads and validates the training SMILES.
-
-    Returns:
-        ``(canonical SMILES of the valid rows, their 0-based data rows, the invalid rows, a report line for
-        each invalid row)``.
-
-    Raises:
-        InvalidInputError: invalid rows with ``data.on_invalid: error``.
-    """
-    from rdkit import Chem
-
-    from molgen.chem.molecules import iter_molecules
+    """The valid training SMILES of ``cfg.data`` (catalog entry ``spec`` or a file): see :func:`read_valid_smiles`."""
     from molgen.data.sources import resolve
 
     path = Path(resolve(spec.remote)) if spec is not None else Path(cfg.data.name)
-    records = read_smiles_file(path, cfg.data.smiles_column or "smiles", cfg.data.max_rows)
-    valid, rows, invalid_rows, problems = [], [], [], []
-    for index, mol, bad in iter_molecules(records.smiles):
-        if bad is not None:
-            invalid_rows.append(index)
-            problems.append(f"{records.describe_row(index)}: {bad.smiles!r}: {bad.reason}")
-            continue
-        valid.append(Chem.MolToSmiles(mol))
-        rows.append(index)
-    if problems:
-        column = (
-            ""
-            if records.source.lower().removesuffix(".gz").endswith(SMI_SUFFIXES)
-            else f" (column {cfg.data.smiles_column!r})"
-        )
-        common.report_invalid(
-            problems, f"{len(problems)} invalid molecule(s) in {records.source}{column}", cfg.data.on_invalid
-        )
-    if len(valid) < 2:
-        raise InvalidInputError(
-            f"{records.source}: {len(valid)} valid molecule(s); a generator needs at least 2 (train and val)"
-        )
-    return valid, np.asarray(rows, dtype=np.int64), invalid_rows, problems
-
-
-def split_smiles(smiles: list[str], rows: np.ndarray, val_fraction: float, seed: int) -> SmilesSplits:
-    """Seeded random train/val split (at least one molecule in each)."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ConfigError(f"model.val_fraction must be between 0 and 1, got {val_fraction}")
-    order = np.random.default_rng(seed).permutation(len(smiles))
-    n_val = min(max(round(len(smiles) * val_fraction), 1), len(smiles) - 1)
-    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return SmilesSplits(
-        train=[smiles[i] for i in train],
-        val=[smiles[i] for i in val],
-        train_rows=rows[train].tolist(),
-        val_rows=rows[val].tolist(),
-    )
+    return read_valid_smiles(path, cfg.data.smiles_column or "smiles", cfg.data.max_rows, cfg.data.on_invalid)
 
 
 def fit(
@@ -205,12 +120,12 @@ def fit(
         gen = model_section(cfg, GeneratorConfig)
         recipe = generator_module(gen.name)
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
-        data = split_smiles(smiles, rows, gen.val_fraction, cfg.trainer.seed)
+        data = split_train_val(smiles, rows, gen.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
         cfg = replace(cfg, output=str(common.default_output(cfg)))
         folds = [{"train": data.train_rows, "val": data.val_rows}]
         index = "0-based data row of the input (invalid rows excluded)"
-        record = common.splits_record(
+        record = splits_record(
             "random", cfg.trainer.seed, folds, data.invalid_rows, index, val_fraction=gen.val_fraction
         )
         run_dir = folder.enter_context(open_run_folder(cfg, record, resume=resume, overwrite=overwrite))
@@ -247,38 +162,8 @@ def _export(
     if "generator" not in trained.spec:
         raise InvalidInputError("a generator recipe's spec must name its generator (key 'generator')")
     trained_on = {"max_rows": cfg.data.max_rows, "seed": cfg.trainer.seed, "stopped": trained.details.get("stopped")}
-    model_spec = common.model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
-    card = generator_model_card(model_spec, cfg, metrics)
-    export_model(model_dir, [trained.module], model_spec, card, folders=trained.folders)
-
-
-def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
-    from molgen.families.model_card import metrics_table, training_line
-
-    gen = model_section(cfg, GeneratorConfig)
-    trained = spec.trained_on
-    rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
-    return f"""# molgen generator: {spec.generator} on {trained["data"]}
-
-- **Generates**: SMILES{" (through SELFIES tokens)" if (getattr(spec, "tokenizer", None) or {}).get("kind") == "selfies" else ""}
-- **Architecture**: {spec.generator}, hidden {gen.hidden_dim}, depth {gen.depth}, dropout {gen.dropout}
-- **Training data**: {trained["data"]}{rows}, seed {trained["seed"]}
-{training_line(spec, cfg, "best checkpoint by " + getattr(spec, "monitor", "val/" + MONITOR))}
-
-## Metrics
-
-`val`: validation metrics of the best checkpoint; `test`: {gen.sample_size} sampled molecules
-scored against the training set (validity, uniqueness, novelty).
-
-{metrics_table(metrics)}
-
-## Use
-
-```
-molgen generate --model {cfg.output}/model -n 10000 --output samples.smi --seed 0
-molgen evaluate-generation samples.smi --reference moses --output eval/
-```
-"""
+    spec = model_spec(cfg, dataset, metrics, trained_on=trained_on, **trained.spec)
+    export_model(model_dir, [trained.module], spec, generator_model_card(spec, cfg, metrics), folders=trained.folders)
 
 
 def load_generator(model_dir: str | Path) -> Generator:

@@ -19,7 +19,8 @@ from molgen.errors import InvalidInputError
 if TYPE_CHECKING:
     import torch
 
-    from molgen.families.generation.family import SmilesSplits, TrainedGenerator
+    from molgen.chem.smiles_sets import SmilesSplits
+    from molgen.families.generation.family import TrainedGenerator
     from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")

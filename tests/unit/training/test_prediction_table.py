@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from molgen.families.predictions import output_table
 from molgen.training.artifacts import ModelSpec
+from molgen.training.prediction_tables import output_table
 
 
 def _spec() -> ModelSpec:

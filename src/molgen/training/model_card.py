@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from molgen import __version__
-from molgen.config import RunConfig
+from molgen.config import GeneratorConfig, RunConfig, model_section
 from molgen.evaluation.supervised import is_per_target
 from molgen.training.artifacts import ModelSpec
 
@@ -201,3 +201,31 @@ def expression_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, di
 def _protocol(spec: ModelSpec) -> str:
     split, folds = spec.trained_on.get("split"), int(spec.trained_on.get("n_folds") or 1)
     return f"{folds}-fold {split} cross-validation" if folds > 1 else f"one {split} split"
+
+
+def generator_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
+    """The model card of a generator: what it generates, its training data and sampled metrics."""
+    gen = model_section(cfg, GeneratorConfig)
+    trained = spec.trained_on
+    rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
+    return f"""# molgen generator: {spec.generator} on {trained["data"]}
+
+- **Generates**: SMILES{" (through SELFIES tokens)" if (getattr(spec, "tokenizer", None) or {}).get("kind") == "selfies" else ""}
+- **Architecture**: {spec.generator}, hidden {gen.hidden_dim}, depth {gen.depth}, dropout {gen.dropout}
+- **Training data**: {trained["data"]}{rows}, seed {trained["seed"]}
+{training_line(spec, cfg, "best checkpoint by " + getattr(spec, "monitor", "val/loss"))}
+
+## Metrics
+
+`val`: validation metrics of the best checkpoint; `test`: {gen.sample_size} sampled molecules
+scored against the training set (validity, uniqueness, novelty).
+
+{metrics_table(metrics)}
+
+## Use
+
+```
+molgen generate --model {cfg.output}/model -n 10000 --output samples.smi --seed 0
+molgen evaluate-generation samples.smi --reference moses --output eval/
+```
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from molgen.families.predictions import FoldPredictions, kept_table, write_predictions
+from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
 
 
 def test_test_table_has_rows_inputs_truth_prediction_and_member_std(tmp_path):

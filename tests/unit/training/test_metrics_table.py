@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from molgen.families.model_card import count_targets, metrics_table
+from molgen.training.model_card import count_targets, metrics_table
 
 
 def test_pooled_rows_are_labelled_and_followed_by_each_target():

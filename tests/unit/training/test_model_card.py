@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from molgen import __version__
 from molgen.config import RunConfig
-from molgen.families.common import model_spec
-from molgen.families.model_card import describe_stops, property_model_card
+from molgen.training.artifacts import model_spec
+from molgen.training.model_card import describe_stops, property_model_card
 
 METRICS = {"val": {"rmse": 1.0}, "test": {"rmse": 1.1}}
 EARLY = {
@@ -62,7 +62,7 @@ def test_card_version_is_never_empty():
 
 
 def test_generator_metrics_table_has_no_nan_for_metrics_a_split_does_not_have():
-    from molgen.families.model_card import metrics_table
+    from molgen.training.model_card import metrics_table
 
     table = metrics_table({"val": {"loss": 0.61}, "test": {"valid": 0.9, "unique@1000": 1.0, "Scaf": float("nan")}})
     assert "nan" not in table
