@@ -41,7 +41,7 @@ from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceCollate
 from molgen.training.model_card import expression_model_card
-from molgen.training.prediction_tables import output_table
+from molgen.training.prediction_tables import input_values, output_table
 from molgen.training.predictor import Predictor, member_predictions, predict_onehot
 from molgen.training.tasks import Task
 
@@ -153,12 +153,7 @@ def predict_frame(
     assert spec.input is not None and spec.task is not None
     trained = spec.input.column
     column = input_column or (trained if trained in frame.columns else "sequence")
-    if column not in frame.columns:
-        raise InvalidInputError(
-            f"sequence column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
-            "(use --input-column)"
-        )
-    raw = frame[column]
+    raw = input_values(frame, column, "sequence")
     seqs = raw.where(raw.notna(), "").astype(str).tolist()
     names = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i + 1}" for i in range(len(frame))]
     lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))

@@ -17,7 +17,6 @@ from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split
 from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table, report_invalid
-from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
@@ -27,7 +26,7 @@ from molgen.registry import Registry
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import GraphCollate
 from molgen.training.model_card import property_model_card
-from molgen.training.prediction_tables import output_table
+from molgen.training.prediction_tables import input_values, output_table
 from molgen.training.predictor import Predictor
 from molgen.training.tasks import Task
 
@@ -167,20 +166,16 @@ def predict_frame(
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
-    if column not in frame.columns:
-        raise InvalidInputError(
-            f"SMILES column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
-            "(use --input-column)"
-        )
+    smiles = input_values(frame, column, "SMILES").tolist()
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
-    featurized = featurize_smiles(frame[column].tolist(), featurizer, n_jobs=n_jobs)
+    featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
-        extra["smiles_standardized"] = standardized_column(frame[column].tolist(), featurized.valid_index, featurizer)
+        extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer)
     return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import MULTICLASS
 from molgen.io import atomic_path
 from molgen.training.artifacts import ModelSpec
@@ -123,3 +124,14 @@ def output_table(
     columns["valid"] = valid
     columns["invalid_reason"] = np.array([reasons.get(i, "") for i in range(len(frame))], dtype=object)
     return add_columns(frame, columns)
+
+
+def input_values(frame: pd.DataFrame, column: str | None, kind: str) -> pd.Series:
+    """The input column (``kind``: what it holds, e.g. ``"SMILES"``) of a prediction input, or a clear error
+    listing the columns there are."""
+    if column not in frame.columns:
+        raise InvalidInputError(
+            f"{kind} column {column!r} not in the input; columns: {', '.join(map(str, frame.columns))} "
+            "(use --input-column)"
+        )
+    return frame[column]

@@ -71,64 +71,68 @@ def sizes_of(cfg: RunConfig) -> dict[str, Any]:
     return {key: getattr(cfg.model, key) for key in keys if hasattr(cfg.model, key)}
 
 
-def train_token_model(
-    cfg: RunConfig,
-    data: SmilesSplits,
-    run_dir: Path,
-    *,
-    name: str,
-    build: Callable[[dict[str, Any], int], torch.nn.Module],
-    make_module: Callable[[Any], Any],
-    make_generator: Callable[[Any, TokenCodec, int, float], Any],
-    resume: bool = False,
-    callbacks: list | None = None,
-) -> TrainedGenerator:
-    """Encodes ``data``, builds the network (``build(sizes, vocab_size)``), trains ``make_module(network)`` on
-    ``val/loss`` and returns the export spec, the generator and the run details."""
-    from molgen.families.generation.family import TrainedGenerator
-    from molgen.training.generative import TokenDataModule
-    from molgen.training.trainer import build_trainer, run
+class TokenRecipe:
+    """A token-sequence generator recipe: subclasses name the model and say how to build its network, its
+    Lightning module and its generator; training on ``val/loss`` and loading an export are shared."""
 
-    section = model_section(cfg, TokenModelConfig)
-    encoded = encode_splits(cfg, data.train, data.val)
-    sizes = sizes_of(cfg)
-    model = build(sizes, len(encoded.codec))
-    module = make_module(model)
-    datamodule = TokenDataModule(encoded.train, encoded.val, batch_size=cfg.data.batch_size, seed=cfg.trainer.seed)
-    trainer = build_trainer(cfg.trainer, run_dir, monitor="val/loss", mode="min", extra_callbacks=callbacks)
-    start = time.perf_counter()
-    outcome = run(module, datamodule, trainer, resume=resume, test=False)
-    elapsed = time.perf_counter() - start
-    spec = {
-        "generator": name,
-        "tokenizer": encoded.codec.to_dict(),
-        "sizes": sizes,
-        "max_length": section.max_length,
-        "temperature": section.temperature,
-    }
-    details = {
-        "epochs": outcome.epochs,
-        "stopped": [outcome.stopped],
-        "n_too_long": encoded.n_too_long,
-        "train_s": elapsed,
-        "train_tokens_per_epoch": encoded.n_train_tokens,
-        "padding_fraction": datamodule.train_batches.padding_fraction,
-    }
-    generator = make_generator(model, encoded.codec, section.max_length, section.temperature)
-    return TrainedGenerator(module=model, spec=spec, val=outcome.val, generator=generator, details=details)
+    name: str
+    section: type[TokenModelConfig]
+    generator: Callable[[Any, TokenCodec, int, float], Any]  # (network, codec, max_length, temperature)
 
+    @staticmethod
+    def build(sizes: dict[str, Any], vocab_size: int) -> torch.nn.Module:
+        raise NotImplementedError
 
-def load_token_model(
-    model_dir: Path,
-    spec: ModelSpec,
-    build: Callable[[dict[str, Any], int], torch.nn.Module],
-    make_generator: Callable[[Any, TokenCodec, int, float], Any],
-) -> Any:
-    """The generator of an exported token model: vocabulary and sizes from ``model.yaml``, weights from safetensors."""
-    from molgen.families.generation.family import read_weights, spec_field
+    @classmethod
+    def module(cls, cfg: RunConfig, network: torch.nn.Module) -> Any:
+        """The Lightning module that trains ``network``."""
+        raise NotImplementedError
 
-    codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
-    model = build(spec_field(spec, "sizes"), len(codec))
-    model.load_state_dict(read_weights(model_dir), strict=True)
-    temperature = float(getattr(spec, "temperature", 1.0))
-    return make_generator(model, codec, int(spec_field(spec, "max_length")), temperature)
+    @classmethod
+    def train(
+        cls, cfg: RunConfig, data: SmilesSplits, run_dir: Path, *, resume: bool = False, callbacks: list | None = None
+    ) -> TrainedGenerator:
+        """Encodes ``data``, builds the network, trains it on ``val/loss`` and returns the export spec, the
+        generator and the run details."""
+        from molgen.families.generation.family import TrainedGenerator
+        from molgen.training.generative import TokenDataModule
+        from molgen.training.trainer import build_trainer, run
+
+        section = model_section(cfg, cls.section)  # a clear error when the model section is another model's
+        encoded = encode_splits(cfg, data.train, data.val)
+        sizes = sizes_of(cfg)
+        model = cls.build(sizes, len(encoded.codec))
+        module = cls.module(cfg, model)
+        datamodule = TokenDataModule(encoded.train, encoded.val, batch_size=cfg.data.batch_size, seed=cfg.trainer.seed)
+        trainer = build_trainer(cfg.trainer, run_dir, monitor="val/loss", mode="min", extra_callbacks=callbacks)
+        start = time.perf_counter()
+        outcome = run(module, datamodule, trainer, resume=resume, test=False)
+        elapsed = time.perf_counter() - start
+        spec = {
+            "generator": cls.name,
+            "tokenizer": encoded.codec.to_dict(),
+            "sizes": sizes,
+            "max_length": section.max_length,
+            "temperature": section.temperature,
+        }
+        details = {
+            "epochs": outcome.epochs,
+            "stopped": [outcome.stopped],
+            "n_too_long": encoded.n_too_long,
+            "train_s": elapsed,
+            "train_tokens_per_epoch": encoded.n_train_tokens,
+            "padding_fraction": datamodule.train_batches.padding_fraction,
+        }
+        generator = cls.generator(model, encoded.codec, section.max_length, section.temperature)
+        return TrainedGenerator(module=model, spec=spec, val=outcome.val, generator=generator, details=details)
+
+    @classmethod
+    def load(cls, model_dir: Path, spec: ModelSpec) -> Any:
+        """The generator of an export: vocabulary and sizes from ``model.yaml``, weights from safetensors."""
+        from molgen.families.generation.family import read_weights, spec_field
+
+        codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
+        model = cls.build(spec_field(spec, "sizes"), len(codec))
+        model.load_state_dict(read_weights(model_dir), strict=True)
+        temperature = float(getattr(spec, "temperature", 1.0))
+        return cls.generator(model, codec, int(spec_field(spec, "max_length")), temperature)
