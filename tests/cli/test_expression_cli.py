@@ -14,7 +14,7 @@ import yaml
 from tests.integration.test_expression_overfit import planted
 
 from molgen.cli.main import main
-from molgen.families.expression import MAX_PREDICT_LENGTH
+from molgen.genomics.encoding import MAX_PREDICT_LENGTH
 
 MOLGEN = str(Path(sys.executable).parent / "molgen")
 FAST = ["--hidden-dim", "8", "--depth", "1", "--max-epochs", "2", "--batch-size", "32"]

@@ -32,8 +32,15 @@ from molgen.errors import ConfigError, InvalidInputError, ModelFormatError, Unkn
 from molgen.evaluation.supervised import DEFAULT_METRICS, REGRESSION
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
-from molgen.genomics.datasets import SequenceData, read_labelled_sequences
-from molgen.genomics.encoding import PAD_CODE, encode_indices, find_invalid, one_hot
+from molgen.genomics.datasets import SequenceData, read_labelled_sequences, sequence_length
+from molgen.genomics.encoding import (
+    PAD_CODE,
+    check_lengths,
+    encode_indices,
+    one_hot,
+    prediction_inputs,
+    sequence_lengths,
+)
 from molgen.models.heads import PredictionHead
 from molgen.models.kmer import KmerCounts
 from molgen.models.sequence import BassetCNN, ConvTransformer, DilatedCNN
@@ -56,8 +63,6 @@ DNA_MODELS = (*SEQUENCE_ENCODERS.names(), "kmer")
 """Model names of the expression family (``kmer``: the k-mer count + linear baseline)."""
 _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
 _PREDICT_CHUNK = 4096
-MAX_PREDICT_LENGTH = 1_000_000
-"""Prediction inputs longer than this (nt) are invalid rows (the model reads a crop of its input length anyway)."""
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -101,20 +106,6 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> SequenceData:
     return data
 
 
-def sequence_length(cfg: RunConfig, data: SequenceData) -> int:
-    """The model's input length: ``data.seq_length``, else the longest sequence capped at ``max_seq_length``."""
-    if cfg.data.seq_length is not None:
-        return cfg.data.seq_length
-    longest = max(map(len, data.sequences), default=1)
-    if longest > cfg.data.max_seq_length:
-        log.warning(
-            "sequences up to %d nt are cropped to %d (set data.seq_length / data.max_seq_length)",
-            longest,
-            cfg.data.max_seq_length,
-        )
-    return min(longest, cfg.data.max_seq_length)
-
-
 def build_predictor(model: DnaConvModelConfig | KmerModelConfig, task: Task, length: int) -> Predictor:
     """Encoder + head + task for a DNA model config; ``length`` is the one-hot input length."""
     if isinstance(model, KmerModelConfig):
@@ -156,19 +147,9 @@ def predict_frame(
     raw = input_values(frame, column, "sequence")
     seqs = raw.where(raw.notna(), "").astype(str).tolist()
     names = frame["id"].astype(str).tolist() if "id" in frame.columns else [f"row {i + 1}" for i in range(len(frame))]
-    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
-    too_long = {
-        int(i): f"{lengths[i]} nt is longer than {MAX_PREDICT_LENGTH} nt"
-        for i in np.flatnonzero(lengths > MAX_PREDICT_LENGTH)
-    }
-    reasons = {
-        bad.index: str(bad)
-        for bad in find_invalid([s if i not in too_long else "A" for i, s in enumerate(seqs)], names)
-    }
-    reasons.update({i: f"{names[i]}: {why}" for i, why in too_long.items()})
-    valid_index = np.setdiff1d(np.arange(len(seqs)), np.fromiter(reasons, dtype=np.int64, count=len(reasons)))
+    valid_index, reasons = prediction_inputs(seqs, names)
     source = spec.input
-    _check_lengths(lengths[valid_index], valid_index, source.length, on_length_mismatch)
+    check_lengths(sequence_lengths([seqs[i] for i in valid_index]), valid_index, source.length, on_length_mismatch)
     rc = spec.reverse_complement is not None and spec.reverse_complement.predict_average
     n_value = source.n_value
     if n_value is None:
@@ -182,28 +163,6 @@ def predict_frame(
         chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
     preds = np.concatenate(chunks, axis=1) if chunks else None
     return output_table(spec, frame, preds, valid_index, reasons)
-
-
-def _check_lengths(lengths: np.ndarray, rows: np.ndarray, length: int | None, on_mismatch: str) -> None:
-    """Warns once with the counts of the sequences the model's input ``length`` crops or pads (``warn``),
-    or refuses them (``error``)."""
-    if on_mismatch not in ("warn", "error"):
-        raise ConfigError(f"unknown on_length_mismatch {on_mismatch!r}; valid values: warn, error")
-    if length is None:
-        return
-    longer, shorter = rows[lengths > length], rows[lengths < length]
-    if not len(longer) and not len(shorter):
-        return
-    first = ", ".join(f"row {i + 1}" for i in np.sort(np.concatenate([longer, shorter]))[:5])
-    if on_mismatch == "error":
-        raise InvalidInputError(
-            f"{len(longer)} sequence(s) longer and {len(shorter)} shorter than the model's {length} nt input "
-            f"(e.g. {first}); pass --on-length-mismatch warn to crop or pad them"
-        )
-    counts = (
-        f"{len(longer)} sequence(s) longer than the model's {length} nt input cropped, {len(shorter)} shorter padded"
-    )
-    log.warning("%s (e.g. %s; --on-length-mismatch error refuses them)", counts, first)
 
 
 @register_family("expression")
@@ -222,7 +181,7 @@ class ExpressionFamily(SupervisedFamily):
             raise ConfigError("the kmer baseline is deterministic: use ensemble_size 1")
 
     def prepare(self, cfg: RunConfig, data: SequenceData) -> tuple[RunConfig, SequenceCollate]:
-        length = sequence_length(cfg, data)
+        length = sequence_length(cfg.data, data)
         cfg = replace(cfg, data=replace(cfg.data, seq_length=length))
         codes = encode_indices(data.sequences, length, pad=cfg.data.pad, pad_value=PAD_CODE)
         return cfg, SequenceCollate(codes, data.targets, cfg.data.n_value)

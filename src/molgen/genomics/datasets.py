@@ -8,6 +8,7 @@ records come back with the file line or record that names them, for the family t
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from molgen.data.tables import FASTA_SUFFIXES, load_molecule_table, numeric_targ
 from molgen.errors import DataSourceError, InvalidInputError
 from molgen.genomics.encoding import InvalidSequence, find_invalid
 from molgen.genomics.io import bed_sequences, catalog_frame, is_bed, join_labels, read_bed
+
+log = logging.getLogger("molgen")
 
 
 @dataclasses.dataclass
@@ -105,3 +108,17 @@ def _describer(frame: pd.DataFrame, describe_row: Callable[[int], str], source: 
         where = frame["file"] if "file" in frame.columns else pd.Series(Path(source).name, index=frame.index)
         return lambda i: f"{where.iloc[i]} record {i + 1} ({frame['id'].iloc[i]})"
     return describe_row
+
+
+def sequence_length(data_cfg: DataConfig, data: SequenceData) -> int:
+    """The model's input length: ``data.seq_length``, else the longest sequence capped at ``max_seq_length``."""
+    if data_cfg.seq_length is not None:
+        return data_cfg.seq_length
+    longest = max(map(len, data.sequences), default=1)
+    if longest > data_cfg.max_seq_length:
+        log.warning(
+            "sequences up to %d nt are cropped to %d (set data.seq_length / data.max_seq_length)",
+            longest,
+            data_cfg.max_seq_length,
+        )
+    return min(longest, data_cfg.max_seq_length)

@@ -19,6 +19,7 @@ lookup table), never a Python loop over characters.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from molgen.errors import ConfigError, InvalidInputError, UnknownNameError
+
+log = logging.getLogger("molgen")
 
 ALPHABET = "ACGT"
 N_CODE = 4
@@ -43,6 +46,9 @@ _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 __all__ = [
     "ALPHABET",
+    "MAX_PREDICT_LENGTH",
+    "check_lengths",
+    "prediction_inputs",
     "N_CODE",
     "PAD_CODE",
     "N_VALUES",
@@ -253,3 +259,46 @@ def reverse_complement_onehot(x: Any) -> Any:
     if hasattr(x, "flip"):  # torch.Tensor
         return x.flip((-2, -1))
     return np.ascontiguousarray(np.asarray(x)[..., ::-1, ::-1])
+
+
+MAX_PREDICT_LENGTH = 1_000_000
+"""Prediction inputs longer than this (nt) are invalid rows (the model reads a crop of its input length anyway)."""
+
+
+def prediction_inputs(seqs: Sequence[str], names: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
+    """``(valid rows, {row: why it is invalid})`` of prediction inputs: invalid characters, or longer than
+    :data:`MAX_PREDICT_LENGTH` nt (never minutes of one-hot work)."""
+    lengths = sequence_lengths(seqs)
+    too_long = {
+        int(i): f"{lengths[i]} nt is longer than {MAX_PREDICT_LENGTH} nt"
+        for i in np.flatnonzero(lengths > MAX_PREDICT_LENGTH)
+    }
+    reasons = {
+        bad.index: str(bad)
+        for bad in find_invalid([s if i not in too_long else "A" for i, s in enumerate(seqs)], names)
+    }
+    reasons.update({i: f"{names[i]}: {why}" for i, why in too_long.items()})
+    valid = np.setdiff1d(np.arange(len(seqs)), np.fromiter(reasons, dtype=np.int64, count=len(reasons)))
+    return valid, reasons
+
+
+def check_lengths(lengths: np.ndarray, rows: np.ndarray, length: int | None, on_mismatch: str) -> None:
+    """Warns once with the counts of the sequences the model's input ``length`` crops or pads (``warn``),
+    or refuses them (``error``)."""
+    if on_mismatch not in ("warn", "error"):
+        raise ConfigError(f"unknown on_length_mismatch {on_mismatch!r}; valid values: warn, error")
+    if length is None:
+        return
+    longer, shorter = rows[lengths > length], rows[lengths < length]
+    if not len(longer) and not len(shorter):
+        return
+    first = ", ".join(f"row {i + 1}" for i in np.sort(np.concatenate([longer, shorter]))[:5])
+    if on_mismatch == "error":
+        raise InvalidInputError(
+            f"{len(longer)} sequence(s) longer and {len(shorter)} shorter than the model's {length} nt input "
+            f"(e.g. {first}); pass --on-length-mismatch warn to crop or pad them"
+        )
+    counts = (
+        f"{len(longer)} sequence(s) longer than the model's {length} nt input cropped, {len(shorter)} shorter padded"
+    )
+    log.warning("%s (e.g. %s; --on-length-mismatch error refuses them)", counts, first)
