@@ -14,9 +14,11 @@ fragment to keep: it is invalid with that reason. A single inorganic molecule (w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
 from rdkit import Chem
 
 from molgen.errors import ConfigError
@@ -84,3 +86,11 @@ def standardize_smiles(smiles: str, mode: str) -> tuple[str | None, str | None]:
         return None, reason
     out, reason = standardize_mol(mol, mode)
     return (None, reason) if out is None else (Chem.MolToSmiles(out), None)
+
+
+def standardized_column(smiles: Sequence[Any], valid_index: np.ndarray, mode: str) -> np.ndarray:
+    """The standardized SMILES of the valid rows (``""`` elsewhere)."""
+    out = np.full(len(smiles), "", dtype=object)
+    for i in valid_index:
+        out[i] = standardize_smiles(smiles[i], mode)[0] or ""
+    return out

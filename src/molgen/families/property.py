@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
-from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace, resolved
+from molgen.chem.datasets import MoleculeData, read_labelled_molecules
+from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.standardize import standardized_column
+from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace
 from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
-from molgen.data.sources import cache_dir, resolve
 from molgen.data.splits import Split
-from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_target_columns, read_table, report_invalid
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
@@ -44,41 +42,6 @@ GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
 )
 
 
-@dataclasses.dataclass
-class MoleculeData:
-    """A labelled molecule table, featurized: row ``i`` of ``targets`` belongs to graph ``i``."""
-
-    table: MoleculeTable
-    featurized: FeaturizationResult
-    targets: np.ndarray  # float32 [n_valid, T]
-    target_names: list[str]
-
-    @property
-    def classes(self) -> dict[str, list[str]]:
-        return self.table.classes
-
-    @property
-    def valid_index(self) -> np.ndarray:
-        return self.featurized.valid_index
-
-    @property
-    def invalid(self) -> list[Any]:
-        return self.featurized.invalid
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return self.table.frame
-
-    @property
-    def source(self) -> str:
-        return self.table.source
-
-    @property
-    def smiles(self) -> list[str]:
-        all_smiles = self.table.smiles
-        return [all_smiles[i] for i in self.featurized.valid_index]
-
-
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
     """Fills unset data/task options from the catalog (or generic defaults for a user's file)."""
     spec = catalog_entry(cfg.data.name, "CSV/TSV/SDF/Parquet file")
@@ -99,33 +62,14 @@ def _headline(metric: str, task_type: str) -> str:
 
 
 def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
-    """Reads, checks and featurizes the training table; invalid molecules raise or are skipped."""
-    source: Any = resolve(spec.remote) if spec is not None else Path(cfg.data.name)
-    table = load_molecule_table(
-        source,
-        resolved(cfg.data.smiles_column, "data.smiles_column"),
-        cfg.data.target_columns
-        or numeric_target_columns(read_table(source), {cfg.data.smiles_column, cfg.data.split_column}, str(source)),
+    """Reads, checks and featurizes the training table (see :func:`read_labelled_molecules`)."""
+    return read_labelled_molecules(
+        cfg.data,
+        spec,
+        _featurizer(cfg),
         class_labels=cfg.task.type in (BINARY, MULTILABEL, MULTICLASS),
         positive_class=cfg.task.positive_class,
     )
-    if cfg.data.max_rows is not None:
-        table = dataclasses.replace(table, frame=table.frame.iloc[: cfg.data.max_rows].reset_index(drop=True))
-    featurized = featurize_smiles(
-        table.smiles,
-        _featurizer(cfg),
-        n_jobs=cfg.data.featurize_jobs,
-        cache_dir=cache_dir() / "features" if cfg.data.cache else None,
-        max_atoms=cfg.data.max_atoms,
-    )
-    if featurized.invalid:
-        report_invalid(
-            [f"{table.describe_row(bad.index)}: {bad.smiles!r}: {bad.reason}" for bad in featurized.invalid],
-            f"{len(featurized.invalid)} invalid molecule(s) in {table.source} (column {table.smiles_column!r})",
-            cfg.data.on_invalid,
-        )
-    targets = table.targets[featurized.valid_index]
-    return MoleculeData(table, featurized, targets, list(table.target_columns))
 
 
 def build_predictor(
@@ -175,18 +119,8 @@ def predict_frame(
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
-        extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer)
+        extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer.standardize)
     return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
-
-
-def standardized_column(smiles: list[Any], valid_index: np.ndarray, featurizer: FeaturizerSpec) -> np.ndarray:
-    """The standardized SMILES of the valid rows (``""`` elsewhere)."""
-    from molgen.chem.standardize import standardize_smiles
-
-    out = np.full(len(smiles), "", dtype=object)
-    for i in valid_index:
-        out[i] = standardize_smiles(smiles[i], featurizer.standardize)[0] or ""
-    return out
 
 
 @register_family("property")
