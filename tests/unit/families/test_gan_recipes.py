@@ -9,8 +9,9 @@ import pytest
 
 from molgen.chem.featurize.dense_graphs import DenseGraphSpec
 from molgen.chem.scores import reward_scores
-from molgen.config import RunConfig
-from molgen.families.generation import latent_gan, molgan
+from molgen.families.generation import molgan
+from molgen.models.generative.latent_gan import encode_all, network_sizes
+from molgen.models.generative.molgan import network_sizes as molgan_sizes
 from molgen.registry import UnknownNameError
 
 
@@ -35,12 +36,10 @@ def test_rewards_are_normalized_scores_and_zero_for_invalid() -> None:
 
 
 def test_paper_sizes_come_from_the_model_section() -> None:
-    cfg = RunConfig().with_values({"model.name": "molgan", "model.hidden_dim": 512, "model.depth": 3})
-    sizes = molgan._sizes(cfg)
+    sizes = molgan_sizes(hidden_dim=512, depth=3)
     assert sizes["generator_dims"] == [128, 256, 512] and sizes["conv_dims"] == [128, 64]
     assert sizes["aggregation_dim"] == 128 and sizes["mlp_dims"] == [128, 64] and sizes["noise_dim"] == 32
-    cfg = RunConfig().with_values({"model.name": "latentgan", "model.hidden_dim": 1024, "model.depth": 4})
-    sizes = latent_gan._sizes(cfg, latent_dim=512)
+    sizes = network_sizes(hidden_dim=1024, depth=4, latent_dim=512)
     assert sizes["generator_dims"] == [128, 256, 512, 1024] and sizes["critic_dims"] == [512, 256]
     assert sizes["noise_dim"] == 512
 
@@ -59,6 +58,6 @@ class _Autoencoder:
 
 def test_latentgan_skips_molecules_the_autoencoder_cannot_encode(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="molgen"):
-        codes = latent_gan.encode_all(_Autoencoder(), ["CCO", "CCCl", "CCN"], [5, 6, 7], "training")
+        codes = encode_all(_Autoencoder(), ["CCO", "CCCl", "CCN"], [5, 6, 7], "training")
     assert codes.shape == (2, 3)
     assert "cannot encode 1 of 3 training molecule(s)" in caplog.text and "data row 6: 'CCCl'" in caplog.text

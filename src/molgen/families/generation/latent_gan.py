@@ -16,19 +16,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from molgen.config import ConfigError, LatentGANConfig, RunConfig, model_section
 from molgen.errors import DataSourceError, InvalidInputError
 from molgen.families.base import register_generator
-from molgen.models.generative.latent_gan import LatentGANSampler, build_model
+from molgen.models.generative.latent_gan import LatentGANSampler, build_model, encode_all, network_sizes
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 NAME = "latentgan"
 AUTOENCODER_DIR = "autoencoder"
-ENCODE_CHUNK = 1024
 
 
 def _model_folder(path: str | Path) -> Path:
@@ -58,49 +56,6 @@ def load_autoencoder(path: str | Path) -> Any:
     return autoencoder
 
 
-def encode_all(autoencoder: Any, smiles: list[str], rows: list[int], subset: str) -> np.ndarray:
-    """Latent codes ``[M, latent_dim]`` of the SMILES the autoencoder can encode; the others are logged
-    with their data rows and skipped."""
-    codes, problems = [], []
-    for start in range(0, len(smiles), ENCODE_CHUNK):
-        chunk = smiles[start : start + ENCODE_CHUNK]
-        try:
-            codes.append(np.asarray(autoencoder.encode(chunk), dtype=np.float32))
-            continue
-        except ValueError:
-            pass  # find the molecules that fail, one at a time
-        for offset, s in enumerate(chunk):
-            try:
-                codes.append(np.asarray(autoencoder.encode([s]), dtype=np.float32))
-            except ValueError as err:
-                index = start + offset
-                problems.append(f"  data row {rows[index] if index < len(rows) else index}: {s!r}: {err}")
-    if problems:
-        shown = "\n".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
-        log.warning(
-            "LatentGAN: the autoencoder cannot encode %d of %d %s molecule(s); skipped:\n%s",
-            len(problems),
-            len(smiles),
-            subset,
-            shown,
-        )
-    width = int(autoencoder.latent_dim)
-    return np.concatenate(codes) if codes else np.zeros((0, width), dtype=np.float32)
-
-
-def _sizes(cfg: RunConfig, latent_dim: int) -> dict[str, Any]:
-    gen = model_section(cfg, LatentGANConfig)
-    hidden, depth = gen.hidden_dim, max(gen.depth, 1)
-    generator_dims = [max(hidden >> (depth - 1 - i), 8) for i in range(depth)]
-    critic_dims = [max(hidden >> 1, 8), max(hidden >> 2, 8)]
-    return {
-        "latent_dim": latent_dim,
-        "noise_dim": gen.noise_dim or latent_dim,
-        "generator_dims": generator_dims,
-        "critic_dims": critic_dims,
-    }
-
-
 def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, callbacks: list | None = None) -> Any:
     """Trains the WGAN-GP on the autoencoder's codes of ``data.train`` and copies the autoencoder into ``model/``."""
     from molgen.evaluation.generation.basic import canonical_set
@@ -122,7 +77,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         raise InvalidInputError(
             f"LatentGAN: the autoencoder encodes {len(train_codes)} training molecule(s); at least 2 are needed"
         )
-    sizes = _sizes(cfg, int(autoencoder.latent_dim))
+    sizes = network_sizes(gen.hidden_dim, gen.depth, int(autoencoder.latent_dim), gen.noise_dim)
     model = build_model(sizes)
     model.set_code_statistics(torch.as_tensor(train_codes))
     module = LatentGANModule(

@@ -28,26 +28,11 @@ from molgen.chem.featurize.dense_graphs import (
 from molgen.config import MolGANConfig, RunConfig, model_section
 from molgen.errors import ConfigError, InvalidInputError
 from molgen.families.base import register_generator
-from molgen.models.generative.molgan import GUMBEL_MODES, MolGANSampler, build_networks
+from molgen.models.generative.molgan import GUMBEL_MODES, MolGANSampler, build_networks, network_sizes
 from molgen.training.artifacts import ModelSpec
 
 log = logging.getLogger("molgen")
 NAME = "molgan"
-DEFAULT_NOISE_DIM = 32
-
-
-def _sizes(cfg: RunConfig) -> dict[str, Any]:
-    gen = model_section(cfg, MolGANConfig)
-    hidden, depth = gen.hidden_dim, max(gen.depth, 1)
-    c = max(hidden // 4, 8)
-    return {
-        "noise_dim": gen.noise_dim or DEFAULT_NOISE_DIM,
-        "generator_dims": [max(hidden >> (depth - 1 - i), 8) for i in range(depth)],
-        "conv_dims": [c, c // 2],
-        "aggregation_dim": c,
-        "mlp_dims": [c, c // 2],
-        "dropout": gen.dropout,
-    }
 
 
 def encode_split(smiles: list[str], rows: list[int], graph_spec: DenseGraphSpec, subset: str) -> DenseGraphs:
@@ -97,7 +82,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
         rewards = score(graphs.smiles) if score is not None else np.zeros(len(graphs), dtype=np.float32)
         return [torch.as_tensor(graphs.atoms), torch.as_tensor(graphs.bonds), torch.as_tensor(rewards)]
 
-    sizes = _sizes(cfg)
+    sizes = network_sizes(gen.hidden_dim, gen.depth, gen.noise_dim, gen.dropout)
     networks = build_networks(graph_spec, sizes, reward=gen.reward is not None)
     module = MolGANModule(
         networks.generator,

@@ -11,12 +11,16 @@ Shapes: noise ``[B, noise_dim]``, codes ``[B, latent_dim]``, critic scores ``[B]
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+log = logging.getLogger("molgen")
+ENCODE_CHUNK = 1024
 
 
 class LatentGenerator(nn.Module):
@@ -130,3 +134,45 @@ class LatentGANSampler:
         for start in range(0, n, batch_size):
             out += list(self.autoencoder.decode(codes[start : start + batch_size]))
         return out
+
+
+def network_sizes(hidden_dim: int, depth: int, latent_dim: int, noise_dim: int | None = None) -> dict[str, Any]:
+    """The generator's widths double up to ``hidden_dim`` over ``depth`` layers (1024, depth 4 → MOSES's
+    [128, 256, 512, 1024]); the critic has the next two widths below ``hidden_dim``; noise defaults to the latent size."""
+    depth = max(depth, 1)
+    return {
+        "latent_dim": latent_dim,
+        "noise_dim": noise_dim or latent_dim,
+        "generator_dims": [max(hidden_dim >> (depth - 1 - i), 8) for i in range(depth)],
+        "critic_dims": [max(hidden_dim >> 1, 8), max(hidden_dim >> 2, 8)],
+    }
+
+
+def encode_all(autoencoder: Any, smiles: list[str], rows: list[int], subset: str) -> np.ndarray:
+    """Latent codes ``[M, latent_dim]`` of the SMILES the autoencoder can encode; the others are logged
+    with their data rows and skipped."""
+    codes, problems = [], []
+    for start in range(0, len(smiles), ENCODE_CHUNK):
+        chunk = smiles[start : start + ENCODE_CHUNK]
+        try:
+            codes.append(np.asarray(autoencoder.encode(chunk), dtype=np.float32))
+            continue
+        except ValueError:
+            pass  # find the molecules that fail, one at a time
+        for offset, s in enumerate(chunk):
+            try:
+                codes.append(np.asarray(autoencoder.encode([s]), dtype=np.float32))
+            except ValueError as err:
+                index = start + offset
+                problems.append(f"  data row {rows[index] if index < len(rows) else index}: {s!r}: {err}")
+    if problems:
+        shown = "\n".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        log.warning(
+            "LatentGAN: the autoencoder cannot encode %d of %d %s molecule(s); skipped:\n%s",
+            len(problems),
+            len(smiles),
+            subset,
+            shown,
+        )
+    width = int(autoencoder.latent_dim)
+    return np.concatenate(codes) if codes else np.zeros((0, width), dtype=np.float32)

@@ -283,3 +283,20 @@ def build_networks(graph_spec: DenseGraphSpec, sizes: dict[str, Any], reward: bo
         )
 
     return MolGANNetworks(generator, gcn(False), gcn(True) if reward else None)
+
+
+DEFAULT_NOISE_DIM = 32
+
+
+def network_sizes(hidden_dim: int, depth: int, noise_dim: int | None = None, dropout: float = 0.0) -> dict[str, Any]:
+    """The generator's widths double up to ``hidden_dim`` over ``depth`` layers; the discriminator's graph
+    convolutions, aggregation and MLP are ``hidden_dim / 4`` wide (512 → the paper's [128, 64], 128, [128, 64])."""
+    depth, c = max(depth, 1), max(hidden_dim // 4, 8)
+    return {
+        "noise_dim": noise_dim or DEFAULT_NOISE_DIM,
+        "generator_dims": [max(hidden_dim >> (depth - 1 - i), 8) for i in range(depth)],
+        "conv_dims": [c, c // 2],
+        "aggregation_dim": c,
+        "mlp_dims": [c, c // 2],
+        "dropout": dropout,
+    }
