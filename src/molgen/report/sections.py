@@ -92,7 +92,9 @@ def performance_section(run: RunFiles) -> list[dict[str, str]]:
                 if len(np.unique(truth)) == 2:
                     images.append({"title": f"ROC and PR: {label}", "uri": plots.roc_pr(truth, score, label)})
                 else:
-                    images.append({"title": f"no ROC or PR curve for {label}: the test rows hold one class only"})
+                    images.append(
+                        {"title": f"no ROC or PR curve for {label}: the test rows hold one class only", "uri": ""}
+                    )
     return images
 
 

@@ -119,6 +119,10 @@ def test_classification_gets_roc_pr_and_a_reliability_diagram(tmp_path):
     html = render_report(write_run(tmp_path / "run", "binary"))
     assert "ROC and PR: y" in html and "calibration: y" in html and "parity" not in html
     assert len(images(html)) == 4  # curves, ROC+PR, reliability, worst structures
+    run = write_run(tmp_path / "one_class", "binary")
+    table = pd.read_csv(run / "predictions" / "test.csv").assign(y=1.0)
+    table.to_csv(run / "predictions" / "test.csv", index=False)
+    assert "no ROC or PR curve for y: the test rows hold one class only" in render_report(run)
 
 
 def test_the_model_card_is_rendered_from_markdown_under_the_report_headings(tmp_path):
