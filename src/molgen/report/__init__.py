@@ -63,6 +63,12 @@ def render_report(run_dir: str | Path) -> str:
         uncertainty=sections.uncertainty_section(run),
         worst=sections.worst_section(run),
         domain=sections.domain_section(run),
+        targets_note=(
+            f"Plots and worst predictions are shown for the first {sections.MAX_PLOTTED_TARGETS} of "
+            f"{len(sections.all_targets(run))} targets; the metrics table lists every target."
+            if len(sections.all_targets(run)) > sections.MAX_PLOTTED_TARGETS
+            else ""
+        ),
         model_card=jinja2.utils.markupsafe.Markup(card) if card is not None else None,
     )
 

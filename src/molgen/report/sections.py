@@ -15,6 +15,8 @@ from molgen.report.run_files import RunFiles
 from molgen.report.structures import molecule_grid, worst_rows
 
 CLASSIFICATION = ("binary", "multilabel")
+MAX_PLOTTED_TARGETS = 12
+"""Targets that get plots and worst-prediction tables (ToxCast has 617; the metrics table lists them all)."""
 METRIC_SECTIONS = ("val", "test", "test_ensemble")
 
 
@@ -82,7 +84,7 @@ def performance_section(run: RunFiles) -> list[dict[str, str]]:
     if table is None:
         return []
     images = []
-    for target in _targets(run):
+    for target in plotted_targets(run):
         if run.task_type == "regression":
             truth, pred = _pair(table, target, f"{target}_pred")
             if len(truth):
@@ -107,7 +109,7 @@ def uncertainty_section(run: RunFiles) -> dict[str, Any]:
     coverage: list[dict[str, Any]] = []
     if table is None:
         return {"images": images, "coverage": coverage}
-    for target in _targets(run):
+    for target in plotted_targets(run):
         if run.task_type == "regression":
             truth, pred, std = _pair(table, target, f"{target}_pred", f"{target}_std")
             if len(std):
@@ -136,7 +138,7 @@ def worst_section(run: RunFiles) -> list[dict[str, Any]]:
         return []
     id_column = next((c for c in ("smiles", "id", "sequence") if c in table.columns), "row")
     out = []
-    for target in _targets(run):
+    for target in plotted_targets(run):
         if target not in table.columns:
             continue
         worst = worst_rows(table, target, run.task_type)
@@ -205,8 +207,13 @@ def demote_headings(text: str, levels: int) -> str:
     return "\n".join(lines)
 
 
+def plotted_targets(run: RunFiles) -> list[str]:
+    """The first :data:`MAX_PLOTTED_TARGETS` targets."""
+    return all_targets(run)[:MAX_PLOTTED_TARGETS]
+
+
 # --------------------------------------------------------------------------------------------- helpers
-def _targets(run: RunFiles) -> list[str]:
+def all_targets(run: RunFiles) -> list[str]:
     table = run.predictions
     if run.targets or table is None:
         return run.targets

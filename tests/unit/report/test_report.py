@@ -170,3 +170,17 @@ def test_the_report_loads_in_headless_chromium_with_every_image(tmp_path, task_t
     assert len(page.image_widths) == len(images(path.read_text())) >= 4
     assert all(width > 0 for width in page.image_widths), page.image_widths
     assert page.headings == [heading for _, heading in SECTIONS]
+
+
+def test_plots_stop_at_twelve_targets_and_say_so(tmp_path):
+    run = write_run(tmp_path / "run")
+    targets = [f"t{i}" for i in range(14)]
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"row": range(10), "smiles": MOLECULES[:10]})
+    for target in targets:
+        table[target], table[f"{target}_pred"] = rng.normal(size=10), rng.normal(size=10)
+    table.to_csv(run / "predictions" / "test.csv", index=False)
+    (run / "model" / "model.yaml").write_text(yaml.safe_dump({"task": {"type": "regression", "targets": targets}}))
+    html = render_report(run)
+    assert html.count("<figcaption>parity: ") == 12 and "parity: t12" not in html
+    assert "shown for the first 12 of 14 targets" in html
