@@ -47,15 +47,17 @@ def learning_curves(curves: Sequence[tuple[str, pd.DataFrame]], monitor: str) ->
     """Training and validation loss per epoch (left) and the validation ``monitor`` metric (right), one line
     per member (Lightning CSV logs: one row per logged step, columns ``epoch``, ``train/loss``, ``val/…``)."""
     fig, (loss_ax, metric_ax) = figure(2)
-    for tag, log in curves:
-        label = tag or "model"
+    for i, (tag, log) in enumerate(curves):
+        label, color = tag or "model", f"C{i % 10}"  # one colour per member
         for column, style in (("train/loss", "-"), ("val/loss", "--")):
             series = _per_epoch(log, column)
             if series is not None:
-                loss_ax.plot(series.index.to_numpy(), series.to_numpy(), style, label=f"{label} {column.split('/')[0]}")
+                x, y = series.index.to_numpy(), series.to_numpy()
+                loss_ax.plot(x, y, style, color=color, label=f"{label} {column.split('/')[0]}")
         series = _per_epoch(log, f"val/{monitor}")
         if series is not None:
-            metric_ax.plot(series.index.to_numpy(), series.to_numpy(), "o-", markersize=3, label=label)
+            x, y = series.index.to_numpy(), series.to_numpy()
+            metric_ax.plot(x, y, "o-", color=color, markersize=3, label=label)
     loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
     metric_ax.set(xlabel="epoch", ylabel=monitor, title=f"validation {monitor}")
     for ax in (loss_ax, metric_ax):
