@@ -40,7 +40,9 @@ def data_section(run: RunFiles) -> dict[str, Any]:
         ("split", run.splits.get("type")),
         ("split seed", run.splits.get("seed")),
     ]
+    calibration = _calibration_sizes(run.splits, len(sizes))
     return {
+        "calibration": calibration,
         "counts": [(name, value) for name, value in counts if value is not None],
         "reasons": list((summary.get("invalid_reasons") or {}).items()),
         "examples": summary.get("invalid_examples") or [],
@@ -49,6 +51,16 @@ def data_section(run: RunFiles) -> dict[str, Any]:
         ],
         "has_overlap": any(o is not None for o in overlap),
     }
+
+
+def _calibration_sizes(splits: dict[str, Any], n_folds: int) -> list[int | None] | None:
+    """Rows of the calibration split per fold (``splits.json``'s ``calibration`` list, per fold or at the top
+    level); None when the run has none."""
+    folds = splits.get("folds") or []
+    sizes = [len(f["calibration"]) if isinstance(f.get("calibration"), list) else None for f in folds[:n_folds]]
+    if isinstance(splits.get("calibration"), list):
+        sizes = [len(splits["calibration"])] * n_folds
+    return sizes if any(size is not None for size in sizes) else None
 
 
 def curves_section(run: RunFiles) -> str | None:

@@ -113,6 +113,13 @@ def test_optional_columns_add_calibration_coverage_and_the_domain_histogram(tmp_
     coverage = ((table.y >= table.y_lower) & (table.y <= table.y_upper)).mean()
     assert f'<td class="num">{coverage:.3f}</td>' in html and '<td class="num">1.6</td>' in html  # mean width
     assert "threshold 0.300" in html and f"{int(table.in_domain.sum())} in domain" in html
+    assert "<th>calibration</th>" not in html
+    splits = json.loads((run / "splits.json").read_text())
+    (run / "splits.json").write_text(json.dumps({**splits, "calibration": [31, 32, 33]}))
+    assert (
+        "<th>calibration</th>" in (html := render_report(run))
+        and '<td class="num">3</td><td class="num">0</td>' in html
+    )
 
 
 def test_classification_gets_roc_pr_and_a_reliability_diagram(tmp_path):
