@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -40,6 +42,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--overwrite",
         action="store_true",
         help="replace the run in --output: delete its files first (else a non-empty --output is refused)",
+    )
+    parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not write RUN_DIR/report.html at the end (molgen report RUN_DIR writes it later)",
     )
     parser.set_defaults(run=run)
 
@@ -81,4 +89,25 @@ def run(args: argparse.Namespace) -> int:
         label = f" ({pooled_label(n_targets)})" if n_targets else ""
         print(f"test {monitor}{label}: {result.metrics['test'][monitor]:.4f}")
     print(f"run folder: {result.run_dir}  (model: {result.run_dir / 'model'})")
+    if args.report:
+        write_run_report(result.run_dir, debug=bool(getattr(args, "debug", False) or os.environ.get("MOLGEN_DEBUG")))
     return 0
+
+
+def write_run_report(run_dir: Path, *, debug: bool = False) -> None:
+    """Writes ``run_dir/report.html`` after the run is complete. A failure does not fail the run (the model
+    and metrics are already written): one warning line on stderr says how to retry (``--debug``: raise)."""
+    from molgen.report import write_report
+
+    try:
+        path = write_report(run_dir)
+    except Exception as err:
+        if debug:
+            raise
+        print(
+            f"molgen train: warning: the report was not written ({type(err).__name__}: {err}); the run is complete; "
+            f"retry with: molgen report {run_dir}",
+            file=sys.stderr,
+        )
+        return
+    print(f"report: {path}")

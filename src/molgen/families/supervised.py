@@ -21,6 +21,7 @@ from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, repla
 from molgen.data.catalog import DatasetSpec
 from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
 from molgen.data.splits import Split, kfold_splits, make_split, splits_record
+from molgen.data.summary import data_summary
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import aggregate, higher_is_better, record_skipped
 from molgen.families import common
@@ -229,6 +230,9 @@ class SupervisedFamily:
             ]
             if is_rank_zero():
                 record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
+                record["data_summary"] = data_summary(
+                    len(data.frame), data.invalid, data.valid_index[labels.unlabelled], splits, self.split_smiles(data)
+                )
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
                     self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
