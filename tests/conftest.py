@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +105,15 @@ def data_mirror() -> Path:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test session gets its own molgen cache (featurized graphs, downloads)."""
     monkeypatch.setenv("MOLGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "molgen-cache"))
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread for tiny models: as fast as two on a quiet machine, and immune to OpenMP spin-waiting
+    on a loaded one (the MolGAN overfit went from ~30 s to over 600 s next to busy neighbours with two)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -19,13 +19,7 @@ from molgen.training.trainer import build_trainer, run, seed_everything
 SPLIT = Split(train=np.arange(32), val=np.arange(32, 40), test=np.arange(40, 48))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny convolutions: one intra-op thread is faster (and immune to a loaded CI box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def planted(n: int = 48, length: int = 40, seed: int = 0) -> tuple[list[str], np.ndarray]:

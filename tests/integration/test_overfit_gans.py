@@ -2,6 +2,7 @@
 
 A GAN "overfits" in the sense it can: on a tiny set it ends up generating valid molecules from that set
 (both GANs collapse onto a few of them, as MolGAN does on QM9 — low uniqueness is the known failure mode).
+
 The data file repeats the molecules so that each epoch makes several updates.
 """
 
@@ -17,6 +18,8 @@ from rdkit import Chem
 from molgen.config import RunConfig
 from molgen.families.generation.family import load_generator
 from molgen.recipes import fit
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # QM9-like molecules: ≤ 9 heavy atoms of C, N, O, F.
 MOLECULES = [

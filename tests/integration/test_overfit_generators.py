@@ -3,11 +3,9 @@ encode → decode round trip gives the input back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from rdkit import Chem
 
 from molgen.config import RunConfig
@@ -40,13 +38,7 @@ MOLECULES = [
 COPIES = 16  # each molecule repeated: several optimizer steps per epoch, less per-epoch overhead
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small RNNs run fastest (and steadiest on a shared machine) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _canonical(smiles: str) -> str | None:
