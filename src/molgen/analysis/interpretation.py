@@ -36,6 +36,9 @@ from molgen.evaluation.supervised import MULTICLASS
 
 METHODS = ("ig", "masking")
 SUPPORTED_FAMILIES = ("property",)
+ATOMS_PER_CALL = 256
+"""Molecules are explained in groups of about this many atoms (``ig``: times ``n_steps`` copies; ``masking``:
+each molecule times its atom count)."""
 
 
 @dataclasses.dataclass
@@ -109,44 +112,51 @@ def target_indices(model: LoadedModel, target: str | None) -> list[int]:
 
 
 class GraphFunction:
-    """The members' mean prediction as a function of one molecule's atom and bond features.
+    """The members' mean prediction as a function of the atom and bond features of a few molecules.
 
     Args:
         members: the model's predictors (eval mode).
         graphs: featurized molecules.
-        index: which molecule of ``graphs``.
+        indices: which molecules of ``graphs`` (``[n]``).
 
     Shapes:
-        ``x [K, A, atom_dim]``, ``edges [K, E, bond_dim]`` (K copies of the molecule) → ``[K, T_model]``.
+        ``x [K, A, atom_dim]``, ``edges [K, E, bond_dim]`` (K copies of the ``n`` molecules' ``A`` atoms and ``E``
+        directed bonds) → ``[K, n, T_model]``.
     """
 
-    def __init__(self, members: Sequence[torch.nn.Module], graphs: PackedGraphs, index: int) -> None:
-        self.members, self.graphs, self.index = list(members), graphs, index
-        self.atoms = slice(int(graphs.atom_ptr[index]), int(graphs.atom_ptr[index + 1]))
-        self.edges = slice(int(graphs.edge_ptr[index]), int(graphs.edge_ptr[index + 1]))
-        self.edge_index = torch.from_numpy(graphs.edge_index[:, self.edges])  # [2, E] molecule-local
-        self.uses_bonds = self.edges.stop > self.edges.start and all(_uses_bond_features(m) for m in self.members)
+    def __init__(
+        self, members: Sequence[torch.nn.Module], graphs: PackedGraphs, indices: Sequence[int] | np.ndarray
+    ) -> None:
+        self.members = list(members)
+        self.graphs = graphs.subset(indices)
+        offsets = np.repeat(self.graphs.atom_ptr[:-1], self.graphs.num_edges)
+        self.edge_index = torch.from_numpy(self.graphs.edge_index + offsets)  # [2, E], atoms of the n molecules
+        self.uses_bonds = len(self.graphs.bond_features) > 0 and all(_uses_bond_features(m) for m in self.members)
 
     @property
     def x(self) -> torch.Tensor:
-        """``[1, A, atom_dim]`` the molecule's atom features."""
-        return torch.from_numpy(self.graphs.atom_features[self.atoms]).unsqueeze(0)
+        """``[1, A, atom_dim]`` the molecules' atom features."""
+        return torch.from_numpy(self.graphs.atom_features).unsqueeze(0)
 
     @property
     def e(self) -> torch.Tensor:
-        """``[1, E, bond_dim]`` the features of its directed bonds."""
-        return torch.from_numpy(self.graphs.bond_features[self.edges]).unsqueeze(0)
+        """``[1, E, bond_dim]`` the features of their directed bonds."""
+        return torch.from_numpy(self.graphs.bond_features).unsqueeze(0)
 
     def __call__(self, x: torch.Tensor, edges: torch.Tensor | None = None) -> torch.Tensor:
-        copies = x.shape[0]
-        batch = self.graphs.collate(np.full(copies, self.index))
+        copies, n = x.shape[0], len(self.graphs)
+        batch = self.graphs.collate(np.tile(np.arange(n), copies))
         batch.x = x.reshape(-1, x.shape[-1])
         if edges is not None:
             batch.edge_attr = edges.reshape(-1, edges.shape[-1])
         out = torch.stack([member(batch) for member in self.members]).mean(0)
         if out.dim() != 2:
             raise ConfigError(f"molgen interpret needs one output per target, got shape {list(out.shape)}")
-        return out
+        return out.view(copies, n, -1)
+
+    def split(self, scores: torch.Tensor) -> list[np.ndarray]:
+        """Per-atom ``scores [A, ...]`` cut into one array per molecule."""
+        return [part.numpy() for part in torch.split(scores, self.graphs.num_atoms.tolist())]
 
 
 def _uses_bond_features(member: torch.nn.Module) -> bool:
@@ -156,61 +166,97 @@ def _uses_bond_features(member: torch.nn.Module) -> bool:
     return any(encoder.uses_edge_attr for encoder in encoders)
 
 
-def integrated_gradients(function: GraphFunction, targets: Sequence[int], n_steps: int = 50) -> MoleculeExplanation:
-    """Integrated gradients of each target from the all-zero features (see the module docstring)."""
+def integrated_gradients(
+    function: GraphFunction, targets: Sequence[int], n_steps: int = 50
+) -> list[MoleculeExplanation]:
+    """Integrated gradients of each target from the all-zero features, one explanation per molecule.
+
+    The molecules go through Captum together: the explained output is the sum of their predictions, whose
+    gradient with respect to one molecule's features is that of its own prediction (eval mode: molecules in a
+    batch do not interact), so each molecule gets exactly its own attributions.
+    """
     from captum.attr import IntegratedGradients
 
     inputs: tuple[torch.Tensor, ...] = (function.x, function.e) if function.uses_bonds else (function.x,)
     baselines = tuple(torch.zeros_like(tensor) for tensor in inputs)
     with torch.no_grad():
-        prediction = function(*inputs)[0].numpy()
-        baseline = function(*baselines)[0].numpy()
-    explainer = IntegratedGradients(function)
+        prediction = function(*inputs)[0][:, list(targets)].numpy()  # [n, T]
+        baseline = function(*baselines)[0][:, list(targets)].numpy()
+    explainer = IntegratedGradients(lambda *features: function(*features).sum(1))
     scores = []
     for target in targets:
         attributions = explainer.attribute(inputs, baselines=baselines, target=target, n_steps=n_steps)
         scores.append(_atom_scores(function, attributions))
-    return MoleculeExplanation(prediction[list(targets)], np.stack(scores, axis=1), baseline[list(targets)])
+    atoms = function.split(torch.stack(scores, dim=1))
+    return [MoleculeExplanation(prediction[i], atoms[i], baseline[i]) for i in range(len(atoms))]
 
 
-def _atom_scores(function: GraphFunction, attributions: tuple[torch.Tensor, ...]) -> np.ndarray:
+def _atom_scores(function: GraphFunction, attributions: tuple[torch.Tensor, ...]) -> torch.Tensor:
     """``[A]``: each atom's feature attributions summed, plus half of each of its directed bonds' (both ends)."""
     scores = attributions[0][0].sum(-1).detach().double()
     if len(attributions) > 1:
         bonds = attributions[1][0].sum(-1).detach().double() / 2
         scores = scores.index_add(0, function.edge_index[0], bonds).index_add(0, function.edge_index[1], bonds)
-    return scores.numpy()
+    return scores
 
 
 @torch.no_grad()
-def atom_masking(function: GraphFunction, targets: Sequence[int], batch_size: int = 64) -> MoleculeExplanation:
-    """``Δ_i = f(x) − f(x with atom i and its bonds' features zeroed)`` for every atom ``i``."""
-    x, e = function.x, function.e
-    n_atoms = x.shape[1]
-    src, dst = function.edge_index
-    prediction = function(x, e)[0]
-    deltas = []
-    for start in range(0, n_atoms, batch_size):
-        masked = torch.arange(start, min(start + batch_size, n_atoms))
-        xs = x.repeat(len(masked), 1, 1)
-        xs[torch.arange(len(masked)), masked] = 0.0
-        es = e.repeat(len(masked), 1, 1)
-        es[(src[None, :] == masked[:, None]) | (dst[None, :] == masked[:, None])] = 0.0
-        deltas.append(prediction[None, :] - function(xs, es))
-    atoms = torch.cat(deltas)[:, list(targets)] if deltas else torch.zeros(0, len(targets))
-    return MoleculeExplanation(prediction[list(targets)].numpy(), atoms.double().numpy())
+def atom_masking(function: GraphFunction, targets: Sequence[int]) -> list[MoleculeExplanation]:
+    """``Δ_i = f(x) − f(x with atom i and its bonds' features zeroed)`` for every atom ``i`` of each molecule.
+
+    One forward pass for all: molecule ``j`` with ``a_j`` atoms goes in ``a_j + 1`` copies, the first unmasked.
+    """
+    graphs = function.graphs
+    counts = graphs.num_atoms
+    batch = graphs.collate(np.repeat(np.arange(len(graphs)), counts + 1))
+    masked = np.concatenate([np.arange(-1, count) for count in counts.tolist()])  # per copy: its masked atom
+    ptr = batch.ptr.numpy()[:-1]
+    target_atom = torch.from_numpy(np.where(masked >= 0, ptr + masked, -1))  # [copies] batch row, or -1
+    x, edges = batch.x.clone(), batch.edge_attr.clone()
+    x[target_atom[target_atom >= 0]] = 0.0
+    edges_per_copy = np.repeat(graphs.num_edges, counts + 1)
+    atom_of_edge = target_atom[torch.from_numpy(np.repeat(np.arange(len(masked)), edges_per_copy))]
+    edges[(batch.edge_index[0] == atom_of_edge) | (batch.edge_index[1] == atom_of_edge)] = 0.0
+    batch.x, batch.edge_attr = x, edges
+    out = torch.stack([member(batch) for member in function.members]).mean(0)[:, list(targets)].double()
+    explanations = []
+    for first, count in zip(np.cumsum(counts + 1) - (counts + 1), counts.tolist()):
+        prediction = out[first]
+        deltas = prediction[None, :] - out[first + 1 : first + 1 + count]
+        explanations.append(MoleculeExplanation(prediction.numpy(), deltas.numpy()))
+    return explanations
 
 
 def explain(
-    members: Sequence[torch.nn.Module], graphs: PackedGraphs, index: int, targets: Sequence[int], method: str, **options
-) -> MoleculeExplanation:
-    """One molecule of ``graphs`` explained by ``method`` (``ig``: ``n_steps``; ``masking``: ``batch_size``)."""
-    function = GraphFunction(members, graphs, index)
+    members: Sequence[torch.nn.Module],
+    graphs: PackedGraphs,
+    indices: Sequence[int] | np.ndarray,
+    targets: Sequence[int],
+    method: str,
+    **options: Any,
+) -> list[MoleculeExplanation]:
+    """Molecules ``indices`` of ``graphs`` explained by ``method`` (option for ``ig``: ``n_steps``), one
+    explanation per molecule."""
+    function = GraphFunction(members, graphs, indices)
     if method == "ig":
         return integrated_gradients(function, targets, **options)
     if method == "masking":
         return atom_masking(function, targets, **options)
     raise UnknownNameError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
+
+
+def chunks(num_atoms: np.ndarray, max_atoms: int) -> list[np.ndarray]:
+    """Consecutive molecule indices in groups of at most ``max_atoms`` atoms (a larger molecule goes alone)."""
+    groups: list[np.ndarray] = []
+    start, total = 0, 0
+    for i, count in enumerate(num_atoms.tolist()):
+        if i > start and total + count > max_atoms:
+            groups.append(np.arange(start, i))
+            start, total = i, 0
+        total += count
+    if start < len(num_atoms):
+        groups.append(np.arange(start, len(num_atoms)))
+    return groups
 
 
 def interpret_frame(
@@ -245,8 +291,11 @@ def interpret_frame(
     for member in model.members:
         member.eval()
     options = {"n_steps": n_steps} if method == "ig" else {}
-    for position, row in enumerate(featurized.valid_index.tolist()):
-        explanation = explain(model.members, featurized.graphs, position, indices, method, **options)
+    valid_index = featurized.valid_index.tolist()
+    explained: list[MoleculeExplanation] = []
+    for group in chunks(featurized.graphs.num_atoms, ATOMS_PER_CALL):
+        explained += explain(model.members, featurized.graphs, group, indices, method, **options)
+    for row, explanation in zip(valid_index, explained):
         if not np.isfinite(explanation.prediction).all():
             reasons[row] = "non-finite prediction (NaN or infinity)"
             continue

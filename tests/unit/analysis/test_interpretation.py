@@ -11,7 +11,14 @@ import pytest
 import torch
 import yaml
 
-from molgen.analysis.interpretation import GraphFunction, atom_masking, integrated_gradients, load_property_model
+from molgen.analysis.interpretation import (
+    GraphFunction,
+    atom_masking,
+    chunks,
+    explain,
+    integrated_gradients,
+    load_property_model,
+)
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.cli.main import main
@@ -63,7 +70,7 @@ def with_features(graphs: PackedGraphs, atoms: np.ndarray, bonds: np.ndarray) ->
 def test_masking_deltas_are_exact_differences(model: str):
     models = members(model)
     graphs = featurize_smiles(SMILES[:1]).graphs
-    explanation = atom_masking(GraphFunction(models, graphs, 0), [0], batch_size=5)  # several chunks
+    (explanation,) = atom_masking(GraphFunction(models, graphs, [0]), [0])
     full = mean_prediction(models, graphs)
     assert explanation.prediction == pytest.approx(full, abs=1e-6)
     src, dst = graphs.edge_index
@@ -79,7 +86,7 @@ def test_masking_deltas_are_exact_differences(model: str):
 def test_integrated_gradients_add_up_to_prediction_minus_baseline(model: str):
     models = members(model, targets=("a", "b"))
     graphs = featurize_smiles(SMILES[:1]).graphs
-    explanation = integrated_gradients(GraphFunction(models, graphs, 0), [1, 0], n_steps=50)
+    (explanation,) = integrated_gradients(GraphFunction(models, graphs, [0]), [1, 0], n_steps=50)
     zero = with_features(graphs, np.zeros_like(graphs.atom_features), np.zeros_like(graphs.bond_features))
     assert explanation.prediction == pytest.approx(mean_prediction(models, graphs)[[1, 0]], abs=1e-5)
     assert explanation.baseline == pytest.approx(mean_prediction(models, zero)[[1, 0]], abs=1e-5)
@@ -89,10 +96,26 @@ def test_integrated_gradients_add_up_to_prediction_minus_baseline(model: str):
     assert explanation.atoms.sum(0) == pytest.approx(gap, rel=5e-2, abs=1e-5)  # 50 steps: ~2% integration error
 
 
+@pytest.mark.parametrize("method", ["ig", "masking"])
+def test_molecules_explained_together_get_their_own_attributions(method: str):
+    models = members()
+    graphs = featurize_smiles(SMILES).graphs
+    together = explain(models, graphs, [0, 1, 2], [0], method)
+    for i in range(3):
+        (alone,) = explain(models, graphs, [i], [0], method)
+        assert together[i].atoms == pytest.approx(alone.atoms, abs=1e-6)
+        assert together[i].prediction == pytest.approx(alone.prediction, abs=1e-6)
+
+
+def test_chunks_hold_at_most_max_atoms():
+    groups = chunks(np.array([3, 4, 10, 1, 1, 2]), max_atoms=8)
+    assert [g.tolist() for g in groups] == [[0, 1], [2], [3, 4, 5]]
+
+
 def test_single_atom_molecule_is_explained():
     models = members()
     graphs = featurize_smiles(["C"]).graphs
-    explanation = integrated_gradients(GraphFunction(models, graphs, 0), [0], n_steps=50)
+    (explanation,) = integrated_gradients(GraphFunction(models, graphs, [0]), [0], n_steps=50)
     assert explanation.atoms.shape == (1, 1)
     assert explanation.atoms[0, 0] == pytest.approx(explanation.prediction[0] - explanation.baseline[0], rel=5e-2)
 
