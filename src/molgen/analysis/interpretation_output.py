@@ -171,7 +171,7 @@ def similarity_map_png(mol: Any, weights: np.ndarray, size: int = 400) -> bytes:
             drawer, mol, highlightAtoms=list(highlight), highlightAtomColors=highlight
         )
     else:
-        SimilarityMaps.GetSimilarityMapFromWeights(mol, values, draw2d=drawer)
+        SimilarityMaps.GetSimilarityMapFromWeights(mol, values, draw2d=drawer, gridResolution=0.2)  # 0.1: 2.6x slower
     drawer.FinishDrawing()
     return drawer.GetDrawingText()
 
