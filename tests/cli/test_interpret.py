@@ -82,3 +82,14 @@ def test_dna_model_is_refused_with_one_line(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "supported families: property" in err and "molgen attribute" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_standardizing_model_explains_the_molecule_it_saw(tmp_path: Path):
+    model = export(tmp_path / "model", standardize="basic")
+    (tmp_path / "in.smi").write_text("CC(=O)[O-].[Na+]\n")
+    args = ["--model", str(model), "--input", str(tmp_path / "in.smi"), "--output", str(tmp_path / "out")]
+    assert main(["interpret", *args, "--method", "masking"]) == 0
+    molecules = pd.read_csv(tmp_path / "out" / "molecules.csv")
+    assert molecules.loc[0, "n_atoms"] == 4  # acetic acid: the salt's largest organic fragment, neutralized
+    assert "Na" not in molecules.loc[0, "mapped_smiles"] and ":4]" in molecules.loc[0, "mapped_smiles"]
+    assert pd.read_csv(tmp_path / "out" / "atoms.csv")["element"].tolist() == ["C", "C", "O", "O"]

@@ -41,13 +41,16 @@ def members(model: str = "dmpnn", n: int = 2, targets: tuple[str, ...] = ("y",))
     ]
 
 
-def export(out: Path, model: str = "dmpnn", targets: tuple[str, ...] = ("y",), n: int = 2) -> Path:
+def export(
+    out: Path, model: str = "dmpnn", targets: tuple[str, ...] = ("y",), n: int = 2, standardize: str = "none"
+) -> Path:
+    """A property model folder of :func:`members` (the featurizer standardizes molecules as ``standardize``)."""
     models = members(model, n, targets)
     spec = ModelSpec(
         family="property",
         ensemble_size=n,
         input={"kind": "smiles", "column": "smiles"},
-        featurizer=FeaturizerSpec().to_dict(),
+        featurizer=FeaturizerSpec(standardize=standardize).to_dict(),
         model=GraphModelConfig(name=model, hidden_dim=16, depth=2, ffn_hidden_dim=16).model_dump(),
         task=models[0].task.describe(),
     )
