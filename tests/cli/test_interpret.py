@@ -93,3 +93,11 @@ def test_standardizing_model_explains_the_molecule_it_saw(tmp_path: Path):
     assert molecules.loc[0, "n_atoms"] == 4  # acetic acid: the salt's largest organic fragment, neutralized
     assert "Na" not in molecules.loc[0, "mapped_smiles"] and ":4]" in molecules.loc[0, "mapped_smiles"]
     assert pd.read_csv(tmp_path / "out" / "atoms.csv")["element"].tolist() == ["C", "C", "O", "O"]
+
+
+def test_help_names_the_methods_and_files(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["interpret", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "all-zero atom and bond features" in text and "images/<row>.png" in text and "molgen attribute" in text
