@@ -1,1 +1,1 @@
-"""Using a trained model: prediction, sampling and latent-space design of generated molecules."""
+"""Using a trained model: prediction, atom-level interpretation, sampling and latent-space design of generated molecules."""
