@@ -20,6 +20,7 @@ from molgen.data.tables import MoleculeTable, load_molecule_table, numeric_targe
 from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families import common
+from molgen.families import uncertainty as uq
 from molgen.families.base import register_family
 from molgen.families.model_card import property_model_card
 from molgen.families.predictions import output_table
@@ -177,12 +178,15 @@ def predict_frame(
     featurized = featurize_smiles(frame[column].tolist(), featurizer, n_jobs=n_jobs)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
-    preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
+    mc = uq.mc_samples(getattr(spec, "uncertainty", None))
+    samples = uq.concat(
+        [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
+    )
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(frame[column].tolist(), featurized.valid_index, featurizer)
-    return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
+    return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
 
 
 def standardized_column(smiles: list[Any], valid_index: np.ndarray, featurizer: FeaturizerSpec) -> np.ndarray:
