@@ -60,9 +60,11 @@ def fit_conformal(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None, cover
 
 def apply_conformal(params: dict[str, Any], mean: np.ndarray, std: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """``mean ± q`` (or ``mean ± q · std`` when ``normalized``)."""
-    half = float(params["q"]) * (np.maximum(std, _EPS) if params["normalized"] else np.ones_like(mean))
-    if params["normalized"] and std is None:
+    if not params["normalized"]:
+        return mean - float(params["q"]), mean + float(params["q"])
+    if std is None:
         raise ValueError("a normalized conformal calibrator needs the model's std")
+    half = float(params["q"]) * np.maximum(std, _EPS)
     return mean - half, mean + half
 
 

@@ -204,6 +204,7 @@ def columns(
             continue
         mean = summary.mean[:, t]
         if method == "zscale":
+            assert std is not None  # resolve() refuses zscale without a method that gives a std
             std = cal.apply_zscale(params, std)
         if method == "conformal":
             lower, upper = cal.apply_conformal(params, mean, std)
