@@ -83,12 +83,12 @@ def test_build_task_round_trips_the_head_through_model_yaml_state(head, cls, opt
 
 def test_mve_learns_which_inputs_are_noisy():
     torch.manual_seed(0)
-    x = torch.rand(2000, 1) * 2 - 1
-    y = 3 * x + torch.randn(2000, 1) * (0.05 + x.abs())  # noise grows with |x|
+    x = torch.rand(500, 1) * 2 - 1
+    y = 3 * x + torch.randn(500, 1) * (0.05 + x.abs())  # noise grows with |x|
     task = MVETask(["y"])
-    model = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 2))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(300):
+    model = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
+    for _ in range(200):
         opt.zero_grad()
         task.loss(model(x), y).backward()
         opt.step()
@@ -124,6 +124,7 @@ def test_mc_dropout_samples_vary_and_leave_batch_norm_alone():
     assert torch.equal(plain["mean"][0], predictor.predict_rows(collate, np.arange(10)))
     mc = predictor.predict_samples(collate, np.arange(10), mc_samples=7)
     assert mc["mean"].shape == (7, 10, 1) and mc["mean"].std(0).min() > 0
+    assert torch.equal(predictor.predict_samples(collate, np.arange(10), mc_samples=7)["mean"], mc["mean"])
     assert torch.equal(predictor.encoder.norm.running_mean, running) and not predictor.training
     with dropout_on(predictor):
         assert predictor.encoder.drop.training and not predictor.encoder.norm.training
