@@ -189,7 +189,9 @@ class SupervisedFamily:
             calibrating = cfg.uncertainty.calibration != "none"
             held = np.zeros(0, dtype=np.int64)  # calibration rows (positions among the valid rows)
             if calibrating:
-                split, held = uq.carve_calibration(splits[0], cfg.uncertainty.calibration_fraction, cfg.trainer.seed)
+                by_scaffold = self.split_smiles(data) if cfg.data.split == "scaffold" else None
+                fraction, seed = cfg.uncertainty.calibration_fraction, cfg.trainer.seed
+                split, held = uq.carve_calibration(splits[0], fraction, seed, by_scaffold)
                 splits = [split]
             cfg = replace(cfg, output=str(common.default_output(cfg)))
             record = self._splits_record(cfg, data, splits, labels.unlabelled)

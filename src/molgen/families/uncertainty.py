@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from molgen.config import DEFAULT_UNCERTAINTY, RunConfig, replace, resolved
-from molgen.data.splits import Split
+from molgen.data.splits import Split, calibration_rows
 from molgen.errors import ConfigError
 from molgen.evaluation import calibration as cal
 from molgen.evaluation import uncertainty as metrics
@@ -93,16 +93,18 @@ def spec_section(cfg: RunConfig) -> dict[str, Any]:
     return {"method": u.method, "coverage": u.coverage, "mc_samples": u.mc_samples}
 
 
-def carve_calibration(split: Split, fraction: float, seed: int) -> tuple[Split, np.ndarray]:
+def carve_calibration(
+    split: Split, fraction: float, seed: int, smiles: Sequence[str] | None = None
+) -> tuple[Split, np.ndarray]:
     """``(split without the calibration rows, calibration positions)``: a seeded ``fraction`` of the training
-    rows, never trained on nor used for early stopping. Fewer than 20 rows: a :class:`ConfigError`."""
-    n = round(fraction * len(split.train))
-    if n < MIN_CALIBRATION_ROWS:
+    rows (whole scaffolds when ``smiles`` is given: scaffold splits), never trained on nor used for early
+    stopping. Fewer than 20 rows: a :class:`ConfigError` naming the size."""
+    held = calibration_rows(split.train, fraction, seed, smiles)
+    if len(held) < MIN_CALIBRATION_ROWS:
         raise ConfigError(
-            f"the calibration split would have {n} molecules ({fraction} of {len(split.train)} training rows); "
-            f"calibration needs at least {MIN_CALIBRATION_ROWS}: use more data or a larger --calibration-fraction"
+            f"the calibration split would have {len(held)} molecules ({fraction} of {len(split.train)} training "
+            f"rows); calibration needs at least {MIN_CALIBRATION_ROWS}: use more data or a larger --calibration-fraction"
         )
-    held = np.sort(np.random.default_rng(seed).choice(split.train, size=n, replace=False))
     return Split(np.setdiff1d(split.train, held), split.val, split.test), held
 
 

@@ -76,3 +76,14 @@ def test_platt_maps_every_sample():
     assert np.allclose(uq.calibrate_samples(calibration, ["p"], samples)["mean"], samples["mean"])
     shifted = {"method": "platt", "targets": {"p": {"a": 0.0, "b": 0.0}}}
     assert np.allclose(uq.calibrate_samples(shifted, ["p"], samples)["mean"], 0.5)
+
+
+def test_scaffold_runs_hold_out_whole_scaffolds():
+    from molgen.data.splits import scaffold_of
+
+    rings = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCOC1", "c1ccsc1", "C1CCNCC1", "c1ccc2ccccc2c1", "C1CCCC1"]
+    smiles = [ring + "C" * n for ring in rings for n in range(1, 13)]  # 8 scaffolds × 12 molecules
+    split = Split(np.arange(96), np.zeros(0), np.zeros(0))
+    carved, held = uq.carve_calibration(split, 0.25, seed=0, smiles=smiles)
+    assert len(held) == 24
+    assert not {scaffold_of(smiles[i]) for i in held} & {scaffold_of(smiles[i]) for i in carved.train}
