@@ -55,6 +55,7 @@ __all__ = [
     "TaskConfig",
     "TokenModelConfig",
     "TrainerConfig",
+    "UncertaintyConfig",
     "VAEConfig",
     "cli",
     "load_config",
@@ -83,14 +84,15 @@ def cli(
     return {"cli": {k: v for k, v in options.items() if v is not None}}
 
 
-DATA, DNA, MODEL, TRAINING, NO_GROUP = (
+DATA, DNA, MODEL, TRAINING, UNCERTAINTY, NO_GROUP = (
     "data",
     "DNA sequences (expression family)",
     "model and task",
     "training",
+    "uncertainty",
     "",
 )
-CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, NO_GROUP)
+CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, UNCERTAINTY, NO_GROUP)
 """``--help`` groups, in the order they are shown."""
 
 
@@ -539,11 +541,65 @@ class TrainerConfig(_Section):
     log_every_n_steps: Int = 50
 
 
+DEFAULT_UNCERTAINTY = {"regression": "mve", "classification": "dropout"}
+"""What ``--uncertainty`` without a method (``auto``) trains, per task type; chosen from
+``benchmarks/results/uncertainty-*.md``."""
+
+
+class UncertaintyConfig(_Section):
+    """Uncertainty estimates and their calibration on a held-out calibration split (docs/uncertainty.md)."""
+
+    method: Literal["none", "auto", "ensemble", "mve", "evidential", "dropout"] = Field(
+        "none",
+        json_schema_extra=cli(
+            "ensemble | mve | evidential | dropout; without a value: auto "
+            f"(regression: {DEFAULT_UNCERTAINTY['regression']}, classification: {DEFAULT_UNCERTAINTY['classification']})",
+            flag="--uncertainty",
+            group=UNCERTAINTY,
+            nargs="?",
+            const="auto",
+            metavar="METHOD",
+        ),
+    )
+    calibration: Literal["none", "zscale", "conformal", "cqr", "platt", "isotonic"] = Field(
+        "none",
+        json_schema_extra=cli(
+            "regression: zscale | conformal | cqr; classification: platt | isotonic | conformal (prediction sets)",
+            group=UNCERTAINTY,
+        ),
+    )
+    coverage: float = Field(
+        0.9,
+        gt=0.0,
+        lt=1.0,
+        json_schema_extra=cli("nominal coverage of intervals and prediction sets (default: 0.9)", group=UNCERTAINTY),
+    )
+    calibration_fraction: float = Field(
+        0.1,
+        gt=0.0,
+        lt=1.0,
+        json_schema_extra=cli(
+            "fraction of the training rows held out (seeded) to calibrate on (default: 0.1)", group=UNCERTAINTY
+        ),
+    )
+    mc_samples: Int = Field(
+        20, ge=2, json_schema_extra=cli("dropout: stochastic forward passes per prediction", group=UNCERTAINTY)
+    )
+    evidential_weight: float = Field(
+        0.2, ge=0.0, json_schema_extra=cli("evidential: weight λ of the evidence regularizer", group=UNCERTAINTY)
+    )
+    dropout: float = 0.1
+    """Model dropout used by ``method: dropout`` when the model's own dropout is 0."""
+    ensemble_size: Int = Field(5, ge=2)
+    """Members trained by ``method: ensemble`` when ``trainer.ensemble_size`` is 1."""
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "data": DataConfig,
     "task": TaskConfig,
     "optim": OptimConfig,
     "trainer": TrainerConfig,
+    "uncertainty": UncertaintyConfig,
 }
 """The sections other than ``model`` (whose class depends on ``model.name``)."""
 
@@ -571,6 +627,7 @@ class RunConfig(BaseModel):
     task: TaskConfig = Field(default_factory=TaskConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -70,6 +70,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                 options["choices"] = choices
             if "nargs" in meta:
                 options["nargs"] = meta["nargs"]
+            if "const" in meta:  # the value of a flag given without one (nargs "?")
+                options["const"] = meta["const"]
             metavar = meta.get("metavar")
             if isinstance(metavar, list):
                 metavar = tuple(metavar)

@@ -317,6 +317,20 @@ def kfold_splits(
     return splits
 
 
+def calibration_rows(train: np.ndarray, fraction: float, seed: int, smiles: Sequence[str] | None = None) -> np.ndarray:
+    """A seeded ``fraction`` of the rows ``train`` held out to calibrate uncertainty on (sorted).
+
+    With ``smiles`` (one per row index): whole Bemis–Murcko scaffolds of the training rows, so that the calibration
+    molecules, like a scaffold split's test molecules, have scaffolds the model was not trained on (else the
+    calibrated intervals are too narrow on new scaffolds)."""
+    n = round(fraction * len(train))
+    rng = np.random.default_rng(seed)
+    if smiles is None:
+        return np.sort(rng.choice(train, size=n, replace=False))
+    groups = [[int(train[i]) for i in group] for group in _scaffold_groups([smiles[i] for i in train])]
+    return np.sort(_grouped_val(groups, n, rng))
+
+
 def _grouped_val(groups: list[list[int]], n_val: int, rng: np.random.Generator) -> np.ndarray:
     """Whole groups, in seeded order, while they fit into ``n_val`` rows (at least one if n_val > 0)."""
     val: list[int] = []

@@ -180,6 +180,9 @@ class ExpressionFamily(SupervisedFamily):
         if cfg.model.name == "kmer" and cfg.trainer.ensemble_size > 1:
             raise ConfigError("the kmer baseline is deterministic: use ensemble_size 1")
 
+    def uncertainty_methods(self, cfg: RunConfig) -> tuple[str, ...]:
+        return () if cfg.model.name == "kmer" else ("ensemble",)
+
     def prepare(self, cfg: RunConfig, data: SequenceData) -> tuple[RunConfig, SequenceCollate]:
         length = sequence_length(cfg.data, data)
         cfg = replace(cfg, data=replace(cfg.data, seq_length=length))

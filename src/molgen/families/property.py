@@ -16,6 +16,7 @@ from molgen.config import GraphModelConfig, RunConfig, model_config, model_secti
 from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
+from molgen.families import uncertainty as uq
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.models import graph as graph_models
@@ -115,12 +116,15 @@ def predict_frame(
     featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
-    preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
+    mc = uq.mc_samples(getattr(spec, "uncertainty", None))
+    samples = uq.concat(
+        [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
+    )
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer.standardize)
-    return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
+    return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
 
 
 @register_family("property")

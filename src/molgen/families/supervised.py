@@ -25,6 +25,7 @@ from molgen.data.summary import data_summary
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import aggregate, higher_is_better, record_skipped
 from molgen.families import common
+from molgen.families import uncertainty as uq
 from molgen.models.heads import PredictionHead
 from molgen.training.artifacts import ModelSpec, export_model, load_state, model_spec, run_paths, write_json
 from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
@@ -89,6 +90,18 @@ class SupervisedFamily:
     def predict_rows(self, cfg: RunConfig, predictor: Predictor, collate: Any, rows: np.ndarray) -> torch.Tensor:
         """Predictions of one member for rows of the collate (the ensemble's test metrics)."""
         return predictor.predict_rows(collate, rows)
+
+    def uncertainty_methods(self, cfg: RunConfig) -> tuple[str, ...]:
+        """The ``--uncertainty`` methods this family (and model) can give."""
+        return uq.METHODS
+
+    def predict_samples(self, cfg: RunConfig, predictor: Predictor, collate: Any, rows: np.ndarray) -> uq.Samples:
+        """One member's samples for rows of the collate (see :mod:`molgen.families.uncertainty`): the task's
+        ``predict_dist`` (with MC-dropout passes for ``dropout``), or :meth:`predict_rows` as one sample."""
+        if cfg.uncertainty.method in ("mve", "evidential", "dropout") or uq.task_head(cfg):
+            mc = cfg.uncertainty.mc_samples if cfg.uncertainty.method == "dropout" else 0
+            return uq.to_numpy(predictor.predict_samples(collate, rows, mc_samples=mc))
+        return {"mean": self.predict_rows(cfg, predictor, collate, rows).float().numpy()[None]}
 
     def spec_fields(self, cfg: RunConfig) -> dict[str, Any]:
         """The input side of ``model.yaml`` (``input``, ``featurizer`` …)."""
@@ -170,20 +183,34 @@ class SupervisedFamily:
         with quiet_lightning(), record_skipped() as skipped, ExitStack() as folder:  # the folder stays locked
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
+            cfg = uq.resolve(cfg, self.uncertainty_methods(cfg), f"the {cfg.model.name} {self.name} model")
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
             labels = self._labelled_splits(cfg, data)
             splits = labels.splits
+            calibrating = cfg.uncertainty.calibration != "none"
+            held = np.zeros(0, dtype=np.int64)  # calibration rows (positions among the valid rows)
+            if calibrating:
+                by_scaffold = self.split_smiles(data) if cfg.data.split == "scaffold" else None
+                fraction, seed = cfg.uncertainty.calibration_fraction, cfg.trainer.seed
+                split, held = uq.carve_calibration(splits[0], fraction, seed, by_scaffold)
+                splits = [split]
             cfg = replace(cfg, output=str(common.default_output(cfg)))
             record = self._splits_record(cfg, data, splits, labels.unlabelled)
+            if calibrating:
+                record["calibration"] = data.valid_index[held].tolist()
+                record["folds"][0]["calibration"] = record["calibration"]
             run_dir = folder.enter_context(open_run_folder(cfg, record, resume=resume, overwrite=overwrite))
             paths = run_paths(run_dir)
             shared = self.callbacks()
             callbacks = [*(extra_callbacks or []), *shared]
             multi = len(splits) > 1 or cfg.trainer.ensemble_size > 1
             outcomes, predictors, ensemble_metrics, kept = [], [], None, []
+            uq_columns: list[dict[str, np.ndarray]] = []
+            uq_metrics: dict[str, float] = {}
+            calibration: dict[str, Any] | None = None
             for fold, split in enumerate(splits):
-                member_preds = []
+                member_preds, test_samples, held_samples = [], [], []
                 for member in range(cfg.trainer.ensemble_size):
                     seed = cfg.trainer.seed + member
                     seed_everything(seed)
@@ -194,6 +221,7 @@ class SupervisedFamily:
                         n_classes=cfg.task.n_classes,
                         train_targets=data.targets[split.train],
                         classes=getattr(data, "classes", None),
+                        head=uq.task_head(cfg),
                     )
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
@@ -212,11 +240,40 @@ class SupervisedFamily:
                         )
                     )
                     predictors.append(predictor)
-                    if test:
+                    if calibrating:
+                        held_samples.append(self.predict_samples(cfg, predictor, collate, held))
+                    if test and uq.active(cfg):
+                        test_samples.append(self.predict_samples(cfg, predictor, collate, split.test))
+                    elif test:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
+                if held_samples:
+                    calibration = uq.fit_calibration(
+                        cfg.uncertainty.calibration,
+                        cfg.uncertainty.coverage,
+                        task.kind,
+                        data.target_names,
+                        uq.summarize(uq.concat(held_samples)),
+                        data.targets[held],
+                    )
+                if test_samples:
+                    samples = uq.calibrate_samples(calibration, data.target_names, uq.concat(test_samples))
+                    summary = uq.summarize(samples)
+                    columns = uq.columns(
+                        task.kind,
+                        data.target_names,
+                        summary,
+                        calibration,
+                        cfg.uncertainty.coverage,
+                        getattr(data, "classes", None),
+                    )
+                    uq_columns.append(columns)
+                    if len(splits) == 1:
+                        truth = data.targets[split.test]
+                        uq_metrics = uq.test_metrics(task.kind, data.target_names, summary, columns, truth, calibration)
+                    member_preds = list(torch.as_tensor(samples["mean"]))
                 if member_preds:
                     kept.append(FoldPredictions(split.test, torch.stack(member_preds).numpy()))
-                if len(member_preds) > 1 and len(splits) == 1:
+                if len(member_preds) > 1 and cfg.trainer.ensemble_size > 1 and len(splits) == 1:
                     truth = torch.as_tensor(data.targets[split.test])
                     ensemble_metrics = task.evaluate(torch.stack(member_preds).mean(0), truth, "test")
             metrics = {"val": aggregate([o.val for o in outcomes])}
@@ -224,6 +281,7 @@ class SupervisedFamily:
                 metrics["test"] = aggregate([o.test for o in outcomes])
                 if ensemble_metrics is not None:
                     metrics["test_ensemble"] = ensemble_metrics
+                metrics["test"].update(uq_metrics)
             stopped = [
                 {"fold": i // (n := cfg.trainer.ensemble_size), "member": i % n, **o.stopped}
                 for i, o in enumerate(outcomes)
@@ -235,7 +293,8 @@ class SupervisedFamily:
                 )
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
-                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
+                    extra = {k: np.concatenate([c[k] for c in uq_columns]) for k in uq_columns[0]} if uq_columns else {}
+                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind, extra)
                 if export:
                     spec = model_spec(
                         cfg,
@@ -244,6 +303,8 @@ class SupervisedFamily:
                         **self.spec_fields(cfg),
                         model=section_dict(cfg.model),
                         task=predictors[0].task.describe(),
+                        **({"uncertainty": uq.spec_section(cfg)} if uq.active(cfg) else {}),
+                        **({"calibration": calibration} if calibration else {}),
                     )
                     spec.trained_on["stopped"] = stopped
                     export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
@@ -272,9 +333,15 @@ class SupervisedFamily:
         )
 
     def _keep_predictions(
-        self, run_dir: Path, data: LabelledData, folds: list[FoldPredictions], task_type: str
+        self,
+        run_dir: Path,
+        data: LabelledData,
+        folds: list[FoldPredictions],
+        task_type: str,
+        extra: dict[str, np.ndarray],
     ) -> None:
-        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
+        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds); ``extra``: more columns (the
+        uncertainty columns), one value per predicted row in fold order."""
         table = kept_table(
             folds,
             rows=data.valid_index,
@@ -283,6 +350,8 @@ class SupervisedFamily:
             task_type=task_type,
             inputs=self.row_inputs(data),
         )
+        for name, values in extra.items():
+            table[name] = values
         write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
 
     def _splits_record(

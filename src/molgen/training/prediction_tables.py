@@ -19,6 +19,7 @@ import pandas as pd
 
 from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import MULTICLASS
+from molgen.families import uncertainty as uq
 from molgen.io import atomic_path
 from molgen.training.artifacts import ModelSpec
 from molgen.training.tasks import add_columns, prediction_columns
@@ -96,6 +97,7 @@ def output_table(
     valid_index: np.ndarray,
     reasons: dict[int, str],
     extra: dict[str, np.ndarray] | None = None,
+    samples: uq.Samples | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: the input columns, the prediction columns of the task, ``valid`` and
     ``invalid_reason``.
@@ -105,19 +107,36 @@ def output_table(
         reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
             not finite is made invalid here, with its reason.
         extra: more output columns (one value per input row), e.g. the standardized SMILES.
+        samples: the members' samples of rows ``valid_index`` (:mod:`molgen.families.uncertainty`; default:
+            ``{"mean": preds}``). A model with an ``uncertainty`` section gets the calibrated probabilities and the
+            ``<target>_std`` / ``_lower`` / ``_upper`` / ``_set`` columns.
 
     An input column named like an output column is kept as ``<name>_input`` (:func:`add_columns`).
     """
     assert spec.task is not None
     reasons = dict(reasons)
+    section = getattr(spec, "uncertainty", None)
+    calibration = getattr(spec, "calibration", None)
+    if section and preds is not None:
+        samples = uq.calibrate_samples(calibration, spec.task.targets, samples or {"mean": preds})
+        preds = samples["mean"]
     if preds is not None and len(valid_index):
         finite = np.isfinite(preds.reshape(len(preds), len(valid_index), -1)).all(axis=(0, 2))
         for row in valid_index[~finite]:
             reasons[int(row)] = "non-finite prediction (NaN or infinity)"
         preds, valid_index = preds[:, finite], valid_index[finite]
-    columns = prediction_columns(
-        spec.task.type, spec.task.targets, preds, valid_index, len(frame), classes=getattr(spec.task, "classes", None)
-    )
+        samples = {key: value[:, finite] for key, value in (samples or {}).items()}
+    classes = getattr(spec.task, "classes", None)
+    columns = prediction_columns(spec.task.type, spec.task.targets, preds, valid_index, len(frame), classes=classes)
+    if section and preds is not None and samples:
+        found = uq.columns(
+            spec.task.type, spec.task.targets, uq.summarize(samples), calibration, section["coverage"], classes
+        )
+        for name, values in found.items():
+            text = values.dtype.kind in "OU"  # prediction sets
+            full = np.full(len(frame), "", dtype=object) if text else np.full(len(frame), np.nan)
+            full[valid_index] = values
+            columns[name] = full
     valid = np.zeros(len(frame), dtype=bool)
     valid[valid_index] = True
     columns.update(extra or {})

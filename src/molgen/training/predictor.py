@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -29,6 +30,32 @@ class Predictor(nn.Module):
         self.eval()
         parts = [self(collate(indices[start : start + batch_size])) for start in range(0, len(indices), batch_size)]
         return torch.cat(parts) if parts else torch.empty(0, self.task.n_targets)
+
+    @torch.inference_mode()
+    def predict_samples(
+        self, collate: Any, indices: Any, *, batch_size: int = 256, mc_samples: int = 0
+    ) -> dict[str, torch.Tensor]:
+        """The task's ``predict_dist`` for rows ``indices``, each value ``[S, n, …]``: ``S = 1`` deterministic pass,
+        or ``S = mc_samples`` passes with dropout on (MC dropout; batch norm stays in eval mode; masks seeded with 0,
+        the global RNG left as it was)."""
+        from molgen.training.uncertainty import dropout_on
+
+        self.eval()
+        passes = []
+        rng = torch.random.fork_rng() if mc_samples > 0 else contextlib.nullcontext()
+        with rng:  # MC-dropout masks seeded: predicting the same rows twice gives the same values
+            if mc_samples > 0:
+                torch.manual_seed(0)
+            for _ in range(max(mc_samples, 1)):
+                with dropout_on(self) if mc_samples > 0 else contextlib.nullcontext():
+                    parts = [
+                        self.task.predict_dist(self.head(self.encoder(collate(indices[start : start + batch_size]))))
+                        for start in range(0, len(indices), batch_size)
+                    ]
+                if not parts:
+                    parts = [self.task.predict_dist(torch.empty(0, self.task.output_dim))]
+                passes.append({key: torch.cat([p[key] for p in parts]) for key in parts[0]})
+        return {key: torch.stack([p[key] for p in passes]) for key in passes[0]}
 
 
 def member_predictions(

@@ -46,6 +46,7 @@ class Task(nn.Module):
     """
 
     kind: str = ""
+    head: str | None = None  # an uncertainty head's name (molgen.training.uncertainty)
 
     def __init__(self, target_names: Sequence[str], metrics: Sequence[str] | None = None) -> None:
         super().__init__()
@@ -71,6 +72,11 @@ class Task(nn.Module):
         """Raw outputs → predictions in user units: ``[B, T]`` (``[B, T, C]`` for multiclass)."""
         raise NotImplementedError
 
+    def predict_dist(self, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{"mean": predict(outputs)}``; uncertainty heads add ``var`` (``[B, T]``, user units²) or
+        ``lower``/``upper`` quantiles (``[B, T]``), see :mod:`molgen.training.uncertainty`."""
+        return {"mean": self.predict(outputs)}
+
     def evaluate(self, preds: torch.Tensor, targets: torch.Tensor, split: str = "") -> dict[str, float]:
         """Metrics of user-unit predictions against labels, pooled over targets (``rmse``) and, with several
         targets, per target (``rmse/<target>``); see :func:`~molgen.evaluation.supervised.compute_metrics`."""
@@ -88,6 +94,8 @@ class Task(nn.Module):
             "metrics": [m.name for m in self.metrics],
             "n_classes": self.n_classes,
         }
+        if self.head:
+            values["head"] = self.head  # an uncertainty head (molgen.training.uncertainty)
         if self.classes:
             values["classes"] = {name: list(names) for name, names in self.classes.items()}
         return values
@@ -202,6 +210,7 @@ def build_task(
     train_targets: np.ndarray | None = None,
     state: dict[str, Any] | None = None,
     classes: Mapping[str, Sequence[str]] | None = None,
+    head: Mapping[str, Any] | None = None,
 ) -> Task:
     """Builds a task by type.
 
@@ -209,12 +218,25 @@ def build_task(
         train_targets: ``[n, T]`` training labels, used to fit regression scaling and check labels.
         state: a ``describe()`` dict (from ``model.yaml``) to rebuild an exported task.
         classes: class names of targets with text labels (``MoleculeTable.classes``; ``state`` has its own).
+        head: a regression uncertainty head, ``{"head": "mve" | "evidential" | "quantile", "evidential_weight",
+            "coverage"}`` (``state`` has its own); see :mod:`molgen.training.uncertainty`.
     """
     given = state["classes"] if state is not None and state.get("classes") else classes or {}
     names = {target: list(labels) for target, labels in given.items()}
     if names and task_type not in (BINARY, MULTILABEL, MULTICLASS):
         raise ValueError(f"class labels {names} need a binary or multiclass task, not {task_type}")
-    task = _build_task(task_type, target_names, metrics, n_classes, train_targets, state, names)
+    head = state if state is not None and state.get("head") else head
+    if head and head.get("head"):
+        if task_type != REGRESSION:
+            raise ValueError(f"the {head['head']} uncertainty head is for regression, not {task_type}")
+        from molgen.training.uncertainty import regression_head_task
+
+        plain = _build_task(task_type, target_names, metrics, n_classes, train_targets, state, names)
+        assert isinstance(plain, RegressionTask)
+        scaling = {"target_mean": plain.target_mean.tolist(), "target_std": plain.target_std.tolist()}
+        task: Task = regression_head_task(str(head["head"]), target_names, dict(head), metrics=metrics, **scaling)
+    else:
+        task = _build_task(task_type, target_names, metrics, n_classes, train_targets, state, names)
     task.classes = names
     return task
 
