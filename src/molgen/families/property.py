@@ -16,12 +16,12 @@ from molgen.config import GraphModelConfig, RunConfig, model_config, model_secti
 from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.splits import Split
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
-from molgen.families import uncertainty as uq
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
 from molgen.models import graph as graph_models
 from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
+from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import GraphCollate
 from molgen.training.model_card import property_model_card

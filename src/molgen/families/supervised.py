@@ -25,8 +25,8 @@ from molgen.data.summary import data_summary
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import aggregate, higher_is_better, record_skipped
 from molgen.families import common
-from molgen.families import uncertainty as uq
 from molgen.models.heads import PredictionHead
+from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec, export_model, load_state, model_spec, run_paths, write_json
 from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
 from molgen.training.predictor import Predictor
@@ -96,7 +96,7 @@ class SupervisedFamily:
         return uq.METHODS
 
     def predict_samples(self, cfg: RunConfig, predictor: Predictor, collate: Any, rows: np.ndarray) -> uq.Samples:
-        """One member's samples for rows of the collate (see :mod:`molgen.families.uncertainty`): the task's
+        """One member's samples for rows of the collate (see :mod:`molgen.training.predictive`): the task's
         ``predict_dist`` (with MC-dropout passes for ``dropout``), or :meth:`predict_rows` as one sample."""
         if cfg.uncertainty.method in ("mve", "evidential", "dropout") or uq.task_head(cfg):
             mc = cfg.uncertainty.mc_samples if cfg.uncertainty.method == "dropout" else 0

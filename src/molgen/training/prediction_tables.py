@@ -19,8 +19,8 @@ import pandas as pd
 
 from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import MULTICLASS
-from molgen.families import uncertainty as uq
 from molgen.io import atomic_path
+from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec
 from molgen.training.tasks import add_columns, prediction_columns
 
@@ -107,7 +107,7 @@ def output_table(
         reasons: ``{row: why it has no prediction}`` for the invalid input rows. A valid row whose prediction is
             not finite is made invalid here, with its reason.
         extra: more output columns (one value per input row), e.g. the standardized SMILES.
-        samples: the members' samples of rows ``valid_index`` (:mod:`molgen.families.uncertainty`; default:
+        samples: the members' samples of rows ``valid_index`` (:mod:`molgen.training.predictive`; default:
             ``{"mean": preds}``). A model with an ``uncertainty`` section gets the calibrated probabilities and the
             ``<target>_std`` / ``_lower`` / ``_upper`` / ``_set`` columns.
 

@@ -9,7 +9,7 @@ from molgen.config import RunConfig
 from molgen.data.splits import Split
 from molgen.errors import ConfigError
 from molgen.evaluation.calibration import gaussian_bounds
-from molgen.families import uncertainty as uq
+from molgen.training import predictive as uq
 
 
 def config(task_type: str = "regression", **uncertainty) -> RunConfig:
