@@ -246,31 +246,20 @@ class SupervisedFamily:
                         test_samples.append(self.predict_samples(cfg, predictor, collate, split.test))
                     elif test:
                         member_preds.append(self.predict_rows(cfg, predictor, collate, split.test))
-                if held_samples:
-                    calibration = uq.fit_calibration(
-                        cfg.uncertainty.calibration,
-                        cfg.uncertainty.coverage,
+                if held_samples or test_samples:
+                    fold_uq = uq.fold_uncertainty(
+                        cfg,
                         task.kind,
                         data.target_names,
-                        uq.summarize(uq.concat(held_samples)),
-                        data.targets[held],
-                    )
-                if test_samples:
-                    samples = uq.calibrate_samples(calibration, data.target_names, uq.concat(test_samples))
-                    summary = uq.summarize(samples)
-                    columns = uq.columns(
-                        task.kind,
-                        data.target_names,
-                        summary,
-                        calibration,
-                        cfg.uncertainty.coverage,
                         getattr(data, "classes", None),
+                        held=(held_samples, data.targets[held]),
+                        test=(test_samples, data.targets[split.test] if len(splits) == 1 else None),
                     )
-                    uq_columns.append(columns)
-                    if len(splits) == 1:
-                        truth = data.targets[split.test]
-                        uq_metrics = uq.test_metrics(task.kind, data.target_names, summary, columns, truth, calibration)
-                    member_preds = list(torch.as_tensor(samples["mean"]))
+                    calibration = fold_uq.calibration or calibration
+                    if fold_uq.mean is not None:
+                        uq_columns.append(fold_uq.columns)
+                        uq_metrics = fold_uq.metrics or uq_metrics
+                        member_preds = list(torch.as_tensor(fold_uq.mean))
                 if member_preds:
                     kept.append(FoldPredictions(split.test, torch.stack(member_preds).numpy()))
                 if len(member_preds) > 1 and cfg.trainer.ensemble_size > 1 and len(splits) == 1:

@@ -252,3 +252,39 @@ def test_metrics(
             per_target[name]["coverage"] = float(sets[np.arange(len(sets)), labels[keep].astype(int)].mean())
             per_target[name]["set_size"] = float(sets.sum(1).mean())
     return metrics.pooled(per_target, targets)
+
+
+@dataclasses.dataclass
+class FoldUncertainty:
+    """One fold's uncertainty outputs: the calibrator fitted on the calibration rows (or None), the test rows'
+    columns and UQ metrics, and the test samples' means ``[S, n, T]`` (after Platt / isotonic)."""
+
+    calibration: dict[str, Any] | None
+    columns: dict[str, np.ndarray]
+    metrics: dict[str, float]
+    mean: np.ndarray | None
+
+
+def fold_uncertainty(
+    cfg: RunConfig,
+    task_type: str,
+    targets: Sequence[str],
+    classes: Mapping[str, Sequence[str]] | None,
+    held: tuple[list[Samples], np.ndarray],
+    test: tuple[list[Samples], np.ndarray | None],
+) -> FoldUncertainty:
+    """Fits the calibrator on ``held`` = (members' samples, labels) of the calibration rows, then calibrates and
+    summarizes ``test`` = (members' samples, labels or None: no metrics, e.g. one fold of several)."""
+    (held_samples, held_y), (test_samples, test_y) = held, test
+    section = cfg.uncertainty
+    calibration = None
+    if held_samples:
+        summary = summarize(concat(held_samples))
+        calibration = fit_calibration(section.calibration, section.coverage, task_type, targets, summary, held_y)
+    if not test_samples:
+        return FoldUncertainty(calibration, {}, {}, None)
+    samples = calibrate_samples(calibration, targets, concat(test_samples))
+    summary = summarize(samples)
+    cols = columns(task_type, targets, summary, calibration, section.coverage, classes)
+    scores = {} if test_y is None else test_metrics(task_type, targets, summary, cols, test_y, calibration)
+    return FoldUncertainty(calibration, cols, scores, samples["mean"])
