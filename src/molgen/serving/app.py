@@ -22,7 +22,6 @@ from molgen.serving.models import (
     ServedModel,
     attribute_items,
     generate_items,
-    invalid_item,
     load_served,
     predict_items,
     variant_effect_items,
@@ -183,16 +182,14 @@ def create_app(settings: ServeSettings) -> Any:
         if (body.smiles if wanted == "smiles" else body.sequences) is None:
             raise ApiError(422, f'model {name!r} reads {model.input_kind} inputs: send {{"{wanted}": [...]}}')
         cap = settings.max_smiles_length if model.input_kind == "smiles" else settings.max_sequence_length
-        kept = [i for i, value in enumerate(inputs) if len(value) <= cap]
-        items = await state.run(lambda: state.batchers[name].submit([inputs[i] for i in kept]))
-        if len(kept) < len(inputs):
-            out: list[dict[str, Any]] = [
-                invalid_item(model, value, f"longer than the limit of {cap} characters ({len(value)})")
-                for value in inputs
-            ]
-            for i, item in zip(kept, items):
-                out[i] = item
-            items = out
+        too_long = [i for i, value in enumerate(inputs) if len(value) > cap]
+        sent = list(inputs)
+        for i in too_long:  # an empty input: the library gives the item every column, invalid
+            sent[i] = ""
+        items = await state.run(lambda: state.batchers[name].submit(sent))
+        for i in too_long:
+            items[i][model.input_column] = inputs[i]
+            items[i]["reason"] = f"longer than the limit of {cap} characters ({len(inputs[i])})"
         state.metrics.observe_items(name, "predict", items)
         return _json({"model": name, "items": items})
 

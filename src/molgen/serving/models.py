@@ -7,7 +7,6 @@ its one-row-per-input table becomes one item per input, every column kept."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import threading
@@ -85,12 +84,29 @@ def predict_items(model: ServedModel, inputs: list[str]) -> list[dict[str, Any]]
     frame = pd.DataFrame({column: inputs})
     with model.lock:
         out = predict_frame(model.predictor, frame, input_column=column, batch_size=PREDICT_BATCH, n_jobs=1)
-    return [_item(row) for row in json.loads(out.to_json(orient="records", double_precision=15))]
+    return [_item(row) for row in records(out)]
 
 
-def invalid_item(model: ServedModel, value: str, reason: str) -> dict[str, Any]:
-    """The item of an input refused before the model saw it (e.g. too long)."""
-    return {model.input_column: value, "valid": False, "reason": reason}
+def records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as dicts of plain Python values (exact floats; NaN and None → None)."""
+    columns = [str(c) for c in frame.columns]
+    values = [[_scalar(v) for v in frame[c].tolist()] for c in frame.columns]
+    return [dict(zip(columns, row)) for row in zip(*values)]
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return _scalar(value.item())
+    try:
+        if value != value:  # pandas NA / NaT
+            return None
+    except (TypeError, ValueError):
+        return None
+    return str(value)
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +159,7 @@ def variant_effect_items(
     table["variant_id"] = [v or f"variant_{i + 1}" for i, v in enumerate(table["variant_id"])]
     with model.lock:
         out = score_variants(_sequence_model(model), sequences, table)
-    rows = json.loads(out.to_json(orient="records", double_precision=15))
+    rows = records(out)
     for row in rows:
         row["reason"] = row.pop("error", None) or None
     return rows
