@@ -47,12 +47,13 @@ def post(api: Server, path: str, body: object, **options: object) -> httpx.Respo
 
 
 def test_predict_one_item_per_input_in_order_with_invalid_items(api: Server):
-    smiles = ["CCO", "not a smiles", "c1ccccc1", "", "C" * 61, "[Na+].[Cl-]"]
+    smiles = ["CCO", "not a smiles", "c1ccccc1", "", "C" * 61, "[Na+].[Cl-]", "C\ud800"]
     response = post(api, "/v1/models/esol/predict", {"smiles": smiles})
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     assert [item["smiles"] for item in items] == smiles
-    assert [item["valid"] for item in items] == [True, False, True, False, False, True]
+    assert [item["valid"] for item in items] == [True, False, True, False, False, True, False]
+    assert "UTF-8" in items[6]["reason"]
     assert all(isinstance(item["y"], float) for item in items if item["valid"])
     assert all(item["y"] is None and item["reason"] for item in items if not item["valid"])
     assert "limit of 60 characters" in items[4]["reason"]

@@ -182,14 +182,12 @@ def create_app(settings: ServeSettings) -> Any:
         if (body.smiles if wanted == "smiles" else body.sequences) is None:
             raise ApiError(422, f'model {name!r} reads {model.input_kind} inputs: send {{"{wanted}": [...]}}')
         cap = settings.max_smiles_length if model.input_kind == "smiles" else settings.max_sequence_length
-        too_long = [i for i, value in enumerate(inputs) if len(value) > cap]
-        sent = list(inputs)
-        for i in too_long:  # an empty input: the library gives the item every column, invalid
-            sent[i] = ""
+        refused = {i: why for i, value in enumerate(inputs) if (why := refusal(value, cap))}
+        sent = [("" if i in refused else value) for i, value in enumerate(inputs)]  # "": an invalid item
         items = await state.run(lambda: state.batchers[name].submit(sent))
-        for i in too_long:
+        for i, why in refused.items():
             items[i][model.input_column] = inputs[i]
-            items[i]["reason"] = f"longer than the limit of {cap} characters ({len(inputs[i])})"
+            items[i]["reason"] = why
         state.metrics.observe_items(name, "predict", items)
         return _json({"model": name, "items": items})
 
@@ -213,13 +211,21 @@ def create_app(settings: ServeSettings) -> Any:
         model = state.model(name, "variant-effect")
         state.check_count("variants", len(body.variants), settings.max_batch)
         state.check_count("sequences", len(body.sequences), settings.max_batch)
-        too_long = [k for k, s in body.sequences.items() if len(s) > settings.max_sequence_length]
-        sequences = {k: s for k, s in body.sequences.items() if k not in too_long}
+        cap = settings.max_sequence_length
+        bad_sequences = {k: why for k, s in body.sequences.items() if (why := refusal(s, cap) or refusal(k, cap))}
+        sequences = {k: s for k, s in body.sequences.items() if k not in bad_sequences}
         variants = [v.model_dump() for v in body.variants]
+        bad_variants = {}
+        for i, v in enumerate(variants):
+            why = next((refusal(str(v[k]), cap) for k in ("sequence_id", "ref", "alt", "variant_id") if v[k]), None)
+            why = why or bad_sequences.get(v["sequence_id"])
+            if why:
+                bad_variants[i] = (why, dict(v))
+                v.update(sequence_id="", ref="N", alt="N", variant_id=None)  # not computed: an invalid item
         items = await state.run(lambda: asyncio.to_thread(variant_effect_items, model, sequences, variants))
-        for item in items:
-            if item.get("sequence_id") in too_long:
-                item["reason"] = f"sequence longer than the limit of {settings.max_sequence_length} characters"
+        for i, (why, original) in bad_variants.items():
+            items[i].update(original)
+            items[i]["reason"] = why
         state.metrics.observe_items(name, "variant-effect", items)
         return _json({"model": name, "items": items})
 
@@ -229,13 +235,13 @@ def create_app(settings: ServeSettings) -> Any:
         model = state.model(name, "attribute")
         state.check_count("sequences", len(body.sequences), settings.max_batch)
         cap = settings.max_sequence_length
-        sequences = [s if len(s) <= cap else "" for s in body.sequences]
+        refused = {i: why for i, s in enumerate(body.sequences) if (why := refusal(s, cap))}
+        sequences = [("" if i in refused else s) for i, s in enumerate(body.sequences)]
         items = await state.run(
             lambda: asyncio.to_thread(attribute_items, model, sequences, target=body.target, method=body.method)
         )
-        for i, s in enumerate(body.sequences):
-            if len(s) > cap:
-                items[i]["reason"] = f"longer than the limit of {cap} characters ({len(s)})"
+        for i, why in refused.items():
+            items[i]["reason"] = why
         state.metrics.observe_items(name, "attribute", items)
         return _json({"model": name, "items": items})
 
@@ -266,6 +272,17 @@ _KNOWN = {
     "/v1/models",
     *(f"/v1/models/{{name}}/{e}" for e in ("predict", "generate", "variant-effect", "attribute")),
 }
+
+
+def refusal(value: str, cap: int) -> str | None:
+    """Why an input is an invalid item before any computation (too long, not UTF-8 text), or None."""
+    if len(value) > cap:
+        return f"longer than the limit of {cap} characters ({len(value)})"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid UTF-8 text (a lone surrogate)"
+    return None
 
 
 def _json(body: dict[str, Any]) -> Response:
