@@ -42,8 +42,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert "Application shutdown complete" in server.log()
 
 
-def post(api: Server, path: str, body: object, **options: object) -> httpx.Response:
-    return httpx.post(f"{api.url}{path}", json=body, headers=AUTH, timeout=60, **options)  # type: ignore[arg-type]
+def post(api: Server, path: str, body: object) -> httpx.Response:
+    """JSON with ASCII escapes (a lone surrogate travels as ``\\ud800``, as other clients send it)."""
+    headers = {**AUTH, "Content-Type": "application/json"}
+    return httpx.post(f"{api.url}{path}", content=json.dumps(body).encode(), headers=headers, timeout=60)
 
 
 def test_predict_one_item_per_input_in_order_with_invalid_items(api: Server):
