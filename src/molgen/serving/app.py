@@ -66,6 +66,7 @@ class State:
         self.batchers: dict[str, Batcher] = {}
         self.gate = Gate(settings.max_concurrency, settings.max_queue)
         self.metrics = Metrics()
+        self.metrics.queued.set_function(lambda: self.gate.waiting)
         self.ready = False
 
     def model(self, name: str, endpoint: str) -> ServedModel:
