@@ -48,7 +48,7 @@ def train_model() -> Path:
     run = WORK / "esol_dmpnn"
     if not (run / "model" / "model.yaml").is_file():
         subprocess.run(
-            [MOLGEN, "train", "--dataset", "esol", "--model", "dmpnn", "--max-epochs", "5", "--output", str(run)],
+            [MOLGEN, "train", "--data", "esol", "--model", "dmpnn", "--max-epochs", "5", "--output", str(run)],
             check=True,
         )
     return run
@@ -152,9 +152,15 @@ async def load(url: str, smiles: list[str], size: int, clients: int, requests: i
     }
 
 
-def in_process_rate(model_dir: Path, smiles: list[str], repeats: int = 3) -> float:
-    """Molecules/s of ``predict_frame`` (what ``molgen predict`` runs) on 1,024-molecule chunks."""
+def in_process_rate(model_dir: Path, smiles: list[str], repeats: int = 3, threads: int = 0) -> float:
+    """Molecules/s of ``predict_frame`` (what ``molgen predict`` runs) on 1,024-molecule chunks, with
+    ``threads`` torch threads (0: torch's default, as ``molgen predict``)."""
+    import torch
+
     from molgen.analysis.prediction import load_model, predict_frame
+
+    default = torch.get_num_threads()
+    torch.set_num_threads(threads or default)
 
     model = load_model(model_dir)
     chunks = [smiles[i : i + 1024] for i in range(0, 1024 * 2, 1024)]
@@ -165,12 +171,13 @@ def in_process_rate(model_dir: Path, smiles: list[str], repeats: int = 3) -> flo
         for chunk in chunks:
             predict_frame(model, pd.DataFrame({"smiles": chunk}), n_jobs=1, batch_size=256)
         best = max(best, sum(map(len, chunks)) / (time.perf_counter() - t0))
+    torch.set_num_threads(default)
     return round(best, 1)
 
 
 def soak(server: Server, smiles: list[str], seconds: float) -> list[tuple[float, float]]:
     """Mixed load (8 clients, 1- and 32-molecule requests) for ``seconds``; RSS every 5 s."""
-    samples = [(0.0, server.rss_mb())]
+    samples = [(0.0, round(server.rss_mb(), 1))]
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
         asyncio.run(load(server.url, smiles, 1, 8, 200))
@@ -188,9 +195,10 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     model = train_model()
     smiles = esol_smiles()
-    rate = in_process_rate(model / "model", smiles)
-    print(f"in-process predict_frame: {rate} mol/s")
-    results: dict = {"in_process_mol_per_s": rate, "scenarios": [], "no_batching": []}
+    rates = {t: in_process_rate(model / "model", smiles, threads=t) for t in (0, 1)}
+    rate = max(rates.values())  # the faster of torch's default threads and one thread (the server's default)
+    print(f"in-process predict_frame: {rates} mol/s (default threads, 1 thread)")
+    results: dict = {"in_process_mol_per_s": rate, "in_process_by_threads": rates, "scenarios": [], "no_batching": []}
 
     server = Server(model, "--max-batch", "1024")
     try:
@@ -204,6 +212,14 @@ def main() -> None:
         print("soak RSS (s, MB):", results["soak"])
     finally:
         server.stop()
+    natural = Server(model, "--batch-wait-ms", "0")  # batches only what queued during the previous call
+    try:
+        results["no_wait"] = [
+            asyncio.run(load(natural.url, smiles, 1, c, n)) for c, n in [(1, 200), (8, 400), (64, 640)]
+        ]
+        print("batch wait 0:", results["no_wait"])
+    finally:
+        natural.stop()
     plain = Server(model, "--max-batch", "1", "--batch-wait-ms", "0")  # every request its own model call
     try:
         for size, clients, requests in [(1, 8, 400), (1, 64, 640)]:
@@ -230,7 +246,9 @@ def markdown(results: dict, soak_s: float) -> str:
         "limits, `--max-batch 1024`, `--batch-wait-ms 2`. Command: `python benchmarks/serving_load.py "
         f"--soak-s {soak_s:g} --output benchmarks/results/serving_load_<date>`.",
         "",
-        f"In-process `predict_frame` (what `molgen predict` runs), 1,024-molecule chunks: **{rate} mol/s**.",
+        f"In-process `predict_frame` (what `molgen predict` runs), 1,024-molecule chunks: **{rate} mol/s** (the "
+        f"faster of torch's default threads, {results['in_process_by_threads'][0]}, and one thread, "
+        f"{results['in_process_by_threads'][1]}; the server runs one torch thread per worker).",
         "",
         "| molecules/request | clients | requests | mol/s | % of in-process | p50 ms | p99 ms | errors | peak RSS MB |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -248,6 +266,16 @@ def markdown(results: dict, soak_s: float) -> str:
         b = batched[(1, r["clients"])]
         lines.append(
             f"| {r['clients']} | {b['mol_per_s']} | {r['mol_per_s']} | {b['mol_per_s'] / r['mol_per_s']:.1f}× |"
+        )
+    lines += [
+        "",
+        "Single molecules with `--batch-wait-ms 0` (batches form only from requests queued during a call):",
+        "",
+    ]
+    lines += ["| clients | mol/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|"]
+    for r in results.get("no_wait", []):
+        lines.append(
+            f"| {r['clients']} | {r['mol_per_s']} | {r['p50_ms']} | {r['p99_ms']} | {sum(r['errors'].values())} |"
         )
     soak = results["soak"]
     lines += [

@@ -38,8 +38,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _scalar(annotation: Any) -> type:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
-        return args[0]  # type: ignore[no-any-return]
-    return annotation  # type: ignore[no-any-return]
+        return args[0]
+    return annotation
 
 
 def run(args: argparse.Namespace) -> int:

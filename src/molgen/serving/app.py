@@ -130,7 +130,7 @@ def create_app(settings: ServeSettings) -> Any:
         for batcher in state.batchers.values():
             await batcher.close()
 
-    app = FastAPI(title="molgen", version=_version(), lifespan=lifespan, responses=ERRORS)  # type: ignore[arg-type]
+    app = FastAPI(title="molgen", version=_version(), lifespan=lifespan, responses=ERRORS)
     app.state.molgen = state
 
     @app.exception_handler(ApiError)

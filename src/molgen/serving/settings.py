@@ -43,7 +43,9 @@ class ServeSettings(BaseModel):
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (default: none, CORS off)"
     )
-    torch_threads: int = Field(0, ge=0, description="torch intra-op threads per worker (0: torch's default)")
+    torch_threads: int = Field(
+        1, ge=0, description="torch intra-op threads per worker (0: torch's default; use --workers for more cores)"
+    )
 
     @field_validator("models")
     @classmethod
@@ -84,7 +86,7 @@ def parse_model_args(values: list[str]) -> dict[str, str]:
 def build_settings(**values: object) -> ServeSettings:
     """Validated settings, or one :class:`ConfigError` line naming the option."""
     try:
-        return ServeSettings(**values)  # type: ignore[arg-type]
+        return ServeSettings(**values)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "options"
