@@ -175,6 +175,23 @@ def in_process_rate(model_dir: Path, smiles: list[str], repeats: int = 3, thread
     return round(best, 1)
 
 
+def paired_batch_ratio(server: Server, model_dir: Path, smiles: list[str], pairs: int = 3) -> list[dict]:
+    """In-process and served rates on the same two 1,024-molecule chunks, measured back to back ``pairs``
+    times (the machine is shared, so only neighbouring measurements compare)."""
+    chunks = [smiles[i : i + 1024] for i in range(0, 2048, 1024)]
+    out = []
+    for _ in range(pairs):
+        local = in_process_rate(model_dir, smiles, repeats=1, threads=1)
+        t0 = time.perf_counter()
+        for chunk in chunks:
+            response = httpx.post(f"{server.url}/v1/models/esol/predict", json={"smiles": chunk}, timeout=120)
+            response.raise_for_status()
+        served = round(2048 / (time.perf_counter() - t0), 1)
+        out.append({"in_process_mol_per_s": local, "served_mol_per_s": served, "ratio": round(served / local, 3)})
+        print("paired 1,024-molecule batches:", out[-1])
+    return out
+
+
 def soak(server: Server, smiles: list[str], seconds: float) -> list[tuple[float, float]]:
     """Mixed load (8 clients, 1- and 32-molecule requests) for ``seconds``; RSS every 5 s."""
     samples = [(0.0, round(server.rss_mb(), 1))]
@@ -208,6 +225,7 @@ def main() -> None:
             row["peak_rss_mb"] = round(rss.peak, 1)
             results["scenarios"].append(row)
             print(row)
+        results["paired"] = paired_batch_ratio(server, model / "model", smiles)
         results["soak"] = soak(server, smiles, args.soak_s)
         print("soak RSS (s, MB):", results["soak"])
     finally:
@@ -259,6 +277,16 @@ def markdown(results: dict, soak_s: float) -> str:
             f"| {r['molecules_per_request']} | {r['clients']} | {r['requests']} | {r['mol_per_s']} | {share:.0f}% "
             f"| {r['p50_ms']} | {r['p99_ms']} | {sum(r['errors'].values())} | {r['peak_rss_mb']} |"
         )
+    paired = results.get("paired", [])
+    if paired:
+        ratios = sorted(p["ratio"] for p in paired)
+        lines += [
+            "",
+            "Batch throughput against in-process, measured back to back on the same two 1,024-molecule chunks "
+            f"({len(paired)} pairs, one torch thread each): served / in-process = "
+            + ", ".join(f"{p['served_mol_per_s']} / {p['in_process_mol_per_s']} mol/s" for p in paired)
+            + f"; median ratio **{ratios[len(ratios) // 2]:.0%}**.",
+        ]
     lines += ["", "Dynamic batching (same load, a server started with `--max-batch 1 --batch-wait-ms 0`):", ""]
     lines += ["| clients | batched mol/s | unbatched mol/s | gain |", "|---|---|---|---|"]
     batched = {(r["molecules_per_request"], r["clients"]): r for r in results["scenarios"]}

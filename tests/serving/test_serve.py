@@ -110,6 +110,8 @@ def test_models_probes_and_metrics(api: Server):
     assert by_name["esol"]["spec"]["task"]["type"] == "regression" and by_name["esol"]["card"]
     assert httpx.get(f"{api.url}/healthz").json() == {"status": "ok"}  # probes need no token
     assert httpx.get(f"{api.url}/readyz").status_code == 200
+    cors = httpx.get(f"{api.url}/healthz", headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in cors.headers  # CORS is off unless --cors-origins
     post(api, "/v1/models/esol/predict", {"smiles": ["CCO", "xx"]})
     text = httpx.get(f"{api.url}/metrics", headers=AUTH).text
     assert 'molgen_requests_total{endpoint="/v1/models/{name}/predict",status="200"}' in text
@@ -218,3 +220,16 @@ def test_client_and_predict_url_write_the_local_output(api: Server, tmp_path: Pa
         [*run, "--url", api.url, "--model", "esol", "--output", str(tmp_path / "x.csv")], capture_output=True, text=True
     )
     assert no_token.returncode == 2 and "HTTP 401" in no_token.stderr
+
+
+def test_serve_refuses_bad_options_in_one_line(tmp_path: Path):
+    def serve(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([MOLGEN, "serve", *args], capture_output=True, text=True, timeout=120)
+
+    missing = serve("--model", f"x={tmp_path / 'nowhere'}")
+    assert missing.returncode == 2 and "model.yaml" in missing.stderr and len(missing.stderr.splitlines()) == 1
+    assert "expected NAME=DIR" in serve("--model", "just-a-dir").stderr
+    (tmp_path / "short").write_text("abc")
+    short = serve("--model", f"x={FIXTURES / 'property'}", "--token-file", str(tmp_path / "short"))
+    assert short.returncode == 2 and "at least 16 characters" in short.stderr
+    assert "--max-batch" in serve("--help").stdout
