@@ -41,7 +41,7 @@ def test_full_queue_is_503_with_retry_after_and_the_budget_is_504(tmp_path: Path
     server = Server("--model", MODEL, *args, log_path=tmp_path / "server.log")
     try:
         first = in_thread(predict, server.url, ["CCO"])
-        time.sleep(0.2)
+        wait_for(lambda: "molgen_active_requests 1.0" in httpx.get(f"{server.url}/metrics").text, timeout=10)
         busy = predict(server.url, ["CCO"])
         assert busy.status_code == 503, busy.text
         assert busy.headers["retry-after"] == "1" and "retry later" in busy.json()["detail"]
@@ -58,8 +58,14 @@ def test_full_queue_is_503_with_retry_after_and_the_budget_is_504(tmp_path: Path
 
 def workers(server: Server) -> set[int]:
     """The pids of the uvicorn worker processes (multiprocessing spawn children of the supervisor)."""
-    children = psutil.Process(server.process.pid).children()
-    return {c.pid for c in children if any("spawn_main" in part for part in c.cmdline())}
+    pids = set()
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and any("spawn_main" in part for part in child.cmdline()):
+                pids.add(child.pid)
+        except psutil.Error:  # a killed worker not yet reaped by the supervisor
+            continue
+    return pids
 
 
 def wait_for(condition, timeout: float = 90.0) -> None:  # type: ignore[no-untyped-def]

@@ -67,6 +67,7 @@ class State:
         self.gate = Gate(settings.max_concurrency, settings.max_queue)
         self.metrics = Metrics()
         self.metrics.queued.set_function(lambda: self.gate.waiting)
+        self.metrics.active.set_function(lambda: self.gate.active)
         self.ready = False
 
     def model(self, name: str, endpoint: str) -> ServedModel:

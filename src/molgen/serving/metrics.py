@@ -32,6 +32,7 @@ class Metrics:
             registry=self.registry,
         )
         self.queued = Gauge("molgen_queued_requests", "requests waiting for a slot", registry=self.registry)
+        self.active = Gauge("molgen_active_requests", "requests holding a slot", registry=self.registry)
 
     def observe_items(self, model: str, endpoint: str, items: list[dict[str, Any]]) -> None:
         n_valid = sum(1 for item in items if item.get("valid"))
