@@ -53,3 +53,33 @@ def test_generate_is_reproducible_and_limited(tmp_path: Path):
             assert [i["smiles"] for i in client.generate("gen", 7, seed=3)] == [i["smiles"] for i in items]
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_generate_with_an_objective_on_a_vae(tmp_path: Path):
+    data = tmp_path / "mols.smi"
+    data.write_text("\n".join(MOLECULES) + "\n")
+    run = tmp_path / "vae"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    vae = ["--model", "vae", "--set", "model.latent_dim=8", "--set", "model.encoder_hidden_dim=16"]
+    trained = subprocess.run(
+        [MOLGEN, "train", "--data", str(data), "--output", str(run), *vae, *TINY],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert trained.returncode == 0, trained.stderr
+    server = Server("--model", f"vae={run}", log_path=tmp_path / "server.log")
+    try:
+        body = {"n": 3, "seed": 0, "objective": "qed", "rounds": 1}
+        response = httpx.post(f"{server.url}/v1/models/vae/generate", json=body, timeout=120)
+        assert response.status_code == 200, response.text
+        out = response.json()
+        assert all(isinstance(i["score"], float) and i["valid"] for i in out["items"])
+        scores = [i["score"] for i in out["items"]]
+        assert scores == sorted(scores, reverse=True)  # best first
+        assert out["summary"]["objective"] == "qed" and {"before", "after"} <= set(out["summary"])
+        paths = httpx.post(f"{server.url}/v1/models/vae/generate", json={"n": 2, "objective": "/tmp/model:y"})
+        assert paths.status_code == 422  # objectives that load a model (a path) are not accepted from clients
+    finally:
+        server.stop()
