@@ -36,3 +36,11 @@ class DataSourceError(MolgenError, FileNotFoundError):
 
 class ModelFormatError(MolgenError, ValueError):
     """A model folder that cannot be loaded safely (missing files, pickles, corrupted weights, unknown format)."""
+
+
+class RemoteError(MolgenError):
+    """A molgen server refused a request (``status``: the HTTP status, ``detail``: its message)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

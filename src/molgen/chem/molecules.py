@@ -109,6 +109,8 @@ class _QuietParser:
             return None, smiles, "empty SMILES"
         if _WHITESPACE.search(text):
             return None, smiles, "whitespace inside SMILES"
+        if not text.isascii():  # SMILES is ASCII; RDKit's log would cut a multi-byte character in half
+            return None, smiles, "non-ASCII character in SMILES"
         try:
             mol = Chem.MolFromSmiles(text)
         except Exception as error:

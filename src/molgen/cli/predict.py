@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from molgen.analysis.prediction import PredictionSummary
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("predict", help="predict new inputs with a trained model")
-    parser.add_argument("--model", required=True, help="model folder (run folder or its model/)")
+    parser.add_argument(
+        "--model", required=True, help="model folder (run folder or its model/); with --url: the served model's name"
+    )
+    parser.add_argument("--url", help="predict on a molgen server (molgen serve) instead of in this process")
+    parser.add_argument("--token-file", help="with --url: file holding the server's bearer token")
     parser.add_argument(
         "--input",
         required=True,
@@ -34,13 +42,37 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molgen.analysis.prediction import load_model, predict_file
     from molgen.io import check_writable
 
     check_writable(args.output)  # fail before loading and computing anything
+    if args.url:
+        summary = _predict_remote(args)
+    else:
+        summary = _predict_local(args)
+    for line in summary.invalid[:20]:
+        print(f"invalid input, {line}", file=sys.stderr)
+    if summary.n_invalid > 20:
+        print(f"… and {summary.n_invalid - 20} more invalid rows", file=sys.stderr)
+    print(f"wrote {summary.n_rows} rows ({summary.n_invalid} invalid) to {summary.output}")
+    return 0
+
+
+def _predict_remote(args: argparse.Namespace) -> PredictionSummary:
+    from pathlib import Path
+
+    from molgen.client import Client, predict_file
+
+    token = Path(args.token_file).read_text(encoding="utf-8").strip() if args.token_file else None
+    with Client(args.url, token) as client:
+        return predict_file(client, args.model, args.input, args.output, input_column=args.input_column)
+
+
+def _predict_local(args: argparse.Namespace) -> PredictionSummary:
+    from molgen.analysis.prediction import load_model, predict_file
+
     model = load_model(args.model)
     options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
-    summary = predict_file(
+    return predict_file(
         model,
         args.input,
         args.output,
@@ -49,9 +81,3 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         **options,
     )
-    for line in summary.invalid[:20]:
-        print(f"invalid input, {line}", file=sys.stderr)
-    if summary.n_invalid > 20:
-        print(f"… and {summary.n_invalid - 20} more invalid rows", file=sys.stderr)
-    print(f"wrote {summary.n_rows} rows ({summary.n_invalid} invalid) to {summary.output}")
-    return 0
