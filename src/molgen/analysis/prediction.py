@@ -26,6 +26,7 @@ class LoadedModel:
     spec: ModelSpec
     members: list[Any]
     path: Path
+    domain: Any = None  # molgen.families.domain.Domain of molecule models that export one
 
     @property
     def targets(self) -> list[str]:
@@ -45,18 +46,22 @@ class PredictionSummary:
 def load_model(path: str | Path) -> LoadedModel:
     """Loads a model folder (or a run folder holding ``model/``) without unpickling anything."""
     from molgen.families import FAMILIES  # imports the families (and torch) when a model is loaded
+    from molgen.families.domain import load_domain
 
     spec, states = read_model(path)
     members = FAMILIES.get(spec.family).load_predictors(spec, states)
-    return LoadedModel(spec, members, Path(path))
+    return LoadedModel(spec, members, Path(path), load_domain(spec))
 
 
-def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+def predict_frame(model: LoadedModel, frame: pd.DataFrame, *, domain: bool = True, **options: Any) -> pd.DataFrame:
     """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
-    ``invalid_reason`` columns. Options go to the family's ``predict_frame`` (``input_column``,
+    ``invalid_reason`` columns, and ``train_similarity`` / ``in_domain`` when the model has an applicability
+    domain and ``domain`` is on. Options go to the family's ``predict_frame`` (``input_column``,
     ``batch_size``, ``n_jobs``; DNA models: ``on_length_mismatch``)."""
     from molgen.families import FAMILIES
 
+    if domain and model.domain is not None:
+        options["domain"] = model.domain
     kind = model.spec.input.kind if model.spec.input is not None else None
     if "on_length_mismatch" in options and kind != "dna":
         raise ConfigError(f"--on-length-mismatch applies to DNA models; this model reads {kind or 'no sequences'}")

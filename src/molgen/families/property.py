@@ -21,6 +21,7 @@ from molgen.errors import InvalidInputError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families import common
 from molgen.families.base import register_family
+from molgen.families.domain import Domain, TrainingDomain, fit_domain
 from molgen.families.model_card import property_model_card
 from molgen.families.predictions import output_table
 from molgen.families.supervised import SupervisedFamily, with_head
@@ -161,10 +162,12 @@ def predict_frame(
     *,
     batch_size: int = 256,
     n_jobs: int = -1,
+    domain: Domain | None = None,
 ) -> pd.DataFrame:
-    """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``.
+    """One output row per input row: input columns, one column per target (+ ``_std``), with a ``domain`` its
+    ``train_similarity`` and ``in_domain`` (:mod:`molgen.families.domain`), ``valid``.
 
-    Invalid molecules get ``valid=False``, empty predictions and the reason in ``invalid_reason``.
+    Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
@@ -174,7 +177,8 @@ def predict_frame(
             "(use --input-column)"
         )
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
-    featurized = featurize_smiles(frame[column].tolist(), featurizer, n_jobs=n_jobs)
+    fingerprint = None if domain is None else domain.fingerprint
+    featurized = featurize_smiles(frame[column].tolist(), featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     preds = torch.stack([m.predict_rows(collate, rows, batch_size) for m in members]).numpy()
@@ -182,6 +186,9 @@ def predict_frame(
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(frame[column].tolist(), featurized.valid_index, featurizer)
+    if domain is not None:
+        assert featurized.fingerprints is not None
+        extra.update(domain.columns(featurized.fingerprints, featurized.valid_index, len(frame)))
     return output_table(spec, frame, preds, featurized.valid_index, reasons, extra)
 
 
@@ -218,6 +225,11 @@ class PropertyFamily(SupervisedFamily):
             _featurizer(cfg),
             task,
             None if features is None else features[split.train],
+        )
+
+    def applicability_domain(self, cfg: RunConfig, data: MoleculeData, splits: list[Split]) -> TrainingDomain | None:
+        return fit_domain(
+            data.smiles, splits, _featurizer(cfg), percentile=cfg.data.domain_percentile, n_jobs=cfg.data.featurize_jobs
         )
 
     def row_inputs(self, data: MoleculeData) -> tuple[str, list[str]]:

@@ -103,6 +103,10 @@ class SupervisedFamily:
         """Where valid row ``position`` came from, for messages (default: its 0-based data row)."""
         return f"data row {int(data.valid_index[position])}"
 
+    def applicability_domain(self, cfg: RunConfig, data: Any, splits: list[Split]) -> Any:
+        """The family's applicability domain (``families.domain.TrainingDomain``), or None (the default)."""
+        return None
+
     def callbacks(self) -> list[Any]:
         """Callbacks shared by every member of one fit (e.g. a throughput meter)."""
         return []
@@ -227,10 +231,13 @@ class SupervisedFamily:
                 for i, o in enumerate(outcomes)
             ]
             if is_rank_zero():
+                domain = self.applicability_domain(cfg, data, splits) if test else None
                 record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
+                if domain is not None:
+                    record["applicability_domain"] = domain.record()
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
-                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind)
+                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind, domain)
                 if export:
                     spec = common.model_spec(
                         cfg,
@@ -239,9 +246,12 @@ class SupervisedFamily:
                         **self.spec_fields(cfg),
                         model=section_dict(cfg.model),
                         task=predictors[0].task.describe(),
+                        applicability_domain=None if domain is None else domain.spec(),
                     )
                     spec.trained_on["stopped"] = stopped
-                    export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
+                    card = self.model_card(spec, cfg, metrics)
+                    arrays = None if domain is None else domain.arrays()
+                    export_model(paths["model"], predictors, spec, card, arrays=arrays)
         details = {
             "missing_targets": labels.missing,
             "epochs": [o.epochs for o in outcomes],
@@ -267,9 +277,15 @@ class SupervisedFamily:
         )
 
     def _keep_predictions(
-        self, run_dir: Path, data: LabelledData, folds: list[predictions.FoldPredictions], task_type: str
+        self,
+        run_dir: Path,
+        data: LabelledData,
+        folds: list[predictions.FoldPredictions],
+        task_type: str,
+        domain: Any = None,
     ) -> None:
-        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds)."""
+        """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds), with the applicability-domain
+        columns when the family has a ``domain``."""
         table = predictions.kept_table(
             folds,
             rows=data.valid_index,
@@ -277,6 +293,7 @@ class SupervisedFamily:
             target_names=data.target_names,
             task_type=task_type,
             inputs=self.row_inputs(data),
+            columns=None if domain is None else domain.position_columns(),
         )
         predictions.write_predictions(run_dir / "predictions", table, k_fold=len(folds) > 1)
 
