@@ -8,8 +8,8 @@ Usage:
    speed) whose training sets grow: ESOL (902 training molecules), Lipophilicity (3,360) and 20,000 MOSES
    train molecules labelled with RDKit's Crippen logP (16,000).
 2. Times, as whole processes from start to exit, `molgen predict` (all cores) and `molgen screen --workers 1`
-   (in-process, one shard) on the first --n MOSES test molecules, AD on and off alternately, --repeats times
-   each; reports the median wall time and the median CPU time (user + sys of the process tree), since other
+   (in-process, one shard) on the first --n MOSES test molecules, after one untimed warm-up run, AD on and off
+   alternately, --repeats times each; reports the median wall time and the median CPU time (user + sys of the process tree), since other
    jobs on a shared machine skew wall time.
 3. The kernel alone: CPU µs per query molecule of the nearest-neighbour search against each training set.
 
@@ -95,6 +95,26 @@ def kernel_cost(model: Path, queries: list[str]) -> float:
     return (time.process_time() - start) / len(queries) * 1e6
 
 
+def commands(command: str, model: Path, library: Path, work: Path, *, domain: bool) -> list[str]:
+    """The `molgen predict` (all cores) or `molgen screen` (in-process) command line."""
+    flag = [] if domain else ["--no-domain"]
+    if command == "predict":
+        return [
+            *MOLGEN,
+            "predict",
+            "--model",
+            str(model),
+            "--input",
+            str(library),
+            "--output",
+            str(work / "out.csv"),
+            *flag,
+        ]
+    shutil.rmtree(work / "screen", ignore_errors=True)
+    cmd = [*MOLGEN, "screen", "--model", str(model), "--library", str(library), "--output", str(work / "screen")]
+    return [*cmd, "--workers", "1", *flag]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=50_000)
@@ -116,17 +136,10 @@ def main() -> None:
         kernel_us = kernel_cost(model, smiles[:5000])
         for command in ("predict", "screen"):
             times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+            timed(commands(command, model, library, work, domain=False))  # warm-up: file cache, loky workers
             for repeat in range(args.repeats):
                 for domain in (True, False) if repeat % 2 == 0 else (False, True):
-                    flag = [] if domain else ["--no-domain"]
-                    if command == "predict":
-                        cmd = [*MOLGEN, "predict", "--model", str(model), "--input", str(library)]
-                        cmd += ["--output", str(work / "out.csv"), *flag]
-                    else:
-                        shutil.rmtree(work / "screen", ignore_errors=True)
-                        cmd = [*MOLGEN, "screen", "--model", str(model), "--library", str(library)]
-                        cmd += ["--output", str(work / "screen"), "--workers", "1", *flag]
-                    times[domain].append(timed(cmd))
+                    times[domain].append(timed(commands(command, model, library, work, domain=domain)))
                     print(name, command, "AD on" if domain else "AD off", *(f"{t:.1f}" for t in times[domain][-1]))
             wall = {d: statistics.median(t[0] for t in times[d]) for d in times}
             cpu = {d: statistics.median(t[1] for t in times[d]) for d in times}
@@ -153,7 +166,7 @@ def main() -> None:
         f"--repeats {args.repeats}` ({os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; load average at the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}).",
         "Models: D-MPNN hidden 300, depth 3. Times: median of the whole process (start to exit) over "
-        f"{args.repeats} alternated runs; CPU = user + sys of the process tree. Overhead = AD on / AD off - 1.",
+        f"{args.repeats} alternated runs after a warm-up run; CPU = user + sys of the process tree. Overhead = AD on / AD off - 1.",
         "",
         "| training set | n_train | command | wall off (s) | wall on (s) | wall overhead | CPU off (s) | CPU on (s) "
         "| CPU overhead | mol/s (AD on) | kernel CPU µs/query |",
