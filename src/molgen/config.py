@@ -185,6 +185,18 @@ class DataConfig(_Section):
         500, ge=1, json_schema_extra=cli("molecules with more heavy atoms are invalid rows (default: 500)", group=DATA)
     )
     """Heavy-atom cap: a longer molecule is an invalid row (``N heavy atoms > max_atoms M``), checked before parsing."""
+    domain_percentile: float = Field(
+        5.0,
+        gt=0,
+        lt=100,
+        json_schema_extra=cli(
+            "applicability domain: in_domain threshold = this percentile of the test molecules' nearest-training "
+            "Tanimoto similarities (default: 5)",
+            group=DATA,
+        ),
+    )
+    """Molecule models: the ``in_domain`` threshold stored with the model is this percentile of the test set's
+    similarities to its nearest training molecule (see docs/applicability-domain.md)."""
     featurize_jobs: Int = Field(-1, json_schema_extra=cli("featurization processes (-1: all cores)", group=DATA))
     """Processes used to featurize (-1: all cores)."""
     cache: bool = True

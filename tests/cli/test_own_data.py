@@ -119,7 +119,7 @@ def test_prediction_column_is_the_target_and_an_input_column_is_renamed(models, 
     path = tmp_path / "measured.csv"
     pd.DataFrame({"smiles": ["CCO", "CCN"], "y": [1.5, 2.5]}).to_csv(path, index=False)
     out, _ = predict(models["plain"], path, capsys)
-    assert list(out.columns) == ["smiles", "y_input", "y", "valid", "invalid_reason"]
+    assert list(out.columns) == ["smiles", "y_input", "y", "valid", "invalid_reason"]  # exported without a domain
     assert out["y_input"].tolist() == [1.5, 2.5] and not np.allclose(out["y"], [1.5, 2.5])
     assert "the input has a column 'y': kept as 'y_input'" in molgen_log.text
 
@@ -201,7 +201,10 @@ def test_string_class_labels_train_and_predict_class_names(tmp_path, capsys, mol
     queries = tmp_path / "q.smi"
     queries.write_text("c1ccccc1O phenol\nCCO\n")
     out, _ = predict(run, queries, capsys)
-    assert list(out.columns) == ["smiles", "name", "BBB", "BBB_prob_BBB-", "BBB_prob_BBB+", "valid", "invalid_reason"]
+    assert list(out.columns) == [
+        *["smiles", "name", "BBB", "BBB_prob_BBB-", "BBB_prob_BBB+"],
+        *["train_similarity", "in_domain", "valid", "invalid_reason"],
+    ]
     assert set(out["BBB"]) <= {"BBB+", "BBB-"}
     assert np.allclose(out["BBB_prob_BBB-"] + out["BBB_prob_BBB+"], 1.0)
     assert (out["BBB"] == np.where(out["BBB_prob_BBB+"] >= 0.5, "BBB+", "BBB-")).all()

@@ -98,6 +98,8 @@ def test_test_predictions_are_kept_one_row_per_test_row(messy_run):
         "heavy",
         "heavy_pred",
         "heavy_std",
+        "train_similarity",
+        "in_domain",
     ]
     assert kept["row"].tolist() == test_rows
     assert kept["smiles"].tolist() == frame.loc[test_rows, "smiles"].tolist()

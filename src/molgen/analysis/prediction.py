@@ -14,7 +14,7 @@ import pandas as pd
 from molgen.data.tables import MoleculeTable, first_line, load_molecule_table, table_format
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.io import atomic_path
-from molgen.training.artifacts import ModelSpec, read_model
+from molgen.training.artifacts import ModelSpec, read_arrays, read_model
 
 log = logging.getLogger("molgen")
 
@@ -26,6 +26,7 @@ class LoadedModel:
     spec: ModelSpec
     members: list[Any]
     path: Path
+    domain: Any = None  # molgen.chem.domain.Domain of molecule models that export one
 
     @property
     def targets(self) -> list[str]:
@@ -48,15 +49,18 @@ def load_model(path: str | Path) -> LoadedModel:
 
     spec, states = read_model(path)
     members = FAMILIES.get(spec.family).load_predictors(spec, states)
-    return LoadedModel(spec, members, Path(path))
+    return LoadedModel(spec, members, Path(path), load_domain(spec))
 
 
-def predict_frame(model: LoadedModel, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+def predict_frame(model: LoadedModel, frame: pd.DataFrame, *, domain: bool = True, **options: Any) -> pd.DataFrame:
     """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
-    ``invalid_reason`` columns. Options go to the family's ``predict_frame`` (``input_column``,
+    ``invalid_reason`` columns, and ``train_similarity`` / ``in_domain`` when the model has an applicability
+    domain and ``domain`` is on. Options go to the family's ``predict_frame`` (``input_column``,
     ``batch_size``, ``n_jobs``; DNA models: ``on_length_mismatch``)."""
     from molgen.families import FAMILIES
 
+    if domain and model.domain is not None:
+        options["domain"] = model.domain
     kind = model.spec.input.kind if model.spec.input is not None else None
     if "on_length_mismatch" in options and kind != "dna":
         raise ConfigError(f"--on-length-mismatch applies to DNA models; this model reads {kind or 'no sequences'}")
@@ -117,3 +121,14 @@ def predict_file(
     bad = np.flatnonzero(~out["valid"].to_numpy(dtype=bool))
     invalid = [f"{table.describe_row(int(i))}: {out['invalid_reason'].iloc[i]}" for i in bad]
     return PredictionSummary(len(out), len(invalid), invalid, output_path)
+
+
+def load_domain(spec: ModelSpec) -> Any:
+    """The applicability domain exported with a molecule model (:class:`molgen.chem.domain.Domain`), or None."""
+    if spec.applicability_domain is None:
+        return None
+    from molgen.chem.domain import FILE, exported_domain  # RDKit: only for molecule models with a domain
+
+    return exported_domain(
+        spec.applicability_domain, lambda: read_arrays(spec, FILE).get("fingerprints"), str(spec.source)
+    )

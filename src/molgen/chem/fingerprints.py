@@ -20,9 +20,33 @@ from rdkit import Chem
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["morgan_bits", "tanimoto_max", "tanimoto_power_means"]
+__all__ = ["MorganFingerprinter", "morgan_bits", "morgan_packed", "pack", "tanimoto_max", "tanimoto_power_means"]
 
 _EXACT_BF16_COUNT = 256
+
+
+class MorganFingerprinter:
+    """One molecule at a time → its Morgan bits (RDKit's ``rdFingerprintGenerator``, built once).
+
+    Args:
+        radius: Morgan radius (2 ~ ECFP4).
+        n_bits: folded length.
+    """
+
+    def __init__(self, radius: int = 2, n_bits: int = 1024) -> None:
+        from rdkit.Chem import rdFingerprintGenerator
+
+        self.radius, self.n_bits = radius, n_bits
+        self._generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+
+    def bits(self, mol: Chem.Mol) -> np.ndarray:
+        """uint8 ``[n_bits]`` of 0/1."""
+        return self._generator.GetFingerprintAsNumPy(mol)
+
+
+def pack(bits: np.ndarray) -> np.ndarray:
+    """0/1 ``[N, n_bits]`` → bit-packed uint8 ``[N, n_bits / 8]`` (numpy's big-endian bit order)."""
+    return np.packbits(np.asarray(bits, dtype=np.uint8).reshape(len(bits), -1), axis=1)
 
 
 def morgan_bits(mols: Sequence[Chem.Mol], *, radius: int = 2, n_bits: int = 1024) -> np.ndarray:
@@ -36,13 +60,16 @@ def morgan_bits(mols: Sequence[Chem.Mol], *, radius: int = 2, n_bits: int = 1024
     Returns:
         uint8 ``[len(mols), n_bits]`` of 0/1.
     """
-    from rdkit.Chem import rdFingerprintGenerator
-
-    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    fingerprinter = MorganFingerprinter(radius, n_bits)
     out = np.zeros((len(mols), n_bits), dtype=np.uint8)
     for row, mol in enumerate(mols):
-        out[row] = generator.GetFingerprintAsNumPy(mol)
+        out[row] = fingerprinter.bits(mol)
     return out
+
+
+def morgan_packed(mols: Sequence[Chem.Mol], *, radius: int = 2, n_bits: int = 2048) -> np.ndarray:
+    """Bit-packed Morgan fingerprints: uint8 ``[len(mols), n_bits / 8]`` (see :func:`pack`)."""
+    return pack(morgan_bits(mols, radius=radius, n_bits=n_bits))
 
 
 def _as_matrix(bits: np.ndarray, dtype: torch.dtype) -> torch.Tensor:

@@ -33,6 +33,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
     parser.add_argument(
+        "--no-domain",
+        dest="domain",
+        action="store_false",
+        help="leave out the applicability-domain columns train_similarity and in_domain (molecule models; saves "
+        "the nearest-training-molecule search)",
+    )
+    parser.add_argument(
         "--on-length-mismatch",
         choices=("warn", "error"),
         help="DNA models: crop/pad sequences of another length than the model's input with one warning "
@@ -79,5 +86,6 @@ def _predict_local(args: argparse.Namespace) -> PredictionSummary:
         input_column=args.input_column,
         batch_size=args.batch_size,
         n_jobs=args.n_jobs,
+        domain=args.domain,
         **options,
     )

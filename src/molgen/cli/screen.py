@@ -108,6 +108,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "same paths to the models, library and output)",
     )
     parser.add_argument("--retries", type=int, default=2, help="extra attempts for a shard that fails (default: 2)")
+    parser.add_argument(
+        "--no-domain",
+        dest="domain",
+        action="store_false",
+        help="leave out the applicability-domain columns train_similarity and in_domain",
+    )
     parser.set_defaults(run=run)
 
 
@@ -135,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             retries=args.retries,
+            domain=args.domain,
         )
     print(
         f"screened {result.n_rows} rows in {result.n_shards} shards ({len(result.computed)} scored now, "

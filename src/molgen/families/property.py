@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from molgen.chem.datasets import MoleculeData, read_labelled_molecules
+from molgen.chem.domain import Domain, TrainingDomain, fit_domain
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.chem.standardize import standardized_column
 from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace
@@ -104,16 +105,19 @@ def predict_frame(
     *,
     batch_size: int = 256,
     n_jobs: int = -1,
+    domain: Domain | None = None,
 ) -> pd.DataFrame:
-    """One output row per input row: input columns, one column per target (+ ``_std``), ``valid``.
+    """One output row per input row: input columns, one column per target (+ ``_std``), with a ``domain`` its
+    ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``.
 
-    Invalid molecules get ``valid=False``, empty predictions and the reason in ``invalid_reason``.
+    Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
     smiles = input_values(frame, column, "SMILES").tolist()
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
-    featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs)
+    fingerprint = None if domain is None else domain.fingerprint
+    featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
     collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     mc = uq.mc_samples(getattr(spec, "uncertainty", None))
@@ -124,6 +128,9 @@ def predict_frame(
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer.standardize)
+    if domain is not None:
+        assert featurized.fingerprints is not None
+        extra.update(domain.columns(featurized.fingerprints, featurized.valid_index, len(frame)))
     return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
 
 
@@ -150,6 +157,11 @@ class PropertyFamily(SupervisedFamily):
             _featurizer(cfg),
             task,
             None if features is None else features[split.train],
+        )
+
+    def applicability_domain(self, cfg: RunConfig, data: MoleculeData, splits: list[Split]) -> TrainingDomain | None:
+        return fit_domain(
+            data.smiles, splits, _featurizer(cfg), percentile=cfg.data.domain_percentile, n_jobs=cfg.data.featurize_jobs
         )
 
     def row_inputs(self, data: MoleculeData) -> tuple[str, list[str]]:

@@ -118,6 +118,10 @@ class SupervisedFamily:
         """Where valid row ``position`` came from, for messages (default: its 0-based data row)."""
         return f"data row {int(data.valid_index[position])}"
 
+    def applicability_domain(self, cfg: RunConfig, data: Any, splits: list[Split]) -> Any:
+        """The family's applicability domain (``chem.domain.TrainingDomain``), or None (the default)."""
+        return None
+
     def callbacks(self) -> list[Any]:
         """Callbacks shared by every member of one fit (e.g. a throughput meter)."""
         return []
@@ -276,14 +280,17 @@ class SupervisedFamily:
                 for i, o in enumerate(outcomes)
             ]
             if is_rank_zero():
+                domain = self.applicability_domain(cfg, data, splits) if test else None
                 record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
                 record["data_summary"] = data_summary(
                     len(data.frame), data.invalid, data.valid_index[labels.unlabelled], splits, self.split_smiles(data)
                 )
+                if domain is not None:
+                    record["applicability_domain"] = domain.record()
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
                     extra = {k: np.concatenate([c[k] for c in uq_columns]) for k in uq_columns[0]} if uq_columns else {}
-                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind, extra)
+                    self._keep_predictions(run_dir, data, kept, predictors[0].task.kind, extra, domain)
                 if export:
                     spec = model_spec(
                         cfg,
@@ -294,9 +301,12 @@ class SupervisedFamily:
                         task=predictors[0].task.describe(),
                         **({"uncertainty": uq.spec_section(cfg)} if uq.active(cfg) else {}),
                         **({"calibration": calibration} if calibration else {}),
+                        applicability_domain=None if domain is None else domain.spec(),
                     )
                     spec.trained_on["stopped"] = stopped
-                    export_model(paths["model"], predictors, spec, self.model_card(spec, cfg, metrics))
+                    card = self.model_card(spec, cfg, metrics)
+                    arrays = None if domain is None else domain.arrays()
+                    export_model(paths["model"], predictors, spec, card, arrays=arrays)
         details = {
             "missing_targets": labels.missing,
             "epochs": [o.epochs for o in outcomes],
@@ -328,9 +338,11 @@ class SupervisedFamily:
         folds: list[FoldPredictions],
         task_type: str,
         extra: dict[str, np.ndarray],
+        domain: Any = None,
     ) -> None:
         """Writes ``predictions/test.csv`` (and ``oof.csv`` with several folds); ``extra``: more columns (the
-        uncertainty columns), one value per predicted row in fold order."""
+        uncertainty columns), one value per predicted row in fold order; the applicability-domain columns when
+        the family has a ``domain``."""
         table = kept_table(
             folds,
             rows=data.valid_index,
@@ -338,6 +350,7 @@ class SupervisedFamily:
             target_names=data.target_names,
             task_type=task_type,
             inputs=self.row_inputs(data),
+            columns=None if domain is None else domain.position_columns(),
         )
         for name, values in extra.items():
             table[name] = values

@@ -9,7 +9,8 @@ worker's memory does not grow with the shard size.
 Output: one row per input row, columns in :meth:`ScreenJob.columns` order: ``source``, ``row``
 (0-based record number in its file), ``id``, ``smiles``, ``valid``, ``invalid_reason``, one
 column per predicted quantity (the ensemble mean; ``…_std`` the spread over all members when
-there are several), ``passes_filters`` (null for invalid rows) and ``failed_filters`` /
+there are several), with models that have an applicability domain ``train_similarity`` (to the nearest
+training molecule of any model) and ``in_domain`` (in the domain of at least one model), ``passes_filters`` (null for invalid rows) and ``failed_filters`` /
 ``filter_reasons`` (which filters failed, and why).
 """
 
@@ -41,7 +42,8 @@ __all__ = ["ModelRef", "PredictionLayout", "ScreenJob", "cached_model", "score_s
 
 FIXED_COLUMNS = ("source", "row", "id", "smiles", "valid", "invalid_reason")
 FILTER_COLUMNS = ("passes_filters", "failed_filters", "filter_reasons")
-_RESERVED = {*FIXED_COLUMNS, *FILTER_COLUMNS, "score", "rank"}
+DOMAIN_COLUMNS = ("train_similarity", "in_domain")  # molgen.chem.domain's (not imported: it imports RDKit)
+_RESERVED = {*FIXED_COLUMNS, *FILTER_COLUMNS, *DOMAIN_COLUMNS, "score", "rank"}
 _MODELS: dict[tuple[str, str], Any] = {}  # this process's loaded models
 # The export layout of molgen.training.artifacts (not imported here: it imports torch; a test checks they match).
 MODEL_DIR, SPEC_FILE, WEIGHTS_FILE = "model", "model.yaml", "model.safetensors"
@@ -141,10 +143,19 @@ class ScreenJob:
     batch_size: int = 256
     block_size: int = 2048
     input_column: str | None = field(default=None, compare=False)
+    domain: bool = False
 
     @classmethod
-    def create(cls, model_dirs: Sequence[str | Path], filters: Sequence[str] = (), batch_size: int = 256) -> ScreenJob:
-        """Reads each model's spec, checks they predict the same targets, builds the layout.
+    def create(
+        cls,
+        model_dirs: Sequence[str | Path],
+        filters: Sequence[str] = (),
+        batch_size: int = 256,
+        *,
+        domain: bool = True,
+    ) -> ScreenJob:
+        """Reads each model's spec, checks they predict the same targets, builds the layout; ``domain``: add the
+        applicability-domain columns when at least one model has a domain.
 
         Weights are loaded later, once per process that scores shards (:func:`cached_model`).
 
@@ -174,7 +185,8 @@ class ScreenJob:
                 )
         layout = PredictionLayout(first[0], first[1], first[2], sum(n for *_, n in layouts))
         input_column = specs[0].input.column if specs[0].input is not None else None
-        return cls(refs, layout, tuple(filters), batch_size, input_column=input_column)
+        has_domain = domain and any(spec.applicability_domain is not None for spec in specs)
+        return cls(refs, layout, tuple(filters), batch_size, input_column=input_column, domain=has_domain)
 
     def describe(self) -> dict[str, Any]:
         """What must match between a run and its resume (model contents, not their paths)."""
@@ -182,16 +194,16 @@ class ScreenJob:
             "models": [ref.fingerprint[:16] for ref in self.models],
             "layout": asdict(self.layout) | {"targets": list(self.layout.targets)},
             "filters": list(self.filters),
-        }
+        } | ({"domain": True} if self.domain else {})
 
     def columns(self) -> list[str]:
-        return [*FIXED_COLUMNS, *self.layout.columns(), *FILTER_COLUMNS]
+        return [*FIXED_COLUMNS, *self.layout.columns(), *(DOMAIN_COLUMNS if self.domain else ()), *FILTER_COLUMNS]
 
     def arrow_schema(self) -> Any:
         import pyarrow as pa
 
-        types = {"row": pa.int64(), "valid": pa.bool_(), "passes_filters": pa.bool_()}
-        floats = set(self.layout.columns())
+        types = {"row": pa.int64(), "valid": pa.bool_(), "passes_filters": pa.bool_(), "in_domain": pa.bool_()}
+        floats = {*self.layout.columns(), "train_similarity"}
         return pa.schema([(c, pa.float64() if c in floats else types.get(c, pa.string())) for c in self.columns()])
 
 
@@ -208,11 +220,12 @@ def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
     passes = np.full(n, None, dtype=object)
     failed = np.full(n, None, dtype=object)
     why = np.full(n, None, dtype=object)
+    similarity, in_domain = np.full(n, np.nan), np.zeros(n, dtype=bool)
     readable = np.flatnonzero(pd.isna(rows["read_error"]).to_numpy())
     smiles = rows["smiles"].to_numpy(dtype=object)
     for start in range(0, len(readable), job.block_size):
         index = readable[start : start + job.block_size]
-        valid_index, invalid, predictions = _predict_block(job, smiles[index].tolist())
+        valid_index, invalid, predictions, domain = _predict_block(job, smiles[index].tolist())
         for record in invalid:
             reasons[index[record.index]] = record.reason
         rows_ok = index[valid_index]
@@ -222,6 +235,8 @@ def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
         flat = predictions.reshape(predictions.shape[0], len(rows_ok), -1)  # [members, n, quantities]
         means[rows_ok] = flat.mean(0)
         spreads[rows_ok] = flat.std(0)
+        if domain is not None:
+            similarity[rows_ok], in_domain[rows_ok] = domain
         passes[rows_ok], failed[rows_ok], why[rows_ok] = _apply_filters(job.filters, smiles[rows_ok].tolist())
     out = pd.DataFrame(
         {
@@ -242,6 +257,8 @@ def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
         out[name] = means[:, q]
         if quantities[name] is not None:
             out[quantities[name]] = spreads[:, q]
+    if job.domain:
+        out["train_similarity"], out["in_domain"] = similarity, in_domain
     out["passes_filters"], out["failed_filters"], out["filter_reasons"] = passes, failed, why
     return out[job.columns()]
 
@@ -253,8 +270,12 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[Any], np.ndarray]:
-    """``(valid positions, invalid records, predictions [members, n_valid, …])`` for a block."""
+def _predict_block(
+    job: ScreenJob, smiles: list[Any]
+) -> tuple[np.ndarray, list[Any], np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """``(valid positions, invalid records, predictions [members, n_valid, …], domain)`` for a block; ``domain``:
+    ``(nearest-training similarity, in_domain)`` per valid position over the models that have a domain (the
+    largest similarity; in the domain of any model), None without a domain."""
     import torch
 
     from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
@@ -262,18 +283,29 @@ def _predict_block(job: ScreenJob, smiles: list[Any]) -> tuple[np.ndarray, list[
 
     featurized: dict[str, Any] = {}
     predictions = []
+    similarity: np.ndarray | None = None
+    in_domain: np.ndarray | None = None
     for ref in job.models:
         model = cached_model(ref)
-        key = json.dumps(model.spec.featurizer, sort_keys=True)
+        domain = model.domain if job.domain else None
+        fingerprint = None if domain is None else domain.fingerprint
+        key = json.dumps([model.spec.featurizer, fingerprint], sort_keys=True)
         if key not in featurized:  # models sharing a featurizer share its graphs
-            featurized[key] = featurize_smiles(smiles, FeaturizerSpec.from_dict(model.spec.featurizer), n_jobs=1)
+            spec = FeaturizerSpec.from_dict(model.spec.featurizer)
+            featurized[key] = featurize_smiles(smiles, spec, n_jobs=1, fingerprint=fingerprint)
         result = featurized[key]
         collate = GraphCollate(result.graphs)
         rows = np.arange(len(result.graphs))
         predictions += [member.predict_rows(collate, rows, job.batch_size) for member in model.members]
+        if domain is not None:
+            found = domain.reference.nearest(result.fingerprints)
+            inside = found >= domain.threshold
+            similarity = found if similarity is None else np.maximum(similarity, found)
+            in_domain = inside if in_domain is None else in_domain | inside
     result = next(iter(featurized.values()))
     stacked = torch.stack(predictions).double().numpy() if predictions else np.zeros((0, 0))
-    return result.valid_index, result.invalid, stacked
+    domain_columns = None if similarity is None or in_domain is None else (similarity, in_domain)
+    return result.valid_index, result.invalid, stacked, domain_columns
 
 
 def _apply_filters(names: Sequence[str], smiles: list[str]) -> tuple[list[bool], list[str | None], list[str | None]]:

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from safetensors import SafetensorError
@@ -99,6 +100,9 @@ class ModelSpec(_Open):
     generator: str | None = None
     trained_on: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    applicability_domain: dict[str, Any] | None = None
+    """Molecule models: ``radius``, ``n_bits``, ``threshold``, ``n_train`` of the training fingerprints stored in
+    ``train_fingerprints.safetensors`` (absent in models exported before it existed)."""
     sha256: dict[str, str] = Field(default_factory=dict)
     """File name → sha256 hex digest of each weights file (empty in folders written before checksums)."""
     _source: Path | None = PrivateAttr(default=None)
@@ -197,6 +201,7 @@ def export_model(
     spec: ModelSpec | Mapping[str, Any],
     card: str,
     folders: Mapping[str, Path] | None = None,
+    arrays: Mapping[str, Mapping[str, np.ndarray]] | None = None,
 ) -> Path:
     """Writes the weights of every member, the spec (primitives) and a model card, all at once (the folder is
     built under a temporary name and swapped in).
@@ -207,6 +212,8 @@ def export_model(
             its ``ensemble_size`` is set from ``members``.
         card: Markdown model card.
         folders: ``{name: folder}`` copied into the model folder (e.g. the autoencoder a LatentGAN samples with).
+        arrays: ``{file name: {array name: numpy array}}`` written as more safetensors files (e.g. the training
+            fingerprints), their sha256 recorded in ``model.yaml`` and checked by :func:`read_arrays`.
     """
     import shutil
 
@@ -222,6 +229,12 @@ def export_model(
     with io.atomic_dir(model_dir) as tmp:
         save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"molgen_version": __version__})
         checksums = {WEIGHTS_FILE: file_sha256(tmp / WEIGHTS_FILE)}
+        if arrays:
+            from safetensors.numpy import save_file as save_arrays
+
+            for name, named in arrays.items():
+                save_arrays({key: np.ascontiguousarray(value) for key, value in named.items()}, str(tmp / name))
+                checksums[name] = file_sha256(tmp / name)
         full = ModelSpec.model_validate(
             {**values, "molgen_version": __version__, "ensemble_size": len(members), "sha256": checksums}
         )
@@ -284,8 +297,30 @@ def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.T
     return spec, members
 
 
+def read_arrays(spec: ModelSpec, name: str) -> dict[str, np.ndarray]:
+    """The numpy arrays of the extra safetensors file ``name`` next to ``spec``'s ``model.yaml``
+    (see ``export_model(arrays=…)``), after checking its sha256 recorded in ``model.yaml``.
+
+    Raises:
+        ModelLoadError: the file is missing, has no recorded sha256, does not match it, or is not safetensors.
+    """
+    from safetensors.numpy import load_file as load_arrays
+
+    path = Path(spec.source).parent / name
+    if not path.is_file():
+        raise ModelLoadError(f"{path} not found: {spec.source} needs it; re-export or retrain the model")
+    if name not in spec.sha256:
+        raise ModelLoadError(f"{spec.source} records no sha256 of {name}; the model folder was altered")
+    _refuse_pickle(path)
+    _verify_checksum(spec, path)
+    try:
+        return load_arrays(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ModelLoadError(f"{path} is truncated or corrupted and cannot be loaded ({err})") from None
+
+
 def _verify_checksum(spec: ModelSpec, weights_path: Path) -> None:
-    expected = spec.sha256.get(WEIGHTS_FILE)
+    expected = spec.sha256.get(weights_path.name)
     if expected is None:
         log.info("%s: no sha256 in %s (written by an older molgen); loading it unverified", weights_path, SPEC_FILE)
         return

@@ -10,7 +10,7 @@ several members, their standard deviation ``<target>_std``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,7 @@ def kept_table(
     target_names: Sequence[str],
     task_type: str,
     inputs: tuple[str, Sequence[str]] | None = None,
+    columns: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One row per predicted data row, in fold order (see the module docstring for the columns).
 
@@ -56,6 +57,7 @@ def kept_table(
         rows: data row of each valid position (``valid_index``).
         targets: ``[n_valid, T]`` true values.
         inputs: ``(column name, value per valid position)``, e.g. ``("smiles", [...])``.
+        columns: more columns (one value per valid position) appended last, e.g. ``train_similarity``.
     """
     positions = np.concatenate([f.positions for f in folds]) if folds else np.zeros(0, dtype=np.int64)
     table: dict[str, np.ndarray] = {"row": rows[positions]}
@@ -76,6 +78,8 @@ def kept_table(
         table[f"{target}_pred"] = np.concatenate([p[:, :, t].mean(0) for p in preds])
         if any(len(p) > 1 for p in preds):
             table[f"{target}_std"] = np.concatenate([p[:, :, t].std(0) for p in preds])
+    for column, per_position in (columns or {}).items():
+        table[column] = per_position[positions]
     return pd.DataFrame(table)
 
 

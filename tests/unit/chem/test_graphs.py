@@ -131,15 +131,32 @@ def test_two_processes_equal_one(monkeypatch):
 
 
 def test_worker_processes_return_the_same_chunks():
-    tasks = [(start, ["CCO", "xyz", "c1ccccc1", None, "[13CH4]", "C" * 9], False, "none", 8) for start in (0, 6, 12)]
+    smiles = ["CCO", "xyz", "c1ccccc1", None, "[13CH4]", "C" * 9]
+    tasks = [(start, smiles, False, "none", 8, (2, 2048)) for start in (0, 6, 12)]
     serial = graphs_module._run_chunks(tasks, 1)
     in_workers = graphs_module._run_chunks(tasks, 2, parent_takes_tasks=False)
     assert all(chunk.process_id != os.getpid() for chunk in in_workers)
     for got, expected in zip(in_workers, serial):
         np.testing.assert_array_equal(got.valid_index, expected.valid_index)
         assert got.invalid == expected.invalid
+        assert got.fingerprints is not None and got.fingerprints.shape == (3, 256)
+        np.testing.assert_array_equal(got.fingerprints, expected.fingerprints)
         for name in ("atom_props", "atom_mass", "bond_atoms", "bond_props", "atom_counts"):
             np.testing.assert_array_equal(getattr(got.tables, name), getattr(expected.tables, name))
+
+
+def test_fingerprints_come_from_the_featurized_molecules():
+    from molgen.chem.fingerprints import morgan_packed
+
+    smiles = ["CCO", "not a smiles", "[Na+].[Cl-].c1ccccc1C(=O)[O-]", "C1CC1N"]
+    result = featurize_smiles(smiles, FeaturizerSpec(standardize="basic"), fingerprint=(2, 2048))
+    assert result.valid_index.tolist() == [0, 2, 3]
+    standardized = ["CCO", "O=C(O)c1ccccc1", "NC1CC1"]  # basic: largest organic fragment, neutralized
+    expected = morgan_packed([Chem.MolFromSmiles(s) for s in standardized], radius=2, n_bits=2048)
+    np.testing.assert_array_equal(result.fingerprints, expected)
+    assert featurize_smiles(["CCO"]).fingerprints is None
+    with pytest.raises(ValueError, match="not cached"):
+        featurize_smiles(["CCO"], cache_dir="unused", fingerprint=(2, 2048))
 
 
 def test_small_inputs_stay_serial_and_n_jobs_is_checked():

@@ -39,6 +39,8 @@ def test_a_job_pools_members_and_refuses_models_with_other_targets(models, tmp_p
     assert job.layout == PredictionLayout("regression", ("logp",), None, 3)
     assert job.columns()[:6] == ["source", "row", "id", "smiles", "valid", "invalid_reason"]
     assert job.layout.columns() == ["logp", "logp_std"] and job.input_column == "smiles"
+    assert job.domain and job.columns()[-5:-3] == ["train_similarity", "in_domain"]  # models with a domain
+    assert "in_domain" not in ScreenJob.create([single], domain=False).columns()
     other = tmp_path / "other"
     shutil.copytree(Path(single) / "model", other)
     spec = yaml.safe_load((other / "model.yaml").read_text())

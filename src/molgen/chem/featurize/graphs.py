@@ -35,6 +35,7 @@ from molgen.chem.featurize.atom_features import (
 from molgen.chem.featurize.limits import DEFAULT_MAX_ATOMS, over_cap
 from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.featurize.rdkit_pickle import pickle_mol
+from molgen.chem.fingerprints import MorganFingerprinter, pack
 from molgen.chem.molecules import InvalidMolecule, iter_molecules
 from molgen.chem.standardize import check_mode, standardize_mol
 from molgen.errors import ConfigError, ModelFormatError
@@ -127,12 +128,15 @@ class FeaturizationResult:
         valid_index: int64 ``[n_valid]``: input position of each graph.
         invalid: One record per invalid input, in input order.
         from_cache: True when loaded from ``cache_dir`` instead of computed.
+        fingerprints: bit-packed Morgan fingerprints uint8 ``[n_valid, n_bits / 8]`` of the featurized (standardized)
+            molecules when asked for (``fingerprint=(radius, n_bits)``), else None.
     """
 
     graphs: PackedGraphs
     valid_index: np.ndarray
     invalid: list[InvalidMolecule]
     from_cache: bool = False
+    fingerprints: np.ndarray | None = None
 
 
 @dataclass
@@ -144,16 +148,23 @@ class _ChunkResult:
     invalid: list[tuple[int, str, str]]
     mol_features: np.ndarray | None
     process_id: int  # which process made it (diagnostics, tests)
+    fingerprints: np.ndarray | None = None  # bit-packed uint8 [n_valid, n_bits / 8]
 
 
-def _featurize_chunk(task: tuple[int, list, bool, str, int | None]) -> _ChunkResult:
+_Task = tuple[int, list, bool, str, int | None, tuple[int, int] | None]
+
+
+def _featurize_chunk(task: _Task) -> _ChunkResult:
     """Parses and extracts one chunk; runs in worker processes (module-level to be picklable).
 
     Streams: each molecule is pickled to bytes right after parsing and freed before the next
     one is parsed (holding a thousand live RDKit molecules and freeing them together costs
-    ~2x more in cache misses). Only the descriptor path keeps molecules.
+    ~2x more in cache misses). Only the descriptor path keeps molecules. With ``fingerprint=(radius, n_bits)``
+    each molecule's Morgan bits come from the same parsed molecule.
     """
-    start, smiles, with_descriptors, standardize, max_atoms = task
+    start, smiles, with_descriptors, standardize, max_atoms, fingerprint = task
+    fingerprinter = MorganFingerprinter(*fingerprint) if fingerprint is not None else None
+    fingerprint_rows: list[np.ndarray] = []
     blobs: list[bytes] = []
     valid_index: list[int] = []
     invalid: list[tuple[int, str, str]] = []
@@ -175,6 +186,8 @@ def _featurize_chunk(task: tuple[int, list, bool, str, int | None]) -> _ChunkRes
             continue
         blobs.append(pickle_mol(mol))
         valid_index.append(index)
+        if fingerprinter is not None:
+            fingerprint_rows.append(fingerprinter.bits(mol))
         if with_descriptors:
             kept_mols.append(mol)
     mol_features = None
@@ -188,6 +201,9 @@ def _featurize_chunk(task: tuple[int, list, bool, str, int | None]) -> _ChunkRes
         invalid=invalid,
         mol_features=mol_features,
         process_id=os.getpid(),
+        fingerprints=None
+        if fingerprinter is None
+        else pack(np.asarray(fingerprint_rows, dtype=np.uint8).reshape(-1, fingerprinter.n_bits)),
     )
 
 
@@ -239,9 +255,7 @@ def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
     return max(1, min(wanted, n_molecules // _MIN_MOLECULES_PER_PROCESS))
 
 
-def _run_chunks(
-    tasks: list[tuple[int, list, bool, str, int | None]], n_processes: int, *, parent_takes_tasks: bool = True
-) -> list[_ChunkResult]:
+def _run_chunks(tasks: list[_Task], n_processes: int, *, parent_takes_tasks: bool = True) -> list[_ChunkResult]:
     """Runs the chunk tasks on this process plus ``n_processes - 1`` workers, in input order.
 
     Workers come from joblib's reusable loky executor: fresh interpreters (fork + exec), so
@@ -279,6 +293,7 @@ def featurize_smiles(
     n_jobs: int = 1,
     cache_dir: str | Path | None = None,
     max_atoms: int | None = DEFAULT_MAX_ATOMS,
+    fingerprint: tuple[int, int] | None = None,
 ) -> FeaturizationResult:
     """Featurizes SMILES into molecular graphs, skipping (and reporting) invalid inputs.
 
@@ -295,6 +310,8 @@ def featurize_smiles(
             atom, ~10x less than the float features), re-encoded on load (~4 us/molecule).
         max_atoms: A molecule with more heavy atoms is invalid (reason ``N heavy atoms > max_atoms M``),
             decided from the SMILES text before parsing; None: no cap.
+        fingerprint: ``(radius, n_bits)``: also return the bit-packed Morgan fingerprints of the valid molecules
+            (computed from the molecules parsed for the graphs; not cached, so not combinable with ``cache_dir``).
 
     Returns:
         :class:`FeaturizationResult` with the graphs of the valid molecules, in input order.
@@ -305,6 +322,8 @@ def featurize_smiles(
     """
     smiles = list(smiles)
     cache_file = None
+    if cache_dir is not None and fingerprint is not None:
+        raise ValueError("featurize_smiles: fingerprints are not cached; pass cache_dir=None to compute them")
     if cache_dir is not None:
         cache_file = featurization_cache.cache_path(
             cache_dir,
@@ -317,7 +336,7 @@ def featurize_smiles(
             graphs = _encode_graphs(tables, mol_features, spec)
             return FeaturizationResult(graphs, valid_index, invalid, from_cache=True)
     tasks = [
-        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize, max_atoms)
+        (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize, max_atoms, fingerprint)
         for start in range(0, len(smiles), _CHUNK_SIZE)
     ]
     chunks = _run_chunks(tasks, _resolve_processes(n_jobs, len(smiles)))
@@ -325,4 +344,8 @@ def featurize_smiles(
     if cache_file is not None:
         featurization_cache.save(cache_file, tables, mol_features, valid_index, invalid)
     graphs = _encode_graphs(tables, mol_features, spec)
-    return FeaturizationResult(graphs=graphs, valid_index=valid_index, invalid=invalid)
+    fingerprints = None
+    if fingerprint is not None:
+        parts = [chunk.fingerprints for chunk in chunks if chunk.fingerprints is not None]
+        fingerprints = np.concatenate(parts) if parts else np.zeros((0, fingerprint[1] // 8), np.uint8)
+    return FeaturizationResult(graphs=graphs, valid_index=valid_index, invalid=invalid, fingerprints=fingerprints)
