@@ -11,7 +11,6 @@ PNGs, substructures, writing).
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import subprocess
 import sys
@@ -20,14 +19,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
-
-def moses_test(n: int) -> list[str]:
-    data_dir = os.environ.get("MOLGEN_DATA_DIR")
-    if not data_dir:
-        sys.exit("set MOLGEN_DATA_DIR to the data mirror (it holds moses/test.csv.gz)")
-    with gzip.open(Path(data_dir) / "moses" / "test.csv.gz", "rt") as handle:
-        return pd.read_csv(handle, nrows=n)["SMILES"].tolist()
+from predict import moses_test  # the sibling speed script (run from this folder's path)
 
 
 def untrained_dmpnn(out: Path) -> Path:

@@ -64,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print_config(cfg)
         return 0
-    from molgen.families.common import default_output  # families (and torch) load only here
     from molgen.recipes import fit, resolve_family
     from molgen.training.model_card import count_targets, metrics_table, pooled_label
-    from molgen.training.run_folder import is_rank_zero
+    from molgen.training.run_folder import default_output, is_rank_zero
 
     cfg = resolve_family(cfg)
     if not cfg.output:

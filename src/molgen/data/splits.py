@@ -199,7 +199,8 @@ def _stratified(n, sizes, seed, labels=None, **_) -> Split:
 
 
 def _predefined(n, sizes, seed, groups=None, **_) -> Split:
-    """``groups`` holds train/training, val/valid/validation or test per row (``sizes`` is ignored)."""
+    """``groups`` holds train/training, val/valid/validation or test per row; ``sizes[1]`` and ``seed`` only
+    size and seed the validation draw when no row is marked for validation."""
     groups = _check_len("groups", groups, n, "predefined")
     codes = np.empty(n, dtype=np.int64)
     for i, raw in enumerate(groups):
@@ -210,7 +211,23 @@ def _predefined(n, sizes, seed, groups=None, **_) -> Split:
                 f"{', '.join(PREDEFINED_VALUES)}"
             )
         codes[i] = code
-    return Split(*(np.flatnonzero(codes == c) for c in range(3)))
+    split = Split(*(np.flatnonzero(codes == c) for c in range(3)))
+    if not len(split.val):  # no validation rows: a seeded draw of sizes[1] of all rows from the training rows
+        n_val = min(round(sizes[1] * n), len(split.train) - 1)
+        val = np.random.default_rng(seed).choice(split.train, size=max(n_val, 0), replace=False)
+        split = Split(np.setdiff1d(split.train, val), val, split.test)
+    return split
+
+
+def predefined_groups(frame: Any, column: str | None, rows: np.ndarray, source: str) -> Any:
+    """The train/val/test label of each of ``rows`` of ``frame`` (a table read from ``source``), from ``column``."""
+    if not column:
+        raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
+    if column not in frame.columns:
+        raise InvalidInputError(
+            f"split column {column!r} not in {source}; columns: {', '.join(map(str, frame.columns))}"
+        )
+    return frame[column].to_numpy()[rows]
 
 
 _SPLITTERS: Registry[Callable[..., Split]] = Registry(

@@ -8,7 +8,6 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -20,7 +19,7 @@ import torch
 from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
-from molgen.data.splits import Split, kfold_splits, make_split, splits_record
+from molgen.data.splits import Split, kfold_splits, make_split, predefined_groups, splits_record
 from molgen.data.summary import data_summary
 from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
 from molgen.evaluation.supervised import aggregate, higher_is_better, record_skipped
@@ -30,7 +29,7 @@ from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec, export_model, load_state, model_spec, run_paths, write_json
 from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
 from molgen.training.predictor import Predictor
-from molgen.training.run_folder import is_rank_zero, open_run_folder
+from molgen.training.run_folder import default_output, is_rank_zero, open_run_folder
 from molgen.training.tasks import Task, build_task
 
 if TYPE_CHECKING:
@@ -199,7 +198,7 @@ class SupervisedFamily:
                 fraction, seed = cfg.uncertainty.calibration_fraction, cfg.trainer.seed
                 split, held = uq.carve_calibration(splits[0], fraction, seed, by_scaffold)
                 splits = [split]
-            cfg = replace(cfg, output=str(common.default_output(cfg)))
+            cfg = replace(cfg, output=str(default_output(cfg)))
             record = self._splits_record(cfg, data, splits, labels.unlabelled)
             if calibrating:
                 record["calibration"] = data.valid_index[held].tolist()
@@ -297,7 +296,7 @@ class SupervisedFamily:
                         dataset,
                         metrics,
                         **self.spec_fields(cfg),
-                        model=section_dict(cfg.model),
+                        model=cfg.model.model_dump(),
                         task=predictors[0].task.describe(),
                         **({"uncertainty": uq.spec_section(cfg)} if uq.active(cfg) else {}),
                         **({"calibration": calibration} if calibration else {}),
@@ -374,8 +373,7 @@ class SupervisedFamily:
         )
 
     def make_splits(self, cfg: RunConfig, data: LabelledData) -> list[Split]:
-        """One split or one per fold; indices are positions among the valid rows. A predefined split without
-        validation rows gets a seeded validation draw of ``split_sizes[1]`` of all rows from its training rows."""
+        """One split or one per fold; indices are positions among the valid rows."""
         n, kind, seed = len(data.targets), resolved(cfg.data.split, "data.split"), cfg.trainer.seed
         smiles = self.split_smiles(data)
         if kind == "scaffold" and smiles is None:
@@ -387,14 +385,14 @@ class SupervisedFamily:
             if kind == "predefined":
                 raise ConfigError("a predefined split cannot be combined with n_folds > 1")
             return kfold_splits(kind, n, cfg.data.n_folds, seed=seed, smiles=smiles, labels=labels)
-        groups = _predefined_groups(cfg, data) if kind == "predefined" else None
+        groups = (
+            predefined_groups(data.frame, cfg.data.split_column, data.valid_index, data.source)
+            if kind == "predefined"
+            else None
+        )
         split = make_split(
             kind, n, sizes=tuple(cfg.data.split_sizes), seed=seed, smiles=smiles, labels=labels, groups=groups
         )
-        if kind == "predefined" and not len(split.val):
-            n_val = round(cfg.data.split_sizes[1] * n)
-            val = np.random.default_rng(seed).choice(split.train, size=min(n_val, len(split.train) - 1), replace=False)
-            split = Split(np.setdiff1d(split.train, val), val, split.test)
         return [split]
 
     # --- exported models ------------------------------------------------------------------------------
@@ -437,15 +435,6 @@ def _labels_record(target_names: list[str], labels: Labels) -> dict[str, Any]:
     return record
 
 
-def section_dict(section: Any) -> dict[str, Any]:
-    """A config section as primitives (a pydantic model or a dataclass)."""
-    if hasattr(section, "model_dump"):
-        return section.model_dump()
-    import dataclasses
-
-    return dataclasses.asdict(section)
-
-
 def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig) -> Predictor:
     """``encoder`` (with an ``out_dim``) topped with the feed-forward head the model section sizes
     (``ffn_hidden_dim``, ``ffn_layers``, ``dropout``) for ``task``."""
@@ -457,15 +446,3 @@ def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | Dn
         dropout=model.dropout,
     )
     return Predictor(encoder, head, task)
-
-
-def _predefined_groups(cfg: RunConfig, data: LabelledData) -> Sequence[str]:
-    """The train/val/test label of every valid row, from ``data.split_column``."""
-    column = cfg.data.split_column
-    if not column:
-        raise InvalidInputError("the predefined split needs --split-column (a column of train/val/test labels)")
-    if column not in data.frame.columns:
-        raise InvalidInputError(
-            f"split column {column!r} not in {data.source}; columns: {', '.join(map(str, data.frame.columns))}"
-        )
-    return data.frame[column].to_numpy()[data.valid_index]

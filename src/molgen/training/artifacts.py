@@ -387,3 +387,17 @@ def model_spec(
         else {"split": cfg.data.split, "seed": cfg.trainer.seed, "n_folds": cfg.data.n_folds}
     )
     return ModelSpec(family=str(cfg.family), **fields, trained_on=trained, metrics=metrics)
+
+
+def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
+    """The state dict of an exported generator (its single member)."""
+    _, members = read_model(model_dir)
+    return members[0]
+
+
+def spec_field(spec: ModelSpec, key: str) -> Any:
+    """A generator's own ``model.yaml`` entry (``tokenizer``, ``sizes`` …: extra fields of the open :class:`ModelSpec`)."""
+    extra = spec.model_extra or {}
+    if key not in extra:
+        raise ModelFormatError(f"model.yaml of generator {spec.generator!r} has no {key!r} entry")
+    return extra[key]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -197,3 +198,15 @@ def is_rank_zero() -> bool:
     from lightning.pytorch.utilities.rank_zero import rank_zero_only  # lazy: prediction needs no Lightning
 
     return rank_zero_only.rank == 0  # type: ignore[attr-defined]  # set by Lightning at import
+
+
+def default_output(cfg: RunConfig) -> Path:
+    """The run folder of ``cfg``: ``cfg.output``, else ``runs/<data>-<model>-<time>`` (generators:
+    ``runs/generation-<data>-<model>-<time>``). Call it once before DDP workers start and pass the result
+    on as ``output`` so that every worker writes into the same folder. :func:`molgen.training.run_folder.open_run_folder`
+    creates, locks and checks it."""
+    if cfg.output:
+        return Path(cfg.output)
+    stem = Path(cfg.data.name).stem
+    name = f"generation-{stem.split('.')[0]}" if cfg.family == "generation" else stem
+    return Path("runs") / f"{name}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"

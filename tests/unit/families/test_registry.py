@@ -11,8 +11,8 @@ import pytest
 from molgen.config import RunConfig
 from molgen.errors import ConfigError, UnknownNameError
 from molgen.families import FAMILIES, GENERATORS, Family
-from molgen.families.common import default_output
 from molgen.recipes import DNA_MODELS, GENERATOR_MODELS, resolve_family
+from molgen.training.run_folder import default_output
 from molgen.training.trainer import quiet_lightning
 
 

@@ -29,9 +29,9 @@ from molgen.errors import InvalidInputError, ModelFormatError
 from molgen.families import common
 from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
 from molgen.models.generative import Generator
-from molgen.training.artifacts import ModelSpec, export_model, model_spec, read_model, run_paths, write_json
+from molgen.training.artifacts import export_model, model_spec, read_model, run_paths, write_json
 from molgen.training.model_card import generator_model_card
-from molgen.training.run_folder import is_rank_zero, open_run_folder
+from molgen.training.run_folder import default_output, is_rank_zero, open_run_folder
 
 log = logging.getLogger("molgen")
 
@@ -122,7 +122,7 @@ def fit(
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
         data = split_train_val(smiles, rows, gen.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
-        cfg = replace(cfg, output=str(common.default_output(cfg)))
+        cfg = replace(cfg, output=str(default_output(cfg)))
         folds = [{"train": data.train_rows, "val": data.val_rows}]
         index = "0-based data row of the input (invalid rows excluded)"
         record = splits_record(
@@ -178,20 +178,6 @@ def load_generator(model_dir: str | Path) -> Generator:
     if not (model_dir / "model.yaml").is_file():
         model_dir = model_dir / "model"
     return generator_module(spec.generator).load(model_dir, spec)
-
-
-def read_weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
-    """The state dict of an exported generator (its single member)."""
-    _, members = read_model(model_dir)
-    return members[0]
-
-
-def spec_field(spec: ModelSpec, key: str) -> Any:
-    """A generator's own ``model.yaml`` entry (``tokenizer``, ``sizes`` …: extra fields of the open :class:`ModelSpec`)."""
-    extra = spec.model_extra or {}
-    if key not in extra:
-        raise ModelFormatError(f"model.yaml of generator {spec.generator!r} has no {key!r} entry")
-    return extra[key]
 
 
 @register_family("generation")

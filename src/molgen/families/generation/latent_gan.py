@@ -113,7 +113,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
 
 def load(model_dir: Path, spec: ModelSpec) -> LatentGANSampler:
     """The sampler of an exported LatentGAN, with the autoencoder copied into its folder."""
-    from molgen.families.generation.family import read_weights, spec_field
+    from molgen.training.artifacts import read_weights, spec_field
 
     model = build_model(spec_field(spec, "sizes"))
     model.load_state_dict(read_weights(model_dir))

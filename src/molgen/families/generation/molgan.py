@@ -122,7 +122,7 @@ def train(cfg: RunConfig, data: Any, run_dir: Path, *, resume: bool = False, cal
 
 def load(model_dir: Path, spec: ModelSpec) -> MolGANSampler:
     """The sampler of an exported MolGAN (weights from ``model.safetensors``)."""
-    from molgen.families.generation.family import read_weights, spec_field
+    from molgen.training.artifacts import read_weights, spec_field
 
     graph_spec = DenseGraphSpec.from_dict(spec_field(spec, "graphs"))
     networks = build_networks(graph_spec, spec_field(spec, "sizes"), reward=getattr(spec, "reward", None) is not None)

@@ -129,7 +129,7 @@ class TokenRecipe:
     @classmethod
     def load(cls, model_dir: Path, spec: ModelSpec) -> Any:
         """The generator of an export: vocabulary and sizes from ``model.yaml``, weights from safetensors."""
-        from molgen.families.generation.family import read_weights, spec_field
+        from molgen.training.artifacts import read_weights, spec_field
 
         codec = TokenCodec.from_dict(spec_field(spec, "tokenizer"))
         model = cls.build(spec_field(spec, "sizes"), len(codec))
