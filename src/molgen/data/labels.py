@@ -39,6 +39,16 @@ class Labels:
     unlabelled: np.ndarray
     missing: dict[str, Any]
 
+    def record(self, target_names: Sequence[str]) -> dict[str, Any]:
+        """metrics.json's ``missing_targets`` and, with several targets, what the pooled metrics are."""
+        if len(target_names) < 2:
+            return {"missing_targets": self.missing}
+        pooled = (
+            "each <metric> without a target is the mean of its per-target values <metric>/<target> over the "
+            "targets that could be scored (targets may have different units)"
+        )
+        return {"missing_targets": self.missing, "targets": list(target_names), "pooled": pooled}
+
 
 def check_and_split(
     targets: np.ndarray,

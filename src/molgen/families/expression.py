@@ -8,6 +8,7 @@ uses the same data, split, metrics, run folder and export format.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -49,7 +50,7 @@ from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import SequenceCollate
 from molgen.training.model_card import expression_model_card
 from molgen.training.prediction_tables import input_values, output_table
-from molgen.training.predictor import Predictor, member_predictions, predict_onehot
+from molgen.training.predictor import Predictor, predict_onehot, sequence_predictions
 from molgen.training.tasks import Task
 
 log = logging.getLogger("molgen")
@@ -62,7 +63,6 @@ REGRESSION_METRICS = ("pearson", "spearman", "r2", "mse")
 DNA_MODELS = (*SEQUENCE_ENCODERS.names(), "kmer")
 """Model names of the expression family (``kmer``: the k-mer count + linear baseline)."""
 _STRAND_SYMMETRIC = {"chipseq_oct4_mafk"}  # datasets whose default is reverse-complement augmentation
-_PREDICT_CHUNK = 4096
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -154,14 +154,9 @@ def predict_frame(
     n_value = source.n_value
     if n_value is None:
         raise ModelFormatError("model.yaml has no input.n_value (uniform | zero) for this DNA model")
-    chunks = []
-    for start in range(0, len(valid_index), _PREDICT_CHUNK):
-        rows = valid_index[start : start + _PREDICT_CHUNK]
-        x = torch.from_numpy(
-            one_hot([seqs[i] for i in rows], length=source.length, n_value=n_value, pad=source.pad or "center")
-        )
-        chunks.append(member_predictions(members, x, batch_size=batch_size, rc_average=rc).numpy())
-    preds = np.concatenate(chunks, axis=1) if chunks else None
+    encode = functools.partial(one_hot, length=source.length, n_value=n_value, pad=source.pad or "center")
+    valid = [seqs[i] for i in valid_index]
+    preds = sequence_predictions(members, valid, encode, batch_size=batch_size, rc_average=rc) if valid else None
     return output_table(spec, frame, preds, valid_index, reasons)
 
 

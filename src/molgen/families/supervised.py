@@ -280,7 +280,7 @@ class SupervisedFamily:
             ]
             if is_rank_zero():
                 domain = self.applicability_domain(cfg, data, splits) if test else None
-                record = {**metrics, **_labels_record(data.target_names, labels), "stopped": stopped}
+                record = {**metrics, **labels.record(data.target_names), "stopped": stopped}
                 record["data_summary"] = data_summary(
                     len(data.frame), data.invalid, data.valid_index[labels.unlabelled], splits, self.split_smiles(data)
                 )
@@ -421,18 +421,6 @@ class SupervisedFamily:
             predictor.eval()
             members.append(predictor)
         return members
-
-
-def _labels_record(target_names: list[str], labels: Labels) -> dict[str, Any]:
-    """metrics.json's ``missing_targets`` and, with several targets, what the pooled metrics are."""
-    record: dict[str, Any] = {"missing_targets": labels.missing}
-    if len(target_names) > 1:
-        record["targets"] = target_names
-        record["pooled"] = (
-            "each <metric> without a target is the mean of its per-target values <metric>/<target> over the "
-            "targets that could be scored (targets may have different units)"
-        )
-    return record
 
 
 def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig) -> Predictor:

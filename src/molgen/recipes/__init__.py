@@ -11,25 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from molgen.config import RunConfig, replace
-from molgen.families import FAMILIES, Family
+from molgen.families import FAMILIES
 from molgen.families.common import RunResult
 from molgen.registry import UnknownNameError
 
 log = logging.getLogger(__name__)
 
-DNA_MODELS: tuple[str, ...] = FAMILIES.get("expression").models
-"""Model names of the expression family."""
-GENERATOR_MODELS: tuple[str, ...] = FAMILIES.get("generation").models
-"""Model names of the generation family."""
 _DNA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".bed")
 _SMILES_SUFFIXES = (".smi", ".smiles")
 
-__all__ = ["FAMILIES", "DNA_MODELS", "GENERATOR_MODELS", "RunResult", "fit", "family_module", "resolve_family"]
-
-
-def family_module(name: str) -> Family:
-    """The registered family ``name`` (``property`` …); an unknown name lists the valid ones."""
-    return FAMILIES.get(name)
+__all__ = ["FAMILIES", "RunResult", "fit", "resolve_family"]
 
 
 def infer_family(cfg: RunConfig) -> str:
@@ -44,9 +35,10 @@ def infer_family(cfg: RunConfig) -> str:
     except UnknownNameError:
         name = Path(cfg.data.name).name.lower().removesuffix(".gz")
         is_dna, is_smiles = name.endswith(_DNA_SUFFIXES), name.endswith(_SMILES_SUFFIXES)
-    if cfg.model.name in GENERATOR_MODELS or (is_smiles and cfg.model.name not in DNA_MODELS):
+    dna_models, generators = FAMILIES.get("expression").models, FAMILIES.get("generation").models
+    if cfg.model.name in generators or (is_smiles and cfg.model.name not in dna_models):
         return "generation"
-    if is_dna or cfg.data.sequence_column is not None or cfg.model.name in DNA_MODELS:
+    if is_dna or cfg.data.sequence_column is not None or cfg.model.name in dna_models:
         return "expression"
     return "property"
 

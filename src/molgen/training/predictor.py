@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -89,3 +91,23 @@ def predict_onehot(
     ``rc_average`` each member's prediction is the mean over the forward and the reverse-complement strand.
     Pass ``rc_average=spec.reverse_complement.predict_average`` to predict as ``molgen predict`` does."""
     return member_predictions(members, x, batch_size=batch_size, rc_average=rc_average).mean(0)
+
+
+def sequence_predictions(
+    members: list[Predictor],
+    sequences: Sequence[str],
+    encode: Callable[[Sequence[str]], np.ndarray],
+    *,
+    batch_size: int = 256,
+    rc_average: bool = True,
+    chunk: int = 4096,
+) -> np.ndarray:
+    """:func:`member_predictions` ``[M, N, T]`` of DNA ``sequences``, one-hot encoded by ``encode`` (``[n, 4, L]``)
+    ``chunk`` sequences at a time, so memory stays bounded for any number of sequences."""
+    parts = [
+        member_predictions(
+            members, torch.from_numpy(encode(sequences[i : i + chunk])), batch_size=batch_size, rc_average=rc_average
+        ).numpy()
+        for i in range(0, len(sequences), chunk)
+    ]
+    return np.concatenate(parts, axis=1)

@@ -42,10 +42,10 @@ RUN_DIR_ATTR = "run_dir"
 
 def resolve_objective(cfg: RunConfig) -> tuple[str, str]:
     """``(task type, monitored metric)`` of a run config, filled from the catalog like ``fit`` does."""
-    from molgen.recipes import family_module, resolve_family
+    from molgen.recipes import FAMILIES, resolve_family
 
     cfg = resolve_family(cfg)  # e.g. --data x.smi --model charrnn: the generation family, whose monitor is loss
-    module = family_module(config_resolved(cfg.family, "family"))  # resolve_family sets it
+    module = FAMILIES.get(config_resolved(cfg.family, "family"))  # resolve_family sets it
     resolved = module.resolve_config(cfg)[0] if hasattr(module, "resolve_config") else cfg
     if not resolved.task.monitor or not resolved.task.type:
         raise ConfigError(

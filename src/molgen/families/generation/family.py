@@ -21,13 +21,13 @@ import numpy as np
 import torch
 
 from molgen import io as atomic
-from molgen.chem.smiles_sets import SmilesSplits, read_valid_smiles, split_train_val
+from molgen.chem.smiles_sets import read_valid_smiles, split_train_val
 from molgen.config import GeneratorConfig, RunConfig, model_section, replace
 from molgen.data.catalog import DatasetSpec, catalog_entry
 from molgen.data.splits import splits_record
 from molgen.errors import InvalidInputError, ModelFormatError
 from molgen.families import common
-from molgen.families.base import GENERATORS, GeneratorRecipe, register_family
+from molgen.families.base import GENERATORS, register_family
 from molgen.models.generative import Generator
 from molgen.training.artifacts import export_model, model_spec, read_model, run_paths, write_json
 from molgen.training.model_card import generator_model_card
@@ -37,17 +37,6 @@ log = logging.getLogger("molgen")
 
 TASK_TYPE = "generation"
 MONITOR = "loss"
-
-__all__ = [
-    "GENERATORS",
-    "SmilesSplits",
-    "TrainedGenerator",
-    "InvalidInputError",
-    "fit",
-    "load_generator",
-    "load_smiles",
-    "generator_module",
-]
 
 
 @dataclasses.dataclass
@@ -70,11 +59,6 @@ class TrainedGenerator:
     generator: Generator | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     folders: dict[str, Path] = dataclasses.field(default_factory=dict)
-
-
-def generator_module(name: str) -> GeneratorRecipe:
-    """The registered recipe of a generator (``charrnn`` …); an unknown name lists the valid ones."""
-    return GENERATORS.get(name)
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -118,7 +102,7 @@ def fit(
     with quiet_lightning(), ExitStack() as folder:  # the run folder stays locked until the end
         cfg, spec = resolve_config(cfg)
         gen = model_section(cfg, GeneratorConfig)
-        recipe = generator_module(gen.name)
+        recipe = GENERATORS.get(gen.name)
         smiles, rows, invalid_rows, problems = load_smiles(cfg, spec)
         data = split_train_val(smiles, rows, gen.val_fraction, cfg.trainer.seed)
         data.invalid_rows = invalid_rows
@@ -177,7 +161,7 @@ def load_generator(model_dir: str | Path) -> Generator:
         )
     if not (model_dir / "model.yaml").is_file():
         model_dir = model_dir / "model"
-    return generator_module(spec.generator).load(model_dir, spec)
+    return GENERATORS.get(spec.generator).load(model_dir, spec)
 
 
 @register_family("generation")
