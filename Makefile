@@ -30,8 +30,14 @@ demo-info:
 demo: demo-info setup
 	$(BIN)/molgen train --data esol --model dmpnn --split random --seed 0 --output runs/demo-esol-dmpnn --overwrite
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each with one torch/OpenMP thread: tiny models gain
+# nothing from a second thread, and 2 workers x 2 threads on 2 cores spin-wait (the MolGAN overfit went from
+# ~30 s to over 600 s next to busy neighbours). 16.5 min in one process, 11 min on 2 workers (2 quiet cores).
+TEST_WORKERS ?= 2
+PYTEST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS)
+
 test: setup
-	$(BIN)/python -m pytest -m "not moses_reference" $(PYTEST_ARGS)
+	$(PYTEST) -m "not moses_reference" $(PYTEST_ARGS)
 
 # The MOSES "Train row" correctness check of the generation metrics: ~7 min with cached reference
 # statistics, ~40 min more on 2 cores the first time (ChemNet activations of Test/TestSF, canonical train set).
@@ -39,7 +45,7 @@ test-moses: setup
 	$(BIN)/python -m pytest -m moses_reference $(PYTEST_ARGS)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 LINT_PATHS := src tests benchmarks scripts
 
