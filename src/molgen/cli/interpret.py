@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from molgen.cli.messages import print_invalid
 from molgen.errors import ConfigError
 
 DESCRIPTION = """\
@@ -69,10 +69,7 @@ def run(args: argparse.Namespace) -> int:
         min_count=args.min_count,
         top_k=args.top,
     )
-    for line in report.invalid[:20]:
-        print(f"invalid input, {line}", file=sys.stderr)
-    if report.n_invalid > 20:
-        print(f"… and {report.n_invalid - 20} more invalid rows", file=sys.stderr)
+    print_invalid(report.invalid, report.n_invalid, "invalid input, ", "invalid rows")
     for r in report.top.groupby(["target", "direction"], sort=False).head(1).itertuples():
         print(
             f"{r.target}: top substructure that {r.direction} it: {r.substructure} "

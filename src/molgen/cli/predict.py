@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
+
+from molgen.cli.messages import print_invalid
 
 if TYPE_CHECKING:
     from molgen.analysis.prediction import PredictionSummary
@@ -56,10 +57,7 @@ def run(args: argparse.Namespace) -> int:
         summary = _predict_remote(args)
     else:
         summary = _predict_local(args)
-    for line in summary.invalid[:20]:
-        print(f"invalid input, {line}", file=sys.stderr)
-    if summary.n_invalid > 20:
-        print(f"… and {summary.n_invalid - 20} more invalid rows", file=sys.stderr)
+    print_invalid(summary.invalid, summary.n_invalid, "invalid input, ", "invalid rows")
     print(f"wrote {summary.n_rows} rows ({summary.n_invalid} invalid) to {summary.output}")
     return 0
 

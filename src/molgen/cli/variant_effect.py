@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from molgen.cli.messages import print_invalid
 
 DESCRIPTION = """\
 Predicts every variant's reference and alternative sequence and writes one CSV row per variant:
@@ -73,9 +74,6 @@ def run(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         sequence_column=args.sequence_column,
     )
-    for line in summary.invalid[:20]:
-        print(f"invalid variant {line}", file=sys.stderr)
-    if summary.n_invalid > 20:
-        print(f"… and {summary.n_invalid - 20} more invalid variants", file=sys.stderr)
+    print_invalid(summary.invalid, summary.n_invalid, "invalid variant ", "invalid variants")
     print(f"wrote {summary.n_variants} variants ({summary.n_invalid} invalid) to {summary.output}")
     return 0
