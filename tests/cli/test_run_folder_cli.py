@@ -68,17 +68,22 @@ def last_epoch(path: Path) -> int | None:
 @pytest.mark.slow
 def test_two_trains_on_one_folder_one_runs_the_other_is_refused_naming_it(regression_csv: Path, tmp_path: Path):
     out = tmp_path / "run"
-    command = args(regression_csv, out, "--max-epochs", "30", "--patience", "0")
-    procs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in "ab"
-    ]
-    results = [(p.wait(timeout=600), *p.communicate()) for p in procs]
-    codes = sorted(code for code, _, _ in results)
-    assert codes == [0, 2], results
-    (refused,) = [err for code, _, err in results if code == 2]
-    winner = next(p.pid for p, (code, _, _) in zip(procs, results, strict=True) if code == 0)
-    assert f"is in use by another molgen process (pid {winner}" in refused and "molgen train" in refused
-    assert json.loads((out / "metrics.json").read_text())["test"]["rmse"] > 0
+    command = args(regression_csv, out, "--max-epochs", "100000", "--patience", "0")
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        deadline = time.monotonic() + 600  # process start-up on a loaded machine, not a speed check
+        while not (out / "config.yaml").exists():  # written once the first run holds the lock
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run never opened its folder"
+            time.sleep(0.1)
+        second = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=600)
+        assert first.poll() is None  # the first run is still training while the second is refused
+    finally:
+        first.kill()
+        first.communicate()
+    assert second.returncode == 2, second
+    refused = second.stderr
+    assert f"is in use by another molgen process (pid {first.pid}" in refused and "molgen train" in refused
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ def free_port() -> int:
 class Server:
     """``molgen serve *args`` started on a free port; ``url``, ``log()`` (its stderr so far), ``stop()``."""
 
-    def __init__(self, *args: str, log_path: Path, ready_timeout: float = 120.0) -> None:
+    def __init__(self, *args: str, log_path: Path, ready_timeout: float = 300.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
