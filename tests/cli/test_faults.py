@@ -141,6 +141,7 @@ def test_user_errors_exit_2_without_traceback(tmp_path: Path):
     model.mkdir()
     args = ["predict", "--model", str(model), "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.csv")]
     assert_one_line(molgen(*args), 2, "not a molgen model folder")
+    assert_one_line(molgen(*args, "--threads", "0"), 2, "--threads '0': pass a positive number of threads or 'auto'")
 
 
 def test_debug_shows_the_traceback(tmp_path: Path):

@@ -28,6 +28,7 @@ from molgen.cli import (
     variant_effect,
 )
 from molgen.errors import MolgenError
+from molgen.threads import apply_threads, choose_threads, parse_threads
 
 # Each command module imports only argparse-level code at the top; heavy libraries (torch, Lightning, RDKit,
 # pandas, the families) load inside its run function, so `molgen --help` starts fast.
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
+    for subparser in commands.choices.values():
+        subparser.add_argument(
+            "--threads",
+            default="auto",
+            metavar="N|auto",
+            help="CPU threads to compute with (default auto: the cores not busy with other work, at least 1; "
+            "an OMP_NUM_THREADS in the environment is kept)",
+        )
     return parser
 
 
@@ -87,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there
     previous = signal.signal(signal.SIGINT, on_interrupt) if in_main_thread else None
     try:
+        apply_threads(choose_threads(parse_threads(args.threads)))
         return int(args.run(args) or 0)
     except BaseException as err:
         failure = None if debug else expected_failure(err, interrupted=interrupted)

@@ -1,0 +1,115 @@
+"""How many CPU threads one molgen process computes with, chosen once when a command starts (``--threads``).
+
+torch's default (one OpenMP thread per core, threads that spin while they wait) is fastest on a quiet machine
+and worst on a busy one: every parallel region waits for its slowest thread, and a thread that shares its
+core with another process is the slowest one. The policy:
+
+- ``--threads N`` uses N threads;
+- otherwise ``OMP_NUM_THREADS`` from the environment is kept (the user, or a launcher, chose);
+- otherwise ``auto``: the cores this process may run on minus the work of other processes, rounded, at least
+  1 — all cores when the machine is quiet, one thread beside busy neighbours. Other work is the larger of the
+  1-minute load average and the processes runnable right now (the load average lags a minute behind
+  neighbours that just started; one thread too few costs less than one too many).
+
+Waiting OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``) unless the environment says otherwise, so an idle
+thread leaves its core to other work. Processes that already parallelize (featurization workers, serving
+workers, DataLoader workers) inherit the environment; DataLoader workers use one thread each (torch's rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from molgen.errors import ConfigError
+
+log = logging.getLogger("molgen")
+
+__all__ = ["ThreadPlan", "apply_threads", "choose_threads", "other_load", "parse_threads", "usable_cores"]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables that set the size of OpenMP / MKL thread pools (read when torch loads)."""
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """``threads`` for this process and why (``reason``, one phrase for the log); ``automatic``: chosen by
+    the ``auto`` rule, not by the user or the environment."""
+
+    threads: int
+    reason: str
+    automatic: bool = False
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; the core count where affinity is unknown)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def parse_threads(text: str) -> int | None:
+    """``--threads`` value: a positive integer, or ``auto`` (None)."""
+    if text == "auto":
+        return None
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ConfigError(f"--threads {text!r}: pass a positive number of threads or 'auto'")
+    return threads
+
+
+def choose_threads(
+    requested: int | None, *, environ: MutableMapping[str, str] | None = None, load: float | None = None
+) -> ThreadPlan:
+    """The thread count for this process (see the module docstring for the order of the rules).
+
+    Args:
+        requested: ``--threads`` (None: not given, or ``auto``).
+        environ: the environment (default ``os.environ``).
+        load: the machine's 1-minute load average (default: read from the OS).
+    """
+    environ = os.environ if environ is None else environ
+    if requested is not None:
+        return ThreadPlan(requested, f"--threads {requested}")
+    preset = environ.get("OMP_NUM_THREADS", "")
+    if preset.isdigit() and int(preset) > 0:
+        return ThreadPlan(int(preset), f"OMP_NUM_THREADS={preset} in the environment")
+    cores = usable_cores()
+    if load is None:
+        load = other_load()
+    threads = max(1, min(cores, round(cores - load)))
+    return ThreadPlan(threads, f"auto: {cores} usable cores, other work {load:.1f}", automatic=True)
+
+
+def other_load() -> float:
+    """Runnable processes other than this one: max(1-minute load average, runnable now − 1) on Linux
+    (``/proc/loadavg``), the load average elsewhere, 0 where neither is known."""
+    try:
+        fields = Path("/proc/loadavg").read_text().split()
+        return max(float(fields[0]), int(fields[3].split("/")[0]) - 1.0)
+    except (OSError, IndexError, ValueError):
+        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
+def apply_threads(plan: ThreadPlan, *, environ: MutableMapping[str, str] | None = None) -> None:
+    """Sets the thread pools of this process (and of the processes it starts) to ``plan.threads``.
+
+    Sets ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` (read when torch loads) and, when torch is already loaded,
+    ``torch.set_num_threads``; sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment has a wait policy.
+    """
+    environ = os.environ if environ is None else environ
+    for name in THREAD_VARIABLES:
+        environ[name] = str(plan.threads)
+    environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(plan.threads)
+    if plan.automatic and plan.threads < usable_cores():  # fewer than torch's default: say why
+        log.info("computing with %d CPU thread(s) (%s)", plan.threads, plan.reason)
