@@ -12,8 +12,9 @@ with one hidden layer of 300, batch 64, Adam with the noam schedule, standardize
 Lipophilicity (4,200 drug-like molecules; the same 90/10 train/val rows for both) for ``--epochs``
 epochs, and the rate is training molecules per second of training-batch time over the epochs after the
 first (validation excluded). RDKit's parse-only rate, measured in each process, is the floor of any
-featurizer. Chemprop runs in its own venv (``--chemprop-venv``); when that holds no chemprop 2.3.1 the
-script creates it, installing torch first (``--torch``, CPU build by default) so pip never pulls CUDA.
+featurizer. Chemprop runs in its own venv (``--chemprop-venv``, default: the one ``molgen benchmark
+--baseline chemprop`` uses); when that holds no chemprop 2.3.1 it is created, with this environment's torch
+release installed first so pip never swaps in another build.
 ``--dna`` adds molgen's DNA training throughput (sequences/s) on ecoli_promoters_165.
 """
 
@@ -29,31 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from molgen.benchmarking.baselines import chemprop_python, default_venv
+
 HERE = Path(__file__).resolve().parent
-CHEMPROP_VERSION = "2.3.1"
-LOCAL_TORCH_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
-DEFAULT_TORCH = (
-    str(LOCAL_TORCH_WHEEL)
-    if LOCAL_TORCH_WHEEL.is_file()
-    else ("torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
-)
-
-
-def ensure_chemprop(venv: Path, torch_spec: str) -> Path:
-    """The venv's python, with chemprop 2.3.1 installed there (created on first use)."""
-    python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import chemprop; print(chemprop.__version__)"]
-    if python.is_file():
-        found = subprocess.run(probe, capture_output=True, text=True, check=False)
-        if found.returncode == 0 and found.stdout.strip() == CHEMPROP_VERSION:
-            return python
-    print(f"installing chemprop {CHEMPROP_VERSION} into {venv} (torch first: {torch_spec})", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet"]
-    subprocess.run(pip + ["--upgrade", "pip"], check=True)
-    subprocess.run(pip + torch_spec.split(), check=True)
-    subprocess.run(pip + [f"chemprop=={CHEMPROP_VERSION}"], check=True)
-    return python
 
 
 def moses_smiles(data_dir: Path, n: int) -> list[str]:
@@ -213,8 +192,7 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chemprop-venv", type=Path, default=Path.home() / ".cache" / "molgen" / "chemprop-venv")
-    parser.add_argument("--torch", default=DEFAULT_TORCH, help="pip spec of torch for a new Chemprop venv")
+    parser.add_argument("--chemprop-venv", type=Path, default=default_venv())
     parser.add_argument("--n", type=int, default=10_000, help="MOSES molecules to featurize and predict")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
@@ -232,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("pass --data-dir (or set MOLGEN_DATA_DIR) to a folder holding moses/test.csv.gz")
     os.environ.setdefault("MOLGEN_DATA_DIR", str(args.data_dir))
     sys.path.insert(0, str(HERE))
-    python = ensure_chemprop(args.chemprop_venv, args.torch)
+    python = chemprop_python(args.chemprop_venv)
 
     import numpy as np
     import pandas as pd

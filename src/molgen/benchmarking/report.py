@@ -166,9 +166,24 @@ def markdown(
             "Δ = molgen − reference (↓: lower is better, ↑: higher is better); published values are for the whole "
             "dataset, so subsets get no Δ, and a short profile is a regression gate, not a replication"
         ),
+    ]
+    baseline: dict[str, Any] = record.get("baseline") or {}
+    compared = baseline.get("status") == "ok"
+    if baseline and not compared:
+        lines += [f"- chemprop baseline: skipped ({baseline.get('reason')})"]
+    if compared:
+        lines += [
+            f"- chemprop (same split): Chemprop {baseline['version']} with its default architecture on each cell's "
+            "own train/val/test rows, seed and epochs, scored with molgen's metric code; molgen vs chemprop is "
+            "a win or loss when the means differ by more than the larger std over seeds, else a tie"
+        ]
+    extra_head = " chemprop (same split) | vs chemprop |" if compared else ""
+    lines += [
         "",
-        "| dataset | split | model | metric | seeds | molgen (mean ± std) | published | Δ | s / seed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | split | model | metric | seeds | molgen (mean ± std) |"
+        + extra_head
+        + " published | Δ | s / seed |",
+        "|---|---|---|---|---|---|" + ("---|---|" if compared else "") + "---|---|---|",
     ]
     sources: list[str] = []
     for s in summaries:
@@ -184,13 +199,20 @@ def markdown(
             refs.append(f"{r.model} {r.value:.3f}{std} [{sources.index(r.source) + 1}]")
             diffs.append("n/a (subset)" if s.subset else f"{s.mean - r.value:+.3f}" if s.values else "–")
         dataset = f"{s.dataset} (first {s.subset:,} rows)" if s.subset else s.dataset
+        versus = " " + " | ".join(_versus_chemprop(record, s)) + " |" if compared else ""
         lines.append(
-            f"| {dataset} | {s.split or ''} | {s.model} | {s.metric or ''}{arrow} | {len(s.values)} | {value} | "
-            f"{'; '.join(refs) or '–'} | {'; '.join(diffs) or '–'} | {s.wall_s:.0f} |"
+            f"| {dataset} | {s.split or ''} | {s.model} | {s.metric or ''}{arrow} | {len(s.values)} | {value} |"
+            f"{versus} {'; '.join(refs) or '–'} | {'; '.join(diffs) or '–'} | {s.wall_s:.0f} |"
         )
     if sources:
         lines += ["", "Sources:", ""] + [f"{i}. {src}" for i, src in enumerate(sources, 1)]
     failures = [(s.group, f) for s in summaries for f in s.failed]
+    if compared:
+        failures += [
+            (key, f"chemprop: {entry['error']} (log: {entry['log']})")
+            for key, entry in baseline["cells"].items()
+            if entry["status"] != "ok"
+        ]
     if failures:
         lines += ["", "## Failed cells", ""] + [f"- `{g}` {f}" for g, f in failures]
     if check is not None:
@@ -199,6 +221,32 @@ def markdown(
     if plot_name:
         lines += ["", f"![{record['suite']}]({plot_name})"]
     return "\n".join(lines) + "\n"
+
+
+def baseline_values(record: dict[str, Any], group: str) -> list[float]:
+    """Chemprop's values on the splits of the molgen cells of ``group`` that finished (one per seed)."""
+    entries = record.get("baseline", {}).get("cells", {})
+    keys = [c.get("baseline_key") for c in record["cells"] if c["group"] == group and c["status"] == "ok"]
+    return [entries[k]["value"] for k in keys if k in entries and entries[k]["status"] == "ok"]
+
+
+def versus(molgen: Sequence[float], other: Sequence[float], higher_is_better: bool | None) -> str:
+    """``win``/``tie``/``loss`` of molgen: a tie when the means differ by at most the larger std over seeds."""
+    if not molgen or not other or higher_is_better is None:
+        return "–"
+    spread = max(statistics.stdev(v) if len(v) > 1 else 0.0 for v in (molgen, other))
+    difference = statistics.fmean(molgen) - statistics.fmean(other)
+    if abs(difference) <= spread:
+        return "tie"
+    return "win" if (difference > 0) == higher_is_better else "loss"
+
+
+def _versus_chemprop(record: dict[str, Any], s: GroupSummary) -> tuple[str, str]:
+    values = baseline_values(record, s.group)
+    if not values:
+        return "failed", "–"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):.3f} ± {std:.3f}", versus(s.values, values, s.direction)
 
 
 def _cells_seconds(record: dict[str, Any]) -> float:

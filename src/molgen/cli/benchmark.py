@@ -35,6 +35,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when a metric crosses its ci threshold or a cell failed"
     )
+    parser.add_argument(
+        "--baseline",
+        choices=("chemprop",),
+        help="also train Chemprop 2.3.1 on each cell's own split, seed and epochs (its own venv, made on first use)",
+    )
+    parser.add_argument(
+        "--baseline-venv",
+        type=Path,
+        help="the Chemprop virtual environment (default: chemprop-<version> in molgen's cache folder)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,7 +61,15 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     cells = suite.cells(args.profile, args.only)
     print(f"suite {suite.name}, profile {args.profile}: {len(cells)} cells → {output}", flush=True)
-    record = run_suite(suite, args.profile, output, only=args.only, progress=lambda line: print(line, flush=True))
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    record = run_suite(suite, args.profile, output, only=args.only, progress=say)
+    if args.baseline == "chemprop":
+        from molgen.benchmarking.baselines import run_baselines
+
+        run_baselines(record, output, venv_dir=args.baseline_venv, progress=say)
     gate = None
     if args.check:
         gate = check_record(suite.profile(args.profile), record)
