@@ -163,6 +163,12 @@ class PropertyFamily(SupervisedFamily):
     """SMILES → molecular graph → graph neural network → one or more properties."""
 
     models = (*GRAPH_ENCODERS.names(), FINGERPRINT_MODEL)
+    private_models = (FINGERPRINT_MODEL,)
+    private_refusal = (
+        "a graph batch is one union graph of its molecules, so Opacus's per-sample gradients would be per atom "
+        "(node), not per molecule, and clipping them would not bound any molecule's influence; use --model fpmlp "
+        "(Morgan count fingerprints, one row per molecule)"
+    )
     resolve_config = staticmethod(resolve_config)
     load_data = staticmethod(load_data)
     predict_frame = staticmethod(predict_frame)
