@@ -131,3 +131,16 @@ def test_dna_model_trains_under_dp_and_its_export_predicts(
     loaded = load_model(tmp_path / "run" / "model")  # rebuilt with GroupNorm before the weights load (strict)
     out = predict_frame(loaded, pd.DataFrame({"sequence": ["ACGT" * 10, "TGACTCA" * 5]}))
     assert out["valid"].all() and np.isfinite(out["motifs"]).all()
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_graph_model_with_one_line(regression_csv: Path, tmp_path: Path):
+    from tests.cli.test_train_predict import molgen
+
+    result = molgen(
+        "train", "--data", str(regression_csv), "--target-columns", "logp", "--model", "gin", "--dp-epsilon", "3",
+        "--output", str(tmp_path / "run"), check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot train with DP-SGD" in result.stderr and "--model fpmlp" in result.stderr
+    assert "Traceback" not in result.stderr
