@@ -37,7 +37,7 @@ SETS: dict[str, dict[str, Any]] = {
             "data.name": "lipophilicity",
             "data.split": "random",
             "model.name": "fpmlp",
-            "model.hidden_dims": [128],
+            "model.hidden_dims": [32],
             "model.dropout": 0.0,
         },
     },
@@ -101,10 +101,12 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"--epochs {args.epochs} --batch-size {args.batch_size} --lr {args.lr} --dna-rows {args.dna_rows} "
         f"--seeds {' '.join(map(str, args.seeds))}`.",
         "",
-        "| set | model | ε target | test metric (mean ± sd over seeds) | ε spent | δ | noise σ | steps | fit s |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in args.sets:
+        lines += [
+            "| set | model | ε target | test metric (mean ± sd over seeds) | ε spent | δ | noise σ | steps | fit s |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         base = [r["seconds"] for r in rows if r["set"] == name and not math.isfinite(r["epsilon"])]
         for epsilon in args.epsilons:
             cell = [r for r in rows if r["set"] == name and r["epsilon"] == epsilon]
@@ -144,7 +146,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--dna-rows", type=int, default=3000)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--from-json", type=Path, default=None, help="re-render the table of a previous run's .json")
     args = parser.parse_args()
+    if args.from_json is not None:
+        text = table(json.loads(args.from_json.read_text()), args)
+        print(text)
+        if args.output is not None:
+            args.output.write_text(text)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name in args.sets:  # a warm-up fit (not timed) fills the featurization cache and imports

@@ -127,7 +127,7 @@ class SupervisedModule(L.LightningModule):
         if self.privacy is not None:
             epsilon = self.privacy.spent()
             self.log("privacy/epsilon", epsilon, on_epoch=True)
-            log.info("DP-SGD epoch %d: ε = %.3f spent (δ = %.3g)", self.current_epoch, epsilon, self.privacy.delta)
+            log.info("DP-SGD epoch %d: ε = %.3f spent (δ = %.3g)", self.current_epoch + 1, epsilon, self.privacy.delta)
 
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)

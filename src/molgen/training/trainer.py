@@ -56,6 +56,7 @@ _HARMLESS_WARNINGS = (
     ".*is an invalid default value.*",
     # DP-SGD (Opacus): its per-sample hooks, and the schedule re-pointed at Opacus's optimizer (molgen.training.privacy)
     ".*Secure RNG turned off.*",
+    ".*Optimal order is the largest alpha.*",  # the RDP bound is then conservative (docs/privacy.md)
     ".*Full backward hook is firing when gradients are computed with respect to module outputs.*",
     ".*optimizer.step\\(\\)` has been overridden after learning rate scheduler initialization.*",
 )
