@@ -13,10 +13,12 @@ import yaml
 from tests.cli.test_train_predict import molgen
 from tests.conftest import MOLECULES, crippen_logp
 
+from molgen.analysis.interpretation import load_property_model
 from molgen.chem.featurize.graphs import FeaturizerSpec
 from molgen.chem.fingerprints import morgan_counts
 from molgen.config import OptimConfig, TrainerConfig, model_config
 from molgen.data.splits import Split
+from molgen.errors import ConfigError
 from molgen.families.property import build_predictor
 from molgen.training.batches import FeatureCollate
 from molgen.training.datamodules import SplitDataModule
@@ -79,3 +81,5 @@ def test_fpmlp_cli_train_export_predict(regression_csv: Path, tmp_path: Path):
     assert len(preds) == 3 and preds["valid"].tolist() == [True, False, True]
     assert np.isfinite(preds.loc[preds["valid"], "logp"]).all()
     assert np.isnan(preds.loc[~preds["valid"], "logp"]).all()
+    with pytest.raises(ConfigError, match="fpmlp model .* not atoms"):  # atom attributions need a graph model
+        load_property_model(out / "model")
