@@ -103,7 +103,10 @@ def dna_csv(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("model", ["cnn", pytest.param("transformer", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "model",
+    ["cnn", pytest.param("dilated", marks=pytest.mark.slow), pytest.param("transformer", marks=pytest.mark.slow)],
+)
 def test_dna_model_trains_under_dp_and_its_export_predicts(
     dna_csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, model: str
 ):
