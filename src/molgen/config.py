@@ -43,6 +43,7 @@ __all__ = [
     "DataConfig",
     "DnaConvModelConfig",
     "DnaTransformerModelConfig",
+    "FingerprintModelConfig",
     "GANModelConfig",
     "GeneratorConfig",
     "GraphModelConfig",
@@ -51,6 +52,7 @@ __all__ = [
     "ModelConfig",
     "MolGANConfig",
     "OptimConfig",
+    "PrivacyConfig",
     "RunConfig",
     "TaskConfig",
     "TokenModelConfig",
@@ -84,15 +86,16 @@ def cli(
     return {"cli": {k: v for k, v in options.items() if v is not None}}
 
 
-DATA, DNA, MODEL, TRAINING, UNCERTAINTY, NO_GROUP = (
+DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, NO_GROUP = (
     "data",
     "DNA sequences (expression family)",
     "model and task",
     "training",
     "uncertainty",
+    "differential privacy (DP-SGD)",
     "",
 )
-CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, UNCERTAINTY, NO_GROUP)
+CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, NO_GROUP)
 """``--help`` groups, in the order they are shown."""
 
 
@@ -254,7 +257,7 @@ class DataConfig(_Section):
 # --- model sections -------------------------------------------------------------------------------------------
 
 _MODEL_NAMES_HELP = (
-    "dmpnn | gin | gcn | gat | attentivefp; DNA: cnn | dilated | transformer | kmer; "
+    "dmpnn | gin | gcn | gat | attentivefp | fpmlp; DNA: cnn | dilated | transformer | kmer; "
     "generation: charrnn | vae | latentgan | molgan"
 )
 
@@ -290,6 +293,25 @@ class GraphModelConfig(_SizedModel):
     """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
+
+
+class FingerprintModelConfig(ModelConfig):
+    """An MLP on Morgan count fingerprints (family ``property``, ``--model fpmlp``) with an MLP head."""
+
+    name: Literal["fpmlp"] = "fpmlp"
+    hidden_dims: list[Int] = Field(
+        default_factory=lambda: [512, 128],
+        json_schema_extra=cli("fpmlp: widths of the hidden layers (default: 512 128)", group=MODEL, nargs="+"),
+    )
+    """Widths of the encoder's hidden layers (``Linear → ReLU → Dropout`` each)."""
+    dropout: float = Field(0.1, json_schema_extra=cli(group=MODEL))
+    radius: Int = 2
+    """Morgan radius (2 ~ ECFP4)."""
+    n_bits: Int = 2048
+    """Folded fingerprint length."""
+    ffn_hidden_dim: Int = 128
+    ffn_layers: Int = 1
+    """Linear layers of the head (1: a linear head on the last hidden layer)."""
 
 
 class DnaConvModelConfig(_SizedModel):
@@ -429,6 +451,7 @@ class MolGANConfig(GANModelConfig):
 AnyModelConfig = Annotated[
     Union[  # noqa: UP007 - pydantic discriminated union
         GraphModelConfig,
+        FingerprintModelConfig,
         DnaConvModelConfig,
         DnaTransformerModelConfig,
         KmerModelConfig,
@@ -606,12 +629,47 @@ class UncertaintyConfig(_Section):
     """Members trained by ``method: ensemble`` when ``trainer.ensemble_size`` is 1."""
 
 
+class PrivacyConfig(_Section):
+    """Differentially private training (DP-SGD with Opacus, docs/privacy.md); off unless ``epsilon`` is set."""
+
+    epsilon: float | None = Field(
+        None,
+        gt=0,
+        json_schema_extra=cli(
+            "train with DP-SGD (Opacus) to this ε over --max-epochs (fpmlp and DNA models)",
+            flag="--dp-epsilon",
+            group=PRIVACY,
+            metavar="E",
+        ),
+    )
+    """Target ε of DP-SGD over ``trainer.max_epochs`` epochs; None: no differential privacy."""
+    delta: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        json_schema_extra=cli("DP δ (default: 1 / training rows)", flag="--dp-delta", group=PRIVACY, metavar="D"),
+    )
+    """δ of the (ε, δ) guarantee; default 1 / the number of training rows."""
+    max_grad_norm: float = Field(
+        1.0,
+        gt=0,
+        json_schema_extra=cli(
+            "DP per-example gradient clipping norm C (default: 1.0)",
+            flag="--dp-max-grad-norm",
+            group=PRIVACY,
+            metavar="C",
+        ),
+    )
+    """Per-example gradient clipping norm C."""
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "data": DataConfig,
     "task": TaskConfig,
     "optim": OptimConfig,
     "trainer": TrainerConfig,
     "uncertainty": UncertaintyConfig,
+    "privacy": PrivacyConfig,
 }
 """The sections other than ``model`` (whose class depends on ``model.name``)."""
 
@@ -640,6 +698,7 @@ class RunConfig(BaseModel):
     optim: OptimConfig = Field(default_factory=OptimConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -881,7 +940,7 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}")
     for name, section in values.items():
-        if name not in ("data", "model", "task", "optim", "trainer"):
+        if name not in ("data", "model", "task", "optim", "trainer", "privacy"):
             continue
         if section is None:
             continue

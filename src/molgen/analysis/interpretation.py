@@ -93,6 +93,11 @@ def load_property_model(path: str | Path) -> LoadedModel:
                 f"molgen interpret explains molecule property models (supported families: "
                 f"{', '.join(SUPPORTED_FAMILIES)}); {path} is a {spec.family!r} model{hint}"
             )
+        if spec.model is not None and spec.model.get("name") == "fpmlp":
+            raise ConfigError(
+                f"molgen interpret explains graph models atom by atom; {path} is an fpmlp model (Morgan count "
+                "fingerprints), whose inputs are hashed fragments, not atoms"
+            )
         if spec.task is not None and spec.task.type == MULTICLASS:
             raise ConfigError(
                 "molgen interpret explains regression, binary and multilabel models; "

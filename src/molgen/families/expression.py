@@ -165,6 +165,8 @@ class ExpressionFamily(SupervisedFamily):
     """DNA sequence → one-hot → CNN / dilated CNN / transformer (or the k-mer baseline) → expression."""
 
     models = DNA_MODELS
+    private_models = tuple(name for name in DNA_MODELS if name != "kmer")
+    private_refusal = "the k-mer baseline is fitted in closed form (least squares), not by gradient steps"
     rows = "0-based data row (record) of the input table"
     resolve_config = staticmethod(resolve_config)
     load_data = staticmethod(load_data)

@@ -8,6 +8,7 @@ fold, the aggregated metrics, ``splits.json``, ``metrics.json``, ``predictions/`
 
 from __future__ import annotations
 
+import logging
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
+from molgen.config import DnaConvModelConfig, FingerprintModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
 from molgen.data.splits import Split, kfold_splits, make_split, predefined_groups, splits_record
@@ -34,6 +35,8 @@ from molgen.training.tasks import Task, build_task
 
 if TYPE_CHECKING:
     from molgen.training.trainer import FitOutcome
+
+log = logging.getLogger("molgen")
 
 
 class LabelledData(Protocol):
@@ -64,6 +67,10 @@ class SupervisedFamily:
     name: str
     models: tuple[str, ...]
     rows = "0-based data row of the input table"
+    private_models: tuple[str, ...] = ()
+    """The models that train with DP-SGD (``--dp-epsilon``): Opacus computes their per-example gradients."""
+    private_refusal = "Opacus cannot compute its per-example gradients"
+    """Why the other models do not (the ConfigError's reason)."""
 
     # --- hooks ---------------------------------------------------------------------------------------
     def resolve_config(self, cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -132,6 +139,51 @@ class SupervisedFamily:
     def check(self, cfg: RunConfig) -> None:
         """Refuses option combinations the family cannot run, before any training."""
 
+    def check_private(self, cfg: RunConfig, resume: bool) -> None:
+        """Refuses DP-SGD (``--dp-epsilon``) for a model or options whose privacy could not be accounted."""
+        if cfg.privacy.epsilon is None:
+            return
+        if cfg.model.name not in self.private_models:
+            valid = ", ".join(self.private_models) or "none"
+            raise ConfigError(
+                f"--dp-epsilon: model {cfg.model.name!r} cannot train with DP-SGD: {self.private_refusal}; "
+                f"{self.name} models with DP-SGD: {valid}"
+            )
+        why = {
+            "--ensemble-size > 1 or --uncertainty ensemble (each member would spend ε again)": (
+                cfg.trainer.ensemble_size > 1
+            ),
+            "--n-folds > 1 (each fold's model would spend ε again)": cfg.data.n_folds > 1,
+            "--resume (the privacy accountant is not checkpointed)": resume,
+            "trainer.gradient_clip_val (DP-SGD clips each example's gradient: --dp-max-grad-norm)": (
+                cfg.trainer.gradient_clip_val is not None
+            ),
+            "trainer.num_nodes > 1 (DP-SGD trains on one device)": cfg.trainer.num_nodes > 1,
+        }
+        refused = [text for text, bad in why.items() if bad]
+        if refused:
+            raise ConfigError("--dp-epsilon cannot be combined with " + "; ".join(refused))
+
+    def private_training(self, cfg: RunConfig, predictor: Predictor, split: Split, seed: int) -> Any:
+        """DP-SGD for one member (:class:`molgen.training.privacy.PrivateTraining`: noise calibrated, unreachable ε
+        refused, layers fixed in ``predictor``), or None without ``--dp-epsilon``."""
+        if cfg.privacy.epsilon is None:
+            return None
+        from molgen.training.privacy import PrivateTraining
+
+        n_train = len(split.train)
+        private = PrivateTraining(
+            epsilon=cfg.privacy.epsilon,
+            delta=cfg.privacy.delta if cfg.privacy.delta is not None else 1.0 / n_train,
+            max_grad_norm=cfg.privacy.max_grad_norm,
+            n_train=n_train,
+            batch_size=cfg.data.batch_size,
+            epochs=cfg.trainer.max_epochs,
+            seed=seed,
+        )
+        private.fix(predictor, f"model {cfg.model.name}")
+        return private
+
     def fit_member(
         self,
         cfg: RunConfig,
@@ -156,11 +208,26 @@ class SupervisedFamily:
             if higher_is_better(resolved(cfg.task.type, "task.type"), resolved(monitor, "task.monitor"))
             else "min"
         )
-        module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, cfg.optim)
+        private = self.private_training(cfg, predictor, split, seed)
+        module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, cfg.optim, privacy=private)
         trainer = build_trainer(
             cfg.trainer, run_dir, monitor=f"val/{monitor}", mode=mode, extra_callbacks=callbacks, tag=tag
         )
-        return run(module, self.datamodule(cfg, collate, split, seed), trainer, resume=resume, test=test)
+        datamodule = self.datamodule(cfg, collate, split, seed)
+        datamodule.private = private
+        outcome = run(module, datamodule, trainer, resume=resume, test=test)
+        if private is not None:
+            private.close()
+            outcome.privacy = private.record()
+            log.info(
+                "DP-SGD: ε = %.3f spent (δ = %.3g) over %d steps (target ε %s over %d steps)",
+                outcome.privacy["epsilon"],
+                private.delta,
+                outcome.privacy["steps"],
+                private.epsilon,
+                outcome.privacy["planned_steps"],
+            )
+        return outcome
 
     # --- the loop -------------------------------------------------------------------------------------
     def fit(
@@ -187,6 +254,7 @@ class SupervisedFamily:
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             cfg = uq.resolve(cfg, self.uncertainty_methods(cfg), f"the {cfg.model.name} {self.name} model")
+            self.check_private(cfg, resume)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
             labels = self._labelled_splits(cfg, data)
@@ -286,6 +354,9 @@ class SupervisedFamily:
                 )
                 if domain is not None:
                     record["applicability_domain"] = domain.record()
+                privacy = outcomes[0].privacy if outcomes else None
+                if privacy is not None:
+                    record["privacy"] = privacy
                 write_json(paths["metrics"], {**record, "skipped": skipped} if skipped else record)
                 if kept:
                     extra = {k: np.concatenate([c[k] for c in uq_columns]) for k in uq_columns[0]} if uq_columns else {}
@@ -301,6 +372,7 @@ class SupervisedFamily:
                         **({"uncertainty": uq.spec_section(cfg)} if uq.active(cfg) else {}),
                         **({"calibration": calibration} if calibration else {}),
                         applicability_domain=None if domain is None else domain.spec(),
+                        privacy=privacy,
                     )
                     spec.trained_on["stopped"] = stopped
                     card = self.model_card(spec, cfg, metrics)
@@ -417,13 +489,19 @@ class SupervisedFamily:
                 predictor = self.build_from_spec(spec, task)
             except ConfigError as err:  # an unknown or bad key under task: or model: in model.yaml
                 raise ModelFormatError(f"{spec.source}: {err}") from None
+            if spec.privacy and spec.privacy.get("replaced_layers"):  # trained with Opacus's replacements
+                from molgen.training.privacy import fix_predictor
+
+                fix_predictor(predictor)
             load_state(predictor, state, spec.source)
             predictor.eval()
             members.append(predictor)
         return members
 
 
-def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig) -> Predictor:
+def with_head(
+    encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig | FingerprintModelConfig
+) -> Predictor:
     """``encoder`` (with an ``out_dim``) topped with the feed-forward head the model section sizes
     (``ffn_hidden_dim``, ``ffn_layers``, ``dropout``) for ``task``."""
     head = PredictionHead(

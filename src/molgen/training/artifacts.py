@@ -103,6 +103,9 @@ class ModelSpec(_Open):
     applicability_domain: dict[str, Any] | None = None
     """Molecule models: ``radius``, ``n_bits``, ``threshold``, ``n_train`` of the training fingerprints stored in
     ``train_fingerprints.safetensors`` (absent in models exported before it existed)."""
+    privacy: dict[str, Any] | None = None
+    """DP-SGD models: ``epsilon`` spent, ``delta``, ``max_grad_norm``, ``noise_multiplier``, ``sample_rate``, ``steps``,
+    ``accountant`` and the ``replaced_layers`` (rebuilt before the weights load)."""
     sha256: dict[str, str] = Field(default_factory=dict)
     """File name → sha256 hex digest of each weights file (empty in folders written before checksums)."""
     _source: Path | None = PrivateAttr(default=None)

@@ -53,6 +53,9 @@ class SplitDataModule(L.LightningDataModule):
     def __init__(self, collate: Collate, split: Split, batch_size: int = 64, seed: int = 0) -> None:
         super().__init__()
         self.collate, self.split, self.batch_size, self.seed = collate, split, batch_size, seed
+        self.private: Any = None
+        """A :class:`~molgen.training.privacy.PrivateTraining` whose Poisson-sampled loader replaces the train
+        loader (DP-SGD), or None."""
 
     def _loader(self, indices: Sequence[int] | np.ndarray, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.seed) if shuffle else None
@@ -66,6 +69,8 @@ class SplitDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
+        if self.private is not None:
+            return self.private.train_loader(_Indices(self.split.train), _CollateIndices(self.collate))
         return self._loader(self.split.train, shuffle=True)
 
     def val_dataloader(self) -> DataLoader:

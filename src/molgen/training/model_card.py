@@ -128,6 +128,7 @@ def supervised_model_card(
         f"- **Members**: {seeds * folds} ({seeds} seed(s) × {folds} fold(s)); predictions are their mean, with "
         "`<target>_std` across members when there are several",
         *extra_lines,
+        *privacy_lines(spec.privacy),
         f"- **Training data**: {trained['data']}",
         evaluation_line(spec, cfg),
         training_line(spec, cfg, f"best checkpoint by validation {cfg.task.monitor}"),
@@ -151,17 +152,39 @@ molgen predict --model {cfg.output}/model --input {example_input} --output predi
     return card + (f"\n## Limits\n\n{limits}\n" if limits else "")
 
 
+def privacy_lines(privacy: dict[str, Any] | None) -> list[str]:
+    """The card's line on differential privacy (DP-SGD runs), else none."""
+    if not privacy:
+        return []
+    replaced = privacy.get("replaced_layers") or []
+    layers = f"; {len(replaced)} layer(s) replaced for Opacus (e.g. BatchNorm → GroupNorm)" if replaced else ""
+    return [
+        f"- **Differential privacy**: DP-SGD (Opacus), (ε = {privacy['epsilon']:.3f}, δ = {privacy['delta']:.3g}) "
+        f"spent over {privacy['steps']} steps (target ε {privacy['target_epsilon']}), {privacy['accountant']} "
+        f"accountant; clipping norm {privacy['max_grad_norm']}, noise multiplier {privacy['noise_multiplier']:.4f}, "
+        f"sampling rate {privacy['sample_rate']:.4g} (Poisson){layers}. The guarantee covers the training rows "
+        "only (not the validation rows used for early stopping and the best checkpoint)"
+    ]
+
+
 def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]]) -> str:
     assert spec.model is not None and spec.input is not None and spec.featurizer is not None
     model, featurizer = spec.model, spec.featurizer
     descriptors = " + RDKit 2D descriptors" if featurizer.get("descriptors") else ""
+    input_line = f"SMILES (column `{spec.input.column}`), featurizer `{featurizer['atom_features']}`{descriptors}"
+    if model["name"] == "fpmlp":
+        input_line = f"SMILES (column `{spec.input.column}`), Morgan count fingerprint (radius {model['radius']}, "
+        input_line += f"{model['n_bits']} bits)"
+        architecture = f"fpmlp, hidden {'×'.join(map(str, model['hidden_dims']))}"
+    else:
+        architecture = f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
+        architecture += f"{model['readout'] or 'default'}"
     return supervised_model_card(
         spec,
         cfg,
         metrics,
-        input_line=f"SMILES (column `{spec.input.column}`), featurizer `{featurizer['atom_features']}`{descriptors}",
-        architecture=f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
-        f"{model['readout'] or 'default'}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
+        input_line=input_line,
+        architecture=f"{architecture}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
         example_input="molecules.csv",
         rows_note="Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.",
         limits="Predictions are reliable only for molecules resembling the training set (check the applicability "

@@ -6,7 +6,8 @@ that the encoder knows how to read. The task owns loss, masking and metrics; the
 
 from __future__ import annotations
 
-from typing import Any, cast
+import logging
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -17,6 +18,11 @@ from molgen.config import OptimConfig
 from molgen.evaluation.supervised import is_per_target
 from molgen.training.optim import build_optimizer
 from molgen.training.tasks import Task
+
+if TYPE_CHECKING:
+    from molgen.training.privacy import PrivateTraining
+
+log = logging.getLogger("molgen")
 
 
 class PredictionCollector(Metric):
@@ -51,10 +57,20 @@ class SupervisedModule(L.LightningModule):
         head: ``nn.Module`` mapping ``[B, D]`` to raw outputs ``[B, task.output_dim]``.
         task: a :class:`~molgen.training.tasks.Task` (loss, predictions, metrics).
         optim: optimizer and schedule settings (primitives, saved as hyperparameters).
+        privacy: DP-SGD for this model (Opacus wraps the optimizer in :meth:`configure_optimizers`; the spent ε is
+            logged as ``privacy/epsilon`` after each epoch), or None.
     """
 
-    def __init__(self, encoder: nn.Module, head: nn.Module, task: Task, optim: OptimConfig) -> None:
+    def __init__(
+        self,
+        encoder: nn.Module,
+        head: nn.Module,
+        task: Task,
+        optim: OptimConfig,
+        privacy: PrivateTraining | None = None,
+    ) -> None:
         super().__init__()
+        self.privacy = privacy
         self.save_hyperparameters({"optim": optim.model_dump()})
         self.encoder, self.head, self.task = encoder, head, task
         self.optim = optim
@@ -107,6 +123,23 @@ class SupervisedModule(L.LightningModule):
         pooled = {f"{stage}/{k}": v for k, v in metrics.items() if not is_per_target(k)}
         self.log_dict(pooled, sync_dist=False, rank_zero_only=False)
 
+    def on_train_epoch_end(self) -> None:
+        if self.privacy is not None:
+            epsilon = self.privacy.spent()
+            self.log("privacy/epsilon", epsilon, on_epoch=True)
+            log.info("DP-SGD epoch %d: ε = %.3f spent (δ = %.3g)", self.current_epoch + 1, epsilon, self.privacy.delta)
+
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)
-        return build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
+        config = build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
+        if self.privacy is not None:  # Opacus's DP optimizer over the Poisson-sampled train loader
+            from molgen.errors import ConfigError
+
+            if self.trainer.world_size > 1:
+                raise ConfigError("DP-SGD (--dp-epsilon) trains on one device; set --devices 1")
+            config["optimizer"] = self.privacy.make_private(
+                self, config["optimizer"], cast(Any, self.trainer.train_dataloader)
+            )
+            if "lr_scheduler" in config:  # the schedule sets the wrapped optimizer's learning rate
+                config["lr_scheduler"]["scheduler"].optimizer = config["optimizer"]
+        return config

@@ -43,6 +43,8 @@ class FitOutcome:
     epochs: int = 0
     stopped: dict[str, Any] = field(default_factory=dict)
     """Why training ended (:func:`molgen.training.progress.stop_reason`): ``reason``, ``epochs``, ``text`` …"""
+    privacy: dict[str, Any] | None = None
+    """DP-SGD runs: the spent ε and its parameters (:meth:`molgen.training.privacy.PrivateTraining.record`)."""
 
 
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")
@@ -52,6 +54,11 @@ _HARMLESS_WARNINGS = (
     ".*smaller than the logging interval.*",
     ".*torch.jit.script.*is deprecated.*",
     ".*is an invalid default value.*",
+    # DP-SGD (Opacus): its per-sample hooks, and the schedule re-pointed at Opacus's optimizer (molgen.training.privacy)
+    ".*Secure RNG turned off.*",
+    ".*Optimal order is the largest alpha.*",  # the RDP bound is then conservative (docs/privacy.md)
+    ".*Full backward hook is firing when gradients are computed with respect to module outputs.*",
+    ".*optimizer.step\\(\\)` has been overridden after learning rate scheduler initialization.*",
 )
 
 

@@ -78,7 +78,14 @@ def test_argparse_choices_come_from_the_literals(capsys):
 def test_help_is_grouped_by_section():
     train = build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
     titles = [group.title for group in train._action_groups]
-    assert titles[2:] == ["data", "DNA sequences (expression family)", "model and task", "training", "uncertainty"]
+    assert titles[2:] == [
+        "data",
+        "DNA sequences (expression family)",
+        "model and task",
+        "training",
+        "uncertainty",
+        "differential privacy (DP-SGD)",
+    ]
     text = train.format_help()
     assert "--split SPLIT         random | scaffold | stratified | predefined" in text
     assert "--print-config" in text and "--set KEY=VALUE" in text
