@@ -13,9 +13,10 @@ from molgen.chem.datasets import MoleculeData, read_labelled_molecules
 from molgen.chem.domain import Domain, TrainingDomain, fit_domain
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.chem.standardize import standardized_column
-from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace
+from molgen.config import GraphModelConfig, OptimConfig, RunConfig, model_config, model_section, replace
 from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.splits import Split
+from molgen.errors import ConfigError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
@@ -152,12 +153,11 @@ class PropertyFamily(SupervisedFamily):
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
-        return build_predictor(
-            model_section(cfg, GraphModelConfig),
-            _featurizer(cfg),
-            task,
-            None if features is None else features[split.train],
-        )
+        model = model_section(cfg, GraphModelConfig)
+        predictor = build_predictor(model, _featurizer(cfg), task, None if features is None else features[split.train])
+        if cfg.optim.init_from is not None or cfg.optim.freeze_encoder:
+            _init_encoder(predictor, model, cfg.optim, cfg.data.featurizer)
+        return predictor
 
     def applicability_domain(self, cfg: RunConfig, data: MoleculeData, splits: list[Split]) -> TrainingDomain | None:
         return fit_domain(
@@ -185,6 +185,18 @@ class PropertyFamily(SupervisedFamily):
             FeaturizerSpec.from_dict(spec.featurizer),
             task,
         )
+
+
+def _init_encoder(predictor: Predictor, model: GraphModelConfig, optim: OptimConfig, atom_features: str) -> None:
+    """``--init-from``: the pretrained encoder's weights; ``--freeze-encoder``: no gradient for them."""
+    from molgen.families.init_from import load_encoder
+
+    if optim.init_from is None:
+        raise ConfigError("--freeze-encoder needs --init-from PRETRAINED (a frozen random encoder learns nothing)")
+    encoder = predictor.encoder.encoder if isinstance(predictor.encoder, WithMoleculeFeatures) else predictor.encoder
+    load_encoder(encoder, optim.init_from, model, atom_features)
+    if optim.freeze_encoder:
+        encoder.requires_grad_(False)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:
