@@ -56,9 +56,12 @@ def main() -> None:
     from rdkit import Chem
 
     work = Path(tempfile.mkdtemp(prefix="pretrain-speed-"))
+    smiles: list[str] = []
     with gzip.open(MOSES, "rt") as handle:
-        lines = [next(handle) for _ in range(args.rows + 1)][1:]
-    smiles = [line.split(",")[0] for line in lines]
+        next(handle)  # the header
+        for line in handle:  # the file's lines are separated by blank ones
+            if line.strip() and len(smiles) < args.rows:
+                smiles.append(line.split(",")[0].strip())
     corpus = work / "corpus.smi"
     corpus.write_text("".join(s + "\n" for s in smiles))
     labelled = work / "labelled.csv"

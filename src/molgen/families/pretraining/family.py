@@ -191,6 +191,10 @@ def fit(
         )
         callbacks = [*(extra_callbacks or []), StreamPosition(state), every]
         trainer = build_trainer(cfg.trainer, run_dir, monitor=f"val/{MONITOR}", mode="min", extra_callbacks=callbacks)
+        if trainer.world_size > 1:  # each process would stream every chunk, and only rank 0 saves the position
+            raise ConfigError(
+                f"molgen pretrain runs on one device for now ({trainer.world_size} processes asked); pass --devices 1"
+            )
         stream = CorpusStream(corpus, state, cfg.data.batch_size, cfg.trainer.seed)
         datamodule = CorpusDataModule(stream, ValidationBatches(validation, cfg.data.batch_size), pre.workers)
         outcome = run(module, datamodule, trainer, resume=resume, test=False)
