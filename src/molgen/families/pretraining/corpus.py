@@ -23,7 +23,7 @@ from molgen.chem.pretraining_chunks import PretrainChunk, featurize_chunk
 from molgen.errors import InvalidInputError
 from molgen.training.stream import ChunkDone, StreamState
 
-__all__ = ["Corpus", "CorpusStream", "plan_corpus", "read_chunk", "chunk_batches"]
+__all__ = ["Corpus", "CorpusStream", "StreamBatch", "ValidationBatches", "chunk_batches", "plan_corpus", "read_chunk"]
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,43 @@ def chunk_batches(chunk: PretrainChunk, rows: np.ndarray) -> Any:
     return batch
 
 
+@dataclass
+class StreamBatch:
+    """One training batch as a worker sends it: numpy only (torch tensors sent between processes go through
+    shared-memory file descriptors, several times slower); :meth:`to_batch` builds the graph batch in the trainer.
+
+    Attributes:
+        graphs: the batch's molecules. descriptors: ``[B, D]`` raw values or None.
+        chunk / batch_in_chunk / last_in_chunk / chunk_rows / chunk_invalid: the stream position
+        (see :mod:`molgen.training.stream`).
+    """
+
+    graphs: Any
+    descriptors: np.ndarray | None
+    chunk: int
+    batch_in_chunk: int
+    last_in_chunk: bool
+    chunk_rows: int
+    chunk_invalid: int
+
+    def to_batch(self) -> Any:
+        batch = self.graphs.collate(np.arange(len(self.graphs)))
+        if self.descriptors is not None:
+            batch.descriptors = torch.from_numpy(self.descriptors)
+        batch.chunk, batch.batch_in_chunk, batch.last_in_chunk = self.chunk, self.batch_in_chunk, self.last_in_chunk
+        batch.chunk_rows, batch.chunk_invalid = self.chunk_rows, self.chunk_invalid
+        return batch
+
+
 class CorpusStream(IterableDataset):
     """The training chunks of a pass, each featurized, shuffled (seeded by seed, pass and chunk) and cut into
-    batches; worker ``w`` of ``n`` takes every ``n``-th chunk still to do. See :mod:`molgen.training.stream`."""
+    :class:`StreamBatch` es; worker ``w`` of ``n`` takes every ``n``-th chunk still to do. See
+    :mod:`molgen.training.stream`."""
 
     def __init__(self, corpus: Corpus, state: StreamState, batch_size: int, seed: int) -> None:
         self.corpus, self.state, self.batch_size, self.seed = corpus, state, batch_size, seed
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[StreamBatch | ChunkDone]:
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
         state = self.state
@@ -109,21 +138,28 @@ class CorpusStream(IterableDataset):
             if n == 0:
                 yield ChunkDone(chunk_id, chunk.n_rows, chunk.n_invalid)
                 continue
-            rows = np.random.default_rng([self.seed, pass_index, chunk_id]).permutation(n)
+            order_in_chunk = np.random.default_rng([self.seed, pass_index, chunk_id]).permutation(n)
             starts = range(0, n, self.batch_size)
             for k, start in enumerate(starts):
                 if k < partial.get(chunk_id, 0):
                     continue  # trained on before the run was stopped
-                batch = chunk_batches(chunk, rows[start : start + self.batch_size])
-                batch.chunk, batch.batch_in_chunk, batch.last_in_chunk = chunk_id, k, k == len(starts) - 1
-                batch.chunk_rows, batch.chunk_invalid = chunk.n_rows, chunk.n_invalid
-                yield batch
+                rows = order_in_chunk[start : start + self.batch_size]
+                descriptors = None if chunk.descriptors is None else chunk.descriptors[rows]
+                last = k == len(starts) - 1
+                yield StreamBatch(
+                    chunk.graphs.subset(rows), descriptors, chunk_id, k, last, chunk.n_rows, chunk.n_invalid
+                )
+
+
+def _as_sent(item: Any) -> Any:
+    """DataLoader ``collate_fn``: the worker's item as it is (numpy; no conversion to tensors in the worker)."""
+    return item
 
 
 def stream_loader(stream: CorpusStream, workers: int) -> DataLoader:
     """The training DataLoader: batches come made (``batch_size=None``); workers restart each pass so they see the
     current :class:`StreamState`."""
-    return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=False)
+    return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=False, collate_fn=_as_sent)
 
 
 class ValidationBatches(torch.utils.data.Dataset):
