@@ -641,7 +641,8 @@ class PretrainConfig(_Section):
     objectives: list[str] = Field(
         default_factory=lambda: ["descriptors=1.0", "masking=1.0"],
         json_schema_extra=cli(
-            "NAME=WEIGHT, repeatable: descriptors (RDKit 2D descriptor regression) | masking (atom and bond types)",
+            "NAME=WEIGHT, repeatable: descriptors (RDKit 2D descriptor regression) | masking (atom and bond types) | "
+            "contrastive (two masked views, NT-Xent)",
             flag="--objective",
             group=PRETRAINING,
             action="append",
@@ -649,7 +650,8 @@ class PretrainConfig(_Section):
         ),
     )
     """Objectives and their loss weights: ``descriptors`` (CheMeleon-style regression of standardized RDKit 2D
-    descriptors) and ``masking`` (Hu et al. 2020 attribute masking of atom and bond types)."""
+    descriptors), ``masking`` (Hu et al. 2020 attribute masking of atom and bond types) and ``contrastive`` (GraphCL-style
+    NT-Xent between two randomly masked views of each molecule)."""
     chunk_size: Int = Field(
         10000,
         ge=2,

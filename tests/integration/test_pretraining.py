@@ -162,7 +162,9 @@ def test_an_encoder_of_another_shape_or_kind_is_a_clear_error(pretrained: Path, 
         load_encoder(encoder, str(dna), GraphModelConfig(hidden_dim=16, depth=2), "v2")
     with pytest.raises(ModelFormatError, match="no pretrained encoder 'dmpnn-pretrained' is shipped"):
         load_encoder(encoder, "molgen:dmpnn-pretrained", GraphModelConfig(hidden_dim=16, depth=2), "v2")
-    with pytest.raises(ConfigError, match="unknown pretraining objective 'context'; valid names: descriptors, masking"):
+    with pytest.raises(
+        ConfigError, match="unknown pretraining objective 'context'; valid names: descriptors, masking, contrastive"
+    ):
         parse_objectives(["context=1"])
     with pytest.raises(ConfigError, match="the expression family cannot use them"):
         fit(RunConfig().with_values({"data.name": "x.fasta", "optim.init_from": str(pretrained)}))

@@ -27,7 +27,7 @@ class PretrainModule(L.LightningModule):
 
     Args:
         model: encoder + heads.
-        weights: objective → loss weight (``descriptors``, ``masking``).
+        weights: objective → loss weight (``descriptors``, ``masking``, ``contrastive``).
         optim: optimizer and schedule settings.
         mask_rate: fraction of atoms (and bonds) masked; descriptor_mask_rate: fraction of descriptor targets dropped.
         atom_columns / bond_columns: where the atom type and bond type one-hots are in the features.
@@ -68,6 +68,8 @@ class PretrainModule(L.LightningModule):
             out["masking"] = self.model.masking_loss(
                 batch, self.mask_rate, self.atom_columns, self.bond_columns, generator
             )
+        if "contrastive" in self.weights:
+            out["contrastive"] = self.model.contrastive_loss(batch, self.mask_rate, generator)
         return out
 
     def _total(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:

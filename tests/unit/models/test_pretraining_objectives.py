@@ -1,4 +1,4 @@
-"""The pretraining objectives on every graph encoder: finite losses, gradients into the encoder, NaN targets."""
+"""The three pretraining objectives on every graph encoder: finite losses, gradients into the encoder, NaN targets."""
 
 from __future__ import annotations
 
@@ -32,13 +32,14 @@ def test_every_encoder_learns_both_objectives(name: str, batch) -> None:
     values = batch.descriptors.nan_to_num()
     model = PretrainModel(
         encoder, descriptor_mean=values.mean(0), descriptor_std=values.std(0), atom_types=atom_type_columns("v2"),
-        ffn_hidden_dim=8,
+        contrastive=True, ffn_hidden_dim=8,
     )  # fmt: skip
     generator = torch.Generator().manual_seed(1)
     masking = model.masking_loss(batch, 0.15, atom_type_columns("v2"), BOND_TYPE_COLUMNS, generator)
     descriptors = model.descriptor_loss(batch, 0.15, generator)
-    assert torch.isfinite(masking) and torch.isfinite(descriptors)
-    (masking + descriptors).backward()
+    contrastive = model.contrastive_loss(batch, 0.15, generator)
+    assert torch.isfinite(masking) and torch.isfinite(descriptors) and torch.isfinite(contrastive)
+    (masking + descriptors + contrastive).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in encoder.parameters() if p.requires_grad)
     again = model.masking_loss(
         batch, 0.15, atom_type_columns("v2"), BOND_TYPE_COLUMNS, torch.Generator().manual_seed(1)
@@ -61,3 +62,13 @@ def test_masked_atoms_lose_their_features(batch) -> None:
     model.masking_loss(batch, 0.5, 39, BOND_TYPE_COLUMNS, torch.Generator().manual_seed(0))
     zero = (seen["x"] == 0).all(1)
     assert 0 < int(zero.sum()) < batch.x.shape[0] and not bool((batch.x[zero] == 0).all(1).any())
+
+
+def test_the_contrastive_loss_prefers_matching_views(batch) -> None:
+    """NT-Xent is low when a molecule's two views embed alike and the batch's molecules apart (here: views unmasked)."""
+    torch.manual_seed(0)
+    encoder = GRAPH_ENCODERS.get("dmpnn")(atom_dim=72, bond_dim=14, hidden_dim=8, depth=2, dropout=0.0)
+    model = PretrainModel(encoder, descriptor_mean=None, descriptor_std=None, atom_types=0, contrastive=True)
+    same = model.contrastive_loss(batch, 0.0, torch.Generator().manual_seed(0))  # rate 0: one atom masked per view
+    noisy = model.contrastive_loss(batch, 0.45, torch.Generator().manual_seed(0))
+    assert float(same) < float(noisy)

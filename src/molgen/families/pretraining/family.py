@@ -97,6 +97,7 @@ def build_model(
         descriptor_std=torch.as_tensor(std) if with_descriptors else None,
         atom_types=atom_type_columns(spec.atom_features) if "masking" in weights else 0,
         bond_types=BOND_TYPE_COLUMNS[1] - BOND_TYPE_COLUMNS[0],
+        contrastive="contrastive" in weights,
         ffn_hidden_dim=model.ffn_hidden_dim,
         ffn_layers=model.ffn_layers,
         dropout=model.dropout,
