@@ -158,7 +158,7 @@ def fit(
         record = {
             "type": "stream",
             "seed": cfg.trainer.seed,
-            "source": str(path),
+            "source": cfg.data.name,
             "chunk_size": pre.chunk_size,
             "n_chunks": len(corpus.shards),
             "n_rows": corpus.n_rows,
