@@ -53,6 +53,7 @@ __all__ = [
     "MolGANConfig",
     "OptimConfig",
     "PrivacyConfig",
+    "PretrainConfig",
     "RunConfig",
     "TaskConfig",
     "TokenModelConfig",
@@ -86,16 +87,17 @@ def cli(
     return {"cli": {k: v for k, v in options.items() if v is not None}}
 
 
-DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, NO_GROUP = (
+DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, PRETRAINING, NO_GROUP = (
     "data",
     "DNA sequences (expression family)",
     "model and task",
     "training",
     "uncertainty",
     "differential privacy (DP-SGD)",
+    "pretraining (molgen pretrain)",
     "",
 )
-CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, NO_GROUP)
+CLI_GROUPS = (DATA, DNA, MODEL, TRAINING, UNCERTAINTY, PRIVACY, PRETRAINING, NO_GROUP)
 """``--help`` groups, in the order they are shown."""
 
 
@@ -511,7 +513,8 @@ class TaskConfig(_Section):
 
 
 class OptimConfig(_Section):
-    """Adam with Chemprop's warm-up then exponential-decay ("noam") schedule, or a constant rate."""
+    """Adam with Chemprop's warm-up then exponential-decay ("noam") schedule, or a constant rate; the encoder's
+    starting point (``init_from``) and which of its weights train (``freeze_encoder``, ``encoder_lr_ratio``)."""
 
     lr: float = Field(1e-3, json_schema_extra=cli(group=TRAINING))
     """Peak learning rate."""
@@ -523,6 +526,32 @@ class OptimConfig(_Section):
     """Learning rate at step 0, as a fraction of ``lr``."""
     final_lr_ratio: float = 0.1
     """Learning rate at the last epoch, as a fraction of ``lr``."""
+    encoder_lr_ratio: float = Field(
+        1.0,
+        ge=0.0,
+        json_schema_extra=cli(
+            "encoder learning rate as a fraction of --lr (e.g. 0.1 when fine-tuning)", group=TRAINING
+        ),
+    )
+    """The encoder's learning rate as a fraction of ``lr`` (its own optimizer parameter group); 1: one rate."""
+    init_from: str | None = Field(
+        None,
+        json_schema_extra=cli(
+            "start the encoder from a pretrained one: a molgen pretrain run folder, an exported model folder or "
+            "molgen:NAME (shipped with molgen)",
+            group=TRAINING,
+            metavar="PRETRAINED",
+        ),
+    )
+    """Pretrained encoder whose weights initialize this model's encoder (docs/pretraining.md): a ``molgen pretrain``
+    run folder or ``model/`` folder, a property model folder, or ``molgen:NAME`` (package data)."""
+    freeze_encoder: bool = Field(
+        False,
+        json_schema_extra=cli(
+            "with --init-from: keep the encoder's weights fixed", group=TRAINING, action="store_true"
+        ),
+    )
+    """Keep the encoder fixed (no gradient, eval mode) and train only the head."""
 
 
 class TrainerConfig(_Section):
@@ -663,6 +692,49 @@ class PrivacyConfig(_Section):
     """Per-example gradient clipping norm C."""
 
 
+class PretrainConfig(_Section):
+    """Self-supervised pretraining of a molecule encoder (family ``pretrain``, docs/pretraining.md)."""
+
+    objectives: list[str] = Field(
+        default_factory=lambda: ["descriptors=1.0", "masking=1.0"],
+        json_schema_extra=cli(
+            "NAME=WEIGHT, repeatable: descriptors (RDKit 2D descriptor regression) | masking (atom and bond types) | "
+            "contrastive (two masked views, NT-Xent)",
+            flag="--objective",
+            group=PRETRAINING,
+            action="append",
+            metavar="NAME=WEIGHT",
+        ),
+    )
+    """Objectives and their loss weights: ``descriptors`` (CheMeleon-style regression of standardized RDKit 2D
+    descriptors), ``masking`` (Hu et al. 2020 attribute masking of atom and bond types) and ``contrastive`` (GraphCL-style
+    NT-Xent between two randomly masked views of each molecule)."""
+    chunk_size: Int = Field(
+        10000,
+        ge=2,
+        json_schema_extra=cli("molecules read and featurized at a time (default: 10000)", group=PRETRAINING),
+    )
+    """Molecules per corpus chunk: the unit read, featurized (in a worker), shuffled and checkpointed. Chunk 0 is the
+    validation set and gives the descriptor mean and standard deviation."""
+    mask_rate: float = Field(
+        0.15, gt=0.0, lt=1.0, json_schema_extra=cli("masking: fraction of atoms (and bonds) masked", group=PRETRAINING)
+    )
+    descriptor_mask_rate: float = Field(
+        0.15,
+        ge=0.0,
+        lt=1.0,
+        json_schema_extra=cli("descriptors: fraction of targets left out of the loss per step", group=PRETRAINING),
+    )
+    workers: Int = Field(
+        1,
+        ge=0,
+        json_schema_extra=cli("worker processes reading and featurizing chunks (0: in the trainer)", group=PRETRAINING),
+    )
+    checkpoint_every_n_steps: Int = Field(
+        200, ge=1, json_schema_extra=cli("write checkpoints/last.ckpt every N steps (resume point)", group=PRETRAINING)
+    )
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "data": DataConfig,
     "task": TaskConfig,
@@ -670,6 +742,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "trainer": TrainerConfig,
     "uncertainty": UncertaintyConfig,
     "privacy": PrivacyConfig,
+    "pretrain": PretrainConfig,
 }
 """The sections other than ``model`` (whose class depends on ``model.name``)."""
 
@@ -680,7 +753,7 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    family: Literal["property", "expression", "generation"] | None = Field(
+    family: Literal["property", "expression", "generation", "pretrain"] | None = Field(
         None,
         json_schema_extra=cli(
             "model family (default: property; expression when the data is DNA)",
@@ -699,6 +772,7 @@ class RunConfig(BaseModel):
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -940,7 +1014,7 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(top)}")
     for name, section in values.items():
-        if name not in ("data", "model", "task", "optim", "trainer", "privacy"):
+        if name not in ("data", "model", "task", "optim", "trainer", "privacy", "pretrain"):
             continue
         if section is None:
             continue

@@ -15,7 +15,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic.fields import FieldInfo
 
-from molgen.config import CLI_GROUPS, MODEL_SECTIONS, SECTIONS, RunConfig, load_config
+from molgen.config import CLI_GROUPS, MODEL_SECTIONS, PRETRAINING, SECTIONS, RunConfig, load_config
 
 DEST_PREFIX = "config:"
 """argparse destinations of config options are ``config:<dotted key>`` (kept apart from command options)."""
@@ -42,13 +42,16 @@ def config_fields() -> Iterator[tuple[str, FieldInfo, list[FieldInfo]]]:
             yield name, field, [field]
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--config``, one option per config field with CLI metadata (grouped as in the schema) and
-    ``--set KEY=VALUE``."""
+def add_config_options(parser: argparse.ArgumentParser, skip_groups: tuple[str, ...] = (PRETRAINING,)) -> None:
+    """Adds ``--config``, one option per config field with CLI metadata (grouped as in the schema, except the
+    ``skip_groups``: by default the pretraining options, which only ``molgen pretrain`` shows) and ``--set KEY=VALUE``."""
     parser.add_argument("--config", help="YAML run config; flags given here override it")
-    groups = {title: parser.add_argument_group(title) if title else parser for title in CLI_GROUPS}
+    titles = [title for title in CLI_GROUPS if title not in skip_groups]
+    groups = {title: parser.add_argument_group(title) if title else parser for title in titles}
     for key, field, same_named in config_fields():
         meta = _meta(field)
+        if meta.get("group", "") in skip_groups:
+            continue
         flag = meta.get("flag") or "--" + key.rpartition(".")[2].replace("_", "-")
         options: dict[str, Any] = {"dest": DEST_PREFIX + key, "default": None}
         if meta.get("help"):
@@ -56,6 +59,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         action = meta.get("action")
         if action == "store_true":
             options["action"] = "store_true"
+        elif action == "append":  # a repeatable flag: its values replace the config's list
+            options.update(action="append", metavar=meta.get("metavar"))
         elif action == "boolean_optional":
             options["action"] = argparse.BooleanOptionalAction
         else:

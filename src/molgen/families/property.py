@@ -17,6 +17,7 @@ from molgen.chem.standardize import standardized_column
 from molgen.config import (
     FingerprintModelConfig,
     GraphModelConfig,
+    OptimConfig,
     RunConfig,
     model_config,
     model_section,
@@ -189,12 +190,13 @@ class PropertyFamily(SupervisedFamily):
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
-        return build_predictor(
-            model_section(cfg, (GraphModelConfig, FingerprintModelConfig)),
-            _featurizer(cfg),
-            task,
-            None if features is None else features[split.train],
-        )
+        model = model_section(cfg, (GraphModelConfig, FingerprintModelConfig))
+        predictor = build_predictor(model, _featurizer(cfg), task, None if features is None else features[split.train])
+        if cfg.optim.init_from is not None or cfg.optim.freeze_encoder:
+            if not isinstance(model, GraphModelConfig):
+                raise ConfigError(f"--init-from/--freeze-encoder: {model.name} has no graph encoder to initialize")
+            _init_encoder(predictor, model, cfg.optim, cfg.data.featurizer)
+        return predictor
 
     def applicability_domain(self, cfg: RunConfig, data: MoleculeData, splits: list[Split]) -> TrainingDomain | None:
         return fit_domain(
@@ -229,6 +231,18 @@ def fingerprint_features(smiles: list[str], model: FingerprintModelConfig, stand
     from molgen.chem.fingerprints import morgan_counts
 
     return morgan_counts(smiles, radius=model.radius, n_bits=model.n_bits, standardize=standardize)
+
+
+def _init_encoder(predictor: Predictor, model: GraphModelConfig, optim: OptimConfig, atom_features: str) -> None:
+    """``--init-from``: the pretrained encoder's weights; ``--freeze-encoder``: no gradient for them."""
+    from molgen.families.init_from import load_encoder
+
+    if optim.init_from is None:
+        raise ConfigError("--freeze-encoder needs --init-from PRETRAINED (a frozen random encoder learns nothing)")
+    encoder = predictor.encoder.encoder if isinstance(predictor.encoder, WithMoleculeFeatures) else predictor.encoder
+    load_encoder(encoder, optim.init_from, model, atom_features)
+    if optim.freeze_encoder:
+        encoder.requires_grad_(False)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

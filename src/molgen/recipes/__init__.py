@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from molgen.config import RunConfig, replace
+from molgen.errors import ConfigError
 from molgen.families import FAMILIES
 from molgen.families.common import RunResult
 from molgen.registry import UnknownNameError
@@ -59,4 +60,18 @@ def resolve_family(cfg: RunConfig) -> RunConfig:
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:
     """Trains, evaluates and exports the run described by ``cfg``; see the family's ``fit`` for options."""
     cfg = resolve_family(cfg)
+    check_fine_tuning(cfg)
     return FAMILIES.get(str(cfg.family)).fit(cfg, **kwargs)
+
+
+def check_fine_tuning(cfg: RunConfig) -> None:
+    """``--init-from``/``--freeze-encoder`` start property models from a molecule encoder; ``--encoder-lr-ratio``
+    needs a supervised encoder → head model: anything else is refused (never silently ignored)."""
+    optim = cfg.optim
+    if (optim.init_from is not None or optim.freeze_encoder) and cfg.family not in ("property", "pretrain"):
+        raise ConfigError(
+            f"--init-from / --freeze-encoder start a molecule property model from a pretrained encoder; the "
+            f"{cfg.family} family cannot use them"
+        )
+    if optim.encoder_lr_ratio != 1.0 and cfg.family not in ("property", "expression"):
+        raise ConfigError(f"--encoder-lr-ratio applies to property and expression models, not to family {cfg.family}")

@@ -252,3 +252,50 @@ molgen generate --model {cfg.output}/model -n 10000 --output samples.smi --seed 
 molgen evaluate-generation samples.smi --reference moses --output eval/
 ```
 """
+
+
+def pretrain_model_card(
+    spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict[str, float]], throughput: dict[str, Any]
+) -> str:
+    """The model card of a pretrained encoder: corpus, objectives, steps, date and the command to reproduce it."""
+    import datetime
+
+    from molgen.config import GraphModelConfig
+
+    model = model_section(cfg, GraphModelConfig)
+    section = getattr(spec, "pretraining", None) or {}
+    objectives = ", ".join(f"{name} (weight {weight:g})" for name, weight in section.get("objectives", {}).items())
+    trained = spec.trained_on
+    rows = f", first {trained['max_rows']} rows" if trained.get("max_rows") else ""
+    flags = " ".join(f"--objective {name}={weight:g}" for name, weight in section.get("objectives", {}).items())
+    return f"""# molgen pretrained encoder: {model.name} on {trained["data"]}
+
+- **Encoder**: {model.name}, hidden {model.hidden_dim}, depth {model.depth}, dropout {model.dropout}
+- **Corpus**: {trained["data"]} ({trained.get("rows")} rows{rows}; chunk 0 validates); \
+{throughput["invalid_molecules"]} invalid molecules skipped
+- **Objectives**: {objectives}; {len(section.get("descriptors", []))} RDKit descriptors, masking rate \
+{section.get("mask_rate")}
+- **Steps**: {throughput["molecules"]} molecules in {throughput["train_seconds"]:.0f} s of training \
+({throughput["molecules_per_s"]:.0f} molecules/s, {throughput["workers"]} featurizing worker(s)) in this session
+{training_line(spec, cfg, "best checkpoint by val/loss")}
+- **Date**: {datetime.date.today().isoformat()}
+
+## Validation losses
+
+{metrics_table(metrics)}
+
+## Use
+
+```
+molgen train --data bbbp --model {model.name} --hidden-dim {model.hidden_dim} --depth {model.depth} \\
+  --init-from {cfg.output} [--freeze-encoder] [--encoder-lr-ratio 0.1]
+molgen embed --model {cfg.output}/model --input molecules.csv --output embeddings.parquet
+```
+
+## Reproduce
+
+```
+molgen pretrain --data {cfg.data.name} --model {model.name} --hidden-dim {model.hidden_dim} --depth {model.depth} \\
+  {flags} --chunk-size {cfg.pretrain.chunk_size} --max-epochs {cfg.trainer.max_epochs} --seed {cfg.trainer.seed}
+```
+"""

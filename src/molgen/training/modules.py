@@ -16,7 +16,7 @@ from torchmetrics import Metric
 
 from molgen.config import OptimConfig
 from molgen.evaluation.supervised import is_per_target
-from molgen.training.optim import build_optimizer
+from molgen.training.optim import build_optimizer, encoder_param_groups
 from molgen.training.tasks import Task
 
 if TYPE_CHECKING:
@@ -80,6 +80,18 @@ class SupervisedModule(L.LightningModule):
     def forward(self, batch: Any) -> torch.Tensor:
         return self.head(self.encoder(batch))
 
+    @property
+    def encoder_frozen(self) -> bool:
+        """True when no encoder parameter trains (``--freeze-encoder``): the encoder then stays in eval mode."""
+        params = list(self.encoder.parameters())
+        return bool(params) and not any(p.requires_grad for p in params)
+
+    def train(self, mode: bool = True) -> SupervisedModule:
+        super().train(mode)
+        if mode and self.encoder_frozen:  # batch-norm statistics and dropout of a frozen encoder stay fixed
+            self.encoder.eval()
+        return self
+
     def step(self, batch: Any, stage: str) -> torch.Tensor:
         outputs = self(batch)
         loss = self.task.loss(outputs, batch.y)
@@ -131,7 +143,8 @@ class SupervisedModule(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         steps_per_epoch = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs or 1, 1)
-        config = build_optimizer(self.parameters(), self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
+        groups = encoder_param_groups(self, self.encoder, self.optim)
+        config = build_optimizer(groups, self.optim, steps_per_epoch, self.trainer.max_epochs or 1)
         if self.privacy is not None:  # Opacus's DP optimizer over the Poisson-sampled train loader
             from molgen.errors import ConfigError
 

@@ -23,10 +23,29 @@ def noam_lambda(step: int, *, warmup_steps: int, total_steps: int, init_ratio: f
     return math.exp(math.log(final_ratio) * progress)
 
 
+def encoder_param_groups(module: torch.nn.Module, encoder: torch.nn.Module, cfg: OptimConfig) -> list[dict[str, Any]]:
+    """Adam parameter groups: the encoder's trainable parameters at ``lr * encoder_lr_ratio``, the others at ``lr``
+    (frozen parameters, ``requires_grad=False``, and a ratio of 0 leave the encoder out). The schedule scales both
+    groups alike. Ratio 1 with nothing frozen: one group of every parameter."""
+    if cfg.encoder_lr_ratio == 1.0 and all(p.requires_grad for p in module.parameters()):
+        return [{"params": list(module.parameters())}]  # one group, as before the ratio existed (resumable)
+    own = {id(p) for p in encoder.parameters()}
+    rest = [p for p in module.parameters() if id(p) not in own and p.requires_grad]
+    trainable = [p for p in encoder.parameters() if p.requires_grad]
+    groups: list[dict[str, Any]] = [{"params": rest}]
+    if trainable and cfg.encoder_lr_ratio > 0:
+        groups.append({"params": trainable, "lr": cfg.lr * cfg.encoder_lr_ratio})
+    return groups
+
+
 def build_optimizer(
-    parameters: Iterable[torch.nn.Parameter], cfg: OptimConfig, steps_per_epoch: float, max_epochs: int
+    parameters: Iterable[torch.nn.Parameter] | Iterable[dict[str, Any]],
+    cfg: OptimConfig,
+    steps_per_epoch: float,
+    max_epochs: int,
 ) -> dict[str, Any]:
-    """Adam plus a per-step schedule, in the form Lightning's ``configure_optimizers`` returns."""
+    """Adam (over parameters or parameter groups) plus a per-step schedule, in the form Lightning's
+    ``configure_optimizers`` returns."""
     if cfg.scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {cfg.scheduler!r}; valid names: {', '.join(SCHEDULERS)}")
     optimizer = torch.optim.Adam(parameters, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -208,5 +208,5 @@ def default_output(cfg: RunConfig) -> Path:
     if cfg.output:
         return Path(cfg.output)
     stem = Path(cfg.data.name).stem
-    name = f"generation-{stem.split('.')[0]}" if cfg.family == "generation" else stem
+    name = f"{cfg.family}-{stem.split('.')[0]}" if cfg.family in ("generation", "pretrain") else stem
     return Path("runs") / f"{name}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"

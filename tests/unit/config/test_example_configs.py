@@ -15,9 +15,9 @@ def test_example_config_loads_strictly(path):
         assert load_space(path).to_json()  # a search space: every key and distribution checked
         return
     cfg = load_config(path)
-    assert cfg.family in {None, "property", "expression", "generation"}  # None: inferred from data and model
+    assert cfg.family in {None, "property", "expression", "generation", "pretrain"}  # None: inferred from data, model
 
 
 def test_there_are_examples_for_each_family():
     folders = {p.parent.name for p in CONFIGS}
-    assert {"property", "expression", "hpo"} <= folders
+    assert {"property", "expression", "hpo", "pretrain"} <= folders

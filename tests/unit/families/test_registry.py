@@ -17,7 +17,7 @@ from molgen.training.trainer import quiet_lightning
 
 
 def test_every_family_is_registered_and_is_a_family() -> None:
-    assert FAMILIES.names() == ["expression", "generation", "property"]
+    assert FAMILIES.names() == ["expression", "generation", "pretrain", "property"]
     for name in FAMILIES:
         family = FAMILIES.get(name)
         assert isinstance(family, Family) and family.name == name and family.models
@@ -32,7 +32,7 @@ def test_model_lists_come_from_the_registries() -> None:
 
 
 def test_an_unknown_family_lists_the_valid_ones() -> None:
-    with pytest.raises(UnknownNameError, match="valid names: expression, generation, property"):
+    with pytest.raises(UnknownNameError, match="valid names: expression, generation, pretrain, property"):
         FAMILIES.get("chemistry")
     with pytest.raises(ConfigError, match="family must be one of"):
         RunConfig.from_dict({"family": "chemistry"})

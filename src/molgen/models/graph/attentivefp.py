@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.models import AttentiveFP as _PyGAttentiveFP
 
@@ -73,9 +74,22 @@ class AttentiveFP(GraphEncoder):
             dropout=dropout,
         )
         self.out_dim: int = hidden_dim
+        self.dropout = dropout
 
     def reset_parameters(self) -> None:
         self.net.reset_parameters()
+
+    def embed_atoms(self, batch: Any) -> Tensor:
+        """Atom vectors after the atom-level attention layers (PyG's atom embedding), ``[A, hidden_dim]``."""
+        self.check_batch(batch)
+        net, p = self.net, self.dropout
+        x = F.leaky_relu(net.lin1(batch.x))
+        h = F.elu(net.gate_conv(x, batch.edge_index, batch.edge_attr))
+        x = net.gru(F.dropout(h, p=p, training=self.training), x).relu()
+        for conv, gru in zip(net.atom_convs, net.atom_grus):
+            h = F.elu(conv(x, batch.edge_index))
+            x = gru(F.dropout(h, p=p, training=self.training), x).relu()
+        return x
 
     def forward(self, batch: Any) -> Tensor:
         self.check_batch(batch)

@@ -1,0 +1,109 @@
+"""``--init-from PRETRAINED``: the encoder weights of a pretrained (or property) model copied into a new model.
+
+PRETRAINED is a ``molgen pretrain`` run folder or its ``model/``, a property model folder, or ``molgen:NAME``: an
+encoder shipped as package data under ``molgen/pretrained/NAME/`` (``model.yaml`` + ``model.safetensors``).
+Anything else (a DNA model, a generator), another architecture or another shape is a :class:`ModelFormatError`
+that names both sides.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from molgen.config import GraphModelConfig, model_config
+from molgen.errors import ModelFormatError
+
+log = logging.getLogger("molgen")
+
+__all__ = ["ENCODER_FAMILIES", "PACKAGE_PREFIX", "load_encoder", "resolve_pretrained", "shipped_encoders"]
+
+PACKAGE_PREFIX = "molgen:"
+ENCODER_FAMILIES = ("pretrain", "property")
+"""Families whose exported models hold a molecule encoder to start from."""
+
+
+def shipped_encoders() -> list[str]:
+    """Names of the encoders shipped with this molgen (folders of ``molgen/pretrained`` holding a ``model.yaml``)."""
+    root = resources.files("molgen.pretrained")
+    return sorted(entry.name for entry in root.iterdir() if entry.is_dir() and (entry / "model.yaml").is_file())
+
+
+def resolve_pretrained(source: str) -> Path:
+    """The folder of ``source``: ``molgen:NAME`` → the package data folder, else the path itself."""
+    if not source.startswith(PACKAGE_PREFIX):
+        return Path(source)
+    name = source[len(PACKAGE_PREFIX) :]
+    shipped = shipped_encoders()
+    if name not in shipped:
+        from molgen import __version__
+
+        listed = ", ".join(PACKAGE_PREFIX + n for n in shipped) or "none yet"
+        raise ModelFormatError(
+            f"--init-from {source}: no pretrained encoder {name!r} is shipped with molgen {__version__} (shipped: "
+            f"{listed}); pass a `molgen pretrain` run folder or model folder instead"
+        )
+    return Path(str(resources.files("molgen.pretrained") / name))
+
+
+def load_encoder(encoder: torch.nn.Module, source: str, model: GraphModelConfig, atom_features: str) -> None:
+    """Copies the pretrained encoder of ``source`` into ``encoder`` (a graph encoder of ``model``).
+
+    Raises:
+        ModelFormatError: ``source`` holds no molecule encoder (a DNA model, a generator), another architecture or
+            featurizer, or a tensor whose shape differs (the message names the tensor and both shapes).
+    """
+    from molgen.training.artifacts import read_model
+
+    spec, states = read_model(resolve_pretrained(source))
+    if spec.family not in ENCODER_FAMILIES:
+        kind = {"expression": "a DNA sequence model", "generation": "a molecule generator"}.get(
+            spec.family, spec.family
+        )
+        raise ModelFormatError(
+            f"--init-from {source}: {spec.source} holds {kind} (family {spec.family}), not a molecule encoder; pass a "
+            "`molgen pretrain` run or a property model"
+        )
+    theirs = model_config(spec.model or {}, where=str(spec.source), legacy=True)
+    if theirs.name != model.name:
+        raise ModelFormatError(
+            f"--init-from {source}: the pretrained encoder is a {theirs.name}, this model is a {model.name}; "
+            f"pass --model {theirs.name} (and its sizes) or another pretrained encoder"
+        )
+    their_atoms = (spec.featurizer or {}).get("atom_features", "v2")
+    if their_atoms != atom_features:
+        raise ModelFormatError(
+            f"--init-from {source}: the pretrained encoder reads atom features {their_atoms!r}, this model "
+            f"{atom_features!r}; pass --set data.featurizer={their_atoms}"
+        )
+    state = encoder_state(states[0])
+    expected = encoder.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ModelFormatError(
+            f"--init-from {source}: its encoder does not fit this {model.name} (pretrained {_sizes(theirs)}; this "
+            f"model {_sizes(model)}): missing {', '.join(missing[:5]) or 'none'}; unexpected {', '.join(unexpected[:5]) or 'none'}"
+        )
+    for name, value in state.items():
+        if tuple(value.shape) != tuple(expected[name].shape):
+            raise ModelFormatError(
+                f"--init-from {source}: encoder parameter {name!r} has shape {list(value.shape)} in the pretrained "
+                f"model and {list(expected[name].shape)} in this one (pretrained {_sizes(theirs)}; this model "
+                f"{_sizes(model)})"
+            )
+    encoder.load_state_dict(state, strict=True)
+    log.info("encoder initialized from %s (%s)", source, spec.source)
+
+
+def encoder_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The graph encoder's tensors of an exported member (``encoder.*``; a property model with descriptor features
+    wraps it once more, ``encoder.encoder.*``)."""
+    prefix = "encoder.encoder." if any(k.startswith("encoder.encoder.") for k in state) else "encoder."
+    return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
+
+
+def _sizes(model: object) -> str:
+    return f"hidden_dim {getattr(model, 'hidden_dim', '?')}, depth {getattr(model, 'depth', '?')}"
