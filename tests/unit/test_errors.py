@@ -101,7 +101,7 @@ def test_a_malformed_table_is_an_invalid_input_naming_line_and_column(tmp_path: 
 
 
 def test_a_bad_screening_library_is_reported_as_user_input(tmp_path: Path) -> None:
-    from molgen.screening.sources import plan_library
+    from molgen.data.shards import plan_library
 
     with pytest.raises(DataSourceError, match="library not found"):
         plan_library(tmp_path / "absent.smi", 10)

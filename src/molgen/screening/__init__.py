@@ -6,17 +6,17 @@ workers (in-process, a Dask ``LocalCluster`` or an existing Dask cluster), write
 file per shard as it finishes and a merged ``top_k.csv`` at the end. Every input row gets one
 result row; rerunning the same call resumes.
 
-Modules: :mod:`~molgen.screening.sources` (libraries and shards), :mod:`~molgen.screening.scoring`
+Modules: :mod:`~molgen.data.shards` (libraries and shards), :mod:`~molgen.screening.scoring`
 (one shard → predictions), :mod:`~molgen.screening.filters`, :mod:`~molgen.screening.ranking`
 (acquisition and top-k), :mod:`~molgen.screening.store` (output folder, manifest),
 :mod:`~molgen.screening.runner` (serial and Dask execution). Dask is imported only when used.
 """
 
+from molgen.data.shards import FORMATS, plan_library, read_shard
 from molgen.screening.filters import FILTERS
 from molgen.screening.ranking import ACQUISITIONS, Ranking, TopK
 from molgen.screening.runner import ScreenResult, screen
 from molgen.screening.scoring import ScreenJob
-from molgen.screening.sources import FORMATS, plan_library, read_shard
 
 __all__ = [
     "ACQUISITIONS",

@@ -28,11 +28,11 @@ from typing import Any
 import pandas as pd
 
 from molgen import __version__
+from molgen.data.shards import Shard, plan_library
 from molgen.errors import ConfigError
 from molgen.screening.filters import parse_filter_names
 from molgen.screening.ranking import Ranking, TopK
 from molgen.screening.scoring import ScreenJob, cached_model, score_shard
-from molgen.screening.sources import Shard, plan_library
 from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
 
 __all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]

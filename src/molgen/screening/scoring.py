@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from molgen.data.shards import Shard, read_shard
 from molgen.errors import (
     ConfigError,
     DataSourceError,
@@ -33,7 +34,6 @@ from molgen.errors import (
     ModelFormatError,
 )
 from molgen.screening.filters import get_filters
-from molgen.screening.sources import Shard, read_shard
 
 if TYPE_CHECKING:
     from molgen.training.artifacts import ModelSpec

@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from molgen.data.shards import Shard
 from molgen.errors import InvalidInputError
 from molgen.io import atomic_path
-from molgen.screening.sources import Shard
 
 __all__ = ["MANIFEST_FORMAT", "OutputFolder"]
 

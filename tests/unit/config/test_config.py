@@ -42,7 +42,9 @@ def test_unknown_key_names_valid_keys(tmp_path):
 
 
 def test_unknown_section_names_valid_sections():
-    with pytest.raises(ConfigError, match="valid sections: data, model, optim, pretrain, privacy, task, trainer, uncertainty"):
+    with pytest.raises(
+        ConfigError, match="valid sections: data, model, optim, pretrain, privacy, task, trainer, uncertainty"
+    ):
         RunConfig().with_overrides(["trainr.max_epochs=3"])
 
 

@@ -28,7 +28,7 @@ __all__ = ["Corpus", "CorpusStream", "StreamBatch", "ValidationBatches", "chunk_
 
 @dataclass(frozen=True)
 class Corpus:
-    """The corpus' chunks (``molgen.screening.sources.Shard``) and how to featurize them."""
+    """The corpus' chunks (``molgen.data.shards.Shard``) and how to featurize them."""
 
     shards: tuple[Any, ...]
     spec: FeaturizerSpec
@@ -52,7 +52,7 @@ def plan_corpus(
 ) -> Corpus:
     """Scans ``path`` (a file or a folder of shards) into chunks; ``max_rows``: only the chunks covering the first
     rows (whole chunks, so a stream position stays valid)."""
-    from molgen.screening.sources import plan_library  # the same planner as screening: scan once, read by offsets
+    from molgen.data.shards import plan_library  # the same planner as screening: scan once, read by offsets
 
     _, shards = plan_library(path, chunk_size, smiles_column=smiles_column)
     if max_rows is not None:
@@ -74,7 +74,7 @@ def plan_corpus(
 
 def read_chunk(corpus: Corpus, chunk: int) -> PretrainChunk:
     """Reads and featurizes chunk ``chunk`` in this process."""
-    from molgen.screening.sources import read_shard
+    from molgen.data.shards import read_shard
 
     frame = read_shard(corpus.shards[chunk])
     smiles = [s if error is None else None for s, error in zip(frame["smiles"], frame["read_error"])]

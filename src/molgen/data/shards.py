@@ -1,4 +1,4 @@
-"""Screening libraries: which files, how they are cut into shards, and reading one shard.
+"""Molecule libraries cut into shards (screening libraries, pretraining corpora): which files, how they are cut, and reading one shard.
 
 A library is one file, a glob or a folder of files in ``.smi``/``.smiles``, ``.csv``, ``.tsv``,
 ``.sdf`` (each optionally ``.gz``) or ``.parquet``. :func:`plan_library` scans each file once

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from tests.unit.screening.helpers import INVALID, library_frame, write_sdf
 
-from molgen.screening.sources import plan_library, read_shard, resolve_library
+from molgen.data.shards import plan_library, read_shard, resolve_library
 
 
 def read_all(library: Path | str, chunk_size: int, **options) -> tuple[pd.DataFrame, list]:
