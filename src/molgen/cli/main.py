@@ -17,6 +17,7 @@ from molgen.cli import (
     benchmark,
     datasets,
     evaluate_generation,
+    federate,
     generate,
     interpret,
     predict,
@@ -45,6 +46,7 @@ COMMANDS = (
     benchmark,
     generate,
     evaluate_generation,
+    federate,
 )
 
 
