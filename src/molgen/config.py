@@ -43,6 +43,7 @@ __all__ = [
     "DataConfig",
     "DnaConvModelConfig",
     "DnaTransformerModelConfig",
+    "FingerprintModelConfig",
     "GANModelConfig",
     "GeneratorConfig",
     "GraphModelConfig",
@@ -254,7 +255,7 @@ class DataConfig(_Section):
 # --- model sections -------------------------------------------------------------------------------------------
 
 _MODEL_NAMES_HELP = (
-    "dmpnn | gin | gcn | gat | attentivefp; DNA: cnn | dilated | transformer | kmer; "
+    "dmpnn | gin | gcn | gat | attentivefp | fpmlp; DNA: cnn | dilated | transformer | kmer; "
     "generation: charrnn | vae | latentgan | molgan"
 )
 
@@ -290,6 +291,25 @@ class GraphModelConfig(_SizedModel):
     """mean | sum | attention; default: the architecture's own (mean; AttentiveFP: attention)."""
     ffn_hidden_dim: Int = 300
     ffn_layers: Int = 2
+
+
+class FingerprintModelConfig(ModelConfig):
+    """An MLP on Morgan count fingerprints (family ``property``, ``--model fpmlp``) with an MLP head."""
+
+    name: Literal["fpmlp"] = "fpmlp"
+    hidden_dims: list[Int] = Field(
+        default_factory=lambda: [512, 128],
+        json_schema_extra=cli("fpmlp: widths of the hidden layers (default: 512 128)", group=MODEL, nargs="+"),
+    )
+    """Widths of the encoder's hidden layers (``Linear → ReLU → Dropout`` each)."""
+    dropout: float = Field(0.1, json_schema_extra=cli(group=MODEL))
+    radius: Int = 2
+    """Morgan radius (2 ~ ECFP4)."""
+    n_bits: Int = 2048
+    """Folded fingerprint length."""
+    ffn_hidden_dim: Int = 128
+    ffn_layers: Int = 1
+    """Linear layers of the head (1: a linear head on the last hidden layer)."""
 
 
 class DnaConvModelConfig(_SizedModel):
@@ -429,6 +449,7 @@ class MolGANConfig(GANModelConfig):
 AnyModelConfig = Annotated[
     Union[  # noqa: UP007 - pydantic discriminated union
         GraphModelConfig,
+        FingerprintModelConfig,
         DnaConvModelConfig,
         DnaTransformerModelConfig,
         KmerModelConfig,

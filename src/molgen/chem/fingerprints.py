@@ -20,7 +20,15 @@ from rdkit import Chem
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["MorganFingerprinter", "morgan_bits", "morgan_packed", "pack", "tanimoto_max", "tanimoto_power_means"]
+__all__ = [
+    "MorganFingerprinter",
+    "morgan_bits",
+    "morgan_counts",
+    "morgan_packed",
+    "pack",
+    "tanimoto_max",
+    "tanimoto_power_means",
+]
 
 _EXACT_BF16_COUNT = 256
 
@@ -42,6 +50,41 @@ class MorganFingerprinter:
     def bits(self, mol: Chem.Mol) -> np.ndarray:
         """uint8 ``[n_bits]`` of 0/1."""
         return self._generator.GetFingerprintAsNumPy(mol)
+
+
+def morgan_counts(
+    smiles: Sequence[str], *, radius: int = 2, n_bits: int = 2048, standardize: str = "none"
+) -> np.ndarray:
+    """Morgan count fingerprints (RDKit's ``GetCountFingerprintAsNumPy``) of molecules already found valid.
+
+    Args:
+        smiles: SMILES that parse (the valid rows of a featurized table).
+        radius: Morgan radius (2 ~ ECFP4).
+        n_bits: folded length.
+        standardize: ``none`` | ``basic`` | ``tautomer``, as the molecules were featurized.
+
+    Returns:
+        float32 ``[len(smiles), n_bits]`` of counts.
+
+    Raises:
+        InvalidInputError: a SMILES does not parse (or standardize): validity is decided before this.
+    """
+    from rdkit.Chem import rdFingerprintGenerator
+
+    from molgen.chem.molecules import parse_smiles
+    from molgen.chem.standardize import standardize_mol
+    from molgen.errors import InvalidInputError
+
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    out = np.zeros((len(smiles), n_bits), dtype=np.float32)
+    for row, text in enumerate(smiles):
+        mol, reason = parse_smiles(text)
+        if mol is not None and standardize != "none":
+            mol, reason = standardize_mol(mol, standardize)
+        if mol is None:
+            raise InvalidInputError(f"molecule {row} ({text!r}): {reason}")
+        out[row] = generator.GetCountFingerprintAsNumPy(mol)
+    return out
 
 
 def pack(bits: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Property prediction: SMILES → RDKit graph → graph neural network → one or more molecular properties."""
+"""Property prediction: SMILES → RDKit graph → graph neural network → one or more molecular properties
+(or, with ``fpmlp``, SMILES → Morgan count fingerprint → MLP)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from molgen.chem.datasets import MoleculeData, read_labelled_molecules
 from molgen.chem.domain import Domain, TrainingDomain, fit_domain
 from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
 from molgen.chem.standardize import standardized_column
-from molgen.config import GraphModelConfig, RunConfig, model_config, model_section, replace
+from molgen.config import (
+    FingerprintModelConfig,
+    GraphModelConfig,
+    RunConfig,
+    model_config,
+    model_section,
+    replace,
+)
 from molgen.data.catalog import DatasetSpec, catalog_entry, data_from_catalog
 from molgen.data.splits import Split
+from molgen.errors import ConfigError
 from molgen.evaluation.supervised import BINARY, DEFAULT_METRICS, MULTICLASS, MULTILABEL, REGRESSION
 from molgen.families.base import register_family
 from molgen.families.supervised import SupervisedFamily, with_head
@@ -24,7 +33,7 @@ from molgen.models.layers import WithMoleculeFeatures
 from molgen.registry import Registry
 from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec
-from molgen.training.batches import GraphCollate
+from molgen.training.batches import FeatureCollate, GraphCollate
 from molgen.training.model_card import property_model_card
 from molgen.training.prediction_tables import input_values, output_table
 from molgen.training.predictor import Predictor
@@ -42,6 +51,8 @@ GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
         "attentivefp": graph_models.AttentiveFP,
     },
 )
+FINGERPRINT_MODEL = "fpmlp"
+"""The property model on Morgan count fingerprints (dense batches, no graphs)."""
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -75,9 +86,16 @@ def load_data(cfg: RunConfig, spec: DatasetSpec | None) -> MoleculeData:
 
 
 def build_predictor(
-    model: GraphModelConfig, featurizer: FeaturizerSpec, task: Task, mol_features: np.ndarray | None = None
+    model: GraphModelConfig | FingerprintModelConfig,
+    featurizer: FeaturizerSpec,
+    task: Task,
+    mol_features: np.ndarray | None = None,
 ) -> Predictor:
     """Encoder + head + task for a model config; ``mol_features`` ``[n_train, D]`` sets descriptor scaling."""
+    if isinstance(model, FingerprintModelConfig):
+        from molgen.models.fingerprint_mlp import FingerprintMLP
+
+        return with_head(FingerprintMLP(model.n_bits, model.hidden_dims, model.dropout), task, model)
     encoder_cls = GRAPH_ENCODERS.get(model.name)
     options = {"readout": model.readout} if model.readout else {}
     encoder: torch.nn.Module = encoder_cls(
@@ -118,7 +136,13 @@ def predict_frame(
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
     fingerprint = None if domain is None else domain.fingerprint
     featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
-    collate = GraphCollate(featurized.graphs)
+    assert spec.model is not None
+    model = _model_section(spec.model)
+    if isinstance(model, FingerprintModelConfig):
+        valid = [smiles[i] for i in featurized.valid_index]
+        collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
+    else:
+        collate = GraphCollate(featurized.graphs)
     rows = np.arange(len(featurized.graphs))
     mc = uq.mc_samples(getattr(spec, "uncertainty", None))
     samples = uq.concat(
@@ -138,7 +162,7 @@ def predict_frame(
 class PropertyFamily(SupervisedFamily):
     """SMILES → molecular graph → graph neural network → one or more properties."""
 
-    models = tuple(GRAPH_ENCODERS.names())
+    models = (*GRAPH_ENCODERS.names(), FINGERPRINT_MODEL)
     resolve_config = staticmethod(resolve_config)
     load_data = staticmethod(load_data)
     predict_frame = staticmethod(predict_frame)
@@ -147,13 +171,20 @@ class PropertyFamily(SupervisedFamily):
     def split_smiles(self, data: MoleculeData) -> list[str]:
         return data.smiles
 
-    def prepare(self, cfg: RunConfig, data: MoleculeData) -> tuple[RunConfig, GraphCollate]:
+    def check(self, cfg: RunConfig) -> None:
+        if cfg.model.name == FINGERPRINT_MODEL and cfg.data.descriptors:
+            raise ConfigError("--descriptors is for graph models; fpmlp reads Morgan count fingerprints only")
+
+    def prepare(self, cfg: RunConfig, data: MoleculeData) -> tuple[RunConfig, GraphCollate | FeatureCollate]:
+        if isinstance(cfg.model, FingerprintModelConfig):
+            features = fingerprint_features(data.smiles, cfg.model, cfg.data.standardize)
+            return cfg, FeatureCollate(features, data.targets)
         return cfg, GraphCollate(data.featurized.graphs, data.targets)
 
     def build_predictor(self, cfg: RunConfig, task: Task, data: MoleculeData, split: Split) -> Predictor:
         features = data.featurized.graphs.mol_features
         return build_predictor(
-            model_section(cfg, GraphModelConfig),
+            model_section(cfg, (GraphModelConfig, FingerprintModelConfig)),
             _featurizer(cfg),
             task,
             None if features is None else features[split.train],
@@ -180,11 +211,18 @@ class PropertyFamily(SupervisedFamily):
 
     def build_from_spec(self, spec: ModelSpec, task: Task) -> Predictor:
         assert spec.featurizer is not None and spec.model is not None
-        return build_predictor(
-            model_section(model_config(spec.model, legacy=True), GraphModelConfig),
-            FeaturizerSpec.from_dict(spec.featurizer),
-            task,
-        )
+        return build_predictor(_model_section(spec.model), FeaturizerSpec.from_dict(spec.featurizer), task)
+
+
+def _model_section(values: dict[str, Any]) -> GraphModelConfig | FingerprintModelConfig:
+    return model_section(model_config(values, legacy=True), (GraphModelConfig, FingerprintModelConfig))
+
+
+def fingerprint_features(smiles: list[str], model: FingerprintModelConfig, standardize: str) -> np.ndarray:
+    """fpmlp's input: Morgan count fingerprints ``float32 [N, n_bits]`` of valid (standardized) molecules."""
+    from molgen.chem.fingerprints import morgan_counts
+
+    return morgan_counts(smiles, radius=model.radius, n_bits=model.n_bits, standardize=standardize)
 
 
 def _featurizer(cfg: RunConfig) -> FeaturizerSpec:

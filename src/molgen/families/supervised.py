@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from molgen.config import DnaConvModelConfig, GraphModelConfig, RunConfig, replace, resolved
+from molgen.config import DnaConvModelConfig, FingerprintModelConfig, GraphModelConfig, RunConfig, replace, resolved
 from molgen.data.catalog import DatasetSpec
 from molgen.data.labels import UNLABELLED_REASON, Labels, check_and_split
 from molgen.data.splits import Split, kfold_splits, make_split, predefined_groups, splits_record
@@ -429,7 +429,9 @@ class SupervisedFamily:
         return members
 
 
-def with_head(encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig) -> Predictor:
+def with_head(
+    encoder: torch.nn.Module, task: Task, model: GraphModelConfig | DnaConvModelConfig | FingerprintModelConfig
+) -> Predictor:
     """``encoder`` (with an ``out_dim``) topped with the feed-forward head the model section sizes
     (``ffn_hidden_dim``, ``ffn_layers``, ``dropout``) for ``task``."""
     head = PredictionHead(

@@ -44,6 +44,44 @@ class GraphCollate:
 
 
 @dataclass(frozen=True)
+class FeatureBatch:
+    """A batch of dense per-example features: ``x`` ``float32 [B, D]`` and optional labels ``y`` ``[B, T]``."""
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+
+    def to(self, device: Any, non_blocking: bool = False) -> FeatureBatch:
+        """Moved to ``device`` (Lightning calls this to transfer a batch)."""
+        y = None if self.y is None else self.y.to(device, non_blocking=non_blocking)
+        return FeatureBatch(self.x.to(device, non_blocking=non_blocking), y)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class FeatureCollate:
+    """Batches rows of a dense feature matrix (fingerprints) with their labels.
+
+    Args:
+        features: ``[n, D]`` float features.
+        targets: ``[n, T]`` float labels (NaN = missing), or None for unlabelled data.
+    """
+
+    def __init__(self, features: np.ndarray, targets: np.ndarray | None = None) -> None:
+        if targets is not None and len(targets) != len(features):
+            raise ValueError(f"{len(targets)} label rows for {len(features)} feature rows")
+        self.features = torch.as_tensor(np.asarray(features, dtype=np.float32))
+        self.targets = None if targets is None else torch.as_tensor(np.asarray(targets, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __call__(self, indices: np.ndarray) -> FeatureBatch:
+        rows = torch.as_tensor(np.asarray(indices, dtype=np.int64))
+        return FeatureBatch(self.features[rows], None if self.targets is None else self.targets[rows])
+
+
+@dataclass(frozen=True)
 class SequenceBatch:
     """A batch of DNA sequences: ``x`` one-hot ``float32 [B, 4, L]`` (channels ``ACGT``; N per the model's
     ``n_value``, padding zeros) and optional labels ``y`` ``[B, T]`` (NaN = missing)."""

@@ -155,13 +155,20 @@ def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict
     assert spec.model is not None and spec.input is not None and spec.featurizer is not None
     model, featurizer = spec.model, spec.featurizer
     descriptors = " + RDKit 2D descriptors" if featurizer.get("descriptors") else ""
+    input_line = f"SMILES (column `{spec.input.column}`), featurizer `{featurizer['atom_features']}`{descriptors}"
+    if model["name"] == "fpmlp":
+        input_line = f"SMILES (column `{spec.input.column}`), Morgan count fingerprint (radius {model['radius']}, "
+        input_line += f"{model['n_bits']} bits)"
+        architecture = f"fpmlp, hidden {'×'.join(map(str, model['hidden_dims']))}"
+    else:
+        architecture = f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
+        architecture += f"{model['readout'] or 'default'}"
     return supervised_model_card(
         spec,
         cfg,
         metrics,
-        input_line=f"SMILES (column `{spec.input.column}`), featurizer `{featurizer['atom_features']}`{descriptors}",
-        architecture=f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
-        f"{model['readout'] or 'default'}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
+        input_line=input_line,
+        architecture=f"{architecture}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
         example_input="molecules.csv",
         rows_note="Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.",
         limits="Predictions are reliable only for molecules resembling the training set (check the applicability "
