@@ -70,15 +70,62 @@ def start(command: list[str], log: Path | None = None) -> subprocess.Popen:
     )
 
 
+def certificates(folder: Path) -> Path:
+    """A CA and a server certificate for 127.0.0.1 signed by it (ca.crt, server.pem, server.key), as openssl makes."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder(subject_name=name("molgen test CA"), issuer_name=name("molgen test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server = (
+        x509.CertificateBuilder(subject_name=name("127.0.0.1"), issuer_name=ca.subject)
+        .public_key(server_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir()
+    (folder / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    key = server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (folder / "server.key").write_bytes(key)
+    return folder
+
+
 @pytest.mark.slow
 def test_a_site_that_dies_mid_round_does_not_stop_the_federation(tmp_path):
+    """Real mode: `--role serve` and three `--role site` processes over TLS; site c is killed while training."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{sock.getsockname()[1]}"
     out = tmp_path / "server"
-    common = ["--server-address", address, "--rounds", "2"]
+    common = ["--server-address", address, "--rounds", "2", "--certificates", str(certificates(tmp_path / "tls"))]
     server = start(
         [*common, "--role", "serve", "--min-sites", "2", "--expected-sites", "3", "--output", str(out)],
         tmp_path / "server.log",
