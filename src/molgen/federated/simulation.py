@@ -186,8 +186,11 @@ def export_federation(run_dir: Path, names: list[str]) -> Path | None:
     spec.trained_on = {**spec.trained_on, "data": f"federation of {', '.join(present)}", "federation": federation}
     cfg = load_config(run_dir / "sites" / present[0] / "config.yaml")
     cfg = replace(cfg, output=str(run_dir))
-    card = FAMILIES.get(spec.family).model_card(spec, cfg, scores)  # type: ignore[attr-defined]
-    card += federation_card(federation) + (
-        f"- **Members**: the {len(present)} site models (global trunk + each site's head); predictions are their mean\n"
+    members_line = (
+        f"- **Members**: the {len(present)} site models (global trunk + each site's head); predictions are their "
+        "mean, with `<target>_std` across them"
     )
+    card = FAMILIES.get(spec.family).model_card(spec, cfg, scores)  # type: ignore[attr-defined]
+    card = "\n".join(members_line if line.startswith("- **Members**") else line for line in card.split("\n"))
+    card += federation_card(federation)
     return export_model(run_dir / "model", members, spec, card)
