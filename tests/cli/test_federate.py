@@ -34,7 +34,8 @@ def test_a_federation_trains_and_its_model_predicts(tmp_path, capsys):
     sites = [site_file(tmp_path / f"{name}.csv", seed) for seed, name in enumerate(["north", "south"])]
     out = tmp_path / "fed"
     args = ["federate", "--site", str(sites[0]), "--site", str(sites[1]), "--rounds", "2", "--output", str(out)]
-    assert main([*args, "--strategy", "fedprox", "--proximal-mu", "0.1", *TASK, *FAST]) == 0
+    dp = ["--update-dp-epsilon", "0.5", "--update-clip-norm", "2"]
+    assert main([*args, "--strategy", "fedprox", "--proximal-mu", "0.1", *dp, *TASK, *FAST]) == 0
     printed = capsys.readouterr().out
     assert "round 2: sites north, south" in printed and "site south: test roc_auc" in printed
     metrics = json.loads((out / "metrics.json").read_text())
@@ -50,6 +51,8 @@ def test_a_federation_trains_and_its_model_predicts(tmp_path, capsys):
         assert (out / "sites" / name / "model" / "model.safetensors").is_file()
     card = (out / "model" / "README.md").read_text()
     assert "## Federated training" in card and "fedprox, μ = 0.1; 2 round(s)" in card
+    assert "update clipped to L2 norm 2 with Gaussian noise, (ε = 0.5, δ = 1e-05) per site and round" in card
+    assert metrics["federation"]["update_dp"]["epsilon_per_round"] == 0.5
     query = tmp_path / "query.csv"
     pd.DataFrame({"smiles": ["CCO", "c1ccncc1", "not a smiles"]}).to_csv(query, index=False)
     predictions = tmp_path / "predictions.csv"

@@ -44,12 +44,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     group.add_argument("--join-timeout", type=float, default=600.0, metavar="S", help="seconds to wait for the sites")
     group.add_argument("--round-timeout", type=float, default=None, metavar="S", help="seconds a round waits")
+    group.add_argument(
+        "--update-dp-epsilon",
+        type=float,
+        metavar="E",
+        help="local DP on each site's update: ε per round (clipped update + Gaussian noise; default: off)",
+    )
+    group.add_argument("--update-dp-delta", type=float, default=1e-5, metavar="D", help="δ per round (default 1e-5)")
+    group.add_argument("--update-clip-norm", type=float, default=1.0, metavar="C", help="update L2 clip (default 1)")
     group.add_argument("--overwrite", action="store_true", help="replace the run in --output")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
+
+    from pydantic import ValidationError
 
     from molgen.errors import ConfigError
     from molgen.federated.settings import FederationSettings
@@ -58,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.role != "serve" and not args.site:
         raise ConfigError("pass --site FILE (one per site; simulate needs two or more)")
     n_sites = len(args.site) if args.role == "simulate" else (args.expected_sites or args.min_sites or 2)
-    settings = FederationSettings(
+    options = dict(
         rounds=args.rounds,
         local_epochs=vars(args).get("config:trainer.max_epochs") or 1,  # --max-epochs: local epochs per round
         strategy=args.strategy,
@@ -69,7 +79,15 @@ def run(args: argparse.Namespace) -> int:
         certificates=args.certificates,
         join_timeout=args.join_timeout,
         round_timeout=args.round_timeout,
+        update_dp_epsilon=args.update_dp_epsilon,
+        update_dp_delta=args.update_dp_delta,
+        update_clip_norm=args.update_clip_norm,
     )
+    try:
+        settings = FederationSettings(**options)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"federation options: {problems}") from None
     output = Path(cfg.output or "federated_run")
     if args.role == "simulate":
         from molgen.federated.simulation import simulate

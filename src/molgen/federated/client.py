@@ -18,6 +18,7 @@ from molgen.config import RunConfig, replace
 from molgen.federated.settings import FederationSettings, read_certificates
 from molgen.federated.site import Site, prepare_site
 from molgen.federated.site_folder import write_site_folder
+from molgen.federated.update_dp import private_update
 
 log = logging.getLogger("molgen")
 
@@ -34,6 +35,14 @@ def federation_record(settings: FederationSettings, sites: list[str]) -> dict[st
         "proximal_mu": settings.proximal_mu,
         "min_sites": settings.min_sites,
         "federated_parameters": "encoder.* (the trunk); head.* and task.* stay on each site",
+        "update_dp": None
+        if settings.update_dp_epsilon is None
+        else {
+            "epsilon_per_round": settings.update_dp_epsilon,
+            "delta_per_round": settings.update_dp_delta,
+            "clip_norm": settings.update_clip_norm,
+            "mechanism": "Gaussian on the clipped update (Flower's local DP functions), per site and round",
+        },
     }
 
 
@@ -52,7 +61,16 @@ def _make_client(site: Site, run_dir: Path, settings: FederationSettings) -> Any
             log.info("site %s: round %d: local training (%d epoch(s), mu %g)", site.name, server_round, epochs, mu)
             local = site.train_round(run_dir, server_round, epochs, mu)
             site.history.append({"round": server_round, "local_val": local})
-            return site.get_trunk(), site.n_train, {"site": site.name, "metrics": json.dumps({"val": local})}
+            trunk = site.get_trunk()
+            if settings.update_dp_epsilon is not None:
+                trunk = private_update(
+                    parameters,
+                    trunk,
+                    clip_norm=settings.update_clip_norm,
+                    epsilon=settings.update_dp_epsilon,
+                    delta=settings.update_dp_delta,
+                )
+            return trunk, site.n_train, {"site": site.name, "metrics": json.dumps({"val": local})}
 
         def evaluate(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[float, int, dict]:
             server_round, rounds = int(config["round"]), int(config["rounds"])

@@ -24,6 +24,8 @@ class FederationSettings(BaseModel):
             server waits for (``join_timeout`` seconds) before the first round.
         server_address: ``HOST:PORT``; certificates: folder with :data:`CERTIFICATE_FILES` (TLS), None on loopback.
         round_timeout: seconds a round waits for the sites' answers (None: until each answers or disconnects).
+        update_dp_epsilon, update_dp_delta, update_clip_norm: local DP on each site's update per round
+            (:mod:`molgen.federated.update_dp`; None: off).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -38,6 +40,9 @@ class FederationSettings(BaseModel):
     certificates: str | None = None
     join_timeout: float = Field(600.0, gt=0)
     round_timeout: float | None = None
+    update_dp_epsilon: float | None = Field(None, gt=0)
+    update_dp_delta: float = Field(1e-5, gt=0, lt=1)
+    update_clip_norm: float = Field(1.0, gt=0)
 
     def check(self) -> FederationSettings:
         """Refuses contradictory options (FedProx without μ, more required than expected sites, plain text

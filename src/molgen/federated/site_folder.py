@@ -37,6 +37,15 @@ def federation_card(federation: dict[str, Any]) -> str:
         f"- **Strategy**: {federation['strategy']}{mu}; {federation['rounds']} round(s) × "
         f"{federation['local_epochs']} local epoch(s); at least {federation['min_sites']} site(s) per round\n"
         f"- **Federated parameters**: the encoder (`encoder.*`); the task head (`head.*`) stayed on its site\n"
+    ) + _dp_line(federation.get("update_dp"))
+
+
+def _dp_line(dp: dict[str, Any] | None) -> str:
+    if not dp:
+        return "- **Differential privacy**: none on the updates\n"
+    return (
+        f"- **Differential privacy**: each site's update clipped to L2 norm {dp['clip_norm']:g} with Gaussian noise, "
+        f"(ε = {dp['epsilon_per_round']:g}, δ = {dp['delta_per_round']:g}) per site and round\n"
     )
 
 

@@ -114,3 +114,17 @@ def test_sites_with_different_tasks_share_one_trunk_shape(tmp_path):
     head_a = [p.shape for p in a.predictor.head.parameters()]
     head_b = [p.shape for p in b.predictor.head.parameters()]
     assert head_a[-1] == (2,) and head_b[-1] == (1,)
+
+
+def test_local_dp_clips_the_update_and_adds_the_gaussian_mechanisms_noise():
+    from molgen.federated.update_dp import noise_std, private_update
+
+    rng = np.random.default_rng(0)
+    received = [rng.normal(size=(200, 50)).astype(np.float32), rng.normal(size=50).astype(np.float32)]
+    trained = [a + 3.0 for a in received]  # an update of norm 3 · sqrt(10050)
+    quiet = private_update(received, trained, clip_norm=0.5, epsilon=1e9, delta=1e-5)  # noise ~1e-9
+    norm = np.sqrt(sum(((q.astype(np.float64) - r) ** 2).sum() for q, r in zip(quiet, received)))
+    assert norm == pytest.approx(0.5, rel=1e-3) and quiet[0].dtype == np.float32
+    noisy = private_update(received, received, clip_norm=0.5, epsilon=0.5, delta=1e-5)  # no update: noise only
+    assert np.std(noisy[0] - received[0]) == pytest.approx(noise_std(0.5, 0.5, 1e-5), rel=0.05)
+    assert noise_std(1.0, 1.0, 1e-5) == pytest.approx(np.sqrt(2 * np.log(1.25e5)))
