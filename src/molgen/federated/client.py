@@ -81,7 +81,12 @@ def _make_client(site: Site, run_dir: Path, settings: FederationSettings) -> Any
                 entry = {"round": server_round}
                 site.history.append(entry)
             entry["global_val"] = metrics["val"]
-            if server_round >= rounds:
+            if server_round >= rounds:  # fit the head to the final trunk, then score both on val and test
+                epochs = int(config.get("local_epochs", settings.local_epochs))
+                log.info("site %s: fitting the head to the final trunk (%d epoch(s))", site.name, epochs)
+                entry["head_val"] = metrics["val"] = site.train_round(
+                    run_dir, server_round, epochs, 0.0, head_only=True
+                )
                 metrics["test"] = site.evaluate("test")
                 write_site_folder(site, run_dir, metrics, json.loads(str(config["federation"])))
                 log.info("site %s: wrote %s", site.name, run_dir)

@@ -81,26 +81,39 @@ class Site:
         self.predictor.encoder.load_state_dict(state)
 
     # --- training and evaluation -----------------------------------------------------------------------
-    def train_round(self, run_dir: Path, server_round: int, epochs: int, mu: float) -> dict[str, float]:
+    def train_round(
+        self, run_dir: Path, server_round: int, epochs: int, mu: float, *, head_only: bool = False
+    ) -> dict[str, float]:
         """``epochs`` local epochs from the current trunk (FedProx term ``mu``); the validation metrics after them.
-        The core's trainer logs to ``run_dir/logs/round_<r>``; no checkpoints (the server holds the state)."""
+
+        The core's module and trainer, with a constant learning rate (``optim.lr``: a warm-up schedule would restart
+        every round) and no early stopping; logs go to ``run_dir/logs/round_<r>``; no checkpoints (the server holds
+        the state). ``head_only``: the trunk is frozen (fitting the head to the final global trunk)."""
         from molgen.federated.proximal import ProximalModule
         from molgen.training.trainer import build_trainer, run
 
         cfg = self.cfg
         monitor = resolved(cfg.task.monitor, "task.monitor")
         mode = "max" if higher_is_better(resolved(cfg.task.type, "task.type"), monitor) else "min"
-        module = ProximalModule(self.predictor.encoder, self.predictor.head, self.predictor.task, cfg.optim, mu=mu)
+        optim = replace(cfg.optim, scheduler="constant")
+        module = ProximalModule(self.predictor.encoder, self.predictor.head, self.predictor.task, optim, mu=mu)
+        frozen = [p for p in self.predictor.encoder.parameters() if p.requires_grad] if head_only else []
+        for parameter in frozen:
+            parameter.requires_grad_(False)
         trainer = build_trainer(
             replace(cfg.trainer, max_epochs=epochs, patience=0),
             run_dir,
             monitor=f"val/{monitor}",
             mode=mode,
             enable_checkpointing=False,
-            tag=f"round_{server_round}",
+            tag=f"round_{server_round}" + ("_head" if head_only else ""),
         )
         datamodule = self.family.datamodule(cfg, self.collate, self.split, cfg.trainer.seed + server_round)
-        outcome = run(module, datamodule, trainer, test=False)
+        try:
+            outcome = run(module, datamodule, trainer, test=False)
+        finally:
+            for parameter in frozen:
+                parameter.requires_grad_(True)
         self.predictor.cpu()
         return outcome.val
 
