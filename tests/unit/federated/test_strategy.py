@@ -89,33 +89,6 @@ def test_settings_refuse_plain_text_off_loopback_and_fedprox_without_mu():
         FederationSettings(min_sites=3, expected_sites=2).check()
 
 
-def test_sites_with_different_tasks_share_one_trunk_shape(tmp_path):
-    """MELLODDY's setting: one site labels two tasks, another one other task; only the heads differ."""
-    import pandas as pd
-    from tests.conftest import MOLECULES
-
-    from molgen.config import RunConfig
-    from molgen.federated.site import prepare_site, trunk_shapes
-
-    frame = pd.DataFrame({"smiles": MOLECULES})
-    frame["aromatic"] = [1.0 if "c" in s else 0.0 for s in MOLECULES]
-    frame["has_n"] = [1.0 if "N" in s or "n" in s else 0.0 for s in MOLECULES]
-    frame["ring"] = [1.0 if "1" in s else 0.0 for s in MOLECULES]
-    frame.to_csv(tmp_path / "sites.csv", index=False)
-    base = {"data.name": str(tmp_path / "sites.csv"), "model.hidden_dim": 16, "data.featurize_jobs": 1}
-    a = prepare_site(
-        RunConfig().with_values({**base, "task.type": "multilabel", "data.target_columns": ["aromatic", "has_n"]}), "a"
-    )
-    b = prepare_site(RunConfig().with_values({**base, "task.type": "binary", "data.target_columns": ["ring"]}), "b")
-    assert trunk_shapes(a.predictor) == trunk_shapes(b.predictor)
-    assert all(np.array_equal(x, y) for x, y in zip(a.get_trunk(), b.get_trunk()))  # one seed: one starting trunk
-    b.set_trunk([x + 1 for x in a.get_trunk()])
-    assert np.allclose(b.get_trunk()[0], a.get_trunk()[0] + 1)
-    head_a = [p.shape for p in a.predictor.head.parameters()]
-    head_b = [p.shape for p in b.predictor.head.parameters()]
-    assert head_a[-1] == (2,) and head_b[-1] == (1,)
-
-
 def test_local_dp_clips_the_update_and_adds_the_gaussian_mechanisms_noise():
     from molgen.federated.update_dp import noise_std, private_update
 
