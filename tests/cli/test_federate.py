@@ -39,15 +39,21 @@ def test_a_federation_trains_and_its_model_predicts(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "round 2: sites north, south" in printed and "site south: test roc_auc" in printed
     metrics = json.loads((out / "metrics.json").read_text())
-    assert [r["round"] for r in metrics["rounds"]] == [1, 2]
-    assert all(r["aggregated"] and r["bytes_sent"] > r["bytes_received"] > 0 for r in metrics["rounds"])
-    assert metrics["communication"]["bytes_total"] == sum(metrics["communication"]["bytes_per_round"])
+    assert [r["round"] for r in metrics["rounds"]] == [1, 2, 3]  # 2 training rounds, then the final evaluation
+    assert all(r["aggregated"] and r["bytes_sent"] > r["bytes_received"] > 0 for r in metrics["rounds"][:2])
+    assert metrics["rounds"][2]["final"] and metrics["selected_round"] in (1, 2)
+    communication = metrics["communication"]
+    assert communication["rounds"] == 2
+    assert (
+        communication["bytes_total"] == sum(communication["bytes_per_round"]) + communication["final_evaluation_bytes"]
+    )
     assert metrics["federation"]["strategy"] == "fedprox" and metrics["federation"]["proximal_mu"] == 0.1
     assert set(metrics["sites"]) == {"north", "south"} and "roc_auc" in metrics["test"]
     for name in ("north", "south"):
         site = json.loads((out / "sites" / name / "metrics.json").read_text())
         assert site["test"] == metrics["sites"][name]["test"]
-        assert [r["round"] for r in site["rounds"]] == [1, 2] and "global_val" in site["rounds"][1]
+        assert [r["round"] for r in site["rounds"]] == [1, 2, 3] and "global_val" in site["rounds"][1]
+        assert "head_val" in site["rounds"][2]
         assert (out / "sites" / name / "model" / "model.safetensors").is_file()
     card = (out / "model" / "README.md").read_text()
     assert "## Federated training" in card and "fedprox, μ = 0.1; 2 round(s)" in card
@@ -155,8 +161,8 @@ def test_a_site_that_dies_mid_round_does_not_stop_the_federation(tmp_path):
                 process.kill()
             process.wait()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert [r["round"] for r in metrics["rounds"]] == [1, 2]
-    assert metrics["rounds"][-1]["sites"] == ["a", "b"] and metrics["rounds"][-1]["aggregated"]
+    assert [r["round"] for r in metrics["rounds"]] == [1, 2, 3]
+    assert metrics["rounds"][1]["sites"] == ["a", "b"] and metrics["rounds"][1]["aggregated"]
     assert set(metrics["sites"]) == {"a", "b"} and all("test" in m for m in metrics["sites"].values())
     assert "c" not in metrics["rounds"][0]["evaluate"]
     assert (tmp_path / "a" / "model" / "model.yaml").is_file() and not (tmp_path / "c" / "model").exists()

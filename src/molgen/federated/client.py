@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from molgen.config import RunConfig, replace
+from molgen.evaluation.supervised import higher_is_better
 from molgen.federated.settings import FederationSettings, read_certificates
 from molgen.federated.site import Site, prepare_site
 from molgen.federated.site_folder import write_site_folder
@@ -73,15 +74,15 @@ def _make_client(site: Site, run_dir: Path, settings: FederationSettings) -> Any
             return trunk, site.n_train, {"site": site.name, "metrics": json.dumps({"val": local})}
 
         def evaluate(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[float, int, dict]:
-            server_round, rounds = int(config["round"]), int(config["rounds"])
+            server_round, final = int(config["round"]), bool(config.get("final", False))
             site.set_trunk(parameters)
             metrics: dict[str, dict[str, float]] = {"val": site.evaluate("val")}
             entry = next((h for h in site.history if h["round"] == server_round), None)
             if entry is None:
                 entry = {"round": server_round}
                 site.history.append(entry)
-            entry["global_val"] = metrics["val"]
-            if server_round >= rounds:  # fit the head to the final trunk, then score both on val and test
+            entry["final" if final else "global_val"] = metrics["val"]
+            if final:  # the selected trunk: fit the head to it, then score both on val and test
                 epochs = int(config.get("local_epochs", settings.local_epochs))
                 log.info("site %s: fitting the head to the final trunk (%d epoch(s))", site.name, epochs)
                 entry["head_val"] = metrics["val"] = site.train_round(
@@ -92,7 +93,9 @@ def _make_client(site: Site, run_dir: Path, settings: FederationSettings) -> Any
                 log.info("site %s: wrote %s", site.name, run_dir)
             monitor = str(site.cfg.task.monitor)
             loss = float(metrics["val"].get(monitor, float("nan")))  # Flower's "loss" slot: the val monitor metric
-            return loss, max(site.n_val, 1), {"site": site.name, "metrics": json.dumps(metrics)}
+            higher = higher_is_better(str(site.cfg.task.type), monitor)
+            reply = {"site": site.name, "metrics": json.dumps(metrics), "monitor": loss, "higher_is_better": higher}
+            return loss, max(site.n_val, 1), reply
 
     return SiteClient().to_client()
 

@@ -29,7 +29,7 @@ def serve(settings: FederationSettings, federation: dict[str, Any], output: str 
     certificates = read_certificates(settings.certificates, server=True) if settings.certificates else None
     start_server(
         server_address=settings.server_address,
-        config=ServerConfig(num_rounds=settings.rounds, round_timeout=settings.round_timeout),
+        config=ServerConfig(num_rounds=settings.rounds + 1, round_timeout=settings.round_timeout),  # + final evaluation
         strategy=strategy,
         certificates=certificates,  # type: ignore[arg-type]  # (ca.crt, server.pem, server.key)
     )
@@ -41,8 +41,9 @@ def serve(settings: FederationSettings, federation: dict[str, Any], output: str 
 
 def federation_metrics(federation: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """``metrics.json`` of a federation: per site its last reported val/test metrics (``sites``), their mean over
-    the sites (``val``/``test``: each metric averaged over the sites that reported it), every round (sites,
-    rejected updates, failures, bytes) and the totals."""
+    the sites (``val``/``test``: each metric averaged over the sites that reported it), the round whose trunk was
+    kept (``selected_round``), every round (sites, rejected updates, failures, bytes; the last one evaluation
+    only, ``final``) and the totals."""
     sites: dict[str, dict[str, Any]] = {}
     for record in rounds:
         for site, metrics in record.get("evaluate", {}).items():
@@ -56,14 +57,18 @@ def federation_metrics(federation: dict[str, Any], rounds: list[dict[str, Any]])
                     values.setdefault(key, []).append(float(value))
         if values:
             summary[part] = {key: sum(v) / len(v) for key, v in values.items()}
+    training = [r for r in rounds if not r.get("final")]
+    final = [r for r in rounds if r.get("final")]
     return {
         **summary,
         "sites": sites,
         "federation": federation,
+        "selected_round": final[0]["selected_round"] if final else None,
         "rounds": rounds,
         "communication": {
-            "rounds": len(rounds),
-            "bytes_per_round": [r["bytes_sent"] + r["bytes_received"] for r in rounds],
+            "rounds": len(training),
+            "bytes_per_round": [r["bytes_sent"] + r["bytes_received"] for r in training],
+            "final_evaluation_bytes": sum(r["bytes_sent"] + r["bytes_received"] for r in final),
             "bytes_total": sum(r["bytes_sent"] + r["bytes_received"] for r in rounds),
         },
     }

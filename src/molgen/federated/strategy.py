@@ -2,7 +2,9 @@
 
 An update is rejected (logged, counted, left out of the average) when it has a different number of arrays,
 a shape other than the global trunk's, or a value that is not finite. A round whose valid updates come from
-fewer than ``min_sites`` sites keeps the previous global trunk. Bytes are Flower's serialized tensors: the
+fewer than ``min_sites`` sites keeps the previous global trunk. After the last training round, one more round
+evaluates only: the sites get the trunk of the round with the best mean validation score (the federation's
+"best checkpoint"), fit their heads to it and score it on their test rows. Bytes are Flower's serialized tensors: the
 trunk sent to each sampled site (fit and evaluate) and the updates received.
 """
 
@@ -48,6 +50,12 @@ class _Checked:
 
     def _setup(self, settings: FederationSettings, federation: dict[str, Any]) -> None:
         self.settings, self.federation, self.rounds, self._shapes = settings, federation, [], []
+        self.best: tuple[float, int, Any] | None = None  # (mean validation score, round, its global trunk)
+        self._evaluated: Any = None
+
+    def _final(self, server_round: int) -> bool:
+        """The extra round after the last training round: evaluation only, of the best round's trunk."""
+        return server_round > self.settings.rounds
 
     def _round(self, server_round: int) -> dict[str, Any]:
         if not self.rounds or self.rounds[-1]["round"] != server_round:
@@ -65,6 +73,9 @@ class _Checked:
 
     def configure_fit(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
         from flwr.common import parameters_to_ndarrays
+
+        if self._final(server_round):
+            return []
 
         self._shapes = [tuple(a.shape) for a in parameters_to_ndarrays(parameters)]
         instructions = super().configure_fit(server_round, parameters, client_manager)  # type: ignore[misc]
@@ -106,8 +117,16 @@ class _Checked:
         return super().aggregate_fit(server_round, accepted, failures)  # type: ignore[misc]
 
     def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
+        record = self._round(server_round)
+        if self._final(server_round):
+            record.update({"final": True, "selected_round": self.settings.rounds})
+            if self.best is not None:
+                score, best_round, parameters = self.best
+                record.update({"selected_round": best_round, "selected_val": score})
+            log.info("final evaluation: the trunk of round %d", record["selected_round"])
+        self._evaluated = parameters
         instructions = super().configure_evaluate(server_round, parameters, client_manager)  # type: ignore[misc]
-        self._round(server_round)["bytes_sent"] += _size(parameters) * len(instructions)
+        record["bytes_sent"] += _size(parameters) * len(instructions)
         return instructions
 
     def aggregate_evaluate(self, server_round: int, results: list, failures: list) -> Any:
@@ -115,6 +134,17 @@ class _Checked:
         for proxy, res in results:
             record["evaluate"][_site(proxy, res.metrics)] = json.loads(str(res.metrics.get("metrics", "{}")))
         record["evaluate_failures"] = len(failures)
+        scores = [
+            (float(res.metrics["monitor"]), bool(res.metrics["higher_is_better"]))
+            for _, res in results
+            if "monitor" in res.metrics and np.isfinite(float(res.metrics["monitor"]))
+        ]
+        if scores and not self._final(server_round):
+            mean = float(np.mean([v for v, _ in scores]))
+            higher = scores[0][1]
+            record["mean_val"] = mean
+            if self.best is None or (mean > self.best[0] if higher else mean < self.best[0]):
+                self.best = (mean, server_round, self._evaluated)
         return super().aggregate_evaluate(server_round, results, failures)  # type: ignore[misc]
 
 
@@ -135,7 +165,8 @@ def build_strategy(settings: FederationSettings, federation: dict[str, Any]) -> 
     from flwr.server.strategy import FedAvg, FedProx
 
     def fit_config(server_round: int) -> dict[str, Any]:
-        return {"round": server_round, "rounds": settings.rounds, "local_epochs": settings.local_epochs}
+        final = server_round > settings.rounds
+        return {"round": server_round, "rounds": settings.rounds, "final": final, "local_epochs": settings.local_epochs}
 
     def evaluate_config(server_round: int) -> dict[str, Any]:
         return {**fit_config(server_round), "federation": json.dumps(federation)}
