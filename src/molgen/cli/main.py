@@ -18,6 +18,7 @@ from molgen.cli import (
     datasets,
     embed,
     evaluate_generation,
+    federate,
     generate,
     interpret,
     predict,
@@ -50,6 +51,7 @@ COMMANDS = (
     benchmark,
     generate,
     evaluate_generation,
+    federate,
 )
 
 

@@ -392,6 +392,12 @@ class SupervisedFamily:
             details={**details, **self.details(cfg, shared)},
         )
 
+    def site_splits(self, cfg: RunConfig, data: LabelledData) -> tuple[Labels, dict[str, Any]]:
+        """The labelled splits of ``data`` and their ``splits.json`` record, as :meth:`fit` makes them (what a
+        federated site, :mod:`molgen.federated`, trains and evaluates on)."""
+        labels = self._labelled_splits(cfg, data)
+        return labels, self._splits_record(cfg, data, labels.splits, labels.unlabelled)
+
     def _labelled_splits(self, cfg: RunConfig, data: LabelledData) -> Labels:
         """The family's splits without the rows that have no target value; missing values counted and logged."""
         return check_and_split(
