@@ -183,13 +183,13 @@ def scenario(server: Server, smiles: list[str], size: int, clients: int, request
 
 def in_process_rate(model_dir: Path, smiles: list[str], repeats: int = 3, threads: int = 0) -> float:
     """Molecules/s of ``predict_frame`` (what ``molgen predict`` runs) on 1,024-molecule chunks, with
-    ``threads`` torch threads (0: torch's default, as ``molgen predict``)."""
+    ``threads`` torch threads (0: one per CPU, as torch's default without ``$OMP_NUM_THREADS``)."""
     import torch
 
     from molgen.analysis.prediction import load_model, predict_frame
 
     default = torch.get_num_threads()
-    torch.set_num_threads(threads or default)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
 
     model = load_model(model_dir)
     chunks = [smiles[i : i + 1024] for i in range(0, 1024 * 2, 1024)]
@@ -285,7 +285,7 @@ def main() -> None:
     results: dict = {"only": args.only, "scenarios": [], "no_batching": []}
     if args.only == "all":
         rates = {t: in_process_rate(model / "model", smiles, threads=t) for t in (0, 1)}
-        print(f"in-process predict_frame: {rates} mol/s (default threads, 1 thread)")
+        print(f"in-process predict_frame: {rates} mol/s (one thread per CPU, one thread)")
         results.update(in_process_mol_per_s=max(rates.values()), in_process_by_threads=rates)
 
     server = Server(model, "--max-batch", "1024")
@@ -358,7 +358,7 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
     if rate:
         lines += [
             f"In-process `predict_frame` (what `molgen predict` runs), 1,024-molecule chunks: **{rate} mol/s** (the "
-            f"faster of torch's default threads, {results['in_process_by_threads'][0]}, and one thread, "
+            f"faster of one torch thread per CPU, {results['in_process_by_threads'][0]}, and one thread, "
             f"{results['in_process_by_threads'][1]}; the server runs one torch thread per worker).",
             "",
         ]

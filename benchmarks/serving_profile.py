@@ -3,7 +3,10 @@ source trees side by side (e.g. before and after a change), on the same machine 
 
 Usage:
     python benchmarks/serving_profile.py --model RUN_DIR [--tree before=/path/to/old/src] [--tree after=src]
-        [--repeats 400] [--output benchmarks/results/serving_profile_<date>]
+        [--tree after_2_threads=src:2] [--repeats 400] [--output benchmarks/results/serving_profile_<date>]
+
+A tree is ``NAME=SRC[:THREADS]``: THREADS torch intra-op threads (default 1, as the server's
+``--torch-threads``).
 
 Each tree is measured in its own subprocess (``PYTHONPATH=<tree>``), the trees alternating over ``--rounds``
 rounds; each stage reports the median over rounds of the mean CPU time of the calling thread per call
@@ -33,14 +36,14 @@ from pathlib import Path
 SMILES = "CCOc1ccccc1C(=O)N"
 
 
-def measure(model_dir: str, repeats: int) -> dict[str, dict[str, float]]:
+def measure(model_dir: str, repeats: int, threads: int = 1) -> dict[str, dict[str, float]]:
     """Mean CPU and wall ms per call of each stage, in this process (the tree on ``sys.path``)."""
     import asyncio
 
     import pandas as pd
     import torch
 
-    torch.set_num_threads(1)  # as the server's worker (--torch-threads 1)
+    torch.set_num_threads(threads)  # as the server's worker (--torch-threads, default 1)
     from molgen.analysis.prediction import predict_frame
     from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
     from molgen.serving.app import create_app
@@ -51,7 +54,7 @@ def measure(model_dir: str, repeats: int) -> dict[str, dict[str, float]]:
     model = served.predictor
     spec = FeaturizerSpec.from_dict(model.spec.featurizer)
     fingerprint = None if model.domain is None else model.domain.fingerprint
-    app = create_app(ServeSettings(models={"esol": model_dir}))
+    app = create_app(ServeSettings(models={"esol": model_dir}, torch_threads=threads))
     body = json.dumps({"smiles": [SMILES]}).encode()
 
     async def asgi_request() -> None:
@@ -132,17 +135,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=400, help="calls per stage and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--output", type=Path, help="write <output>.json and <output>.md")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.model, args.repeats)))
+        print(json.dumps(measure(args.model, args.repeats, args.child)))
         return
     trees = dict(t.split("=", 1) for t in (args.tree or ["this=src"]))
     runs: dict[str, list[dict]] = {name: [] for name in trees}
     for round_ in range(args.rounds):
-        for name, src in trees.items():
-            env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()), "OMP_NUM_THREADS": "1"}
-            command = [sys.executable, __file__, "--child", "--model", args.model, "--repeats", str(args.repeats)]
+        for name, tree in trees.items():
+            src, _, threads = tree.partition(":")
+            env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+            env.pop("OMP_NUM_THREADS", None)  # torch.set_num_threads decides
+            command = [sys.executable, __file__, "--child", threads or "1", "--model", args.model]
+            command += ["--repeats", str(args.repeats)]
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
             print(f"round {round_ + 1} {name}: {runs[name][-1]}", flush=True)
