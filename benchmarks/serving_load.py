@@ -249,6 +249,8 @@ def soak(server: Server, smiles: list[str], minutes: float, every_s: float = 5.0
     samples.append((round(time.monotonic() - t0, 1), round(server.rss_mb(), 1)))
     rss = [m for _, m in samples]
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
+    first = [m for t, m in samples if t <= 60]
+    last = [m for t, m in samples if t >= samples[-1][0] - 60]
     return {
         "minutes": round(samples[-1][0] / 60, 2),
         "requests": requests,
@@ -256,6 +258,8 @@ def soak(server: Server, smiles: list[str], minutes: float, every_s: float = 5.0
         "start_mb": rss[0],
         "end_mb": rss[-1],
         "peak_mb": max(rss),
+        "first_minute_mean_mb": round(statistics.mean(first), 1),
+        "last_minute_mean_mb": round(statistics.mean(last), 1),
         "slope_mb_per_min": slope(samples),
         "slope_second_half_mb_per_min": slope(half),
         "load_avg_1min": [round(min(loads), 2), round(max(loads), 2)] if loads else None,
@@ -397,7 +401,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
             f"{soak['load_avg_1min'][1]}; RSS of the server and its worker sampled every 5 s): start "
             f"**{soak['start_mb']} MB**, end **{soak['end_mb']} MB**, peak **{soak['peak_mb']} MB**; slope "
             f"**{soak['slope_mb_per_min']} MB/min** over all samples, {soak['slope_second_half_mb_per_min']} MB/min "
-            "over the second half.",
+            f"over the second half; mean {soak['first_minute_mean_mb']} MB in the first minute, "
+            f"{soak['last_minute_mean_mb']} MB in the last.",
         ]
     return "\n".join(lines) + "\n"
 

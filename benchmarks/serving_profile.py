@@ -152,12 +152,18 @@ def main() -> None:
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
             print(f"round {round_ + 1} {name}: {runs[name][-1]}", flush=True)
+    write(runs, trees, args)
+
+
+def write(runs: dict[str, list[dict]], trees: dict[str, str], args: argparse.Namespace) -> None:
+    """Prints the medians per tree and stage; with ``--output`` writes them (and every round) as JSON and markdown."""
     stages = list(next(iter(runs.values()))[0])
     summary = {
         name: {s: {k: round(statistics.median(r[s][k] for r in rs), 3) for k in ("cpu_ms", "wall_ms")} for s in stages}
         for name, rs in runs.items()
     }
-    results = {"trees": trees, "summary": summary, "runs": runs, "load_avg_end": os.getloadavg(), "args": vars(args)}
+    options = {k: str(v) for k, v in vars(args).items()}
+    results = {"trees": trees, "summary": summary, "runs": runs, "load_avg_end": os.getloadavg(), "args": options}
     print(json.dumps(summary, indent=1))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +179,7 @@ def markdown(results: dict) -> str:
         "",
         f"`python benchmarks/serving_profile.py --model {args['model']} "
         + " ".join(f"--tree {n}={s}" for n, s in results["trees"].items())
-        + f" --rounds {args['rounds']} --repeats {args['repeats']}`; one torch thread; medians over "
+        + f" --rounds {args['rounds']} --repeats {args['repeats']}`; one torch thread (`:2`: two); medians over "
         f"{args['rounds']} alternating rounds of {args['repeats']} calls; load average at the end "
         f"{results['load_avg_end'][0]:.1f} on {os.cpu_count()} CPUs shared with other jobs.",
         "",
