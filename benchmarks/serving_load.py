@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -76,6 +78,8 @@ class Server:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self._processes: list[psutil.Process] = []
+        self._listed = -1e9
         self.process = subprocess.Popen(
             [MOLGEN, "serve", "--model", f"esol={model}", "--port", str(self.port), *args],
             stdout=subprocess.DEVNULL,
@@ -91,16 +95,27 @@ class Server:
         raise RuntimeError("server not ready")
 
     def processes(self) -> list[psutil.Process]:
-        proc = psutil.Process(self.process.pid)
-        return [proc, *proc.children(recursive=True)]
+        """The server and its worker processes; the list is refreshed every 5 s (listing children scans every
+        process of the machine, ~5 ms that would stall the load client's event loop at each RSS sample)."""
+        if time.monotonic() - self._listed > 5:
+            proc = psutil.Process(self.process.pid)
+            self._processes, self._listed = [proc, *proc.children(recursive=True)], time.monotonic()
+        return self._processes
+
+    def _sum(self, value: Callable[[psutil.Process], float]) -> float:
+        total = 0.0
+        for proc in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess):  # a worker that just exited
+                total += value(proc)
+        return total
 
     def rss_mb(self) -> float:
         """RSS of the server and its worker processes (MB)."""
-        return sum(p.memory_info().rss for p in self.processes()) / 2**20
+        return self._sum(lambda p: p.memory_info().rss) / 2**20
 
     def cpu_s(self) -> float:
         """CPU time (user + system) of the server and its worker processes so far (s)."""
-        return sum(sum(p.cpu_times()[:2]) for p in self.processes())
+        return self._sum(lambda p: sum(p.cpu_times()[:2]))
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
