@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import re
@@ -112,6 +113,10 @@ class State:
                     wait_s=settings.batch_wait_ms / 1000,
                     on_batch=self.metrics.batch.observe,
                 )
+        # The objects loaded so far (modules, models) live as long as the worker: freezing them keeps the garbage
+        # collector's full collections from scanning them, which paused a fresh worker for ~0.2 s under load.
+        gc.collect()
+        gc.freeze()
         self.ready = True
 
 

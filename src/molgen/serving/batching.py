@@ -1,7 +1,9 @@
 """Dynamic batching: concurrent predict requests for one model are merged into one library call.
 
-Requests wait at most ``wait_s`` for others (or until ``max_items`` are collected), then one call predicts
-them all in a worker thread and each request gets its own slice back, in order. Fewer, larger calls amortize
+While a call runs, new requests queue; the next call takes every queued request (up to ``max_items``
+inputs), in a worker thread, and each request gets its own slice back, in order. A request that finds the
+model idle is dispatched at once: it waits for company (at most ``wait_s``) only while requests keep
+arriving together, i.e. when the previous call merged several requests. Fewer, larger calls amortize
 featurization and forward-pass overhead (see ``benchmarks/serving_load.py`` for the measured gain).
 """
 
@@ -27,7 +29,8 @@ class Batcher:
     Args:
         predict: inputs → one item per input (blocking; run in a thread).
         max_items: most inputs per call (a bigger request runs alone).
-        wait_s: how long the first request of a batch waits for company.
+        wait_s: how long the first request of a batch waits for company, when the previous call merged several
+            requests (0: never; a lone request is always dispatched at once).
         on_batch: called with the size of each batch (for metrics).
     """
 
@@ -42,6 +45,7 @@ class Batcher:
         self.predict, self.max_items, self.wait_s, self.on_batch = predict, max_items, wait_s, on_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._company = False  # the previous call merged several requests: more are likely on their way
 
     async def submit(self, inputs: list[str]) -> list[dict[str, Any]]:
         """One item per input, once its batch has run (the predict error, if the call failed)."""
@@ -61,8 +65,8 @@ class Batcher:
             first = carried or await self._queue.get()
             carried = None
             batch, size = [first], len(first.inputs)
-            if self.wait_s > 0 and size < self.max_items and self._queue.empty():
-                await asyncio.sleep(self.wait_s)  # let concurrent requests join
+            if self._company and self.wait_s > 0 and size < self.max_items and self._queue.empty():
+                await asyncio.sleep(self.wait_s)  # under concurrent load: let the next requests join
             while size < self.max_items and not self._queue.empty():
                 nxt = self._queue.get_nowait()
                 if size + len(nxt.inputs) > self.max_items:
@@ -70,6 +74,7 @@ class Batcher:
                     break
                 batch.append(nxt)
                 size += len(nxt.inputs)
+            self._company = len(batch) > 1
             batch = [p for p in batch if not p.future.done()]  # cancelled (timed out, client gone)
             if not batch:
                 continue

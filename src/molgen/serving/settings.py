@@ -28,7 +28,11 @@ class ServeSettings(BaseModel):
         1024, ge=1, description="most items per request, and per dynamically batched model call (predict)"
     )
     batch_wait_ms: float = Field(
-        2.0, ge=0, le=1000, description="how long a predict request waits for others to batch with (ms; 0: no wait)"
+        2.0,
+        ge=0,
+        le=1000,
+        description="under concurrent load, how long a predict request waits for others to batch with (ms; 0: no "
+        "wait); a request that finds the model idle is dispatched at once",
     )
     timeout_s: float = Field(30.0, gt=0, description="time budget per request (s); past it: 504")
     max_concurrency: int = Field(

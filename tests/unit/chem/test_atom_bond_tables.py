@@ -5,6 +5,7 @@ import pytest
 from rdkit import Chem
 
 from molgen.chem.featurize.atom_bond_tables import (
+    FAST_PATH_MIN_MOLECULES,
     MolTables,
     extract_tables,
     fast_path_verified,
@@ -92,3 +93,9 @@ def test_take_and_concat_select_whole_molecules():
     assert picked.atom_counts.tolist() == [6, 3]
     assert_tables_equal(picked, tables_from_api(mols_of(["c1ccccc1", "CCO"])))
     assert_tables_equal(MolTables.concat([picked, MolTables.empty()]), picked)
+
+
+@pytest.mark.parametrize("n", [1, FAST_PATH_MIN_MOLECULES - 1, FAST_PATH_MIN_MOLECULES])
+def test_few_molecules_take_the_api_path_with_the_same_tables(n):
+    mols = mols_of(DIVERSE[:n])  # under FAST_PATH_MIN_MOLECULES: the API path, from the blobs alone
+    assert_tables_equal(tables_from_blobs([pickle_mol(mol) for mol in mols]), tables_from_api(mols))
