@@ -34,20 +34,24 @@ def predict(url: str, smiles: list[str]) -> httpx.Response:
     return httpx.post(f"{url}{PREDICT}", json={"smiles": smiles}, timeout=60)
 
 
+SLOW_REQUEST = ["C" * 300] * 500
+"""500 molecules of 300 atoms: several seconds of featurization and message passing on one CPU thread."""
+
+
 @pytest.mark.slow
 def test_full_queue_is_503_with_retry_after_and_the_budget_is_504(tmp_path: Path):
-    # one slot, no queue; a predict request waits 1 s for batch company but has a 0.5 s budget
-    args = ["--max-concurrency", "1", "--max-queue", "0", "--batch-wait-ms", "1000", "--timeout-s", "0.5"]
+    # one slot, no queue; the first request's work takes longer than its 1.5 s budget
+    args = ["--max-concurrency", "1", "--max-queue", "0", "--timeout-s", "1.5"]
     server = Server("--model", MODEL, *args, log_path=tmp_path / "server.log")
     try:
-        first = in_thread(predict, server.url, ["CCO"])
+        first = in_thread(predict, server.url, SLOW_REQUEST)
         wait_for(lambda: "molgen_active_requests 1.0" in httpx.get(f"{server.url}/metrics").text, timeout=10)
         busy = predict(server.url, ["CCO"])
         assert busy.status_code == 503, busy.text
         assert busy.headers["retry-after"] == "1" and "retry later" in busy.json()["detail"]
         slow = first()
         assert isinstance(slow, httpx.Response) and slow.status_code == 504
-        assert "budget of 0.5 s" in slow.json()["detail"]
+        assert "budget of 1.5 s" in slow.json()["detail"]
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         metrics = httpx.get(f"{server.url}/metrics").text
         assert 'molgen_errors_total{endpoint="/v1/models/{name}/predict",kind="503"} 1.0' in metrics
@@ -79,7 +83,7 @@ def wait_for(condition, timeout: float = 300.0) -> None:  # type: ignore[no-unty
 
 @pytest.mark.slow
 def test_two_workers_survive_a_killed_worker_and_sigterm_drains(tmp_path: Path):
-    args = ["--workers", "2", "--batch-wait-ms", "1000", "--timeout-s", "30"]
+    args = ["--workers", "2", "--timeout-s", "60"]
     server = Server("--model", MODEL, *args, log_path=tmp_path / "server.log")
     try:
 
@@ -99,12 +103,12 @@ def test_two_workers_survive_a_killed_worker_and_sigterm_drains(tmp_path: Path):
         assert all(r.status_code == 200 for r in responses)
         assert psutil.pid_exists(replacement)
 
-        in_flight = in_thread(predict, server.url, ["CCO"])  # waits 1 s in the batcher
+        in_flight = in_thread(predict, server.url, SLOW_REQUEST)  # seconds of work
         time.sleep(0.4)
         server.process.send_signal(signal.SIGTERM)
         drained = in_flight()
         assert isinstance(drained, httpx.Response) and drained.status_code == 200, server.log()
-        assert drained.json()["items"][0]["valid"]
+        assert len(drained.json()["items"]) == len(SLOW_REQUEST) and drained.json()["items"][0]["valid"]
         server.process.wait(60)
         assert "Stopping parent process" in server.log()
         with pytest.raises(httpx.ConnectError):
