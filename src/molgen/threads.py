@@ -6,10 +6,10 @@ core with another process is the slowest one. The policy:
 
 - ``--threads N`` uses N threads;
 - otherwise ``OMP_NUM_THREADS`` from the environment is kept (the user, or a launcher, chose);
-- otherwise ``auto``: the cores this process may run on minus the work of other processes, rounded, at least
-  1 — all cores when the machine is quiet, one thread beside busy neighbours. Other work is the larger of the
-  1-minute load average and the processes runnable right now (the load average lags a minute behind
-  neighbours that just started; one thread too few costs less than one too many).
+- otherwise ``auto``: the cores this process may run on minus the work of other processes, at least 1 — all
+  cores when the machine is quiet, one thread beside busy neighbours. Other work is the number of threads
+  runnable when the command starts (the median of a few reads 10 ms apart), not the 1-minute load average,
+  which lags a minute behind neighbours that just started and a minute past jobs that just ended.
 
 Waiting OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``) unless the environment says otherwise, so an idle
 thread leaves its core to other work. Processes that already parallelize (featurization workers, serving
@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import sys
+import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +75,7 @@ def choose_threads(
     Args:
         requested: ``--threads`` (None: not given, or ``auto``).
         environ: the environment (default ``os.environ``).
-        load: the machine's 1-minute load average (default: read from the OS).
+        load: runnable threads of other processes (default: :func:`other_load`).
     """
     environ = os.environ if environ is None else environ
     if requested is not None:
@@ -88,12 +90,17 @@ def choose_threads(
     return ThreadPlan(threads, f"auto: {cores} usable cores, other work {load:.1f}", automatic=True)
 
 
-def other_load() -> float:
-    """Runnable processes other than this one: max(1-minute load average, runnable now − 1) on Linux
-    (``/proc/loadavg``), the load average elsewhere, 0 where neither is known."""
+def other_load(samples: int = 5, interval_s: float = 0.01) -> float:
+    """Runnable threads other than this process's own, now: on Linux the median of ``samples`` reads of
+    ``/proc/loadavg``'s runnable count, ``interval_s`` apart, minus this (single-threaded) process; elsewhere the
+    1-minute load average; 0 where neither is known."""
     try:
-        fields = Path("/proc/loadavg").read_text().split()
-        return max(float(fields[0]), int(fields[3].split("/")[0]) - 1.0)
+        counts = []
+        for i in range(samples):
+            if i:
+                time.sleep(interval_s)
+            counts.append(int(Path("/proc/loadavg").read_text().split()[3].split("/")[0]) - 1)
+        return float(statistics.median(counts))
     except (OSError, IndexError, ValueError):
         return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
