@@ -250,7 +250,7 @@ def _score(predictions: Any, job: dict[str, Any], metric: str) -> dict[str, floa
 
 
 def default_venv() -> Path:
-    """Where the Chemprop environment lives unless told: ``<molgen cache>/chemprop-<version>``."""
+    """Where the Chemprop environment lives unless told: ``<molgen cache>/chemprop-<version>-py<X.Y>``."""
     from molgen.data.sources import cache_dir
 
     return cache_dir() / f"chemprop-{CHEMPROP_VERSION}-py{sys.version_info.major}.{sys.version_info.minor}"
@@ -269,6 +269,8 @@ def run_baselines(
     Splits already run with the same epochs are kept (a rerun resumes). An environment that cannot be created
     is recorded as ``status: unavailable`` with the reason; the molgen results are untouched.
     """
+    from molgen.benchmarking.runner import save_results
+
     baseline = record.setdefault("baseline", {"name": "chemprop", "version": CHEMPROP_VERSION, "cells": {}})
     try:
         python = chemprop_python(venv_dir or default_venv(), log=progress)
@@ -288,6 +290,7 @@ def run_baselines(
             continue
         entry = run_chemprop_baseline(run_dir, output / "chemprop" / key, python, metric=cell["metric"])
         baseline["cells"][key] = entry
+        save_results(output, record)  # an interrupted baseline resumes after its last finished run
         shown = f"{cell['metric']} {entry['value']:.4f}" if entry["status"] == "ok" else f"FAILED ({entry['error']})"
         progress(f"[chemprop {i}/{len(cells)}] {key}: {shown} ({entry['wall_s']:.0f} s)")
     return record
