@@ -11,9 +11,10 @@ core with another process is the slowest one. The policy:
   runnable when the command starts (the median of a few reads 10 ms apart), not the 1-minute load average,
   which lags a minute behind neighbours that just started and a minute past jobs that just ended.
 
-Waiting OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``) unless the environment says otherwise, so an idle
-thread leaves its core to other work. Processes that already parallelize (featurization workers, serving
-workers, DataLoader workers) inherit the environment; DataLoader workers use one thread each (torch's rule).
+OpenMP's wait policy is left as it is: sleeping idle threads (``OMP_WAIT_POLICY=PASSIVE``) made the quiet demo
+15–19 % slower (benchmarks/shared_machine.py), and with one thread there is no thread to wait. Processes that
+already parallelize (featurization workers, serving workers, DataLoader workers) inherit the environment;
+DataLoader workers use one thread each (torch's rule).
 """
 
 from __future__ import annotations
@@ -109,12 +110,11 @@ def apply_threads(plan: ThreadPlan, *, environ: MutableMapping[str, str] | None 
     """Sets the thread pools of this process (and of the processes it starts) to ``plan.threads``.
 
     Sets ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` (read when torch loads) and, when torch is already loaded,
-    ``torch.set_num_threads``; sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment has a wait policy.
+    ``torch.set_num_threads``.
     """
     environ = os.environ if environ is None else environ
     for name in THREAD_VARIABLES:
         environ[name] = str(plan.threads)
-    environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(plan.threads)
