@@ -146,7 +146,10 @@ def test_invalid_training_smiles_error_names_rows_and_skip_counts(regression_csv
         (["--target-columns", "nope"], "available columns: ['smiles', 'logp', 'heavy']"),
         (["--model", "transformer9"], "invalid choice: 'transformer9' (choose from 'dmpnn', 'gin'"),
         (["--split", "temporal"], "invalid choice: 'temporal' (choose from 'random', 'scaffold'"),
-        (["--set", "model.name=transformer9"], "model.name must be one of dmpnn, gin, gcn, gat, attentivefp, fpmlp, cnn"),
+        (
+            ["--set", "model.name=transformer9"],
+            "model.name must be one of dmpnn, gin, gcn, gat, attentivefp, fpmlp, cnn",
+        ),
         (["--metrics", "auc"], "valid names: mae, mse, pearson, r2, rmse, spearman"),
         (["--set", "trainer.max_epoch=3"], "unknown config key 'trainer.max_epoch'; valid keys: accelerator"),
     ],
