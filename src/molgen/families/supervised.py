@@ -184,6 +184,19 @@ class SupervisedFamily:
         private.fix(predictor, f"model {cfg.model.name}")
         return private
 
+    def member_task(self, cfg: RunConfig, data: LabelledData, split: Split) -> Task:
+        """The task of one member: targets, metrics and classes of ``data``, target scaling from ``split.train``,
+        the uncertainty head the config asks for."""
+        return build_task(
+            resolved(cfg.task.type, "task.type"),
+            data.target_names,
+            metrics=cfg.task.metrics,
+            n_classes=cfg.task.n_classes,
+            train_targets=data.targets[split.train],
+            classes=getattr(data, "classes", None),
+            head=uq.task_head(cfg),
+        )
+
     def fit_member(
         self,
         cfg: RunConfig,
@@ -285,15 +298,7 @@ class SupervisedFamily:
                 for member in range(cfg.trainer.ensemble_size):
                     seed = cfg.trainer.seed + member
                     seed_everything(seed)
-                    task = build_task(
-                        resolved(cfg.task.type, "task.type"),
-                        data.target_names,
-                        metrics=cfg.task.metrics,
-                        n_classes=cfg.task.n_classes,
-                        train_targets=data.targets[split.train],
-                        classes=getattr(data, "classes", None),
-                        head=uq.task_head(cfg),
-                    )
+                    task = self.member_task(cfg, data, split)
                     predictor = self.build_predictor(cfg, task, data, split)
                     tag = f"fold_{fold}/member_{member}" if multi else ""
                     outcomes.append(

@@ -136,7 +136,6 @@ def prepare_site(cfg: RunConfig, name: str) -> Site:
     """
     from molgen.families import FAMILIES
     from molgen.recipes import resolve_family
-    from molgen.training.tasks import build_task
     from molgen.training.trainer import seed_everything
 
     cfg = resolve_family(cfg)
@@ -159,14 +158,7 @@ def prepare_site(cfg: RunConfig, name: str) -> Site:
         raise type(err)(f"site {name}: {message}") from None
     split = labels.splits[0]
     seed_everything(cfg.trainer.seed)
-    task = build_task(
-        resolved(cfg.task.type, "task.type"),
-        data.target_names,
-        metrics=cfg.task.metrics,
-        n_classes=cfg.task.n_classes,
-        train_targets=data.targets[split.train],
-        classes=getattr(data, "classes", None),
-    )
+    task = family.member_task(cfg, data, split)
     predictor = family.build_predictor(cfg, task, data, split)
     log.info(
         "site %s: %s, %d train / %d val / %d test rows, targets %s",
