@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,8 @@ def main() -> None:
         "--train-sizes", nargs="*", type=int, default=[], help="learning curve: about N training molecules each"
     )
     parser.add_argument("--curve-dataset", default="lipophilicity:scaffold")
+    parser.add_argument("--jobs", type=int, default=1, help="cells trained at once (one process and thread each)")
+    parser.add_argument("--resume", action="store_true", help="keep the cells already in the output's .json")
     parser.add_argument("--output", required=True, help="markdown file (the cells go to the same name .json)")
     args = parser.parse_args()
     encoders = dict(item.split("=", 1) for item in args.pretrained)
@@ -132,19 +136,37 @@ def main() -> None:
             arms[f"{name}-frozen"] = {"optim.init_from": path, "optim.freeze_encoder": True}
     plan = [(d, None) for d in args.datasets] + [(args.curve_dataset, n) for n in args.train_sizes]
     work = Path(tempfile.mkdtemp(prefix="pretraining-bench-"))
-    cells = []
+    cells_file = Path(args.output).with_suffix(".json")
+    cells_file.parent.mkdir(parents=True, exist_ok=True)
+    done = json.loads(cells_file.read_text()) if args.resume and cells_file.is_file() else []
+    finished = {(c["dataset"], c["seed"], c["arm"]) for c in done}
+    todo = []
     for spec, size in plan:
         dataset, _, split = spec.partition(":")
         rows = args.max_rows if size is None else int(size / 0.8)  # 80 % of the rows train
         key = f"{dataset} ({split})" if size is None else f"{dataset} ({split}, ~{size} train)"
         for seed in args.seeds:
             for arm, init in arms.items():
+                if (key, seed, arm) in finished:
+                    continue
                 extra = {**init, **({"data.max_rows": rows} if rows else {})}
-                cell = run_cell(
-                    dataset, split or "scaffold", seed, extra, common, work / f"{dataset}-{split}-{size}-{seed}-{arm}"
+                out = work / f"{dataset}-{split}-{size}-{seed}-{arm}"
+                todo.append(
+                    (
+                        {"dataset": key, "seed": seed, "arm": arm},
+                        (dataset, split or "scaffold", seed, extra, common, out),
+                    )
                 )
-                cells.append({"dataset": key, "seed": seed, "arm": arm, **cell})
-                print(json.dumps(cells[-1]), flush=True)
+    cells = list(done)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+        futures = {pool.submit(run_cell, *call): label for label, call in todo}
+        for future in as_completed(futures):
+            cells.append({**futures[future], **future.result()})
+            cells_file.write_text(json.dumps(cells, indent=1))  # after each cell: --resume continues from here
+            print(json.dumps(cells[-1]), flush=True)
+    order = {(label["dataset"], label["seed"], label["arm"]): i for i, (label, _) in enumerate(todo)}
+    cells.sort(key=lambda c: order.get((c["dataset"], c["seed"], c["arm"]), -1))
     lines = [
         f"# From scratch vs fine-tuned ({time.strftime('%Y-%m-%d')})",
         "",
@@ -159,7 +181,7 @@ def main() -> None:
         "Command: `python benchmarks/pretraining.py " + " ".join(_argv()) + "`",
     ]
     Path(args.output).write_text("\n".join(lines) + "\n")
-    Path(args.output).with_suffix(".json").write_text(json.dumps(cells, indent=1))
+    cells_file.write_text(json.dumps(cells, indent=1))
     print("\n".join(lines))
 
 

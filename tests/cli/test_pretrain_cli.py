@@ -27,3 +27,20 @@ def test_pretrain_then_embed(tmp_path: Path) -> None:
     molgen("embed", "--model", str(run), "--input", str(corpus), "--output", str(tmp_path / "emb.parquet"))
     out = pd.read_parquet(tmp_path / "emb.parquet")
     assert len(out) == len(MOLECULES) * 3 + 1 and out["valid"].sum() == len(MOLECULES) * 3
+
+
+def test_the_shipped_encoder_fine_tunes_offline_with_the_default_model(regression_csv: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from molgen.families.init_from import encoder_state, resolve_pretrained, shipped_encoders
+
+    assert "dmpnn-pretrained" in shipped_encoders()
+    run = tmp_path / "frozen"
+    result = molgen(
+        "train", "--data", str(regression_csv), "--smiles-column", "smiles", "--target-columns", "logp",
+        "--init-from", "molgen:dmpnn-pretrained", "--freeze-encoder", "--max-epochs", "1", "--output", str(run),
+    )  # fmt: skip
+    assert "encoder initialized from molgen:dmpnn-pretrained" in result.stdout + result.stderr
+    shipped = encoder_state(load_file(resolve_pretrained("molgen:dmpnn-pretrained") / "model.safetensors"))
+    trained = encoder_state(load_file(run / "model" / "model.safetensors"))
+    assert shipped.keys() == trained.keys() and all(shipped[k].equal(trained[k]) for k in shipped)

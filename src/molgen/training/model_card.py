@@ -295,7 +295,23 @@ molgen embed --model {cfg.output}/model --input molecules.csv --output embedding
 ## Reproduce
 
 ```
-molgen pretrain --data {cfg.data.name} --model {model.name} --hidden-dim {model.hidden_dim} --depth {model.depth} \\
-  {flags} --chunk-size {cfg.pretrain.chunk_size} --max-epochs {cfg.trainer.max_epochs} --seed {cfg.trainer.seed}
+{reproduce_pretraining(cfg, model, flags)}
 ```
 """
+
+
+def reproduce_pretraining(cfg: RunConfig, model: Any, objectives: str) -> str:
+    """The ``molgen pretrain`` command with every setting that shapes the run (sizes, corpus cut, budget, optimizer)."""
+    limits = [
+        f"--max-rows {cfg.data.max_rows}" if cfg.data.max_rows else "",
+        f"--max-epochs {cfg.trainer.max_epochs}",
+        f"--max-minutes {cfg.trainer.max_minutes:g}" if cfg.trainer.max_minutes is not None else "",
+    ]
+    return (
+        f"molgen pretrain --data {cfg.data.name} --model {model.name} --hidden-dim {model.hidden_dim} "
+        f"--depth {model.depth} --dropout {model.dropout:g} \\\n  {objectives} --chunk-size {cfg.pretrain.chunk_size} "
+        f"--workers {cfg.pretrain.workers} --batch-size {cfg.data.batch_size} --lr {cfg.optim.lr:g} \\\n  "
+        f"--set optim.scheduler={cfg.optim.scheduler} --set optim.warmup_epochs={cfg.optim.warmup_epochs:g} "
+        + " ".join(part for part in limits if part)
+        + f" --seed {cfg.trainer.seed}"
+    )
