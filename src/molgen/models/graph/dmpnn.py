@@ -72,45 +72,77 @@ class DMPNN(GraphEncoder):
         reset_module(self)
 
     def embed_atoms(self, batch: Any) -> Tensor:
-        """Atom hidden vectors ``h_v`` before the readout, ``[A, hidden_dim]``."""
+        """Atom hidden vectors ``h_v`` before the readout, ``[A, hidden_dim]``.
+
+        Each bond update is one sparse product with the batch's line graph (``m = L h``, see
+        :func:`_line_graph`) and one fused ``addmm``; ``W_o [x_v ‖ m_v]`` is split into its atom and message
+        halves so no gradient is computed for the atom features. Same function as the equations above.
+        """
         self.check_batch(batch)
         x, edge_index = batch.x, batch.edge_index
         src, dst = edge_index
         num_edges, num_atoms = src.numel(), x.size(0)
         if num_edges % 2:
             raise ValueError(f"DMPNN needs paired directed edges (reverse of e is e ^ 1); got E={num_edges}")
-        rev = torch.arange(num_edges, device=src.device) ^ 1
-        if not torch.equal(edge_index[:, rev], edge_index.flip(0)):
+        if not (torch.equal(src[0::2], dst[1::2]) and torch.equal(src[1::2], dst[0::2])):
             raise ValueError("edge_index breaks the pairing contract: edge e ^ 1 must reverse e")
 
-        incoming_sum = _incidence(dst, num_atoms, x.dtype)  # [A, E]: sums edge rows into their target atom
+        incoming_sum, line = _incidence_and_line_graph(src, dst, num_atoms, x.dtype)  # [A, E], [E, E]
         h0 = self.W_i(torch.cat([x[src], batch.edge_attr], dim=1))  # [E, H]
         h = F.relu(h0)
+        w_h = self.W_h.weight.t()
         for _ in range(self.depth - 1):
-            incoming = incoming_sum @ h  # [A, H]
-            m = incoming[src] - h[rev]  # drop the message coming back along the reverse bond
-            h = F.dropout(F.relu(h0 + self.W_h(m)), p=self.dropout, training=self.training)
+            h = F.relu(torch.addmm(h0, line @ h, w_h))  # h0 + W_h m, m = sum of incoming minus the reverse
+            if self.dropout:
+                h = F.dropout(h, p=self.dropout, training=self.training)
 
         m_atom = incoming_sum @ h  # [A, H]
-        h_atom = F.relu(self.W_o(torch.cat([x, m_atom], dim=1)))
-        return F.dropout(h_atom, p=self.dropout, training=self.training)
+        w_atom, w_message = self.W_o.weight.split([x.size(1), self.out_dim], dim=1)
+        h_atom = F.relu(torch.addmm(F.linear(x, w_atom, self.W_o.bias), m_atom, w_message.t()))
+        return F.dropout(h_atom, p=self.dropout, training=self.training) if self.dropout else h_atom
 
     def forward(self, batch: Any) -> Tensor:
         index, num_graphs = graph_index(batch)
         return self.readout(self.embed_atoms(batch), index, num_graphs)
 
 
-def _incidence(dst: Tensor, num_atoms: int, dtype: torch.dtype) -> Tensor:
-    """Sparse CSR ``[A, E]`` matrix with a 1 at ``(dst[e], e)``: ``S @ h`` sums edge rows per target atom.
+def _incidence_and_line_graph(src: Tensor, dst: Tensor, num_atoms: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Sparse CSR matrices of 1s: ``S [A, E]`` with ``S[dst[e], e]`` (``S @ h`` sums edge rows per target atom)
+    and the D-MPNN line graph ``L [E, E]`` with ``L[e, k]`` for every edge ``k`` into ``src[e]`` except
+    ``e ^ 1``, so ``L @ h`` is ``sum_{k in N(v)} h_kv - h_wv`` for ``e = (v, w)`` in one product.
 
-    Built once per forward and reused at every depth; on CPU its matmul is ~4× faster than a scatter-add
-    of ``[E, H]`` rows (same result, gradients included).
+    Built once per forward (index arithmetic on ``E`` and ``nnz(L)`` ≈ 1.2 E entries) and reused at every depth;
+    on CPU one ``L @ h`` (and its transpose in backward) costs about half of the ``S @ h``, gather by ``src``
+    and subtract of the reverse rows it replaces. Column indices are sorted within each row (the fast kernel).
     """
-    order = torch.argsort(dst, stable=True)  # sorted column indices keep the fast kernel
+    num_edges, device = src.numel(), src.device
+    order = torch.argsort(dst, stable=True)  # edges grouped by target atom, ascending within each atom
     counts = torch.bincount(dst, minlength=num_atoms)
-    crow = torch.zeros(num_atoms + 1, dtype=torch.int64, device=dst.device)
+    crow = torch.zeros(num_atoms + 1, dtype=torch.int64, device=device)
     crow[1:] = torch.cumsum(counts, 0)
-    ones = torch.ones(dst.numel(), dtype=dtype, device=dst.device)
+    per_edge = counts[src]  # edges into the source atom of each edge; one of them is its reverse
+    total = int(per_edge.sum())
+    rows = torch.repeat_interleave(torch.arange(num_edges, device=device), per_edge, output_size=total)
+    first = torch.cumsum(per_edge, 0) - per_edge
+    offset = torch.arange(total, device=device) - torch.repeat_interleave(first, per_edge, output_size=total)
+    cols = order[crow[src].repeat_interleave(per_edge, output_size=total) + offset]
+    keep = cols != (rows ^ 1)  # exactly one per row: the reverse edge
+    line_crow = torch.zeros(num_edges + 1, dtype=torch.int64, device=device)
+    line_crow[1:] = torch.cumsum(per_edge - 1, 0)
     with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta": known, and tested here
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(crow, order, ones, size=(num_atoms, dst.numel()), check_invariants=False)
+        incidence = torch.sparse_csr_tensor(
+            crow,
+            order,
+            torch.ones(num_edges, dtype=dtype, device=device),
+            size=(num_atoms, num_edges),
+            check_invariants=False,
+        )
+        line = torch.sparse_csr_tensor(
+            line_crow,
+            cols[keep],
+            torch.ones(total - num_edges, dtype=dtype, device=device),
+            size=(num_edges, num_edges),
+            check_invariants=False,
+        )
+    return incidence, line
