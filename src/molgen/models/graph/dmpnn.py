@@ -75,8 +75,9 @@ class DMPNN(GraphEncoder):
         """Atom hidden vectors ``h_v`` before the readout, ``[A, hidden_dim]``.
 
         Each bond update is one sparse product with the batch's line graph (``m = L h``, see
-        :func:`_line_graph`) and one fused ``addmm``; ``W_o [x_v ‖ m_v]`` is split into its atom and message
-        halves so no gradient is computed for the atom features. Same function as the equations above.
+        :func:`_incidence_and_line_graph`) and one fused ``addmm``; ``W_i`` and ``W_o`` are split into their
+        atom and bond/message halves, so the atom half runs once per atom and atom features get no gradient.
+        Same function and parameters as the equations above.
         """
         self.check_batch(batch)
         x, edge_index = batch.x, batch.edge_index
@@ -88,17 +89,20 @@ class DMPNN(GraphEncoder):
             raise ValueError("edge_index breaks the pairing contract: edge e ^ 1 must reverse e")
 
         incoming_sum, line = _incidence_and_line_graph(src, dst, num_atoms, x.dtype)  # [A, E], [E, E]
-        h0 = self.W_i(torch.cat([x[src], batch.edge_attr], dim=1))  # [E, H]
+        w_atom, w_bond = self.W_i.weight.split([x.size(1), batch.edge_attr.size(1)], dim=1)
+        # W_i [x_v ‖ e_vw] = (W_i,atom x)[v] + W_i,bond e_vw: the atom half once per atom, not per edge
+        h0 = torch.addmm(F.linear(x, w_atom).index_select(0, src), batch.edge_attr, w_bond.t())  # [E, H]
         h = F.relu(h0)
         w_h = self.W_h.weight.t()
         for _ in range(self.depth - 1):
-            h = F.relu(torch.addmm(h0, line @ h, w_h))  # h0 + W_h m, m = sum of incoming minus the reverse
+            # h0 + W_h m with m = sum of the incoming messages minus the reverse one; ReLU in place
+            h = F.relu(torch.addmm(h0, line @ h, w_h), inplace=True)
             if self.dropout:
                 h = F.dropout(h, p=self.dropout, training=self.training)
 
         m_atom = incoming_sum @ h  # [A, H]
-        w_atom, w_message = self.W_o.weight.split([x.size(1), self.out_dim], dim=1)
-        h_atom = F.relu(torch.addmm(F.linear(x, w_atom, self.W_o.bias), m_atom, w_message.t()))
+        w_out_atom, w_message = self.W_o.weight.split([x.size(1), self.out_dim], dim=1)
+        h_atom = F.relu(torch.addmm(F.linear(x, w_out_atom, self.W_o.bias), m_atom, w_message.t()), inplace=True)
         return F.dropout(h_atom, p=self.dropout, training=self.training) if self.dropout else h_atom
 
     def forward(self, batch: Any) -> Tensor:
