@@ -12,7 +12,8 @@ batch 64, noam Adam, one thread). It prints
    (all times are this process's CPU time, one torch thread: robust to other processes on a shared machine):
    collate only, + forward, + loss and backward, + optimizer and schedule step: the difference between (1) and
    the full replay is what Lightning's loop adds per batch;
-3. with ``--cprofile``, the top functions (cumulative time) of one steady Lightning epoch.
+3. with ``--cprofile``, the top Python functions of the last Lightning epoch; with ``--ops``, torch.profiler's
+   operator table (self CPU time) of the same epoch instead.
 """
 
 from __future__ import annotations
@@ -54,20 +55,30 @@ class Capture:
         from lightning.pytorch.callbacks import Callback
 
         class _Capture(Callback):
-            def __init__(self, profile_epoch: int | None) -> None:
-                self.profile_epoch, self.profile = profile_epoch, None
+            def __init__(self, profile_epoch: int | None, ops: bool = False) -> None:
+                self.profile_epoch, self.profile, self.ops = profile_epoch, None, ops
                 self.module: Any = None
                 self.trainer: Any = None
 
             def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
                 self.module, self.trainer = pl_module, trainer
                 if trainer.current_epoch == self.profile_epoch:
-                    self.profile = cProfile.Profile()
-                    self.profile.enable()
+                    if self.ops:
+                        from torch.profiler import ProfilerActivity, profile
 
-            def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-                if self.profile is not None and trainer.current_epoch == self.profile_epoch:
-                    self.profile.disable()
+                        self.profile = profile(activities=[ProfilerActivity.CPU])
+                        self.profile.__enter__()
+                    else:
+                        self.profile = cProfile.Profile()
+                        self.profile.enable()
+
+            def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
+                last = trainer.fit_loop.epoch_loop.batch_progress.is_last_batch  # validation comes next
+                if self.profile is not None and trainer.current_epoch == self.profile_epoch and last:
+                    if self.ops:
+                        self.profile.__exit__(None, None, None)
+                    else:
+                        self.profile.disable()
 
         return _Capture(*args, **kwargs)
 
@@ -96,9 +107,9 @@ def replay(module: Any, loader: Any) -> dict[str, float]:
         loss.backward()
     out["forward+backward"] = time.process_time() - start
     start = time.process_time()
-    for _ in batches:
+    for _ in batches:  # the gradients of the last backward, kept: each step updates every parameter
         optimizer.step()
-        optimizer.zero_grad()
+    optimizer.zero_grad()
     out["optimizer step"] = time.process_time() - start
     start = time.process_time()
     for b in loader:
@@ -115,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cprofile", action="store_true", help="cProfile the last Lightning epoch")
+    parser.add_argument("--ops", action="store_true", help="torch.profiler's operator table of the last epoch")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -128,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="molgen-profile-"))
     train_csv = lipophilicity_csv(work)
     timer = EpochTimer()
-    capture = Capture(args.epochs - 1 if args.cprofile else None)
+    capture = Capture(args.epochs - 1 if args.cprofile or args.ops else None, ops=args.ops)
     cfg = RunConfig().with_values(
         {
             "data.name": str(train_csv),
@@ -157,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     print("fit() epochs (wall s):", [round(s, 2) for s in timer.seconds], "samples:", timer.samples)
     print("fit() epochs (CPU s):", [round(s, 2) for s in timer.cpu_seconds])
     # a profiled epoch is slowed by cProfile: report the steady rate over the epochs before it
-    seconds = timer.cpu_seconds[1:-1] if args.cprofile and len(timer.seconds) > 2 else timer.cpu_seconds[1:]
-    samples = timer.samples[1:-1] if args.cprofile and len(timer.samples) > 2 else timer.samples[1:]
+    profiled = (args.cprofile or args.ops) and len(timer.seconds) > 2
+    seconds = timer.cpu_seconds[1:-1] if profiled else timer.cpu_seconds[1:]
+    samples = timer.samples[1:-1] if profiled else timer.samples[1:]
     lightning_epoch = sum(seconds) / len(seconds)
     print(f"fit() steady rate: {sum(samples) / sum(seconds):,.0f} mol/CPU-s ({lightning_epoch:.2f} CPU-s/epoch)")
     stages = replay(capture.module, capture.trainer.datamodule.train_dataloader())
@@ -170,7 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, seconds_ in stages.items():
         print(f"| {name} | {seconds_:.2f} | {1000 * seconds_ / batches:.1f} |")
     print(f"| Lightning fit() epoch | {lightning_epoch:.2f} | {1000 * lightning_epoch / batches:.1f} |")
-    if capture.profile is not None:
+    if capture.profile is not None and args.ops:
+        print(capture.profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.top))
+    elif capture.profile is not None:
         stream = io.StringIO()
         pstats.Stats(capture.profile, stream=stream).sort_stats("cumulative").print_stats(args.top)
         print(stream.getvalue())
