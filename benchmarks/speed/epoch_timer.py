@@ -13,29 +13,41 @@ from lightning.pytorch.callbacks import Callback
 
 class EpochTimer(Callback):
     """``seconds[i]``: wall time from the start of training epoch i to the end of its last batch;
+    ``cpu_seconds[i]``: this process's CPU time over the same span (all its threads: with one torch thread it
+    is the work done, much less disturbed than wall time by other processes on a shared machine);
     ``samples[i]``: molecules (or sequences) seen in those batches."""
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
         self.samples: list[int] = []
-        self._start = self._last = 0.0
+        self._start = self._last = self._cpu_start = self._cpu_last = 0.0
         self._count = 0
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._start = self._last = time.perf_counter()
+        self._cpu_start = self._cpu_last = time.process_time()
         self._count = 0
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._last = time.perf_counter()
+        self._cpu_last = time.process_time()
         self._count += _batch_size(batch)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         self.seconds.append(self._last - self._start)
+        self.cpu_seconds.append(self._cpu_last - self._cpu_start)
         self.samples.append(self._count)
 
     def steady_rate(self) -> float:
         """Samples per second over the epochs after the first (the first pays for caches and warm-up)."""
         seconds = self.seconds[1:] or self.seconds
+        samples = self.samples[1:] or self.samples
+        return sum(samples) / sum(seconds)
+
+    def steady_cpu_rate(self) -> float:
+        """Samples per CPU second of this process over the epochs after the first."""
+        seconds = self.cpu_seconds[1:] or self.cpu_seconds
         samples = self.samples[1:] or self.samples
         return sum(samples) / sum(seconds)
 

@@ -53,6 +53,10 @@ GRAPH_ENCODERS: Registry[type[torch.nn.Module]] = Registry(
     },
 )
 FINGERPRINT_MODEL = "fpmlp"
+PREDICT_BATCH = 64
+"""Molecules per inference batch: a D-MPNN 300 batch of 64 drug-like molecules (~4k directed bonds × 300 floats per
+array) stays in a core's L2 cache; 256 ran at about 0.75× and 512 at 0.65× the molecules per CPU second
+(benchmarks/results/speed_chemprop_2026-12-07.md)."""
 """The property model on Morgan count fingerprints (dense batches, no graphs)."""
 
 
@@ -122,7 +126,7 @@ def predict_frame(
     frame: pd.DataFrame,
     input_column: str | None = None,
     *,
-    batch_size: int = 256,
+    batch_size: int = PREDICT_BATCH,
     n_jobs: int = -1,
     domain: Domain | None = None,
 ) -> pd.DataFrame:

@@ -97,3 +97,17 @@ def test_chemprop_defaults():
     assert mp.W_i.bias is None and mp.W_h.bias is None and mp.W_o.bias is not None
     assert mp.W_i.in_features == ATOM_DIM + BOND_DIM
     assert mp.W_o.in_features == ATOM_DIM + 300
+
+
+def test_gradients_match_reference():
+    """The sparse line-graph products must also give the reference's gradients (backward runs their transposes)."""
+    ring = graph(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)], seed=6)
+    star = graph(4, [(0, 1), (0, 2), (0, 3)], seed=7)
+    mp = model(depth=3, readout="sum")
+    weights = torch.randn(9, HIDDEN, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    (mp.embed_atoms(Batch.from_data_list([ring, star])) * weights).sum().backward()
+    got = {name: p.grad.clone() for name, p in mp.named_parameters()}
+    mp.zero_grad()
+    (torch.cat([reference_atoms(mp, ring), reference_atoms(mp, star)]) * weights).sum().backward()
+    for name, p in mp.named_parameters():
+        torch.testing.assert_close(got[name], p.grad, msg=name)
