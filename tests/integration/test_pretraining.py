@@ -160,7 +160,9 @@ def test_an_encoder_of_another_shape_or_kind_is_a_clear_error(pretrained: Path, 
     encoder = GRAPH_ENCODERS.get("dmpnn")(atom_dim=72, bond_dim=14, hidden_dim=16, depth=2, dropout=0.0)
     with pytest.raises(ModelFormatError, match="holds a DNA sequence model"):
         load_encoder(encoder, str(dna), GraphModelConfig(hidden_dim=16, depth=2), "v2")
-    with pytest.raises(ModelFormatError, match="no pretrained encoder 'no-such-encoder' is shipped.*molgen:dmpnn-pretrained"):
+    with pytest.raises(
+        ModelFormatError, match="no pretrained encoder 'no-such-encoder' is shipped.*molgen:dmpnn-pretrained"
+    ):
         load_encoder(encoder, "molgen:no-such-encoder", GraphModelConfig(hidden_dim=16, depth=2), "v2")
     with pytest.raises(
         ConfigError, match="unknown pretraining objective 'context'; valid names: descriptors, masking, contrastive"
