@@ -23,9 +23,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     group.add_argument("--site", action="append", default=[], metavar="FILE", help="one site's data file (repeat)")
     group.add_argument("--rounds", type=int, default=3, help="communication rounds (default 3)")
     group.add_argument(
-        "--strategy", choices=["fedavg", "fedprox"], default="fedavg", help="aggregation (default fedavg)"
+        "--strategy", choices=["fedavg", "fedprox"], help="aggregation (default fedprox; docs/federated.md says why)"
     )
-    group.add_argument("--proximal-mu", type=float, default=0.0, metavar="MU", help="FedProx's proximal weight μ")
+    group.add_argument("--proximal-mu", type=float, metavar="MU", help="FedProx's proximal weight μ (default 0.01)")
     group.add_argument(
         "--min-sites", type=int, default=None, metavar="M", help="fewest sites a round needs (default: all sites)"
     )
@@ -71,8 +71,6 @@ def run(args: argparse.Namespace) -> int:
     options = dict(
         rounds=args.rounds,
         local_epochs=vars(args).get("config:trainer.max_epochs") or 1,  # --max-epochs: local epochs per round
-        strategy=args.strategy,
-        proximal_mu=args.proximal_mu,
         min_sites=args.min_sites or n_sites,
         expected_sites=n_sites,
         server_address=args.server_address,
@@ -83,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         update_dp_delta=args.update_dp_delta,
         update_clip_norm=args.update_clip_norm,
     )
+    chosen = {"strategy": args.strategy, "proximal_mu": args.proximal_mu}  # unset: the settings' defaults
+    options.update({key: value for key, value in chosen.items() if value is not None})
     try:
         settings = FederationSettings(**options)
     except ValidationError as err:

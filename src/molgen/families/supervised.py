@@ -30,6 +30,7 @@ from molgen.training import predictive as uq
 from molgen.training.artifacts import ModelSpec, export_model, load_state, model_spec, run_paths, write_json
 from molgen.training.prediction_tables import FoldPredictions, kept_table, write_predictions
 from molgen.training.predictor import Predictor
+from molgen.training.privacy import check_private, private_training
 from molgen.training.run_folder import default_output, is_rank_zero, open_run_folder
 from molgen.training.tasks import Task, build_task
 
@@ -139,51 +140,6 @@ class SupervisedFamily:
     def check(self, cfg: RunConfig) -> None:
         """Refuses option combinations the family cannot run, before any training."""
 
-    def check_private(self, cfg: RunConfig, resume: bool) -> None:
-        """Refuses DP-SGD (``--dp-epsilon``) for a model or options whose privacy could not be accounted."""
-        if cfg.privacy.epsilon is None:
-            return
-        if cfg.model.name not in self.private_models:
-            valid = ", ".join(self.private_models) or "none"
-            raise ConfigError(
-                f"--dp-epsilon: model {cfg.model.name!r} cannot train with DP-SGD: {self.private_refusal}; "
-                f"{self.name} models with DP-SGD: {valid}"
-            )
-        why = {
-            "--ensemble-size > 1 or --uncertainty ensemble (each member would spend ε again)": (
-                cfg.trainer.ensemble_size > 1
-            ),
-            "--n-folds > 1 (each fold's model would spend ε again)": cfg.data.n_folds > 1,
-            "--resume (the privacy accountant is not checkpointed)": resume,
-            "trainer.gradient_clip_val (DP-SGD clips each example's gradient: --dp-max-grad-norm)": (
-                cfg.trainer.gradient_clip_val is not None
-            ),
-            "trainer.num_nodes > 1 (DP-SGD trains on one device)": cfg.trainer.num_nodes > 1,
-        }
-        refused = [text for text, bad in why.items() if bad]
-        if refused:
-            raise ConfigError("--dp-epsilon cannot be combined with " + "; ".join(refused))
-
-    def private_training(self, cfg: RunConfig, predictor: Predictor, split: Split, seed: int) -> Any:
-        """DP-SGD for one member (:class:`molgen.training.privacy.PrivateTraining`: noise calibrated, unreachable ε
-        refused, layers fixed in ``predictor``), or None without ``--dp-epsilon``."""
-        if cfg.privacy.epsilon is None:
-            return None
-        from molgen.training.privacy import PrivateTraining
-
-        n_train = len(split.train)
-        private = PrivateTraining(
-            epsilon=cfg.privacy.epsilon,
-            delta=cfg.privacy.delta if cfg.privacy.delta is not None else 1.0 / n_train,
-            max_grad_norm=cfg.privacy.max_grad_norm,
-            n_train=n_train,
-            batch_size=cfg.data.batch_size,
-            epochs=cfg.trainer.max_epochs,
-            seed=seed,
-        )
-        private.fix(predictor, f"model {cfg.model.name}")
-        return private
-
     def member_task(self, cfg: RunConfig, data: LabelledData, split: Split) -> Task:
         """The task of one member: targets, metrics and classes of ``data``, target scaling from ``split.train``,
         the uncertainty head the config asks for."""
@@ -221,7 +177,7 @@ class SupervisedFamily:
             if higher_is_better(resolved(cfg.task.type, "task.type"), resolved(monitor, "task.monitor"))
             else "min"
         )
-        private = self.private_training(cfg, predictor, split, seed)
+        private = private_training(cfg, predictor, len(split.train), seed)
         module = SupervisedModule(predictor.encoder, predictor.head, predictor.task, cfg.optim, privacy=private)
         trainer = build_trainer(
             cfg.trainer, run_dir, monitor=f"val/{monitor}", mode=mode, extra_callbacks=callbacks, tag=tag
@@ -267,7 +223,7 @@ class SupervisedFamily:
             cfg, dataset = self.resolve_config(replace(cfg, family=self.name))
             self.check(cfg)
             cfg = uq.resolve(cfg, self.uncertainty_methods(cfg), f"the {cfg.model.name} {self.name} model")
-            self.check_private(cfg, resume)
+            check_private(cfg, resume, family=self.name, models=self.private_models, refusal=self.private_refusal)
             data = self.load_data(cfg, dataset)
             cfg, collate = self.prepare(cfg, data)
             labels = self._labelled_splits(cfg, data)

@@ -6,9 +6,13 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from molgen.errors import ConfigError
+
+DEFAULT_PROXIMAL_MU = 0.01
+"""FedProx's μ when none is given: FedProx with it beat FedAvg on Tox21 sites split by scaffold and by task, over
+3 seeds (benchmarks/results/federated-2026-12-07-seeds-*.md)."""
 
 CERTIFICATE_FILES = ("ca.crt", "server.pem", "server.key")
 """The files ``--certificates DIR`` holds: the CA certificate, the server's certificate and its private key."""
@@ -19,7 +23,8 @@ class FederationSettings(BaseModel):
 
     Attributes:
         rounds: communication rounds; local_epochs: epochs each site trains per round (``--max-epochs``).
-        strategy: ``fedavg`` or ``fedprox`` (FedProx adds ``proximal_mu / 2 · ‖w − w_global‖²`` to each site's loss).
+        strategy: ``fedprox`` (default; adds ``proximal_mu / 2 · ‖w − w_global‖²`` to each site's loss) or ``fedavg``.
+        proximal_mu: FedProx's μ (default :data:`DEFAULT_PROXIMAL_MU`; 0 under FedAvg unless given).
         min_sites: the fewest sites a round needs (answers and valid updates); expected_sites: how many sites the
             server waits for (``join_timeout`` seconds) before the first round.
         server_address: ``HOST:PORT``; certificates: folder with :data:`CERTIFICATE_FILES` (TLS), None on loopback.
@@ -32,8 +37,8 @@ class FederationSettings(BaseModel):
 
     rounds: int = Field(3, ge=1)
     local_epochs: int = Field(1, ge=1)
-    strategy: Literal["fedavg", "fedprox"] = "fedavg"
-    proximal_mu: float = Field(0.0, ge=0.0)
+    strategy: Literal["fedavg", "fedprox"] = "fedprox"
+    proximal_mu: float = Field(DEFAULT_PROXIMAL_MU, ge=0.0)
     min_sites: int = Field(2, ge=1)
     expected_sites: int = Field(2, ge=1)
     server_address: str = "127.0.0.1:8080"
@@ -43,6 +48,13 @@ class FederationSettings(BaseModel):
     update_dp_epsilon: float | None = Field(None, gt=0)
     update_dp_delta: float = Field(1e-5, gt=0, lt=1)
     update_clip_norm: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_default_mu_for_fedavg(self) -> FederationSettings:
+        """FedAvg has no proximal term: μ is 0 there unless given (and then :meth:`check` refuses it)."""
+        if self.strategy == "fedavg" and "proximal_mu" not in self.model_fields_set:
+            self.proximal_mu = 0.0
+        return self
 
     def check(self) -> FederationSettings:
         """Refuses contradictory options (FedProx without μ, more required than expected sites, plain text

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from molgen.config import RunConfig
 from molgen.errors import ConfigError
 from molgen.training.predictor import Predictor
 
@@ -27,6 +28,54 @@ log = logging.getLogger("molgen")
 
 ACCOUNTANT = "rdp"
 """Opacus's Rényi-DP accountant (Mironov 2017), used to calibrate the noise and to report the spent ε."""
+
+
+def check_private(cfg: RunConfig, resume: bool, *, family: str, models: tuple[str, ...], refusal: str) -> None:
+    """Refuses DP-SGD (``--dp-epsilon``) for a model or options whose privacy could not be accounted.
+
+    Args:
+        family: the family's name; models: its models that train with DP-SGD; refusal: why the others cannot.
+    """
+    if cfg.privacy.epsilon is None:
+        return
+    if cfg.model.name not in models:
+        valid = ", ".join(models) or "none"
+        raise ConfigError(
+            f"--dp-epsilon: model {cfg.model.name!r} cannot train with DP-SGD: {refusal}; "
+            f"{family} models with DP-SGD: {valid}"
+        )
+    why = {
+        "--ensemble-size > 1 or --uncertainty ensemble (each member would spend ε again)": (
+            cfg.trainer.ensemble_size > 1
+        ),
+        "--n-folds > 1 (each fold's model would spend ε again)": cfg.data.n_folds > 1,
+        "--resume (the privacy accountant is not checkpointed)": resume,
+        "trainer.gradient_clip_val (DP-SGD clips each example's gradient: --dp-max-grad-norm)": (
+            cfg.trainer.gradient_clip_val is not None
+        ),
+        "trainer.num_nodes > 1 (DP-SGD trains on one device)": cfg.trainer.num_nodes > 1,
+    }
+    refused = [text for text, bad in why.items() if bad]
+    if refused:
+        raise ConfigError("--dp-epsilon cannot be combined with " + "; ".join(refused))
+
+
+def private_training(cfg: RunConfig, predictor: Predictor, n_train: int, seed: int) -> PrivateTraining | None:
+    """DP-SGD for one model of ``n_train`` training examples (noise calibrated, unreachable ε refused, layers
+    fixed in ``predictor``), or None without ``--dp-epsilon``."""
+    if cfg.privacy.epsilon is None:
+        return None
+    private = PrivateTraining(
+        epsilon=cfg.privacy.epsilon,
+        delta=cfg.privacy.delta if cfg.privacy.delta is not None else 1.0 / n_train,
+        max_grad_norm=cfg.privacy.max_grad_norm,
+        n_train=n_train,
+        batch_size=cfg.data.batch_size,
+        epochs=cfg.trainer.max_epochs,
+        seed=seed,
+    )
+    private.fix(predictor, f"model {cfg.model.name}")
+    return private
 
 
 class PrivateTraining:

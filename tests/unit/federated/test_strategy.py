@@ -84,7 +84,9 @@ def test_settings_refuse_plain_text_off_loopback_and_fedprox_without_mu():
     with pytest.raises(ConfigError, match="--certificates"):
         FederationSettings(server_address="10.0.0.5:8080").check()
     with pytest.raises(ConfigError, match="--proximal-mu > 0"):
-        FederationSettings(strategy="fedprox").check()
+        FederationSettings(strategy="fedprox", proximal_mu=0.0).check()
+    with pytest.raises(ConfigError, match="--proximal-mu is a FedProx option"):
+        FederationSettings(strategy="fedavg", proximal_mu=0.1).check()
     with pytest.raises(ConfigError, match="--min-sites 3"):
         FederationSettings(min_sites=3, expected_sites=2).check()
 
@@ -101,3 +103,11 @@ def test_local_dp_clips_the_update_and_adds_the_gaussian_mechanisms_noise():
     noisy = private_update(received, received, clip_norm=0.5, epsilon=0.5, delta=1e-5)  # no update: noise only
     assert np.std(noisy[0] - received[0]) == pytest.approx(noise_std(0.5, 0.5, 1e-5), rel=0.05)
     assert noise_std(1.0, 1.0, 1e-5) == pytest.approx(np.sqrt(2 * np.log(1.25e5)))
+
+
+def test_the_default_strategy_is_fedprox_with_mu_001_and_fedavg_has_no_mu():
+    settings = FederationSettings().check()
+    assert settings.strategy == "fedprox" and settings.proximal_mu == 0.01
+    fedavg = FederationSettings(strategy="fedavg").check()
+    assert fedavg.proximal_mu == 0.0
+    assert FederationSettings.model_validate(fedavg.model_dump()).proximal_mu == 0.0  # as the worker reads it back

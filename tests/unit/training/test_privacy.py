@@ -50,3 +50,30 @@ def test_batchnorm_becomes_groupnorm_in_place_and_is_listed():
     assert changes and all(c["from"] == "BatchNorm1d" and c["to"].startswith("GroupNorm(") for c in changes)
     assert not any(type(m).__name__.startswith("BatchNorm") for m in predictor.modules())
     assert fix_predictor(predictor) == []  # already fixed: nothing more to replace
+
+
+def test_check_private_refuses_other_models_and_unaccountable_options():
+    from molgen.config import RunConfig
+    from molgen.training.privacy import check_private
+
+    base = {"privacy.epsilon": 3.0, "model.name": "fpmlp"}
+    check = {"family": "property", "models": ("fpmlp",), "refusal": "no per-example gradients"}
+    check_private(RunConfig().with_values(base), False, **check)  # accountable: no error
+    check_private(RunConfig().with_values({"model.name": "dmpnn"}), True, **check)  # no --dp-epsilon: no check
+    with pytest.raises(ConfigError, match="'dmpnn' cannot train with DP-SGD: no per-example gradients; property"):
+        check_private(RunConfig().with_values({**base, "model.name": "dmpnn"}), False, **check)
+    with pytest.raises(ConfigError, match=r"--n-folds > 1 .*; --resume"):
+        check_private(RunConfig().with_values({**base, "data.n_folds": 3}), True, **check)
+
+
+def test_private_training_defaults_delta_to_one_over_n_train():
+    from molgen.config import RunConfig
+    from molgen.training.privacy import private_training
+
+    cfg = RunConfig().with_values({"privacy.epsilon": 8.0, "model.name": "cnn", "trainer.max_epochs": 2})
+    predictor = build_predictor(
+        model_config({"name": "cnn", "hidden_dim": 16, "depth": 1}), build_task("regression", ["y"]), 40
+    )
+    private = private_training(cfg, predictor, 50, seed=0)
+    assert private is not None and private.delta == 1 / 50 and private.epochs == 2
+    assert private_training(RunConfig(), predictor, 50, seed=0) is None
