@@ -44,3 +44,9 @@ def test_the_shipped_encoder_fine_tunes_offline_with_the_default_model(regressio
     shipped = encoder_state(load_file(resolve_pretrained("molgen:dmpnn-pretrained") / "model.safetensors"))
     trained = encoder_state(load_file(run / "model" / "model.safetensors"))
     assert shipped.keys() == trained.keys() and all(shipped[k].equal(trained[k]) for k in shipped)
+    molgen(
+        "embed", "--model", "molgen:dmpnn-pretrained", "--input", str(regression_csv), "--smiles-column", "smiles",
+        "--output", str(tmp_path / "emb.parquet"),
+    )  # fmt: skip
+    embedded = pd.read_parquet(tmp_path / "emb.parquet")
+    assert len(embedded) == len(pd.read_csv(regression_csv)) and embedded.filter(like="embedding_").shape[1] == 300

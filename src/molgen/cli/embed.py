@@ -13,7 +13,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="write the learned embeddings of molecules (Parquet) with a pretrained or property model",
         description="Example: molgen embed --model runs/pretrain-dmpnn/model --input mols.csv --output emb.parquet",
     )
-    parser.add_argument("--model", required=True, help="model folder of molgen pretrain or of a property model")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="model folder of molgen pretrain or of a property model, or molgen:NAME (an encoder shipped with molgen)",
+    )
     parser.add_argument(
         "--input",
         required=True,
@@ -29,10 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from molgen.analysis.embedding import embed_file
     from molgen.analysis.prediction import load_model
+    from molgen.families.init_from import resolve_pretrained
     from molgen.io import check_writable
 
     check_writable(args.output)
-    model = load_model(args.model)
+    model = load_model(resolve_pretrained(args.model))
     summary = embed_file(
         model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs
     )

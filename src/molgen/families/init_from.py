@@ -43,7 +43,7 @@ def resolve_pretrained(source: str) -> Path:
 
         listed = ", ".join(PACKAGE_PREFIX + n for n in shipped) or "none yet"
         raise ModelFormatError(
-            f"--init-from {source}: no pretrained encoder {name!r} is shipped with molgen {__version__} (shipped: "
+            f"{source}: no pretrained encoder {name!r} is shipped with molgen {__version__} (shipped: "
             f"{listed}); pass a `molgen pretrain` run folder or model folder instead"
         )
     return Path(str(resources.files("molgen.pretrained") / name))
