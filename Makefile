@@ -37,7 +37,7 @@ TEST_WORKERS ?= 2
 PYTEST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test: setup
-	$(PYTEST) -m "not moses_reference" $(PYTEST_ARGS)
+	$(PYTEST) -m "not moses_reference" --durations=25 $(PYTEST_ARGS)
 
 # The MOSES "Train row" correctness check of the generation metrics: ~7 min with cached reference
 # statistics, ~40 min more on 2 cores the first time (ChemNet activations of Test/TestSF, canonical train set).

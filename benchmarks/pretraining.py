@@ -33,6 +33,7 @@ import yaml
 
 from molgen.config import RunConfig
 from molgen.evaluation.supervised import higher_is_better
+from molgen.families.init_from import resolve_pretrained
 from molgen.recipes import fit
 from molgen.training.artifacts import read_spec
 
@@ -44,8 +45,10 @@ DATASETS = [
 """The issue's measure: scaffold-split classification sets, random and scaffold regression sets."""
 
 
-def model_values(pretrained: Path) -> dict[str, Any]:
-    """The ``model.*`` overrides that rebuild the pretrained encoder's architecture (and its featurizer)."""
+def model_values(source: str) -> dict[str, Any]:
+    """The ``model.*`` overrides that rebuild the pretrained encoder's architecture (and its featurizer);
+    ``source`` is a run or model folder or ``molgen:NAME`` (an encoder shipped with molgen)."""
+    pretrained = resolve_pretrained(source)
     folder = pretrained / "model" if (pretrained / "model" / "model.yaml").is_file() else pretrained
     spec = read_spec(folder)
     model = dict(spec.model or {})
@@ -124,7 +127,7 @@ def main() -> None:
     parser.add_argument("--output", required=True, help="markdown file (the cells go to the same name .json)")
     args = parser.parse_args()
     encoders = dict(item.split("=", 1) for item in args.pretrained)
-    architecture = [model_values(Path(path)) for path in encoders.values()]
+    architecture = [model_values(path) for path in encoders.values()]
     if any(a != architecture[0] for a in architecture):
         raise SystemExit("the pretrained encoders differ in architecture; compare one architecture per run")
     common = {"trainer.max_epochs": args.epochs, "trainer.patience": 0, "trainer.progress_bar": False,
