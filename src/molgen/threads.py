@@ -11,6 +11,9 @@ core with another process is the slowest one. The policy:
   runnable when the command starts (the median of a few reads 10 ms apart), not the 1-minute load average,
   which lags a minute behind neighbours that just started and a minute past jobs that just ended.
 
+While a command keeps its own worker processes busy beside its computation (``molgen predict`` featurizing
+ahead of the model), :func:`beside_workers` lowers torch's threads by one per busy worker for that time.
+
 OpenMP's wait policy is left as it is: sleeping idle threads (``OMP_WAIT_POLICY=PASSIVE``) made the quiet demo
 15–19 % slower (benchmarks/shared_machine.py), and with one thread there is no thread to wait. Processes that
 already parallelize (featurization workers, serving workers, DataLoader workers) inherit the environment;
@@ -19,12 +22,13 @@ DataLoader workers use one thread each (torch's rule).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import statistics
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +36,15 @@ from molgen.errors import ConfigError
 
 log = logging.getLogger("molgen")
 
-__all__ = ["ThreadPlan", "apply_threads", "choose_threads", "other_load", "parse_threads", "usable_cores"]
+__all__ = [
+    "ThreadPlan",
+    "apply_threads",
+    "beside_workers",
+    "choose_threads",
+    "other_load",
+    "parse_threads",
+    "usable_cores",
+]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 """Environment variables that set the size of OpenMP / MKL thread pools (read when torch loads)."""
@@ -120,3 +132,22 @@ def apply_threads(plan: ThreadPlan, *, environ: MutableMapping[str, str] | None 
         torch.set_num_threads(plan.threads)
     if plan.automatic and plan.threads < usable_cores():  # fewer than torch's default: say why
         log.info("computing with %d CPU thread(s) (%s)", plan.threads, plan.reason)
+
+
+@contextlib.contextmanager
+def beside_workers(workers: int) -> Iterator[int]:
+    """torch computes with ``workers`` fewer threads (at least 1) inside the block, while that many worker
+    processes of this command are busy on the same cores; torch's thread count is restored after it.
+
+    Yields:
+        the threads torch computes with inside the block.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    threads = max(1, before - workers)
+    torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(before)
