@@ -37,7 +37,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="inputs per inference batch (default: the model family's; 64 molecules for graph models, whose "
         "batches then stay in the CPU cache)",
     )
-    parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="processes, this one included (-1, the default: all cores; 1: featurize and predict in this process); "
+        "with 2 or more, graph models on 4,000 rows or more are featurized in N-1 worker processes while this "
+        "one predicts",
+    )
     parser.add_argument(
         "--no-domain",
         dest="domain",

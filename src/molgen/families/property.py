@@ -12,7 +12,7 @@ import torch
 
 from molgen.chem.datasets import MoleculeData, read_labelled_molecules
 from molgen.chem.domain import Domain, TrainingDomain, fit_domain
-from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles, resolve_processes
 from molgen.chem.standardize import standardized_column
 from molgen.config import (
     FingerprintModelConfig,
@@ -58,6 +58,9 @@ PREDICT_BATCH = 64
 array) stays in a core's L2 cache; 256 ran at about 0.75× and 512 at 0.65× the molecules per CPU second
 (benchmarks/results/speed_chemprop_2026-12-07.md)."""
 """The property model on Morgan count fingerprints (dense batches, no graphs)."""
+OVERLAP_MIN_ROWS = 4000
+"""Fewest rows for which ``molgen predict`` featurizes in worker processes while it predicts (see
+:func:`overlapped_samples`); smaller inputs are featurized in this process, then predicted."""
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -134,25 +137,35 @@ def predict_frame(
     ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``.
 
     Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
+    ``n_jobs`` processes (-1: all cores) share the work: a graph model given at least :data:`OVERLAP_MIN_ROWS`
+    rows is fed chunk by chunk by ``n_jobs - 1`` featurization workers while this process predicts
+    (:func:`overlapped_samples`); otherwise the rows are featurized (in up to ``n_jobs`` processes) and then
+    predicted. Both give the same output.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
     smiles = input_values(frame, column, "SMILES").tolist()
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
     fingerprint = None if domain is None else domain.fingerprint
-    featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
     assert spec.model is not None
     model = _model_section(spec.model)
-    if isinstance(model, FingerprintModelConfig):
-        valid = [smiles[i] for i in featurized.valid_index]
-        collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
-    else:
-        collate = GraphCollate(featurized.graphs)
-    rows = np.arange(len(featurized.graphs))
     mc = uq.mc_samples(getattr(spec, "uncertainty", None))
-    samples = uq.concat(
-        [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
-    )
+    workers = overlap_workers(n_jobs, len(smiles), model, mc)
+    if workers:
+        samples, featurized = overlapped_samples(
+            members, smiles, featurizer, workers=workers, batch_size=batch_size, fingerprint=fingerprint
+        )
+    else:  # featurize, then predict
+        featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
+        if isinstance(model, FingerprintModelConfig):
+            valid = [smiles[i] for i in featurized.valid_index]
+            collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
+        else:
+            collate = GraphCollate(featurized.graphs)
+        rows = np.arange(len(featurized.graphs))
+        samples = uq.concat(
+            [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
+        )
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
@@ -161,6 +174,82 @@ def predict_frame(
         assert featurized.fingerprints is not None
         extra.update(domain.columns(featurized.fingerprints, featurized.valid_index, len(frame)))
     return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
+
+
+def overlap_workers(n_jobs: int, n_rows: int, model: GraphModelConfig | FingerprintModelConfig, mc: int) -> int:
+    """Featurization workers that run ahead of the model for ``n_rows`` rows (0: featurize, then predict).
+
+    Fingerprint models (their input is computed from the SMILES in this process) and MC-dropout models (their
+    dropout masks follow the order of all batches of one pass) featurize first, then predict."""
+    processes = resolve_processes(n_jobs, n_rows, per_process=1)
+    if processes < 2 or n_rows < OVERLAP_MIN_ROWS:
+        return 0
+    if isinstance(model, FingerprintModelConfig) or mc > 0:
+        why = "fingerprint model" if isinstance(model, FingerprintModelConfig) else f"MC dropout, {mc} passes"
+        log.info("featurizing all %d rows in %d processes, then predicting (%s)", n_rows, processes, why)
+        return 0
+    return processes - 1
+
+
+def overlapped_samples(
+    members: list[Predictor],
+    smiles: list[Any],
+    featurizer: FeaturizerSpec,
+    *,
+    workers: int,
+    batch_size: int = PREDICT_BATCH,
+    fingerprint: tuple[int, int] | None = None,
+) -> tuple[uq.Samples, FeaturizationResult]:
+    """The members' samples of the valid molecules of ``smiles`` and their featurization (``valid_index``,
+    ``invalid``, ``fingerprints``; ``graphs`` is empty: each chunk's graphs are dropped once predicted), with
+    ``workers`` processes featurizing chunks ahead (:func:`~molgen.chem.featurize.chunks.featurize_chunks`) while
+    this process predicts, with ``workers`` fewer torch threads (:func:`molgen.threads.beside_workers`).
+
+    Batches are cut exactly as one pass over all valid molecules cuts them (molecules left over at the end of
+    a chunk wait for the next), so each batch, and each prediction, is the one of the featurize-then-predict
+    path. MC dropout is not supported (see :func:`overlap_workers`)."""
+    from molgen.chem.featurize.chunks import featurize_chunks
+    from molgen.chem.featurize.packed_graphs import PackedGraphs
+    from molgen.threads import beside_workers
+
+    parts: list[list[uq.Samples]] = [[] for _ in members]
+    valid, invalid, fingerprints = [], [], []
+    empty = featurize_smiles([], featurizer).graphs
+    waiting: PackedGraphs | None = None  # molecules of the last batch cut so far, not yet full
+
+    def predict(graphs: PackedGraphs, n: int) -> None:  # the first n molecules of graphs
+        collate, rows = GraphCollate(graphs), np.arange(n)
+        for member, member_parts in zip(members, parts):
+            member_parts.append(uq.to_numpy(member.predict_samples(collate, rows, batch_size=batch_size)))
+
+    with beside_workers(workers) as threads:
+        log.info(
+            "featurizing %d rows in %d worker process(es) while predicting here with %d torch thread(s)",
+            len(smiles),
+            workers,
+            threads,
+        )
+        for chunk in featurize_chunks(smiles, featurizer, workers=workers, fingerprint=fingerprint):
+            valid.append(chunk.valid_index)
+            invalid.extend(chunk.invalid)
+            if chunk.fingerprints is not None:
+                fingerprints.append(chunk.fingerprints)
+            graphs = chunk.graphs if waiting is None else PackedGraphs.concat([waiting, chunk.graphs])
+            full = len(graphs) - len(graphs) % batch_size
+            if full:
+                predict(graphs, full)
+            waiting = graphs.subset(np.arange(full, len(graphs))) if full < len(graphs) else None
+        if waiting is not None or not parts[0]:  # the last, partial batch (or no valid molecule at all)
+            last = waiting if waiting is not None else empty
+            predict(last, len(last))
+    samples = uq.concat([{key: np.concatenate([p[key] for p in mp], axis=1) for key in mp[0]} for mp in parts])
+    featurized = FeaturizationResult(
+        graphs=empty,
+        valid_index=np.concatenate(valid) if valid else np.zeros(0, np.int64),
+        invalid=invalid,
+        fingerprints=np.concatenate(fingerprints) if fingerprint is not None else None,
+    )
+    return samples, featurized
 
 
 @register_family("property")
