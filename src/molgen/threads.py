@@ -12,7 +12,8 @@ core with another process is the slowest one. The policy:
   which lags a minute behind neighbours that just started and a minute past jobs that just ended.
 
 While a command keeps its own worker processes busy beside its computation (``molgen predict`` featurizing
-ahead of the model), :func:`beside_workers` lowers torch's threads by one per busy worker for that time.
+ahead of the model), :func:`beside_workers` lowers torch's threads by one per busy worker for that time, and
+restores them as soon as the workers are done.
 
 OpenMP's wait policy is left as it is: sleeping idle threads (``OMP_WAIT_POLICY=PASSIVE``) made the quiet demo
 15–19 % slower (benchmarks/shared_machine.py), and with one thread there is no thread to wait. Processes that
@@ -38,6 +39,7 @@ log = logging.getLogger("molgen")
 
 __all__ = [
     "ThreadPlan",
+    "TorchThreads",
     "apply_threads",
     "beside_workers",
     "choose_threads",
@@ -134,20 +136,33 @@ def apply_threads(plan: ThreadPlan, *, environ: MutableMapping[str, str] | None 
         log.info("computing with %d CPU thread(s) (%s)", plan.threads, plan.reason)
 
 
-@contextlib.contextmanager
-def beside_workers(workers: int) -> Iterator[int]:
-    """torch computes with ``workers`` fewer threads (at least 1) inside the block, while that many worker
-    processes of this command are busy on the same cores; torch's thread count is restored after it.
+class TorchThreads:
+    """torch's thread count inside :func:`beside_workers`: ``threads`` now, ``before`` the block."""
 
-    Yields:
-        the threads torch computes with inside the block.
+    def __init__(self, before: int, threads: int) -> None:
+        self.before, self.threads = before, threads
+
+    def restore(self) -> None:
+        """Back to ``before`` threads (the workers are done before the block ends)."""
+        if self.threads != self.before:
+            import torch
+
+            torch.set_num_threads(self.before)
+            self.threads = self.before
+
+
+@contextlib.contextmanager
+def beside_workers(workers: int) -> Iterator[TorchThreads]:
+    """torch computes with ``workers`` fewer threads (at least 1) inside the block, while that many worker
+    processes of this command are busy on the same cores; the yielded :class:`TorchThreads` restores torch's
+    thread count early (:meth:`TorchThreads.restore`) when the workers are done, and the end of the block always.
     """
     import torch
 
     before = torch.get_num_threads()
-    threads = max(1, before - workers)
-    torch.set_num_threads(threads)
+    threads = TorchThreads(before, max(1, before - workers))
+    torch.set_num_threads(threads.threads)
     try:
         yield threads
     finally:
-        torch.set_num_threads(before)
+        threads.restore()
