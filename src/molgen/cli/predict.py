@@ -85,14 +85,13 @@ def _predict_remote(args: argparse.Namespace) -> PredictionSummary:
 
 
 def _predict_local(args: argparse.Namespace) -> PredictionSummary:
-    from molgen.analysis.prediction import load_model, predict_file
+    from molgen.analysis.prediction import predict_model_file
 
-    model = load_model(args.model)
     options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    return predict_file(
-        model,
+    return predict_model_file(
+        args.model,
         args.input,
         args.output,
         input_column=args.input_column,

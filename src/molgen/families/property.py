@@ -12,7 +12,9 @@ import torch
 
 from molgen.chem.datasets import MoleculeData, read_labelled_molecules
 from molgen.chem.domain import Domain, TrainingDomain, fit_domain
-from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles, resolve_processes
+from molgen.chem.featurize.chunks import ChunksAhead, featurize_ahead
+from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.standardize import standardized_column
 from molgen.config import (
     FingerprintModelConfig,
@@ -58,9 +60,6 @@ PREDICT_BATCH = 64
 array) stays in a core's L2 cache; 256 ran at about 0.75× and 512 at 0.65× the molecules per CPU second
 (benchmarks/results/speed_chemprop_2026-12-07.md)."""
 """The property model on Morgan count fingerprints (dense batches, no graphs)."""
-OVERLAP_MIN_ROWS = 4000
-"""Fewest rows for which ``molgen predict`` featurizes in worker processes while it predicts (see
-:func:`overlapped_samples`); smaller inputs are featurized in this process, then predicted."""
 
 
 def resolve_config(cfg: RunConfig) -> tuple[RunConfig, DatasetSpec | None]:
@@ -132,15 +131,18 @@ def predict_frame(
     batch_size: int = PREDICT_BATCH,
     n_jobs: int = -1,
     domain: Domain | None = None,
+    ahead: ChunksAhead | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), with a ``domain`` its
     ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``.
 
     Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
-    ``n_jobs`` processes (-1: all cores) share the work: a graph model given at least :data:`OVERLAP_MIN_ROWS`
-    rows is fed chunk by chunk by ``n_jobs - 1`` featurization workers while this process predicts
-    (:func:`overlapped_samples`); otherwise the rows are featurized (in up to ``n_jobs`` processes) and then
-    predicted. Both give the same output.
+    ``n_jobs`` processes (-1: all cores) share the work: from :data:`~molgen.chem.featurize.chunks.OVERLAP_MIN_ROWS`
+    rows on, ``n_jobs - 1`` worker processes featurize chunks of rows (and search the domain) ahead of this one
+    (:func:`~molgen.chem.featurize.chunks.featurize_ahead`; ``ahead``: already started on these rows, as
+    ``molgen predict`` does before it loads the model), which predicts each chunk as it comes
+    (:func:`overlapped_samples`), or, for fingerprint and MC-dropout models, all of them once they are done.
+    Smaller inputs are featurized in this process, then predicted. Every path gives the same output.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
@@ -150,13 +152,23 @@ def predict_frame(
     assert spec.model is not None
     model = _model_section(spec.model)
     mc = uq.mc_samples(getattr(spec, "uncertainty", None))
-    workers = overlap_workers(n_jobs, len(smiles), model, mc)
-    if workers:
-        samples, featurized = overlapped_samples(
-            members, smiles, featurizer, workers=workers, batch_size=batch_size, fingerprint=fingerprint
-        )
-    else:  # featurize, then predict
-        featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
+    if ahead is None:
+        reference = None if domain is None else domain.reference
+        ahead = featurize_ahead(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint, reference=reference)
+    elif (ahead.n_inputs, ahead.spec, ahead.fingerprint) != (len(smiles), featurizer, fingerprint):
+        raise ValueError("the featurization started ahead is not of these rows, this featurizer and this domain")
+    nearest = None
+    if ahead is not None and isinstance(model, GraphModelConfig) and mc == 0:
+        samples, featurized, nearest = overlapped_samples(members, ahead, batch_size=batch_size)
+    else:
+        if ahead is not None:
+            why = "fingerprint model" if isinstance(model, FingerprintModelConfig) else f"MC dropout, {mc} passes"
+            log.info(
+                "featurizing %d rows in %d worker process(es), then predicting (%s)", len(smiles), ahead.workers, why
+            )
+            featurized, nearest = collect_chunks(ahead)
+        else:
+            featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
         if isinstance(model, FingerprintModelConfig):
             valid = [smiles[i] for i in featurized.valid_index]
             collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
@@ -170,51 +182,54 @@ def predict_frame(
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer.standardize)
-    if domain is not None:
+    if domain is not None and nearest is not None:
+        extra.update(domain.columns_from_nearest(nearest, featurized.valid_index, len(frame)))
+    elif domain is not None:
         assert featurized.fingerprints is not None
         extra.update(domain.columns(featurized.fingerprints, featurized.valid_index, len(frame)))
     return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
 
 
-def overlap_workers(n_jobs: int, n_rows: int, model: GraphModelConfig | FingerprintModelConfig, mc: int) -> int:
-    """Featurization workers that run ahead of the model for ``n_rows`` rows (0: featurize, then predict).
+def collect_chunks(ahead: ChunksAhead) -> tuple[FeaturizationResult, np.ndarray | None]:
+    """All of ``ahead``'s chunks joined: what ``featurize_smiles`` gives for the same rows, and the rows'
+    ``nearest`` similarities when ``ahead`` searches a reference."""
+    chunks = list(ahead)
+    parts = [chunk.featurized for chunk in chunks]
+    featurized = FeaturizationResult(
+        graphs=PackedGraphs.concat([part.graphs for part in parts])
+        if parts
+        else featurize_smiles([], ahead.spec).graphs,
+        valid_index=np.concatenate([part.valid_index for part in parts]) if parts else np.zeros(0, np.int64),
+        invalid=[bad for part in parts for bad in part.invalid],
+        fingerprints=_joined([part.fingerprints for part in parts], ahead.fingerprint),
+    )
+    nearest = [chunk.nearest for chunk in chunks if chunk.nearest is not None]
+    return featurized, np.concatenate(nearest) if nearest else None
 
-    Fingerprint models (their input is computed from the SMILES in this process) and MC-dropout models (their
-    dropout masks follow the order of all batches of one pass) featurize first, then predict."""
-    processes = resolve_processes(n_jobs, n_rows, per_process=1)
-    if processes < 2 or n_rows < OVERLAP_MIN_ROWS:
-        return 0
-    if isinstance(model, FingerprintModelConfig) or mc > 0:
-        why = "fingerprint model" if isinstance(model, FingerprintModelConfig) else f"MC dropout, {mc} passes"
-        log.info("featurizing all %d rows in %d processes, then predicting (%s)", n_rows, processes, why)
-        return 0
-    return processes - 1
+
+def _joined(fingerprints: list[np.ndarray | None], fingerprint: tuple[int, int] | None) -> np.ndarray | None:
+    if fingerprint is None:
+        return None
+    return np.concatenate([f for f in fingerprints if f is not None] or [np.zeros((0, fingerprint[1] // 8), np.uint8)])
 
 
 def overlapped_samples(
-    members: list[Predictor],
-    smiles: list[Any],
-    featurizer: FeaturizerSpec,
-    *,
-    workers: int,
-    batch_size: int = PREDICT_BATCH,
-    fingerprint: tuple[int, int] | None = None,
-) -> tuple[uq.Samples, FeaturizationResult]:
-    """The members' samples of the valid molecules of ``smiles`` and their featurization (``valid_index``,
-    ``invalid``, ``fingerprints``; ``graphs`` is empty: each chunk's graphs are dropped once predicted), with
-    ``workers`` processes featurizing chunks ahead (:func:`~molgen.chem.featurize.chunks.featurize_chunks`) while
-    this process predicts, with ``workers`` fewer torch threads (:func:`molgen.threads.beside_workers`).
+    members: list[Predictor], ahead: ChunksAhead, *, batch_size: int = PREDICT_BATCH
+) -> tuple[uq.Samples, FeaturizationResult, np.ndarray | None]:
+    """The members' samples of the valid molecules of ``ahead``'s rows, predicted chunk by chunk as its workers
+    featurize the next ones, with their featurization (``valid_index``, ``invalid``, ``fingerprints``; ``graphs``
+    is empty: each chunk's graphs are dropped once predicted) and ``nearest`` similarities (or None).
 
-    Batches are cut exactly as one pass over all valid molecules cuts them (molecules left over at the end of
-    a chunk wait for the next), so each batch, and each prediction, is the one of the featurize-then-predict
-    path. MC dropout is not supported (see :func:`overlap_workers`)."""
-    from molgen.chem.featurize.chunks import featurize_chunks
-    from molgen.chem.featurize.packed_graphs import PackedGraphs
+    torch computes with ``ahead.workers`` fewer threads while the workers are busy, and with all its threads once
+    they are done (:func:`molgen.threads.beside_workers`). Batches are cut exactly as one pass over all valid
+    molecules cuts them (molecules left over at the end of a chunk wait for the next), so each batch, and each
+    prediction, is the one of the featurize-then-predict path. MC dropout is not supported: its masks follow the
+    order of all the batches of one pass."""
     from molgen.threads import beside_workers
 
     parts: list[list[uq.Samples]] = [[] for _ in members]
-    valid, invalid, fingerprints = [], [], []
-    empty = featurize_smiles([], featurizer).graphs
+    valid, invalid, fingerprints, nearest = [], [], [], []
+    empty = featurize_smiles([], ahead.spec).graphs
     waiting: PackedGraphs | None = None  # molecules of the last batch cut so far, not yet full
 
     def predict(graphs: PackedGraphs, n: int) -> None:  # the first n molecules of graphs
@@ -222,20 +237,24 @@ def overlapped_samples(
         for member, member_parts in zip(members, parts):
             member_parts.append(uq.to_numpy(member.predict_samples(collate, rows, batch_size=batch_size)))
 
-    with beside_workers(workers) as threads:
+    with beside_workers(ahead.workers) as threads:
         log.info(
             "featurizing %d rows in %d worker process(es) while predicting here with %d torch thread(s)",
-            len(smiles),
-            workers,
-            threads,
+            ahead.n_inputs,
+            ahead.workers,
+            threads.threads,
         )
-        for chunk in featurize_chunks(smiles, featurizer, workers=workers, fingerprint=fingerprint):
-            valid.append(chunk.valid_index)
-            invalid.extend(chunk.invalid)
-            if chunk.fingerprints is not None:
-                fingerprints.append(chunk.fingerprints)
-            graphs = chunk.graphs if waiting is None else PackedGraphs.concat([waiting, chunk.graphs])
+        for chunk in ahead:
+            part = chunk.featurized
+            valid.append(part.valid_index)
+            invalid.extend(part.invalid)
+            fingerprints.append(part.fingerprints)
+            if chunk.nearest is not None:
+                nearest.append(chunk.nearest)
+            graphs = part.graphs if waiting is None else PackedGraphs.concat([waiting, part.graphs])
             full = len(graphs) - len(graphs) % batch_size
+            if ahead.workers_done:
+                threads.restore()
             if full:
                 predict(graphs, full)
             waiting = graphs.subset(np.arange(full, len(graphs))) if full < len(graphs) else None
@@ -247,9 +266,9 @@ def overlapped_samples(
         graphs=empty,
         valid_index=np.concatenate(valid) if valid else np.zeros(0, np.int64),
         invalid=invalid,
-        fingerprints=np.concatenate(fingerprints) if fingerprint is not None else None,
+        fingerprints=_joined(fingerprints, ahead.fingerprint),
     )
-    return samples, featurized
+    return samples, featurized, np.concatenate(nearest) if nearest else None
 
 
 @register_family("property")
