@@ -33,8 +33,8 @@ REPO_SRC = Path(__file__).resolve().parents[2] / "src"
 RUNNER = """
 import sys
 if sys.argv[1] != "-":  # force the overlap threshold (rows) of this tree
-    import molgen.families.property as family
-    family.OVERLAP_MIN_ROWS = int(sys.argv[1])
+    import molgen.chem.featurize.chunks as chunks
+    chunks.OVERLAP_MIN_ROWS = int(sys.argv[1])
 from molgen.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
