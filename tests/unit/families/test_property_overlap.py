@@ -32,31 +32,60 @@ def _input_file(tmp_path: Path) -> Path:
     return path
 
 
-def _model_folder(tmp_path: Path) -> Path:
-    """The format-1 fixture as an ensemble of two members with an applicability domain."""
+def _model_folder(tmp_path: Path, kind: str = "dmpnn") -> Path:
+    """The format-1 fixture as an ensemble of two members with an applicability domain; ``kind`` ``mc``: with MC
+    dropout, ``fpmlp``: a fingerprint MLP (random weights, seeded) in place of the D-MPNN."""
     from safetensors.numpy import save_file as save_arrays
     from safetensors.torch import load_file, save_file
 
-    folder = tmp_path / "model"
+    folder = tmp_path / f"model-{kind}"
     shutil.copytree(FIXTURE, folder)
-    weights = load_file(str(folder / "model.safetensors"))
+    spec = yaml.safe_load((folder / "model.yaml").read_text())
+    spec["ensemble_size"] = 2
+    spec["applicability_domain"] = {"radius": 2, "n_bits": 2048, "threshold": 0.3, "n_train": 3}
+    if kind == "mc":
+        spec["uncertainty"] = {"method": "dropout", "coverage": 0.9, "mc_samples": 3}
+    if kind == "fpmlp":
+        spec["model"] = {"name": "fpmlp", "hidden_dims": [16], "dropout": 0.0, "n_bits": 512, "ffn_layers": 1}
+    (folder / "model.yaml").write_text(yaml.safe_dump(spec))
+    if kind == "fpmlp":
+        weights = {f"members.0.{key}": value for key, value in _random_member(folder).items()}
+    else:
+        weights = load_file(str(folder / "model.safetensors"))
     weights.update({key.replace("members.0.", "members.1."): value.clone() for key, value in weights.items()})
     save_file(weights, str(folder / "model.safetensors"))
     train = domain_module.molecule_fingerprints(MOLECULES[:3], FeaturizerSpec())
     save_arrays({"fingerprints": train}, str(folder / domain_module.FILE))
-    spec = yaml.safe_load((folder / "model.yaml").read_text())
-    spec["ensemble_size"] = 2
-    spec["applicability_domain"] = {"radius": 2, "n_bits": 2048, "threshold": 0.3, "n_train": 3}
-    spec["sha256"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in (domain_module.FILE,)}
+    spec["sha256"] = {domain_module.FILE: hashlib.sha256((folder / domain_module.FILE).read_bytes()).hexdigest()}
     (folder / "model.yaml").write_text(yaml.safe_dump(spec))
     return folder
 
 
-@pytest.mark.parametrize("caller_takes_chunks", [True, False])
+def _random_member(folder: Path) -> dict:
+    import torch
+
+    from molgen.families import FAMILIES
+    from molgen.training.artifacts import read_spec
+    from molgen.training.tasks import build_task
+
+    spec = read_spec(folder)
+    task_spec = spec.section("task")
+    task = build_task(task_spec.type, task_spec.targets, metrics=task_spec.metrics, state=task_spec.state())
+    torch.manual_seed(0)
+    return FAMILIES.get("property").build_from_spec(spec, task).state_dict()
+
+
+@pytest.mark.parametrize(
+    ("kind", "caller_takes_chunks"), [("dmpnn", True), ("dmpnn", False), ("mc", True), ("fpmlp", True)]
+)
 def test_overlapped_prediction_equals_featurize_then_predict(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, caller_takes_chunks: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    caller_takes_chunks: bool,
 ):
-    folder, path = _model_folder(tmp_path), _input_file(tmp_path)
+    folder, path = _model_folder(tmp_path, kind), _input_file(tmp_path)
     model = load_model(folder)
     assert len(model.members) == 2 and model.domain is not None
     simple = predict_file(model, path, tmp_path / "simple.csv", n_jobs=1, batch_size=4)
@@ -72,7 +101,8 @@ def test_overlapped_prediction_equals_featurize_then_predict(
     monkeypatch.setattr(prediction_module, "load_model", lambda *a: calls.append("load") or load(*a))
     with caplog.at_level(logging.INFO, logger="molgen"):
         overlapped = predict_model_file(folder, path, tmp_path / "overlapped.csv", n_jobs=2, batch_size=4)
-    assert calls == ["ahead", "load"] and "1 worker process(es) while predicting" in caplog.text
+    message = " while predicting" if kind == "dmpnn" else ", then predicting"
+    assert calls == ["ahead", "load"] and f"1 worker process(es){message}" in caplog.text
     assert overlapped.invalid == simple.invalid and len(simple.invalid) == 4
     expected, got = pd.read_csv(tmp_path / "simple.csv"), pd.read_csv(tmp_path / "overlapped.csv")
     assert list(got.columns) == list(expected.columns) and len(got) == 38
