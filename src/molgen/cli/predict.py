@@ -42,8 +42,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=-1,
         help="processes, this one included (-1, the default: all cores; 1: featurize and predict in this process); "
-        "with 2 or more, graph models on 4,000 rows or more are featurized in N-1 worker processes while this "
-        "one predicts",
+        "with 2 or more, inputs of 2,000 rows or more are featurized in N-1 worker processes while this one "
+        "predicts",
     )
     parser.add_argument(
         "--no-domain",

@@ -47,9 +47,11 @@ __all__ = ["CHUNK_SIZE", "OVERLAP_MIN_ROWS", "Chunk", "ChunksAhead", "featurize_
 CHUNK_SIZE = _CHUNK_SIZE
 """Inputs per chunk (default of :class:`ChunksAhead`): 1,000 molecules are ~0.1 s of featurization, so the
 first chunk is ready soon and the work is shared in small steps."""
-OVERLAP_MIN_ROWS = 4000
+OVERLAP_MIN_ROWS = 2000
 """Fewest inputs that :func:`featurize_ahead` featurizes in worker processes; fewer are featurized in the calling
-process (a worker's start-up would cost more than it saves)."""
+process. Whole ``molgen predict`` processes (D-MPNN 300×3, MOSES, 2 vCPUs, medians of 3): 1,000 rows 4.61 s
+with a worker against 4.51 s without, 2,000 rows 4.82 against 5.02 s, 4,000 rows 5.18 against 5.79 s
+(``benchmarks/results/predict_overlap_2026-12-07.md``)."""
 CHUNKS_AHEAD = 32
 """Chunks submitted ahead of the caller (at least 4 per worker): enough for the workers to keep going while the
 caller loads torch and its model (~2 s, ~15–20 chunks), few enough that the chunks waiting for the caller stay
