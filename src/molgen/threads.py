@@ -11,6 +11,10 @@ core with another process is the slowest one. The policy:
   runnable when the command starts (the median of a few reads 10 ms apart), not the 1-minute load average,
   which lags a minute behind neighbours that just started and a minute past jobs that just ended.
 
+While a command keeps its own worker processes busy beside its computation (``molgen predict`` featurizing
+ahead of the model), :func:`beside_workers` lowers torch's threads by one per busy worker for that time, and
+restores them as soon as the workers are done.
+
 OpenMP's wait policy is left as it is: sleeping idle threads (``OMP_WAIT_POLICY=PASSIVE``) made the quiet demo
 15–19 % slower (benchmarks/shared_machine.py), and with one thread there is no thread to wait. Processes that
 already parallelize (featurization workers, serving workers, DataLoader workers) inherit the environment;
@@ -19,12 +23,13 @@ DataLoader workers use one thread each (torch's rule).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import statistics
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +37,16 @@ from molgen.errors import ConfigError
 
 log = logging.getLogger("molgen")
 
-__all__ = ["ThreadPlan", "apply_threads", "choose_threads", "other_load", "parse_threads", "usable_cores"]
+__all__ = [
+    "ThreadPlan",
+    "TorchThreads",
+    "apply_threads",
+    "beside_workers",
+    "choose_threads",
+    "other_load",
+    "parse_threads",
+    "usable_cores",
+]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 """Environment variables that set the size of OpenMP / MKL thread pools (read when torch loads)."""
@@ -120,3 +134,35 @@ def apply_threads(plan: ThreadPlan, *, environ: MutableMapping[str, str] | None 
         torch.set_num_threads(plan.threads)
     if plan.automatic and plan.threads < usable_cores():  # fewer than torch's default: say why
         log.info("computing with %d CPU thread(s) (%s)", plan.threads, plan.reason)
+
+
+class TorchThreads:
+    """torch's thread count inside :func:`beside_workers`: ``threads`` now, ``before`` the block."""
+
+    def __init__(self, before: int, threads: int) -> None:
+        self.before, self.threads = before, threads
+
+    def restore(self) -> None:
+        """Back to ``before`` threads (the workers are done before the block ends)."""
+        if self.threads != self.before:
+            import torch
+
+            torch.set_num_threads(self.before)
+            self.threads = self.before
+
+
+@contextlib.contextmanager
+def beside_workers(workers: int) -> Iterator[TorchThreads]:
+    """torch computes with ``workers`` fewer threads (at least 1) inside the block, while that many worker
+    processes of this command are busy on the same cores; the yielded :class:`TorchThreads` restores torch's
+    thread count early (:meth:`TorchThreads.restore`) when the workers are done, and the end of the block always.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    threads = TorchThreads(before, max(1, before - workers))
+    torch.set_num_threads(threads.threads)
+    try:
+        yield threads
+    finally:
+        threads.restore()

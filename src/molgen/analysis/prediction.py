@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from molgen.data.tables import MoleculeTable, first_line, load_molecule_table, table_format
-from molgen.errors import ConfigError, InvalidInputError, ModelFormatError
+from molgen.errors import ConfigError, InvalidInputError, ModelFormatError, MolgenError
 from molgen.io import atomic_path
-from molgen.training.artifacts import ModelSpec, read_arrays, read_model
+from molgen.training.artifacts import ModelSpec, model_folder, read_arrays, read_model, read_spec
 
 log = logging.getLogger("molgen")
 
@@ -113,6 +113,59 @@ def predict_file(
     """Reads ``input_path`` (CSV/TSV/TXT/.smi/SDF/Parquet/FASTA, optionally .gz; see :func:`read_inputs`),
     predicts and writes a CSV to ``output_path``: one row per input row, in order."""
     table = read_inputs(model, input_path, options.pop("input_column", None))
+    return _predict_table(model, table, output_path, **options)
+
+
+def predict_model_file(
+    model_path: str | Path, input_path: str | Path, output_path: str | Path, **options: Any
+) -> PredictionSummary:
+    """:func:`predict_file` with the model folder ``model_path`` (what ``molgen predict`` runs).
+
+    For a property model, ``model.yaml`` and the inputs are read first, and from
+    :data:`~molgen.chem.featurize.chunks.OVERLAP_MIN_ROWS` rows on its featurization workers start on them
+    (:func:`~molgen.chem.featurize.chunks.featurize_ahead`, ``n_jobs``) while this process loads torch and the
+    weights: the output is the same. A problem found then is reported as :func:`predict_file` reports it, after
+    the model is loaded.
+    """
+    input_column = options.pop("input_column", None)
+    ahead, table = None, None
+    try:
+        spec = read_spec(model_folder(model_path))
+        if spec.family == "property" and spec.featurizer is not None:
+            table = read_inputs(LoadedModel(spec, [], Path(model_path)), input_path, input_column)
+            ahead = _featurize_ahead(spec, table, options.get("n_jobs", -1), options.get("domain", True))
+    except MolgenError:  # load_model and read_inputs below report it, in their order
+        table = None
+    try:
+        model = load_model(model_path)
+        if table is None:
+            table = read_inputs(model, input_path, input_column)
+        if ahead is not None:
+            options["ahead"] = ahead
+        return _predict_table(model, table, output_path, **options)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _featurize_ahead(spec: ModelSpec, table: MoleculeTable, n_jobs: int, domain: bool) -> Any:
+    from molgen.chem.featurize.chunks import featurize_ahead
+    from molgen.chem.featurize.graphs import FeaturizerSpec
+
+    assert spec.featurizer is not None
+    found = load_domain(spec) if domain else None
+    return featurize_ahead(
+        table.frame[table.smiles_column].tolist(),
+        FeaturizerSpec.from_dict(spec.featurizer),
+        n_jobs=n_jobs,
+        fingerprint=None if found is None else found.fingerprint,
+        reference=None if found is None else found.reference,
+    )
+
+
+def _predict_table(
+    model: LoadedModel, table: MoleculeTable, output_path: str | Path, **options: Any
+) -> PredictionSummary:
     out = predict_frame(model, table.frame, input_column=table.smiles_column, **options)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)

@@ -119,9 +119,14 @@ class Domain:
     def columns(self, fingerprints: np.ndarray, valid_index: np.ndarray, n_rows: int) -> dict[str, np.ndarray]:
         """``train_similarity`` (float64, NaN for invalid rows) and ``in_domain`` (bool, False for invalid rows)
         for ``n_rows`` input rows, of which rows ``valid_index`` have ``fingerprints`` ``[n_valid, n_bits / 8]``."""
+        return self.columns_from_nearest(self.reference.nearest(fingerprints), valid_index, n_rows)
+
+    def columns_from_nearest(self, nearest: np.ndarray, valid_index: np.ndarray, n_rows: int) -> dict[str, np.ndarray]:
+        """:meth:`columns` from the rows' similarities already searched (``nearest``: float64 ``[n_valid]``, e.g.
+        by :class:`~molgen.chem.featurize.chunks.ChunksAhead` in its workers)."""
         similarity = np.full(n_rows, np.nan)
         if len(valid_index):
-            similarity[valid_index] = self.reference.nearest(fingerprints)
+            similarity[valid_index] = nearest
         with np.errstate(invalid="ignore"):
             return {SIMILARITY: similarity, IN_DOMAIN: similarity >= self.threshold}
 

@@ -41,6 +41,7 @@ class ReferenceFingerprints:
         packed = np.ascontiguousarray(packed, dtype=np.uint8)
         if packed.ndim != 2 or len(packed) == 0:
             raise ValueError(f"reference fingerprints must be a non-empty [R, n_bytes] array, got {packed.shape}")
+        self.packed = packed  # what worker processes are sent (8x smaller than the unpacked bits)
         self.n_bytes = packed.shape[1]
         self.counts = popcount(packed).astype(np.float64)  # [R]
         self._dtype = np.uint8 if self.counts.max() <= np.iinfo(np.uint8).max else np.uint16

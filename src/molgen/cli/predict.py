@@ -37,7 +37,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="inputs per inference batch (default: the model family's; 64 molecules for graph models, whose "
         "batches then stay in the CPU cache)",
     )
-    parser.add_argument("--n-jobs", type=int, default=-1, help="featurization processes (-1: all cores)")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="processes, this one included (-1, the default: all cores; 1: featurize and predict in this process); "
+        "with 2 or more, inputs of 2,000 rows or more are featurized in N-1 worker processes while this one "
+        "predicts",
+    )
     parser.add_argument(
         "--no-domain",
         dest="domain",
@@ -78,14 +85,13 @@ def _predict_remote(args: argparse.Namespace) -> PredictionSummary:
 
 
 def _predict_local(args: argparse.Namespace) -> PredictionSummary:
-    from molgen.analysis.prediction import load_model, predict_file
+    from molgen.analysis.prediction import predict_model_file
 
-    model = load_model(args.model)
     options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    return predict_file(
-        model,
+    return predict_model_file(
+        args.model,
         args.input,
         args.output,
         input_column=args.input_column,

@@ -12,7 +12,9 @@ import torch
 
 from molgen.chem.datasets import MoleculeData, read_labelled_molecules
 from molgen.chem.domain import Domain, TrainingDomain, fit_domain
-from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.chunks import ChunksAhead, featurize_ahead
+from molgen.chem.featurize.graphs import FeaturizationResult, FeaturizerSpec, featurize_smiles
+from molgen.chem.featurize.packed_graphs import PackedGraphs
 from molgen.chem.standardize import standardized_column
 from molgen.config import (
     FingerprintModelConfig,
@@ -129,38 +131,144 @@ def predict_frame(
     batch_size: int = PREDICT_BATCH,
     n_jobs: int = -1,
     domain: Domain | None = None,
+    ahead: ChunksAhead | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), with a ``domain`` its
     ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``.
 
     Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
+    ``n_jobs`` processes (-1: all cores) share the work: from :data:`~molgen.chem.featurize.chunks.OVERLAP_MIN_ROWS`
+    rows on, ``n_jobs - 1`` worker processes featurize chunks of rows (and search the domain) ahead of this one
+    (:func:`~molgen.chem.featurize.chunks.featurize_ahead`; ``ahead``: already started on these rows, as
+    ``molgen predict`` does before it loads the model), which predicts each chunk as it comes
+    (:func:`overlapped_samples`), or, for fingerprint and MC-dropout models, all of them once they are done.
+    Smaller inputs are featurized in this process, then predicted. Every path gives the same output.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
     column = input_column or spec.input.column
     smiles = input_values(frame, column, "SMILES").tolist()
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
     fingerprint = None if domain is None else domain.fingerprint
-    featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
     assert spec.model is not None
     model = _model_section(spec.model)
-    if isinstance(model, FingerprintModelConfig):
-        valid = [smiles[i] for i in featurized.valid_index]
-        collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
-    else:
-        collate = GraphCollate(featurized.graphs)
-    rows = np.arange(len(featurized.graphs))
     mc = uq.mc_samples(getattr(spec, "uncertainty", None))
-    samples = uq.concat(
-        [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
-    )
+    if ahead is None:
+        reference = None if domain is None else domain.reference
+        ahead = featurize_ahead(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint, reference=reference)
+    elif (ahead.n_inputs, ahead.spec, ahead.fingerprint) != (len(smiles), featurizer, fingerprint):
+        raise ValueError("the featurization started ahead is not of these rows, this featurizer and this domain")
+    nearest = None
+    if ahead is not None and isinstance(model, GraphModelConfig) and mc == 0:
+        samples, featurized, nearest = overlapped_samples(members, ahead, batch_size=batch_size)
+    else:
+        if ahead is not None:
+            why = "fingerprint model" if isinstance(model, FingerprintModelConfig) else f"MC dropout, {mc} passes"
+            log.info(
+                "featurizing %d rows in %d worker process(es), then predicting (%s)", len(smiles), ahead.workers, why
+            )
+            featurized, nearest = collect_chunks(ahead)
+        else:
+            featurized = featurize_smiles(smiles, featurizer, n_jobs=n_jobs, fingerprint=fingerprint)
+        if isinstance(model, FingerprintModelConfig):
+            valid = [smiles[i] for i in featurized.valid_index]
+            collate: Any = FeatureCollate(fingerprint_features(valid, model, featurizer.standardize))
+        else:
+            collate = GraphCollate(featurized.graphs)
+        rows = np.arange(len(featurized.graphs))
+        samples = uq.concat(
+            [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
+        )
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
     if featurizer.standardize != "none":
         extra["smiles_standardized"] = standardized_column(smiles, featurized.valid_index, featurizer.standardize)
-    if domain is not None:
+    if domain is not None and nearest is not None:
+        extra.update(domain.columns_from_nearest(nearest, featurized.valid_index, len(frame)))
+    elif domain is not None:
         assert featurized.fingerprints is not None
         extra.update(domain.columns(featurized.fingerprints, featurized.valid_index, len(frame)))
     return output_table(spec, frame, samples["mean"], featurized.valid_index, reasons, extra, samples)
+
+
+def collect_chunks(ahead: ChunksAhead) -> tuple[FeaturizationResult, np.ndarray | None]:
+    """All of ``ahead``'s chunks joined: what ``featurize_smiles`` gives for the same rows, and the rows'
+    ``nearest`` similarities when ``ahead`` searches a reference."""
+    chunks = list(ahead)
+    parts = [chunk.featurized for chunk in chunks]
+    featurized = FeaturizationResult(
+        graphs=PackedGraphs.concat([part.graphs for part in parts])
+        if parts
+        else featurize_smiles([], ahead.spec).graphs,
+        valid_index=np.concatenate([part.valid_index for part in parts]) if parts else np.zeros(0, np.int64),
+        invalid=[bad for part in parts for bad in part.invalid],
+        fingerprints=_joined([part.fingerprints for part in parts], ahead.fingerprint),
+    )
+    nearest = [chunk.nearest for chunk in chunks if chunk.nearest is not None]
+    return featurized, np.concatenate(nearest) if nearest else None
+
+
+def _joined(fingerprints: list[np.ndarray | None], fingerprint: tuple[int, int] | None) -> np.ndarray | None:
+    if fingerprint is None:
+        return None
+    return np.concatenate([f for f in fingerprints if f is not None] or [np.zeros((0, fingerprint[1] // 8), np.uint8)])
+
+
+def overlapped_samples(
+    members: list[Predictor], ahead: ChunksAhead, *, batch_size: int = PREDICT_BATCH
+) -> tuple[uq.Samples, FeaturizationResult, np.ndarray | None]:
+    """The members' samples of the valid molecules of ``ahead``'s rows, predicted chunk by chunk as its workers
+    featurize the next ones, with their featurization (``valid_index``, ``invalid``, ``fingerprints``; ``graphs``
+    is empty: each chunk's graphs are dropped once predicted) and ``nearest`` similarities (or None).
+
+    torch computes with ``ahead.workers`` fewer threads while the workers are busy, and with all its threads once
+    they are done (:func:`molgen.threads.beside_workers`). Batches are cut exactly as one pass over all valid
+    molecules cuts them (molecules left over at the end of a chunk wait for the next), so each batch, and each
+    prediction, is the one of the featurize-then-predict path. MC dropout is not supported: its masks follow the
+    order of all the batches of one pass."""
+    from molgen.threads import beside_workers
+
+    parts: list[list[uq.Samples]] = [[] for _ in members]
+    valid, invalid, fingerprints, nearest = [], [], [], []
+    empty = featurize_smiles([], ahead.spec).graphs
+    waiting: PackedGraphs | None = None  # molecules of the last batch cut so far, not yet full
+
+    def predict(graphs: PackedGraphs, n: int) -> None:  # the first n molecules of graphs
+        collate, rows = GraphCollate(graphs), np.arange(n)
+        for member, member_parts in zip(members, parts):
+            member_parts.append(uq.to_numpy(member.predict_samples(collate, rows, batch_size=batch_size)))
+
+    with beside_workers(ahead.workers) as threads:
+        log.info(
+            "featurizing %d rows in %d worker process(es) while predicting here with %d torch thread(s)",
+            ahead.n_inputs,
+            ahead.workers,
+            threads.threads,
+        )
+        for chunk in ahead:
+            part = chunk.featurized
+            valid.append(part.valid_index)
+            invalid.extend(part.invalid)
+            fingerprints.append(part.fingerprints)
+            if chunk.nearest is not None:
+                nearest.append(chunk.nearest)
+            graphs = part.graphs if waiting is None else PackedGraphs.concat([waiting, part.graphs])
+            full = len(graphs) - len(graphs) % batch_size
+            if ahead.workers_done:
+                threads.restore()
+            if full:
+                predict(graphs, full)
+            waiting = graphs.subset(np.arange(full, len(graphs))) if full < len(graphs) else None
+        if waiting is not None or not parts[0]:  # the last, partial batch (or no valid molecule at all)
+            last = waiting if waiting is not None else empty
+            predict(last, len(last))
+    samples = uq.concat([{key: np.concatenate([p[key] for p in mp], axis=1) for key in mp[0]} for mp in parts])
+    featurized = FeaturizationResult(
+        graphs=empty,
+        valid_index=np.concatenate(valid) if valid else np.zeros(0, np.int64),
+        invalid=invalid,
+        fingerprints=_joined(fingerprints, ahead.fingerprint),
+    )
+    return samples, featurized, np.concatenate(nearest) if nearest else None
 
 
 @register_family("property")

@@ -248,6 +248,14 @@ def export_model(
     return model_dir
 
 
+def model_folder(path: str | Path) -> Path:
+    """The model folder ``path`` names: ``path`` itself, or the ``model/`` of a run folder."""
+    path = Path(path)
+    if not (path / SPEC_FILE).is_file() and (path / MODEL_DIR / SPEC_FILE).is_file():
+        return path / MODEL_DIR
+    return path
+
+
 def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.Tensor]]]:
     """Reads an exported model folder (or a run folder holding ``model/``).
 
@@ -264,8 +272,7 @@ def read_model(model_dir: str | Path) -> tuple[ModelSpec, list[dict[str, torch.T
             f"{model_dir} is a file; pass the model folder written by `molgen train` (it holds {SPEC_FILE} "
             f"and {WEIGHTS_FILE}), or the run folder that contains it"
         )
-    if not (model_dir / SPEC_FILE).is_file() and (model_dir / MODEL_DIR / SPEC_FILE).is_file():
-        model_dir = model_dir / MODEL_DIR
+    model_dir = model_folder(model_dir)
     spec_path, weights_path = model_dir / SPEC_FILE, model_dir / WEIGHTS_FILE
     for path in (spec_path, weights_path):
         if not path.is_file():

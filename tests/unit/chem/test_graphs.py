@@ -122,7 +122,7 @@ def test_two_processes_equal_one(monkeypatch):
     inputs = [base[i % len(base)] for i in range(300)]
     monkeypatch.setattr(graphs_module, "_CHUNK_SIZE", 25)
     monkeypatch.setattr(graphs_module, "_MIN_MOLECULES_PER_PROCESS", 50)
-    assert graphs_module._resolve_processes(2, len(inputs)) == 2
+    assert graphs_module.resolve_processes(2, len(inputs)) == 2
     serial = featurize_smiles(inputs, n_jobs=1)
     parallel = featurize_smiles(inputs, n_jobs=2)
     assert_same_graphs(parallel.graphs, serial.graphs)
@@ -160,8 +160,8 @@ def test_fingerprints_come_from_the_featurized_molecules():
 
 
 def test_small_inputs_stay_serial_and_n_jobs_is_checked():
-    assert graphs_module._resolve_processes(-1, 100) == 1
-    assert graphs_module._resolve_processes(2, 10_000) == 2
+    assert graphs_module.resolve_processes(-1, 100) == 1
+    assert graphs_module.resolve_processes(2, 10_000) == 2
     with pytest.raises(ValueError, match="n_jobs"):
         featurize_smiles(["C"], n_jobs=0)
 

@@ -46,6 +46,7 @@ __all__ = [
     "FeaturizerSpec",
     "PackedGraphs",
     "featurize_smiles",
+    "resolve_processes",
 ]
 
 #: Bump whenever featurization output changes for the same spec (invalidates caches).
@@ -245,14 +246,16 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _resolve_processes(n_jobs: int, n_molecules: int) -> int:
-    """Worker processes to use: ``n_jobs`` (-1 = all cores), capped so each gets enough work."""
+def resolve_processes(n_jobs: int, n_molecules: int, per_process: int | None = None) -> int:
+    """Processes to use, this one included: ``n_jobs`` (-1 = all cores), capped so each gets at least
+    ``per_process`` molecules (default ~2,000); 1 in a daemon process (a DataLoader worker may not start
+    children)."""
     if n_jobs == 0 or n_jobs < -1:
         raise ConfigError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
     if multiprocessing.current_process().daemon:  # e.g. a DataLoader worker: no children allowed
         return 1
     wanted = _available_cores() if n_jobs == -1 else n_jobs
-    return max(1, min(wanted, n_molecules // _MIN_MOLECULES_PER_PROCESS))
+    return max(1, min(wanted, n_molecules // (per_process or _MIN_MOLECULES_PER_PROCESS)))
 
 
 def _run_chunks(tasks: list[_Task], n_processes: int, *, parent_takes_tasks: bool = True) -> list[_ChunkResult]:
@@ -339,7 +342,7 @@ def featurize_smiles(
         (start, smiles[start : start + _CHUNK_SIZE], spec.descriptors, spec.standardize, max_atoms, fingerprint)
         for start in range(0, len(smiles), _CHUNK_SIZE)
     ]
-    chunks = _run_chunks(tasks, _resolve_processes(n_jobs, len(smiles)))
+    chunks = _run_chunks(tasks, resolve_processes(n_jobs, len(smiles)))
     tables, mol_features, valid_index, invalid = _concat_chunks(chunks, spec)
     if cache_file is not None:
         featurization_cache.save(cache_file, tables, mol_features, valid_index, invalid)
