@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from molgen.io import check_writable
 
     check_writable(args.output)
-    model = load_model(resolve_pretrained(args.model))
+    model = load_model(resolve_pretrained(args.model, option="--model"))
     summary = embed_file(
         model, args.input, args.output, input_column=args.input_column, batch_size=args.batch_size, n_jobs=args.n_jobs
     )

@@ -32,8 +32,9 @@ def shipped_encoders() -> list[str]:
     return sorted(entry.name for entry in root.iterdir() if entry.is_dir() and (entry / "model.yaml").is_file())
 
 
-def resolve_pretrained(source: str) -> Path:
-    """The folder of ``source``: ``molgen:NAME`` → the package data folder, else the path itself."""
+def resolve_pretrained(source: str, option: str = "--init-from") -> Path:
+    """The folder of ``source``: ``molgen:NAME`` → the package data folder, else the path itself; ``option``
+    names where ``source`` came from in the error for a name that is not shipped."""
     if not source.startswith(PACKAGE_PREFIX):
         return Path(source)
     name = source[len(PACKAGE_PREFIX) :]
@@ -43,7 +44,7 @@ def resolve_pretrained(source: str) -> Path:
 
         listed = ", ".join(PACKAGE_PREFIX + n for n in shipped) or "none yet"
         raise ModelFormatError(
-            f"{source}: no pretrained encoder {name!r} is shipped with molgen {__version__} (shipped: "
+            f"{option} {source}: no pretrained encoder {name!r} is shipped with molgen {__version__} (shipped: "
             f"{listed}); pass a `molgen pretrain` run folder or model folder instead"
         )
     return Path(str(resources.files("molgen.pretrained") / name))
