@@ -2,7 +2,7 @@
 
 For each dataset × seed × split of a finished suite, the Chemprop CLI trains its default architecture on the
 rows of the molgen cell's ``splits.json`` (train/val/test input rows, passed as Chemprop's ``--splits-file``)
-for the cell's ``trainer.max_epochs``, with ``--pytorch-seed`` = the cell's seed and the same torch thread
+for the cell's ``trainer.max_epochs`` (and its early-stopping ``trainer.patience``), with ``--pytorch-seed`` = the cell's seed and the same torch thread
 count; its test predictions are scored with molgen's own metric code (:func:`compute_metrics`), so the two
 columns of ``results.md`` differ only in the model and its training.
 
@@ -118,7 +118,7 @@ def run_chemprop_baseline(
             shutil.rmtree(work)
         work.mkdir(parents=True)
         job = _write_inputs(run_dir, work)
-        entry.update(seed=job["seed"], epochs=job["epochs"], n_rows={k: len(v) for k, v in job["rows"].items()})
+        entry.update(seed=job["seed"], epochs=job["epochs"], patience=job["patience"], n_rows={k: len(v) for k, v in job["rows"].items()})
         _train(python, job, work, log_path, threads)
         predictions = _test_predictions(work / "model")
         entry["metrics"] = _score(predictions, job, metric)
@@ -178,6 +178,7 @@ def _write_inputs(run_dir: Path, work: Path) -> dict[str, Any]:
         "target_labels": targets,
         "seed": cfg.trainer.seed,
         "epochs": cfg.trainer.max_epochs,
+        "patience": cfg.trainer.patience,
         "rows": rows,
         "test_targets": data[names].iloc[positions["test"]].to_numpy(dtype=float),
     }
@@ -212,6 +213,8 @@ def _train(python: Path, job: dict[str, Any], work: Path, log_path: Path, thread
         "--save-dir",
         str(work / "model"),
     ]
+    if job["patience"]:  # the cell's early stopping (Chemprop monitors its validation loss)
+        command += ["--patience", str(job["patience"])]
     n_threads = str(threads or torch.get_num_threads())
     env = {**os.environ, "OMP_NUM_THREADS": n_threads, "MKL_NUM_THREADS": n_threads, "PYTHONWARNINGS": "ignore"}
     with log_path.open("w") as log:
@@ -266,7 +269,7 @@ def run_baselines(
     """Runs Chemprop once per distinct split of the suite's finished molgen cells and records it in
     ``record["baseline"]`` (``cells``: one entry per split key; each molgen cell gets its ``baseline_key``).
 
-    Splits already run with the same epochs are kept (a rerun resumes). An environment that cannot be created
+    Splits already run with the same epochs and patience are kept (a rerun resumes). An environment that cannot be created
     is recorded as ``status: unavailable`` with the reason; the molgen results are untouched.
     """
     from molgen.benchmarking.runner import save_results
@@ -285,8 +288,9 @@ def run_baselines(
         key = f"{cell['dataset']}-seed{cell['seed']}-{split_key(run_dir)}"
         cell["baseline_key"] = key
         done = baseline["cells"].get(key)
-        epochs = yaml.safe_load((run_dir / "config.yaml").read_text())["trainer"]["max_epochs"]
-        if done and done["status"] == "ok" and done.get("epochs") == epochs:
+        trainer = yaml.safe_load((run_dir / "config.yaml").read_text())["trainer"]
+        budget = (trainer["max_epochs"], trainer.get("patience", 0))
+        if done and done["status"] == "ok" and (done.get("epochs"), done.get("patience", 0)) == budget:
             continue
         entry = run_chemprop_baseline(run_dir, output / "chemprop" / key, python, metric=cell["metric"])
         baseline["cells"][key] = entry

@@ -9,7 +9,8 @@ A suite file looks like this (every key is checked; an unknown one is an error l
     datasets:
       - {name: esol, split: random}    # metric: default = the catalog's headline metric
       - {name: hiv, split: scaffold, set: {data.batch_size: 128}}
-    models: [dmpnn, gin, {name: attentivefp, set: {model.depth: 2}}]
+    models: [dmpnn, gin, {name: attentivefp, set: {model.depth: 2}},
+             {name: dmpnn-pretrained, model: dmpnn, set: {optim.init_from: "molgen:dmpnn-pretrained"}}]
     profiles:
       full: {seeds: [0, 1, 2], set: {trainer.max_epochs: 30}}
       ci:
@@ -41,7 +42,7 @@ from molgen.config import ConfigError, RunConfig
 
 SUITE_KEYS = ("name", "description", "metric_split", "set", "datasets", "models", "profiles")
 DATASET_KEYS = ("name", "split", "metric", "higher_is_better", "set", "note")
-MODEL_KEYS = ("name", "set", "note")
+MODEL_KEYS = ("name", "model", "set", "note")
 PROFILE_KEYS = ("description", "seeds", "set", "datasets", "models", "exclude", "thresholds")
 THRESHOLD_KEYS = ("min", "max", "measured", "measured_on", "note")
 PROFILES = ("ci", "full")
@@ -68,8 +69,11 @@ class DatasetEntry:
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
     name: str
+    """The label of the model's cells (``esol/<name>``); also its architecture unless ``architecture`` says."""
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     note: str = ""
+    architecture: str | None = None
+    """The ``model.name`` it trains when the label names a variant (``dmpnn-pretrained`` → ``dmpnn``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +174,7 @@ class Suite:
                         **prof.dataset_overrides.get(dataset_label(dataset.name), {}),
                         **prof.model_overrides.get(model.name, {}),
                         "data.name": dataset.name,
-                        "model.name": model.name,
+                        "model.name": model.architecture or model.name,
                         "trainer.seed": seed,
                     }
                     if dataset.split is not None:
@@ -290,7 +294,10 @@ def _model(item: Any, where: str, i: int) -> ModelEntry:
         item = {"name": item}
     entry = _mapping(item, where, f"models[{i}]", MODEL_KEYS, required=("name",))
     return ModelEntry(
-        str(entry["name"]), _overrides(entry.get("set", {}), where, f"models[{i}].set"), str(entry.get("note", ""))
+        str(entry["name"]),
+        _overrides(entry.get("set", {}), where, f"models[{i}].set"),
+        str(entry.get("note", "")),
+        str(entry["model"]) if "model" in entry else None,
     )
 
 
