@@ -184,9 +184,8 @@ def _write_inputs(run_dir: Path, work: Path) -> dict[str, Any]:
     }
 
 
-def _train(python: Path, job: dict[str, Any], work: Path, log_path: Path, threads: int | None) -> None:
-    import torch
-
+def _train_command(python: Path, job: dict[str, Any], work: Path) -> list[str]:
+    """The ``chemprop train`` command line of one job: its rows, split, seed and epoch budget."""
     command = [
         str(python.parent / "chemprop"),  # the CLI's entry point (the package has no __main__)
         "train",
@@ -215,6 +214,13 @@ def _train(python: Path, job: dict[str, Any], work: Path, log_path: Path, thread
     ]
     if job["patience"]:  # the cell's early stopping (Chemprop monitors its validation loss)
         command += ["--patience", str(job["patience"])]
+    return command
+
+
+def _train(python: Path, job: dict[str, Any], work: Path, log_path: Path, threads: int | None) -> None:
+    import torch
+
+    command = _train_command(python, job, work)
     n_threads = str(threads or torch.get_num_threads())
     env = {**os.environ, "OMP_NUM_THREADS": n_threads, "MKL_NUM_THREADS": n_threads, "PYTHONWARNINGS": "ignore"}
     with log_path.open("w") as log:

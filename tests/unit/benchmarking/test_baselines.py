@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from tests.unit.benchmarking.helpers import cell, record
 
-from molgen.benchmarking.baselines import BaselineUnavailable, _write_inputs, chemprop_python, run_baselines
+from molgen.benchmarking.baselines import (
+    BaselineUnavailable,
+    _train_command,
+    _write_inputs,
+    chemprop_python,
+    run_baselines,
+)
 from molgen.benchmarking.report import markdown, summarize, versus
 from molgen.config import RunConfig
 
@@ -26,6 +32,7 @@ def test_chemprop_gets_exactly_the_rows_of_each_part_of_the_molgen_split(tmp_pat
             "data.smiles_column": "smiles",
             "data.target_columns": ["y"],
             "trainer.max_epochs": 7,
+            "trainer.patience": 3,
         }
     )
     cfg.save(run / "config.yaml")
@@ -40,6 +47,9 @@ def test_chemprop_gets_exactly_the_rows_of_each_part_of_the_molgen_split(tmp_pat
     assert json.loads((work / "splits.json").read_text()) == [{"train": [0, 1, 2], "val": [3], "test": [4, 5]}]
     assert job["test_targets"].ravel().tolist() == [5.0, 1.0]
     assert (job["epochs"], job["seed"], job["chemprop_task"]) == (7, 0, "regression")
+    command = _train_command(tmp_path / "venv" / "bin" / "python", job, work)
+    assert command[command.index("--epochs") + 1] == "7" and command[command.index("--patience") + 1] == "3"
+    assert "--patience" not in _train_command(tmp_path / "python", {**job, "patience": 0}, work)
 
 
 def test_win_tie_loss_uses_the_direction_and_the_larger_spread():

@@ -54,6 +54,16 @@ def test_profiles_make_cells_with_overrides_in_order(tmp_path: Path):
     assert suite.profile("ci").thresholds["esol/dmpnn"].violation(1.2) is None
 
 
+def test_a_model_variant_trains_its_architecture_under_its_own_label(tmp_path: Path):
+    variant = {"name": "dmpnn-deep", "model": "dmpnn", "set": {"model.depth": 5}}
+    suite = load_suite(write(tmp_path, {**SUITE, "models": ["dmpnn", "gin", variant]}))
+    cells = suite.cells("full", ["esol/dmpnn-deep"])
+    assert [c.key for c in cells] == [f"esol/dmpnn-deep/seed{s}" for s in (0, 1, 2)]
+    cfg = cells[0].config("x")
+    assert cfg.model.name == "dmpnn" and cfg.model.depth == 5
+    assert [c.key for c in suite.cells("full", ["esol/dmpnn"])] == [f"esol/dmpnn/seed{s}" for s in (0, 1, 2)]
+
+
 def test_only_patterns(tmp_path: Path):
     suite = load_suite(write(tmp_path, SUITE))
     assert [c.key for c in suite.cells("full", ["esol"])] == [
