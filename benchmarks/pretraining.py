@@ -132,7 +132,7 @@ def main() -> None:
         raise SystemExit("the pretrained encoders differ in architecture; compare one architecture per run")
     common = {"trainer.max_epochs": args.epochs, "trainer.patience": 0, "trainer.progress_bar": False,
               "data.on_invalid": "skip", **architecture[0]}  # fmt: skip
-    arms: dict[str, dict[str, Any]] = {"scratch": {}}
+    arms: dict[str, dict[str, Any]] = {"scratch": {"optim.init_from": "none"}}
     for name, path in encoders.items():
         arms[name] = {"optim.init_from": path, "optim.encoder_lr_ratio": args.encoder_lr_ratio}
         if args.frozen:

@@ -535,16 +535,21 @@ class OptimConfig(_Section):
     )
     """The encoder's learning rate as a fraction of ``lr`` (its own optimizer parameter group); 1: one rate."""
     init_from: str | None = Field(
-        None,
+        "auto",
         json_schema_extra=cli(
-            "start the encoder from a pretrained one: a molgen pretrain run folder, an exported model folder or "
-            "molgen:NAME (shipped with molgen)",
+            "the encoder's starting weights: auto (default: the shipped molgen:dmpnn-pretrained for a D-MPNN of "
+            "its size, else random), none (random), a molgen pretrain run folder, an exported model folder or "
+            "molgen:NAME",
             group=TRAINING,
             metavar="PRETRAINED",
         ),
     )
-    """Pretrained encoder whose weights initialize this model's encoder (docs/pretraining.md): a ``molgen pretrain``
-    run folder or ``model/`` folder, a property model folder, or ``molgen:NAME`` (package data)."""
+    """The encoder's starting weights (docs/pretraining.md): ``auto`` (the default) is the shipped
+    ``molgen:dmpnn-pretrained`` when the model is a property D-MPNN of its architecture (hidden 300, depth 3, atom
+    features v2) and random weights otherwise; ``none`` (or null) is random weights; else a ``molgen pretrain`` run
+    folder or ``model/`` folder, a property model folder, or ``molgen:NAME`` (package data). A run's saved
+    ``config.yaml`` holds what ``auto`` became."""
+
     freeze_encoder: bool = Field(
         False,
         json_schema_extra=cli(
@@ -552,6 +557,12 @@ class OptimConfig(_Section):
         ),
     )
     """Keep the encoder fixed (no gradient, eval mode) and train only the head."""
+
+    @model_validator(mode="after")
+    def _none_means_random(self) -> OptimConfig:
+        if self.init_from is not None and self.init_from.strip().lower() in ("none", "null", ""):
+            self.init_from = None  # `--init-from none`: random weights
+        return self
 
 
 class TrainerConfig(_Section):

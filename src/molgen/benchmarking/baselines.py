@@ -118,7 +118,12 @@ def run_chemprop_baseline(
             shutil.rmtree(work)
         work.mkdir(parents=True)
         job = _write_inputs(run_dir, work)
-        entry.update(seed=job["seed"], epochs=job["epochs"], patience=job["patience"], n_rows={k: len(v) for k, v in job["rows"].items()})
+        entry.update(
+            seed=job["seed"],
+            epochs=job["epochs"],
+            patience=job["patience"],
+            n_rows={k: len(v) for k, v in job["rows"].items()},
+        )
         _train(python, job, work, log_path, threads)
         predictions = _test_predictions(work / "model")
         entry["metrics"] = _score(predictions, job, metric)

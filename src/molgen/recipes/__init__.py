@@ -45,16 +45,19 @@ def infer_family(cfg: RunConfig) -> str:
 
 
 def resolve_family(cfg: RunConfig) -> RunConfig:
-    """``cfg`` with its family set: an explicit ``family`` is kept; when it is None (the default) it is
-    inferred from the data and model (:func:`infer_family`) and the choice is logged."""
+    """``cfg`` with its family set and what depends on it: an explicit ``family`` is kept; when it is None (the
+    default) it is inferred from the data and model (:func:`infer_family`) and the choice is logged. Then
+    ``optim.init_from: auto`` becomes the encoder it means for that family (:func:`resolve_auto`)."""
+    from molgen.families.init_from import resolve_auto
+
     if cfg.family is not None:
         FAMILIES.get(cfg.family)  # an unknown family lists the valid ones
-        return cfg
+        return resolve_auto(cfg)
     family = infer_family(cfg)
     log.info(
         "family %r inferred from data %r and model %r (set `family` to choose)", family, cfg.data.name, cfg.model.name
     )
-    return replace(cfg, family=family)
+    return resolve_auto(replace(cfg, family=family))
 
 
 def fit(cfg: RunConfig, **kwargs: Any) -> RunResult:

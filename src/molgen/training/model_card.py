@@ -179,12 +179,14 @@ def property_model_card(spec: ModelSpec, cfg: RunConfig, metrics: dict[str, dict
     else:
         architecture = f"{model['name']}, hidden {model['hidden_dim']}, depth {model['depth']}, readout "
         architecture += f"{model['readout'] or 'default'}"
+    start = f"; encoder started from `{cfg.optim.init_from}`" if cfg.optim.init_from is not None else ""
     return supervised_model_card(
         spec,
         cfg,
         metrics,
         input_line=input_line,
-        architecture=f"{architecture}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}",
+        architecture=f"{architecture}, FFN {model['ffn_layers']}×{model['ffn_hidden_dim']}, dropout {model['dropout']}"
+        + start,
         example_input="molecules.csv",
         rows_note="Every input row gives one output row; unparseable SMILES get `valid=false` and empty predictions.",
         limits="Predictions are reliable only for molecules resembling the training set (check the applicability "
