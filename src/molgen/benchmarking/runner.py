@@ -41,6 +41,7 @@ def run_suite(
     output: str | Path,
     *,
     only: Sequence[str] = (),
+    seeds: Sequence[int] | None = None,
     fit: FitFunction | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def run_suite(
 
     Args:
         only: ``dataset/model`` patterns (``esol``, ``*/gin``) restricting the cells.
+        seeds: these seeds instead of the profile's.
         fit: the training function (default: ``molgen.recipes.fit``); a cell passes it one RunConfig.
         progress: called with one line per cell (default: the ``molgen.benchmark`` logger).
     """
@@ -58,7 +60,7 @@ def run_suite(
     say = progress or log.info
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    cells = suite.cells(profile, only)
+    cells = suite.cells(profile, only, seeds)
     record = _load_or_start(output, suite, profile)
     record["only"] = list(only)
     done = {c["key"]: c for c in record["cells"]}
@@ -83,6 +85,7 @@ def run_suite(
             say(f"[{i}/{len(cells)}] {cell.key}: FAILED ({outcome['error']})")
     record["cells"] = [done[k] for k in _ordered_keys(done, cells)]
     record["selected"] = [c.key for c in cells]
+    record["seeds"] = sorted({c["seed"] for c in record["cells"]} | {c.seed for c in cells})
     record["wall_s"] = record.get("wall_s_before", 0.0) + time.perf_counter() - start
     if ran or not record.get("finished"):
         record["finished"] = environment.now()

@@ -154,8 +154,9 @@ class Suite:
             raise SuiteError(f"suite {self.name!r} has no profile {name!r}; valid profiles: {', '.join(self.profiles)}")
         return self.profiles[name]
 
-    def cells(self, profile: str, only: Sequence[str] = ()) -> list[Cell]:
-        """Every cell of ``profile`` (dataset-major, then model, then seed), restricted to ``only`` patterns."""
+    def cells(self, profile: str, only: Sequence[str] = (), seeds: Sequence[int] | None = None) -> list[Cell]:
+        """Every cell of ``profile`` (dataset-major, then model, then seed), restricted to ``only`` patterns;
+        ``seeds`` replaces the profile's (e.g. the ci cells at three seeds, to measure their spread)."""
         prof = self.profile(profile)
         cells = []
         for dataset in self.datasets:
@@ -165,7 +166,7 @@ class Suite:
                     continue
                 if only and not any(_matches(group, pattern) for pattern in only):
                     continue
-                for seed in prof.seeds:
+                for seed in prof.seeds if seeds is None else seeds:
                     overrides = {
                         **self.overrides,
                         **dataset.overrides,

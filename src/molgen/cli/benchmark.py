@@ -33,6 +33,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="run only these cells (patterns: esol, esol/dmpnn, */gin)",
     )
     parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        metavar="SEED",
+        help="these seeds instead of the profile's (e.g. --profile ci --seeds 0 1 2 measures the gate's seed spread)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="exit 1 when a metric crosses its ci threshold or a cell failed"
     )
     parser.add_argument(
@@ -59,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
 
     suite = load_suite(find_suite(args.suite))
     output = Path(args.output)
-    cells = suite.cells(args.profile, args.only)
+    cells = suite.cells(args.profile, args.only, args.seeds)
     print(f"suite {suite.name}, profile {args.profile}: {len(cells)} cells → {output}", flush=True)
 
     def say(line: str) -> None:
         print(line, flush=True)
 
-    record = run_suite(suite, args.profile, output, only=args.only, progress=say)
+    record = run_suite(suite, args.profile, output, only=args.only, seeds=args.seeds, progress=say)
     if args.baseline == "chemprop":
         from molgen.benchmarking.baselines import run_baselines
 

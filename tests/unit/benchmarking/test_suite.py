@@ -64,6 +64,13 @@ def test_a_model_variant_trains_its_architecture_under_its_own_label(tmp_path: P
     assert [c.key for c in suite.cells("full", ["esol/dmpnn"])] == [f"esol/dmpnn/seed{s}" for s in (0, 1, 2)]
 
 
+def test_seeds_replace_the_profiles(tmp_path: Path):
+    suite = load_suite(write(tmp_path, SUITE))
+    keys = [c.key for c in suite.cells("ci", ["esol/dmpnn"], seeds=[0, 1, 2])]
+    assert keys == [f"esol/dmpnn/seed{s}" for s in (0, 1, 2)]
+    assert suite.cells("ci", ["esol/dmpnn"], seeds=[4])[0].config("x").trainer.seed == 4
+
+
 def test_only_patterns(tmp_path: Path):
     suite = load_suite(write(tmp_path, SUITE))
     assert [c.key for c in suite.cells("full", ["esol"])] == [
