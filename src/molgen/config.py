@@ -600,7 +600,7 @@ class TrainerConfig(_Section):
         "32-true",
         json_schema_extra=cli("32-true | bf16-mixed | 16-mixed", group=TRAINING),
     )
-    """E.g. 32-true, bf16-mixed (GPU), 16-mixed."""
+    """E.g. 32-true, bf16-mixed (GPUs, and CPUs with bfloat16 instructions: AVX512-BF16 or AMX), 16-mixed."""
     deterministic: bool = Field(
         False,
         json_schema_extra=cli(

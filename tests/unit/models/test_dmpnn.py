@@ -111,3 +111,16 @@ def test_gradients_match_reference():
     (torch.cat([reference_atoms(mp, ring), reference_atoms(mp, star)]) * weights).sum().backward()
     for name, p in mp.named_parameters():
         torch.testing.assert_close(got[name], p.grad, msg=name)
+
+
+def test_bf16_autocast_on_cpu_runs_and_stays_close_to_float32():
+    """``--precision bf16-mixed`` on a CPU: the sparse products (no bfloat16 kernel) run in float32."""
+    batch = Batch.from_data_list([graph(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)], seed=9)])
+    batch.x, batch.edge_attr = batch.x.float(), batch.edge_attr.float()
+    mp = model(depth=3).float()
+    exact = mp.embed_atoms(batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = mp.embed_atoms(batch)
+    mixed.float().sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in mp.parameters())
+    torch.testing.assert_close(mixed.float(), exact, atol=0.05, rtol=0.05)

@@ -144,9 +144,12 @@ class _SparseProducts:
 
 
 def _product(matrix: Tensor, transposed: Tensor | None, dense: Tensor) -> Tensor:
-    if transposed is None or not (torch.is_grad_enabled() and dense.requires_grad):
-        return matrix @ dense
-    return cast(Tensor, _SparseProduct.apply(matrix, transposed, dense))
+    # the CPU sparse kernels have no bfloat16: under bf16 autocast the products run in the matrix's float32
+    dense = dense.to(matrix.dtype)
+    with torch.autocast(dense.device.type, enabled=False):
+        if transposed is None or not (torch.is_grad_enabled() and dense.requires_grad):
+            return matrix @ dense
+        return cast(Tensor, _SparseProduct.apply(matrix, transposed, dense))
 
 
 class _SparseProduct(torch.autograd.Function):
@@ -161,7 +164,8 @@ class _SparseProduct(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
-        return None, None, ctx.transposed @ grad
+        with torch.autocast(grad.device.type, enabled=False):
+            return None, None, ctx.transposed @ grad.to(ctx.transposed.dtype)
 
 
 def _group(index: Tensor, num_atoms: int) -> tuple[Tensor, Tensor]:
