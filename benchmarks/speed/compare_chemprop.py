@@ -50,8 +50,11 @@ def parse_rate(smiles: list[str]) -> float:
     return len(smiles) / (time.perf_counter() - start)
 
 
-def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, work: Path) -> dict:
-    """molgen's side: featurize, fit() with the epoch timer, then load the export and predict."""
+def run_molgen(
+    smiles: list[str], train_csv: Path, target: str, epochs: int, work: Path, also: tuple[str, ...] = ()
+) -> dict:
+    """molgen's side: featurize, fit() with the epoch timer, then load the export and predict; ``also``: trainer
+    precisions (e.g. bf16-mixed) whose fit is timed as well, as ``train@<precision>_per_s``."""
     import pandas as pd
     from epoch_timer import EpochTimer
 
@@ -95,6 +98,12 @@ def run_molgen(smiles: list[str], train_csv: Path, target: str, epochs: int, wor
     out["train_per_s"] = timer.steady_rate()
     out["train_cpu_per_s"] = timer.steady_cpu_rate()
     model = load_model(result.run_dir)
+    for precision in also:
+        timer = EpochTimer()
+        extra = cfg.with_values({"trainer.precision": precision, "output": str(work / f"molgen-run-{precision}")})
+        fit(extra, extra_callbacks=[timer], test=False)
+        out[f"train@{precision}_per_s"] = timer.steady_rate()
+        out[f"train_cpu@{precision}_per_s"] = timer.steady_cpu_rate()
     out["n_params"] = sum(p.numel() for m in model.members for p in m.encoder.parameters()) + sum(
         p.numel() for m in model.members for p in m.head.parameters()
     )
@@ -148,7 +157,7 @@ def best_of(results: list[dict]) -> dict:
 
 def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, dna: list[dict]) -> str:
     def row(name: str, key: str, unit: str) -> str:
-        m, c = molgen[key], chemprop[key]
+        m, c = molgen[key], chemprop[key.split("@")[0] + "_per_s" if "@" in key else key]
         normalized = (m / molgen["parse_per_s"]) / (c / chemprop["parse_per_s"])
         return f"| {name} | {m:,.0f} | {c:,.0f} | {m / c:.2f}× | {normalized:.2f}× | {unit} |"
 
@@ -178,6 +187,11 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         row("training, D-MPNN 300×3", "train_per_s", "mol/s per epoch"),
         row("prediction incl. featurization", "predict_per_s", "mol/s"),
         row("training, per CPU second of the process", "train_cpu_per_s", "mol/CPU-s per epoch"),
+        *[
+            row(f"training, molgen {p} (Chemprop 32-bit)", f"train{cpu}@{p}_per_s", f"mol/{unit} per epoch")
+            for p in args.also_precision
+            for cpu, unit in (("", "s"), ("_cpu", "CPU-s"))
+        ],
         row("prediction incl. featurization, per CPU second", "predict_cpu_per_s", "mol/CPU-s"),
         (
             f"| featurization as a share of the parse-only floor | {molgen['featurize_per_s'] / molgen['parse_per_s']:.0%} "
@@ -210,6 +224,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("MOLGEN_DATA_DIR"))
     parser.add_argument("--dna", action="store_true", help="also time molgen's DNA models")
+    parser.add_argument(
+        "--also-precision",
+        nargs="*",
+        default=[],
+        metavar="PRECISION",
+        help="also time molgen's training at these trainer precisions (e.g. bf16-mixed on a CPU with AVX512-BF16)",
+    )
     parser.add_argument("--output", type=Path, help="write the table (Markdown) and raw numbers (JSON) here")
     args = parser.parse_args(argv)
     if args.data_dir is None or not (args.data_dir / "moses" / "test.csv.gz").is_file():
@@ -249,7 +270,9 @@ def main(argv: list[str] | None = None) -> None:
     (work / "job.json").write_text(json.dumps(job))
 
     def molgen_side(r: int) -> dict:
-        return run_molgen(smiles, work / "train.csv", "target", args.epochs, work / f"round{r}")
+        return run_molgen(
+            smiles, work / "train.csv", "target", args.epochs, work / f"round{r}", tuple(args.also_precision)
+        )
 
     def chemprop_side(r: int) -> dict:
         result = work / f"chemprop{r}.json"
