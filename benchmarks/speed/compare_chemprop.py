@@ -188,9 +188,9 @@ def table(molgen: dict, chemprop: dict, args: argparse.Namespace, load: tuple, d
         row("prediction incl. featurization", "predict_per_s", "mol/s"),
         row("training, per CPU second of the process", "train_cpu_per_s", "mol/CPU-s per epoch"),
         *[
-            row(f"training, molgen {p} (Chemprop 32-bit)", f"train{cpu}@{p}_per_s", f"mol/{unit} per epoch")
+            row(f"training, molgen {p}{label} (Chemprop 32-bit)", f"train{cpu}@{p}_per_s", f"mol/{unit} per epoch")
             for p in args.also_precision
-            for cpu, unit in (("", "s"), ("_cpu", "CPU-s"))
+            for cpu, unit, label in (("", "s", ""), ("_cpu", "CPU-s", ", per CPU second"))
         ],
         row("prediction incl. featurization, per CPU second", "predict_cpu_per_s", "mol/CPU-s"),
         (
