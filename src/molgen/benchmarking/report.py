@@ -174,16 +174,17 @@ def markdown(
     if compared:
         lines += [
             f"- chemprop (same split): Chemprop {baseline['version']} with its default architecture on each cell's "
-            "own train/val/test rows, seed and epochs, scored with molgen's metric code; molgen vs chemprop is "
-            "a win or loss when the means differ by more than the larger std over seeds, else a tie"
+            "own train/val/test rows, seed and epochs, scored with molgen's metric code; Δ per seed = molgen − "
+            "chemprop on the same split (mean ± std over seeds); molgen vs chemprop is a win or loss when that "
+            "mean exceeds its std, else a tie"
         ]
-    extra_head = " chemprop (same split) | vs chemprop |" if compared else ""
+    extra_head = " chemprop (same split) | Δ per seed | vs chemprop |" if compared else ""
     lines += [
         "",
         "| dataset | split | model | metric | seeds | molgen (mean ± std) |"
         + extra_head
         + " published | Δ | s / seed |",
-        "|---|---|---|---|---|---|" + ("---|---|" if compared else "") + "---|---|---|",
+        "|---|---|---|---|---|---|" + ("---|---|---|" if compared else "") + "---|---|---|",
     ]
     sources: list[str] = []
     for s in summaries:
@@ -223,30 +224,42 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def baseline_values(record: dict[str, Any], group: str) -> list[float]:
-    """Chemprop's values on the splits of the molgen cells of ``group`` that finished (one per seed)."""
+def baseline_pairs(record: dict[str, Any], group: str) -> list[tuple[float, float]]:
+    """``(molgen, chemprop)`` per seed of ``group`` where both finished: the two values of one split."""
     entries = record.get("baseline", {}).get("cells", {})
-    keys = [c.get("baseline_key") for c in record["cells"] if c["group"] == group and c["status"] == "ok"]
-    return [entries[k]["value"] for k in keys if k in entries and entries[k]["status"] == "ok"]
+    pairs = []
+    for cell in record["cells"]:
+        entry = entries.get(cell.get("baseline_key"))
+        if cell["group"] == group and cell["status"] == "ok" and entry and entry["status"] == "ok":
+            pairs.append((float(cell["value"]), float(entry["value"])))
+    return pairs
 
 
 def versus(molgen: Sequence[float], other: Sequence[float], higher_is_better: bool | None) -> str:
-    """``win``/``tie``/``loss`` of molgen: a tie when the means differ by at most the larger std over seeds."""
-    if not molgen or not other or higher_is_better is None:
+    """``win``/``tie``/``loss`` of molgen against ``other`` on the same splits (``molgen[i]`` and ``other[i]`` share
+    seed i's split): a tie when the mean per-seed difference is at most the std of the per-seed differences (the
+    split's own difficulty cancels); with one seed any difference counts."""
+    if not molgen or len(molgen) != len(other) or higher_is_better is None:
         return "–"
-    spread = max(statistics.stdev(v) if len(v) > 1 else 0.0 for v in (molgen, other))
-    difference = statistics.fmean(molgen) - statistics.fmean(other)
+    differences = [m - o for m, o in zip(molgen, other, strict=True)]
+    spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
+    difference = statistics.fmean(differences)
     if abs(difference) <= spread:
         return "tie"
     return "win" if (difference > 0) == higher_is_better else "loss"
 
 
-def _versus_chemprop(record: dict[str, Any], s: GroupSummary) -> tuple[str, str]:
-    values = baseline_values(record, s.group)
-    if not values:
-        return "failed", "–"
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):.3f} ± {std:.3f}", versus(s.values, values, s.direction)
+def _versus_chemprop(record: dict[str, Any], s: GroupSummary) -> tuple[str, str, str]:
+    pairs = baseline_pairs(record, s.group)
+    if not pairs:
+        return "failed", "–", "–"
+    ours, theirs = [m for m, _ in pairs], [o for _, o in pairs]
+    std = statistics.stdev(theirs) if len(theirs) > 1 else 0.0
+    differences = [m - o for m, o in pairs]
+    spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
+    better = sum((d > 0) == s.direction for d in differences if d != 0)
+    paired = f"{statistics.fmean(differences):+.3f} ± {spread:.3f} (molgen better in {better}/{len(pairs)})"
+    return f"{statistics.fmean(theirs):.3f} ± {std:.3f}", paired, versus(ours, theirs, s.direction)
 
 
 def _cells_seconds(record: dict[str, Any]) -> float:

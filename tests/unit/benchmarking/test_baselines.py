@@ -52,10 +52,12 @@ def test_chemprop_gets_exactly_the_rows_of_each_part_of_the_molgen_split(tmp_pat
     assert "--patience" not in _train_command(tmp_path / "python", {**job, "patience": 0}, work)
 
 
-def test_win_tie_loss_uses_the_direction_and_the_larger_spread():
+def test_win_tie_loss_pairs_the_seeds_and_uses_the_spread_of_their_differences():
     assert versus([0.50, 0.52], [0.60, 0.62], higher_is_better=False) == "win"
     assert versus([0.80], [0.85], higher_is_better=True) == "loss"
-    assert versus([0.60, 0.70], [0.64, 0.66], higher_is_better=False) == "tie"  # within molgen's std 0.07
+    assert versus([0.60, 0.70], [0.64, 0.66], higher_is_better=False) == "tie"  # differences -0.04, +0.04
+    # seeds whose splits differ in difficulty: lower on every split, by more than the differences' spread
+    assert versus([0.50, 0.90, 0.70], [0.55, 0.96, 0.74], higher_is_better=False) == "win"
     assert versus([], [0.6], higher_is_better=False) == "–"
 
 
@@ -74,8 +76,9 @@ def test_results_md_puts_chemprop_on_the_same_split_next_to_molgen():
         },
     }
     text = markdown(rec, summarize(rec))
-    assert "| molgen (mean ± std) | chemprop (same split) | vs chemprop |" in text
-    assert "| 0.560 ± 0.014 | 0.650 ± 0.000 | win |" in text
+    assert "| molgen (mean ± std) | chemprop (same split) | Δ per seed | vs chemprop |" in text
+    # seed 1's Chemprop run failed: the pair of seed 0 alone is compared
+    assert "| 0.560 ± 0.014 | 0.650 ± 0.000 | -0.100 ± 0.000 (molgen better in 1/1) | win |" in text
     assert "chemprop: RuntimeError: x (log: l.log)" in text
 
 
