@@ -241,12 +241,16 @@ def versus(molgen: Sequence[float], other: Sequence[float], higher_is_better: bo
     split's own difficulty cancels); with one seed any difference counts."""
     if not molgen or len(molgen) != len(other) or higher_is_better is None:
         return "–"
-    differences = [m - o for m, o in zip(molgen, other, strict=True)]
-    spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
-    difference = statistics.fmean(differences)
+    difference, spread = _paired(molgen, other)
     if abs(difference) <= spread:
         return "tie"
     return "win" if (difference > 0) == higher_is_better else "loss"
+
+
+def _paired(molgen: Sequence[float], other: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample std (0 for one seed) of the per-seed differences ``molgen[i] - other[i]``."""
+    differences = [m - o for m, o in zip(molgen, other, strict=True)]
+    return statistics.fmean(differences), statistics.stdev(differences) if len(differences) > 1 else 0.0
 
 
 def _versus_chemprop(record: dict[str, Any], s: GroupSummary) -> tuple[str, str, str]:
@@ -255,10 +259,9 @@ def _versus_chemprop(record: dict[str, Any], s: GroupSummary) -> tuple[str, str,
         return "failed", "–", "–"
     ours, theirs = [m for m, _ in pairs], [o for _, o in pairs]
     std = statistics.stdev(theirs) if len(theirs) > 1 else 0.0
-    differences = [m - o for m, o in pairs]
-    spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
-    better = sum((d > 0) == s.direction for d in differences if d != 0)
-    paired = f"{statistics.fmean(differences):+.3f} ± {spread:.3f} (molgen better in {better}/{len(pairs)})"
+    difference, spread = _paired(ours, theirs)
+    better = sum((m - o > 0) == s.direction for m, o in pairs if m != o)
+    paired = f"{difference:+.3f} ± {spread:.3f} (molgen better in {better}/{len(pairs)})"
     return f"{statistics.fmean(theirs):.3f} ± {std:.3f}", paired, versus(ours, theirs, s.direction)
 
 
