@@ -38,6 +38,11 @@ class ModelFormatError(MolgenError, ValueError):
     """A model folder that cannot be loaded safely (missing files, pickles, corrupted weights, unknown format)."""
 
 
+class TrainingDivergedError(MolgenError, ArithmeticError):
+    """Training whose loss became NaN or infinite (a learning rate too high, extreme targets or features); the
+    message names the epoch and what to change."""
+
+
 class RemoteError(MolgenError):
     """A molgen server refused a request (``status``: the HTTP status, ``detail``: its message)."""
 

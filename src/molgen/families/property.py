@@ -117,7 +117,10 @@ def build_predictor(
         if mol_features is None:
             mean, std = torch.zeros(featurizer.mol_feature_dim), torch.ones(featurizer.mol_feature_dim)
         else:
-            mean, std = torch.as_tensor(mol_features.mean(0)), torch.as_tensor(mol_features.std(0))
+            # float64: a float32 square of a heavy-tailed descriptor overflows (Ipc reaches 7e30 in
+            # Lipophilicity), and an infinite std would leave that column unscaled and the loss NaN
+            values = mol_features.astype(np.float64)
+            mean, std = torch.as_tensor(values.mean(0)), torch.as_tensor(values.std(0))
         encoder = WithMoleculeFeatures(encoder, mean, std)
     return with_head(encoder, task, model)
 

@@ -26,6 +26,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from molgen.config import TrainerConfig
+from molgen.training.callbacks import StopOnNonFiniteLoss
 from molgen.training.checkpoint_io import AtomicCheckpointIO
 from molgen.training.progress import EpochLog, stop_reason
 
@@ -105,7 +106,7 @@ def build_trainer(
     run_dir = Path(run_dir)
     checkpoint_dir = run_dir / "checkpoints" / tag if tag else run_dir / "checkpoints"
     log_dir = run_dir / "logs" / tag if tag else run_dir / "logs"
-    callbacks: list[L.Callback] = list(extra_callbacks or [])
+    callbacks: list[L.Callback] = [*(extra_callbacks or []), StopOnNonFiniteLoss()]
     if enable_checkpointing:
         # best.ckpt on improvement, then last.ckpt at the end of every epoch (so it also holds this epoch's
         # best-checkpoint state); Lightning's save_last=True writes last.ckpt only on improvement

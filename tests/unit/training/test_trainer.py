@@ -8,6 +8,7 @@ import torch
 from tests.unit.training.helpers import make_datamodule, make_module
 
 from molgen.config import OptimConfig, TrainerConfig
+from molgen.errors import TrainingDivergedError
 from molgen.training.trainer import (
     LAST_CHECKPOINT,
     build_trainer,
@@ -100,3 +101,22 @@ def test_early_stopping_is_wired_to_the_monitored_metric(tiny, tmp_path, patienc
     trainer = build_trainer(cfg, tmp_path, monitor="val/rmse", mode="min")
     stoppers = [c for c in trainer.callbacks if isinstance(c, L.callbacks.EarlyStopping)]
     assert len(stoppers) == 1 and stoppers[0].monitor == "val/rmse" and stoppers[0].patience == patience
+
+
+class _PoisonWeights(L.Callback):
+    """Makes every weight NaN before the first batch of epoch ``at``: the loss of that epoch is NaN."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.current_epoch == self.at and batch_idx == 0:
+            with torch.no_grad():
+                for parameter in pl_module.parameters():
+                    parameter.fill_(float("nan"))
+
+
+def test_a_nan_training_loss_stops_the_fit_with_an_error_naming_the_epoch(tiny, tmp_path):
+    seed_everything(0)
+    with pytest.raises(TrainingDivergedError, match=r"training loss is nan in epoch 1 .*--lr"):
+        run(make_module(tiny), make_datamodule(tiny), _trainer(tmp_path, 3, _PoisonWeights(at=1)))
