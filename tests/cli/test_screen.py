@@ -76,6 +76,14 @@ def test_screen_a_folder_on_two_local_workers_then_resume(setup, tmp_path, capsy
     err = capsys.readouterr().err
     assert "molgen screen: error:" in err and "different parameters (filters" in err
 
+    assert main([*args, "--workers", "1", "--precision", "bf16-mixed"]) == 2  # a resume keeps the precision
+    assert "different parameters (precision" in capsys.readouterr().err
+    assert main([*args, "--workers", "1", "--precision", "bf16-mixed", "--output", str(tmp_path / "bf16")]) == 0
+    low = pd.read_parquet(tmp_path / "bf16" / "shards").sort_values(["source", "row"]).reset_index(drop=True)
+    full = shards.sort_values(["source", "row"]).reset_index(drop=True)
+    assert low["valid"].tolist() == full["valid"].tolist()
+    assert (low["logp"] - full["logp"]).abs().max() <= 0.02 * full["logp"].abs().max()
+
 
 def test_user_errors_exit_2_with_the_valid_choices(setup, tmp_path, capsys):
     base = ["screen", "--model", setup["single"], "--library", setup["library"], "--output", str(tmp_path / "o")]

@@ -96,6 +96,14 @@ def test_predict_one_row_per_input_with_invalid_rows(trained_run: Path, tmp_path
     assert out.loc[~out["valid"], "logp"].isna().all()
     assert out.loc[out["valid"], ["logp", "logp_std", "heavy", "heavy_std"]].notna().all().all()
     assert "3 invalid" in result.stdout and "in.csv line 3" in result.stderr
+    # bfloat16 inference: the same rows, predictions within bf16's ~3 significant digits of float32
+    molgen("predict", "--model", str(trained_run), "--input", str(tmp_path / "in.csv"), "--output",
+           str(tmp_path / "bf16.csv"), "--precision", "bf16-mixed")  # fmt: skip
+    bf16 = pd.read_csv(tmp_path / "bf16.csv", keep_default_na=False, na_values=[""])
+    assert bf16["valid"].tolist() == out["valid"].tolist()
+    for column in ("logp", "heavy"):
+        fp32, low = out.loc[out["valid"], column], bf16.loc[bf16["valid"], column]
+        assert (fp32 - low).abs().max() <= 0.02 * fp32.abs().max() + 1e-3
 
 
 @pytest.mark.slow

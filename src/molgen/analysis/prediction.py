@@ -56,7 +56,7 @@ def predict_frame(model: LoadedModel, frame: pd.DataFrame, *, domain: bool = Tru
     """Predictions for every row of ``frame``: one output row per input row, with ``valid`` and
     ``invalid_reason`` columns, and ``train_similarity`` / ``in_domain`` when the model has an applicability
     domain and ``domain`` is on. Options go to the family's ``predict_frame`` (``input_column``,
-    ``batch_size``, ``n_jobs``; DNA models: ``on_length_mismatch``)."""
+    ``batch_size``, ``n_jobs``; molecule models: ``precision``; DNA models: ``on_length_mismatch``)."""
     from molgen.families import FAMILIES
 
     if domain and model.domain is not None:
@@ -64,6 +64,11 @@ def predict_frame(model: LoadedModel, frame: pd.DataFrame, *, domain: bool = Tru
     kind = model.spec.input.kind if model.spec.input is not None else None
     if "on_length_mismatch" in options and kind != "dna":
         raise ConfigError(f"--on-length-mismatch applies to DNA models; this model reads {kind or 'no sequences'}")
+    precision = options.pop("precision", "32")
+    if precision != "32":  # only molecule models take the option
+        if kind != "smiles":
+            raise ConfigError(f"--precision {precision} applies to molecule models; this model reads {kind}")
+        options["precision"] = precision
     out = FAMILIES.get(model.spec.family).predict_frame(model.spec, model.members, frame, **options)
     if len(out) != len(frame):  # the contract every family keeps; never lose a row silently
         raise RuntimeError(f"{len(out)} output rows for {len(frame)} input rows")

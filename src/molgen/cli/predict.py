@@ -46,6 +46,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "predicts",
     )
     parser.add_argument(
+        "--precision",
+        choices=("32", "bf16-mixed"),
+        default="32",
+        help="molecule models: compute in float32 (the default) or in bfloat16 autocast (bf16-mixed: about 1.6x "
+        "faster inference on a CPU with AVX512-BF16 or AMX, e.g. AMD Zen 4 or Intel Sapphire Rapids; predictions "
+        "move by about 0.1%% of their scale)",
+    )
+    parser.add_argument(
         "--no-domain",
         dest="domain",
         action="store_false",
@@ -66,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_writable(args.output)  # fail before loading and computing anything
     if args.url:
+        if args.precision != "32":
+            from molgen.errors import ConfigError
+
+            raise ConfigError("--precision applies to predicting in this process; a server computes in float32")
         summary = _predict_remote(args)
     else:
         summary = _predict_local(args)
@@ -87,7 +99,9 @@ def _predict_remote(args: argparse.Namespace) -> PredictionSummary:
 def _predict_local(args: argparse.Namespace) -> PredictionSummary:
     from molgen.analysis.prediction import predict_model_file
 
-    options = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
+    options: dict[str, object] = {"on_length_mismatch": args.on_length_mismatch} if args.on_length_mismatch else {}
+    if args.precision != "32":
+        options["precision"] = args.precision
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
     return predict_model_file(

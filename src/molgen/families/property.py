@@ -39,7 +39,7 @@ from molgen.training.artifacts import ModelSpec
 from molgen.training.batches import FeatureCollate, GraphCollate
 from molgen.training.model_card import property_model_card
 from molgen.training.prediction_tables import input_values, output_table
-from molgen.training.predictor import Predictor
+from molgen.training.predictor import Predictor, check_precision
 from molgen.training.tasks import Task
 
 log = logging.getLogger("molgen")
@@ -135,9 +135,11 @@ def predict_frame(
     n_jobs: int = -1,
     domain: Domain | None = None,
     ahead: ChunksAhead | None = None,
+    precision: str = "32",
 ) -> pd.DataFrame:
     """One output row per input row: input columns, one column per target (+ ``_std``), with a ``domain`` its
-    ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``.
+    ``train_similarity`` and ``in_domain`` (:mod:`molgen.chem.domain`), ``valid``; ``precision``: ``"32"`` or
+    ``"bf16-mixed"`` (:meth:`Predictor.outputs <molgen.training.predictor.Predictor.outputs>`).
 
     Invalid molecules get ``valid=False``, empty predictions (and similarity) and the reason in ``invalid_reason``.
     ``n_jobs`` processes (-1: all cores) share the work: from :data:`~molgen.chem.featurize.chunks.OVERLAP_MIN_ROWS`
@@ -148,6 +150,7 @@ def predict_frame(
     Smaller inputs are featurized in this process, then predicted. Every path gives the same output.
     """
     assert spec.input is not None and spec.task is not None and spec.featurizer is not None
+    check_precision(precision)
     column = input_column or spec.input.column
     smiles = input_values(frame, column, "SMILES").tolist()
     featurizer = FeaturizerSpec.from_dict(spec.featurizer)
@@ -162,7 +165,7 @@ def predict_frame(
         raise ValueError("the featurization started ahead is not of these rows, this featurizer and this domain")
     nearest = None
     if ahead is not None and isinstance(model, GraphModelConfig) and mc == 0:
-        samples, featurized, nearest = overlapped_samples(members, ahead, batch_size=batch_size)
+        samples, featurized, nearest = overlapped_samples(members, ahead, batch_size=batch_size, precision=precision)
     else:
         if ahead is not None:
             why = "fingerprint model" if isinstance(model, FingerprintModelConfig) else f"MC dropout, {mc} passes"
@@ -179,7 +182,10 @@ def predict_frame(
             collate = GraphCollate(featurized.graphs)
         rows = np.arange(len(featurized.graphs))
         samples = uq.concat(
-            [uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc)) for m in members]
+            [
+                uq.to_numpy(m.predict_samples(collate, rows, batch_size=batch_size, mc_samples=mc, precision=precision))
+                for m in members
+            ]
         )
     reasons = {bad.index: f"{bad.reason}: {bad.smiles!r}" for bad in featurized.invalid}
     extra = {}
@@ -217,7 +223,7 @@ def _joined(fingerprints: list[np.ndarray | None], fingerprint: tuple[int, int] 
 
 
 def overlapped_samples(
-    members: list[Predictor], ahead: ChunksAhead, *, batch_size: int = PREDICT_BATCH
+    members: list[Predictor], ahead: ChunksAhead, *, batch_size: int = PREDICT_BATCH, precision: str = "32"
 ) -> tuple[uq.Samples, FeaturizationResult, np.ndarray | None]:
     """The members' samples of the valid molecules of ``ahead``'s rows, predicted chunk by chunk as its workers
     featurize the next ones, with their featurization (``valid_index``, ``invalid``, ``fingerprints``; ``graphs``
@@ -238,7 +244,8 @@ def overlapped_samples(
     def predict(graphs: PackedGraphs, n: int) -> None:  # the first n molecules of graphs
         collate, rows = GraphCollate(graphs), np.arange(n)
         for member, member_parts in zip(members, parts):
-            member_parts.append(uq.to_numpy(member.predict_samples(collate, rows, batch_size=batch_size)))
+            samples = member.predict_samples(collate, rows, batch_size=batch_size, precision=precision)
+            member_parts.append(uq.to_numpy(samples))
 
     with beside_workers(ahead.workers) as threads:
         log.info(

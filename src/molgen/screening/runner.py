@@ -98,6 +98,7 @@ def screen(
     scheduler: str | None = None,
     retries: int = 2,
     domain: bool = True,
+    precision: str = "32",
 ) -> ScreenResult:
     """Scores every molecule of ``library`` with ``models`` (pooled into one ensemble) into ``output``.
 
@@ -109,6 +110,7 @@ def screen(
         workers: processes; ``None`` = all cores, 0 or 1 = this process (serial).
         scheduler: address of an existing Dask scheduler (``workers`` is then ignored).
         domain: add ``train_similarity`` / ``in_domain`` when a model has an applicability domain.
+        precision: ``"32"`` or ``"bf16-mixed"`` (bfloat16 inference; a resume must use the same).
 
     Raises:
         ValueError / FileNotFoundError / KeyError: bad arguments, inputs or a mismatched output folder.
@@ -116,7 +118,7 @@ def screen(
     """
     started = time.perf_counter()
     filter_names = parse_filter_names(filters)  # checked before the (slow) model loading
-    job = ScreenJob.create(models, filter_names, batch_size, domain=domain)
+    job = ScreenJob.create(models, filter_names, batch_size, domain=domain, precision=precision)
     if sort_by is None and job.layout.task_type == "multiclass":
         raise ConfigError(f"a multiclass model: pass --sort-by, one of {', '.join(job.layout.quantities())}")
     ranking = Ranking.create(

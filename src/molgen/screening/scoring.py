@@ -135,6 +135,7 @@ class ScreenJob:
 
     Attributes:
         block_size: molecules featurized and predicted at a time inside a shard (bounds memory).
+        precision: ``"32"`` or ``"bf16-mixed"`` (:meth:`~molgen.training.predictor.Predictor.outputs`).
     """
 
     models: tuple[ModelRef, ...]
@@ -144,6 +145,7 @@ class ScreenJob:
     block_size: int = 2048
     input_column: str | None = field(default=None, compare=False)
     domain: bool = False
+    precision: str = "32"
 
     @classmethod
     def create(
@@ -153,6 +155,7 @@ class ScreenJob:
         batch_size: int = 256,
         *,
         domain: bool = True,
+        precision: str = "32",
     ) -> ScreenJob:
         """Reads each model's spec, checks they predict the same targets, builds the layout; ``domain``: add the
         applicability-domain columns when at least one model has a domain.
@@ -166,6 +169,9 @@ class ScreenJob:
             raise ConfigError("pass at least one --model")
         if batch_size < 1:
             raise ConfigError(f"batch size must be ≥ 1, got {batch_size}")
+        from molgen.training.predictor import check_precision
+
+        check_precision(precision)
         refs = tuple(ModelRef.of(path) for path in model_dirs)
         specs = [ref.spec() for ref in refs]
         layouts = []
@@ -186,15 +192,21 @@ class ScreenJob:
         layout = PredictionLayout(first[0], first[1], first[2], sum(n for *_, n in layouts))
         input_column = specs[0].input.column if specs[0].input is not None else None
         has_domain = domain and any(spec.applicability_domain is not None for spec in specs)
-        return cls(refs, layout, tuple(filters), batch_size, input_column=input_column, domain=has_domain)
+        return cls(
+            refs, layout, tuple(filters), batch_size, input_column=input_column, domain=has_domain, precision=precision
+        )
 
     def describe(self) -> dict[str, Any]:
         """What must match between a run and its resume (model contents, not their paths)."""
-        return {
-            "models": [ref.fingerprint[:16] for ref in self.models],
-            "layout": asdict(self.layout) | {"targets": list(self.layout.targets)},
-            "filters": list(self.filters),
-        } | ({"domain": True} if self.domain else {})
+        return (
+            {
+                "models": [ref.fingerprint[:16] for ref in self.models],
+                "layout": asdict(self.layout) | {"targets": list(self.layout.targets)},
+                "filters": list(self.filters),
+            }
+            | ({"domain": True} if self.domain else {})
+            | ({"precision": self.precision} if self.precision != "32" else {})
+        )
 
     def columns(self) -> list[str]:
         return [*FIXED_COLUMNS, *self.layout.columns(), *(DOMAIN_COLUMNS if self.domain else ()), *FILTER_COLUMNS]
@@ -296,7 +308,7 @@ def _predict_block(
         result = featurized[key]
         collate = GraphCollate(result.graphs)
         rows = np.arange(len(result.graphs))
-        predictions += [member.predict_rows(collate, rows, job.batch_size) for member in model.members]
+        predictions += [member.predict_rows(collate, rows, job.batch_size, job.precision) for member in model.members]
         if domain is not None:
             found = domain.reference.nearest(result.fingerprints)
             inside = found >= domain.threshold
