@@ -12,7 +12,6 @@ from torch import nn
 
 from molgen.training.tasks import Task
 
-
 PRECISIONS = ("32", "bf16-mixed")
 """Inference precisions: float32, or bfloat16 autocast (the dense layers; sparse products stay float32)."""
 
