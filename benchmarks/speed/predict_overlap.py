@@ -1,9 +1,11 @@
 """Whole `molgen predict` processes side by side: a baseline source tree against this one, and this tree's
-featurize-while-predicting path against featurize-then-predict at several input sizes (its threshold).
+featurize-while-predicting path against featurize-then-predict at several input sizes (its threshold), and
+float32 inference against bfloat16 (`--precision bf16-mixed`).
 
 Usage:
     python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --baseline-src /tmp/base/src
     python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --sizes 1000,2000,4000,8000
+    python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --precisions
 
 Each run is one process (`/usr/bin/time -v python -c 'molgen.cli.main.main(...)'`, PYTHONPATH = the source
 tree) with the default --n-jobs and --threads; runs alternate between the variants. Reported per variant:
@@ -45,6 +47,7 @@ class Variant:
     name: str
     src: Path
     min_rows: str = "-"  # "-": the tree's own threshold
+    options: list[str] = field(default_factory=list)  # extra `molgen predict` options
     walls: list[float] = field(default_factory=list)
     rss_max: list[float] = field(default_factory=list)
     rss_tree: list[float] = field(default_factory=list)
@@ -89,7 +92,8 @@ def side_by_side(variants: list[Variant], model: str, input_csv: Path, runs: int
     outputs = {v.name: work / f"{v.name}.csv" for v in variants}
     for _ in range(runs):
         for v in variants:
-            run_once(v, ["predict", "--model", model, "--input", str(input_csv), "--output", str(outputs[v.name])])
+            output = ["--output", str(outputs[v.name])]
+            run_once(v, ["predict", "--model", model, "--input", str(input_csv), *output, *v.options])
     rows = len(pd.read_csv(input_csv))
     print(f"\n{input_csv.name}: {rows} rows, {runs} runs each, alternating; load before: {os.getloadavg()[0]:.2f}")
     print("| variant | wall s (each) | median s | mol/s | peak RSS, largest process | peak RSS, all processes |")
@@ -111,11 +115,18 @@ def main() -> None:
     parser.add_argument("--input", required=True, help="CSV with a smiles column")
     parser.add_argument("--baseline-src", help="src/ of the baseline tree (e.g. git archive of main)")
     parser.add_argument("--sizes", help="comma-separated row counts: overlapped vs featurize-then-predict")
+    parser.add_argument("--precisions", action="store_true", help="this tree: float32 against bf16-mixed")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="molgen-predict-overlap-"))
     if args.baseline_src:
         variants = [Variant("baseline", Path(args.baseline_src)), Variant("this tree", REPO_SRC)]
+        side_by_side(variants, args.model, Path(args.input), args.runs, work)
+    if args.precisions:
+        variants = [
+            Variant("float32", REPO_SRC),
+            Variant("bf16-mixed", REPO_SRC, options=["--precision", "bf16-mixed"]),
+        ]
         side_by_side(variants, args.model, Path(args.input), args.runs, work)
     if args.sizes:
         frame = pd.read_csv(args.input)

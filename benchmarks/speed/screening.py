@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/speed/screening.py [--n 1000000] [--workers 1 2] [--rss-rows 10000000]
         [--rss-minutes 8] [--model RUN_DIR] [--work /tmp/molgen-screen-bench] [--chemprop PATH --chemprop-n 50000]
-        [--skip-throughput]
+        [--skip-throughput] [--options '' '--precision bf16-mixed'] [--repeat 2]
 
 1. Without --model, trains a D-MPNN of Chemprop's default size (hidden 300, depth 3) on ESOL for 3 epochs.
 2. Throughput: the first --n rows of MOSES train as one Parquet file; `molgen screen` timed from start to
@@ -150,6 +150,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
+        "--options",
+        nargs="+",
+        default=[""],
+        help="sets of molgen screen options to compare, e.g. '' '--precision bf16-mixed' (each with each --workers)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="throughput runs of each variant, alternating")
+    parser.add_argument(
         "--skip-throughput",
         action="store_true",
         help="only the memory run (with the largest --workers) and the chemprop run",
@@ -196,13 +203,14 @@ def main() -> None:
     library = work / f"moses_{args.n}.parquet"
     if not library.exists():
         write_parquet(library, smiles, 0, args.n)
-    for workers in [] if args.skip_throughput else args.workers:
+    runs = [(w, o) for _ in range(args.repeat) for o in args.options for w in args.workers]
+    for workers, options in [] if args.skip_throughput else runs:
         output = work / f"out-{args.n}-w{workers}"
         subprocess.run(["rm", "-rf", str(output)], check=True)
-        r = timed(screen_command(molgen, model, library, output, workers, args.chunk_size))
+        r = timed(screen_command(molgen, model, library, output, workers, args.chunk_size) + options.split())
         rows.append(
             (
-                f"molgen screen, {args.n:,} MOSES, {workers} worker(s)",
+                f"molgen screen {options}, {args.n:,} MOSES, {workers} worker(s)".replace("screen ,", "screen,"),
                 f"{args.n / r['seconds']:.0f}",
                 f"{r['seconds']:.0f}",
                 f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",

@@ -81,9 +81,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch-size",
         type=int,
-        default=256,
-        help="molecules per inference batch (default: 256; larger ones are no faster on CPU, and each "
-        "molecule in a batch costs ~0.7 MB of peak memory with a D-MPNN of hidden size 300)",
+        help="molecules per inference batch (default: 64, whose arrays stay in a core's cache: 1.2x "
+        "the rate of 256 on a CPU; each molecule in a batch costs ~0.7 MB of peak memory with a D-MPNN of "
+        "hidden size 300)",
     )
     parser.add_argument(
         "--precision",
@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be ≥ 0, got {args.workers}")
+    options = {} if args.batch_size is None else {"batch_size": args.batch_size}  # else the library's default
     with quiet_dask():  # Dask logs its cluster start-up and shutdown at INFO
         result = screen(
             args.model,
@@ -142,7 +143,6 @@ def run(args: argparse.Namespace) -> int:
             ascending=args.ascending,
             filters=args.filters,
             chunk_size=args.chunk_size,
-            batch_size=args.batch_size,
             precision=args.precision,
             smiles_column=args.smiles_column,
             id_column=args.id_column,
@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             retries=args.retries,
             domain=args.domain,
+            **options,
         )
     print(
         f"screened {result.n_rows} rows in {result.n_shards} shards ({len(result.computed)} scored now, "

@@ -32,7 +32,7 @@ from molgen.data.shards import Shard, plan_library
 from molgen.errors import ConfigError
 from molgen.screening.filters import parse_filter_names
 from molgen.screening.ranking import Ranking, TopK
-from molgen.screening.scoring import ScreenJob, cached_model, score_shard
+from molgen.screening.scoring import SCREEN_BATCH, ScreenJob, cached_model, score_shard
 from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
 
 __all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
@@ -91,7 +91,7 @@ def screen(
     ascending: bool = False,
     filters: str | Sequence[str] | None = None,
     chunk_size: int = 50_000,
-    batch_size: int = 256,
+    batch_size: int = SCREEN_BATCH,
     smiles_column: str | None = None,
     id_column: str | None = None,
     workers: int | None = None,
