@@ -1,5 +1,6 @@
 """The phases of `molgen predict` one at a time, in one process: imports, featurization (1 process, with and
-without the domain's fingerprints), inference (1 and 2 torch threads), the domain search, writing.
+without the domain's fingerprints), inference (float32 and bf16-mixed, 1 and 2 torch threads), the domain
+search, writing.
 
 Usage: python benchmarks/speed/predict_phases.py --model RUN_DIR --input moses50k.csv
 """
@@ -47,11 +48,12 @@ def main() -> None:
     featurized = featurize_smiles(smiles, spec, n_jobs=1, fingerprint=fingerprint)
     timed("featurization, 1 process, with the domain's fingerprints", t)
     rows = np.arange(len(featurized.graphs))
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        t = time.perf_counter()
-        model.members[0].predict_samples(GraphCollate(featurized.graphs), rows, batch_size=64)
-        timed(f"inference, {threads} thread(s)", t)
+    for precision in ("32", "bf16-mixed"):
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            t = time.perf_counter()
+            model.members[0].predict_samples(GraphCollate(featurized.graphs), rows, batch_size=64, precision=precision)
+            timed(f"inference, {precision}, {threads} thread(s)", t)
     if model.domain is not None and featurized.fingerprints is not None:
         t = time.perf_counter()
         model.domain.columns(featurized.fingerprints, featurized.valid_index, len(smiles))
