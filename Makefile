@@ -32,7 +32,7 @@ demo: demo-info setup
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each with one torch/OpenMP thread: tiny models gain
 # nothing from a second thread, and 2 workers x 2 threads on 2 cores spin-wait (the MolGAN overfit went from
-# ~30 s to over 600 s next to busy neighbours). 16.5 min in one process, 11 min on 2 workers (2 quiet cores).
+# ~30 s to over 600 s next to busy neighbours). 14 min on 2 workers (2 quiet cores, 1,204 tests, 2026-12-07).
 TEST_WORKERS ?= 2
 PYTEST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
