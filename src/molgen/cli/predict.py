@@ -49,7 +49,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--precision",
         choices=("32", "bf16-mixed"),
         default="32",
-        help="molecule models: compute in float32 (the default) or in bfloat16 autocast (bf16-mixed: about 1.6x "
+        help="molecule models: compute in float32 (the default) or in bfloat16 autocast (bf16-mixed: about 2x "
         "faster inference on a CPU with AVX512-BF16 or AMX, e.g. AMD Zen 4 or Intel Sapphire Rapids; predictions "
         "move by about 0.1%% of their scale)",
     )

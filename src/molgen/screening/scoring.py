@@ -131,7 +131,7 @@ class PredictionLayout:
 
 SCREEN_BATCH = 64
 """Molecules per inference batch: as ``molgen predict``'s (``molgen.families.property.PREDICT_BATCH``), a batch's
-arrays stay in a core's L2 cache; 1.23x the rate of 256 on 100k MOSES molecules (docs/screening.md)."""
+arrays stay in a core's L2 cache; 1.27x the rate of 256 on 100k MOSES molecules (docs/screening.md)."""
 
 
 @dataclass(frozen=True)
