@@ -25,13 +25,6 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def inference_autocast(precision: str, device_type: str) -> contextlib.AbstractContextManager[Any]:
-    """bfloat16 autocast on ``device_type`` (``"cpu"``, ``"cuda"``) for ``precision="bf16-mixed"``, else nothing."""
-    if check_precision(precision) == "32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type, dtype=torch.bfloat16)
-
-
 class Predictor(nn.Module):
     """The exported form of a supervised model: ``task.predict(head(encoder(batch)))``.
 
@@ -57,7 +50,7 @@ class Predictor(nn.Module):
         n_rows = None
         if hasattr(batch, "edge_index"):
             batch, n_rows = padded_graph_batch(batch)
-        with inference_autocast(precision, next(self.parameters()).device.type):
+        with torch.autocast(next(self.parameters()).device.type, dtype=torch.bfloat16):
             out = self.head(self.encoder(batch))
         return out[:n_rows].float()
 
