@@ -1,7 +1,7 @@
 """`molgen screen` throughput and memory on MOSES molecules, as whole processes.
 
 Usage:
-    python benchmarks/speed/screening.py [--n 1000000] [--workers 1 2] [--rss-rows 10000000]
+    python benchmarks/speed/screening.py [--n 1000000] [--workers default 1 2] [--rss-rows 10000000]
         [--rss-minutes 8] [--model RUN_DIR] [--work /tmp/molgen-screen-bench] [--chemprop PATH --chemprop-n 50000]
         [--skip-throughput] [--options '' '--precision bf16-mixed'] [--repeat 2]
 
@@ -9,7 +9,7 @@ Usage:
 2. Throughput: the first --n rows of MOSES train as one Parquet file; `molgen screen` timed from start to
    exit (imports, Dask start-up, reading, featurization, inference, writing) for each --workers value.
 3. Memory: a --rss-rows library made by repeating MOSES train, as a folder of 1M-row Parquet files, screened
-   with the largest --workers value; peak RSS summed over the whole process tree (parent, Dask workers) is
+   with the last --workers value; peak RSS summed over the whole process tree (parent, Dask workers) is
    sampled every 0.5 s. The run is stopped after --rss-minutes (0: run to the end); the report says how far
    it got.
 4. With --chemprop (a `chemprop` executable from a separate venv), `chemprop predict` on the first
@@ -126,7 +126,8 @@ def timed(command: list[str], limit_s: float | None = None) -> dict:
     }
 
 
-def screen_command(molgen: str, model: str, library: Path, output: Path, workers: int, chunk: int) -> list[str]:
+def screen_command(molgen: str, model: str, library: Path, output: Path, workers: str, chunk: int) -> list[str]:
+    """``workers``: a ``--workers`` value, or ``default`` (the option left out)."""
     return [
         molgen,
         "screen",
@@ -136,8 +137,7 @@ def screen_command(molgen: str, model: str, library: Path, output: Path, workers
         str(library),
         "--output",
         str(output),
-        "--workers",
-        str(workers),
+        *([] if workers == "default" else ["--workers", workers]),
         "--chunk-size",
         str(chunk),
         "--top-k",
@@ -148,7 +148,9 @@ def screen_command(molgen: str, model: str, library: Path, output: Path, workers
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--workers", nargs="+", default=["default", "1", "2"], help="--workers values; default: the option left out"
+    )
     parser.add_argument(
         "--options",
         nargs="+",
@@ -159,7 +161,7 @@ def main() -> None:
     parser.add_argument(
         "--skip-throughput",
         action="store_true",
-        help="only the memory run (with the largest --workers) and the chemprop run",
+        help="only the memory run (with the last --workers) and the chemprop run",
     )
     parser.add_argument("--rss-rows", type=int, default=10_000_000, help="0 skips the memory run")
     parser.add_argument("--rss-minutes", type=float, default=8.0)
@@ -210,7 +212,7 @@ def main() -> None:
         r = timed(screen_command(molgen, model, library, output, workers, args.chunk_size) + options.split())
         rows.append(
             (
-                f"molgen screen {options}, {args.n:,} MOSES, {workers} worker(s)".replace("screen ,", "screen,"),
+                f"molgen screen {options}, {args.n:,} MOSES, --workers {workers}".replace("screen ,", "screen,"),
                 f"{args.n / r['seconds']:.0f}",
                 f"{r['seconds']:.0f}",
                 f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",
@@ -227,7 +229,7 @@ def main() -> None:
                 write_parquet(folder / f"part{i:03d}.parquet", smiles, start, min(1_000_000, args.rss_rows - start))
         output = work / f"out-{args.rss_rows}"
         subprocess.run(["rm", "-rf", str(output)], check=True)
-        workers = max(args.workers)
+        workers = args.workers[-1]
         limit = args.rss_minutes * 60 or None
         r = timed(screen_command(molgen, model, folder, output, workers, args.chunk_size), limit)
         done = list((output / "shards").glob("*.parquet"))
@@ -237,7 +239,7 @@ def main() -> None:
         status += f"; peak RSS {first:.2f} GB in the first quarter, {last:.2f} GB in the last"
         rows.append(
             (
-                f"molgen screen, {args.rss_rows:,}-row library, {workers} worker(s)",
+                f"molgen screen, {args.rss_rows:,}-row library, --workers {workers}",
                 f"{n_done / r['seconds']:.0f}",
                 f"{r['seconds']:.0f}",
                 f"{r['peak_rss_gb']:.2f} ({r['processes']} procs)",

@@ -68,7 +68,7 @@ def test_screen_a_folder_on_two_local_workers_then_resume(setup, tmp_path, capsy
     assert len(top) == 5 and (top["score"] - top["logp"] - 0.5 * top["logp_std"]).abs().max() < 1e-9
 
     assert main([*args, "--workers", "1"]) == 0  # same job, in-process: everything is reused
-    assert "(0 scored now, 5 reused; serial)" in capsys.readouterr().out
+    assert "(0 scored now, 5 reused; this process)" in capsys.readouterr().out
     assert pd.read_csv(out / "top_k.csv").equals(top)
     assert [len(run["computed"]) for run in json.loads((out / "manifest.json").read_text())["runs"]] == [5, 0]
 

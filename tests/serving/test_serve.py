@@ -106,6 +106,7 @@ def test_models_probes_and_metrics(api: Server):
     models = httpx.get(f"{api.url}/v1/models", headers=AUTH).json()["models"]
     by_name = {m["name"]: m for m in models}
     assert by_name["esol"]["family"] == "property" and by_name["esol"]["targets"] == ["y"]
+    assert by_name["esol"]["precision"] == by_name["dna"]["precision"] == "32"
     assert by_name["dna"]["endpoints"] == ["predict", "variant-effect", "attribute"]
     assert by_name["esol"]["spec"]["task"]["type"] == "regression" and by_name["esol"]["card"]
     assert httpx.get(f"{api.url}/healthz").json() == {"status": "ok"}  # probes need no token

@@ -27,10 +27,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             options.update(action="append", required=True, metavar="NAME=DIR")
         elif typing.get_origin(annotation) is list:
             options.update(nargs="+", metavar="ORIGIN")
+        elif typing.get_origin(annotation) is typing.Literal:
+            options.update(choices=list(typing.get_args(annotation)))
+            options["help"] = f"{field.description} (default: {field.default})"
         else:
             kind = _scalar(annotation)
             options.update(type=kind, metavar=name.upper())
             options["help"] = f"{field.description} (default: {field.default})"
+        options["help"] = options["help"].replace("%", "%%")  # argparse formats help with %
         parser.add_argument(flag, **options)
     parser.set_defaults(run=run)
 

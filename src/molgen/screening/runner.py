@@ -1,6 +1,7 @@
 """Running a screen: plan the shards, skip finished ones, score the rest serially or on Dask.
 
-``workers`` ≤ 1 scores shards in this process; ``workers`` ≥ 2 starts a Dask ``LocalCluster``
+By default this process scores the shards while worker processes on the other cores featurize its next
+molecules; ``workers`` ≤ 1 scores shards in this process alone; ``workers`` ≥ 2 starts a Dask ``LocalCluster``
 of that many single-threaded processes; ``scheduler="tcp://host:8786"`` uses an existing Dask
 cluster (its workers need molgen installed and the library and output folders at the same
 paths). Only shard descriptors travel to workers: a worker reads its shard, loads each model
@@ -20,7 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,9 @@ def screen(
     ``ascending`` may change between runs; they only rank). See the package docstring.
 
     Args:
-        workers: processes; ``None`` = all cores, 0 or 1 = this process (serial).
+        workers: ``None``: this process scores the shards while worker processes on the other cores featurize
+            its next molecules; 0 or 1: this process alone; N ≥ 2: a local Dask cluster of N worker processes,
+            each scoring whole shards.
         scheduler: address of an existing Dask scheduler (``workers`` is then ignored).
         domain: add ``train_similarity`` / ``in_domain`` when a model has an applicability domain.
         precision: ``"32"`` or ``"bf16-mixed"`` (bfloat16 inference; a resume must use the same).
@@ -166,12 +169,16 @@ def screen(
         if record["reused"]:
             log.info("resuming: %d of %d shards already done in %s", record["reused"], len(shards), folder.path)
         progress = _Progress(len(pending), sum(s.n_rows for s in pending))
+        if workers is None and scheduler is None:  # this process predicts, the other cores featurize ahead of it
+            workers, job = 1, replace(job, featurize_workers=_available_cores() - 1)
         workers = _available_cores() if workers is None else workers
         executor = _serial if scheduler is None and workers <= 1 else _dask
         if executor is _serial:
             for ref in job.models:  # a broken weights file fails here, before any shard
                 cached_model(ref)
-        how = "serial" if executor is _serial else f"dask ({scheduler or f'{workers} local workers'})"
+        how = f"dask ({scheduler or f'{workers} local workers'})"
+        if executor is _serial:
+            how = "this process" + (f", {job.featurize_workers} featurizing ahead" if job.featurize_workers else "")
         last_written = time.monotonic()
         try:
             for outcome in executor(

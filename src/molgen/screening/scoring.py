@@ -16,10 +16,11 @@ training molecule of any model) and ``in_domain`` (in the domain of at least one
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from molgen.errors import (
 from molgen.screening.filters import get_filters
 
 if TYPE_CHECKING:
+    from molgen.chem.featurize.graphs import FeaturizationResult
     from molgen.training.artifacts import ModelSpec
 
 __all__ = ["ModelRef", "PredictionLayout", "ScreenJob", "cached_model", "score_shard"]
@@ -141,6 +143,8 @@ class ScreenJob:
     Attributes:
         block_size: molecules featurized and predicted at a time inside a shard (bounds memory).
         precision: ``"32"`` or ``"bf16-mixed"`` (:meth:`~molgen.training.predictor.Predictor.outputs`).
+        featurize_workers: worker processes that featurize the next blocks while the scoring process predicts
+            (0: it featurizes each block itself); how a run uses its cores, not what it computes.
     """
 
     models: tuple[ModelRef, ...]
@@ -151,6 +155,7 @@ class ScreenJob:
     input_column: str | None = field(default=None, compare=False)
     domain: bool = False
     precision: str = "32"
+    featurize_workers: int = field(default=0, compare=False)
 
     @classmethod
     def create(
@@ -240,21 +245,21 @@ def score_shard(shard: Shard, job: ScreenJob) -> pd.DataFrame:
     similarity, in_domain = np.full(n, np.nan), np.zeros(n, dtype=bool)
     readable = np.flatnonzero(pd.isna(rows["read_error"]).to_numpy())
     smiles = rows["smiles"].to_numpy(dtype=object)
-    for start in range(0, len(readable), job.block_size):
-        index = readable[start : start + job.block_size]
-        valid_index, invalid, predictions, domain = _predict_block(job, smiles[index].tolist())
-        for record in invalid:
-            reasons[index[record.index]] = record.reason
-        rows_ok = index[valid_index]
-        valid[rows_ok] = True
-        if not len(rows_ok):
-            continue
-        flat = predictions.reshape(predictions.shape[0], len(rows_ok), -1)  # [members, n, quantities]
-        means[rows_ok] = flat.mean(0)
-        spreads[rows_ok] = flat.std(0)
-        if domain is not None:
-            similarity[rows_ok], in_domain[rows_ok] = domain
-        passes[rows_ok], failed[rows_ok], why[rows_ok] = _apply_filters(job.filters, smiles[rows_ok].tolist())
+    with _featurized_blocks(job, smiles[readable].tolist()) as blocks:
+        for block in blocks:
+            valid_index, invalid, predictions, domain = _predict_block(job, block)
+            for record in invalid:
+                reasons[readable[record.index]] = record.reason
+            rows_ok = readable[valid_index]
+            valid[rows_ok] = True
+            if not len(rows_ok):
+                continue
+            flat = predictions.reshape(predictions.shape[0], len(rows_ok), -1)  # [members, n, quantities]
+            means[rows_ok] = flat.mean(0)
+            spreads[rows_ok] = flat.std(0)
+            if domain is not None:
+                similarity[rows_ok], in_domain[rows_ok] = domain
+            passes[rows_ok], failed[rows_ok], why[rows_ok] = _apply_filters(job.filters, smiles[rows_ok].tolist())
     out = pd.DataFrame(
         {
             "source": shard.file.name,
@@ -287,39 +292,109 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _featurizer_key(job: ScreenJob, ref: ModelRef) -> str:
+    """What decides a model's graphs: its featurizer and its domain's fingerprint (models sharing both share
+    their graphs)."""
+    model = cached_model(ref)
+    fingerprint = model.domain.fingerprint if job.domain and model.domain is not None else None
+    return json.dumps([model.spec.featurizer, fingerprint], sort_keys=True)
+
+
+@dataclass
+class _Block:
+    """One block's featurization per featurizer key (positions in the shard's readable molecules, not in the
+    block) and, for a model whose domain a featurization worker searched, each valid molecule's nearest-training
+    similarity."""
+
+    featurized: dict[str, FeaturizationResult]
+    nearest: dict[ModelRef, np.ndarray] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _featurized_blocks(job: ScreenJob, smiles: list[Any]) -> Iterator[Iterator[_Block]]:
+    """The featurization of ``smiles``, ``job.block_size`` molecules at a time.
+
+    With ``job.featurize_workers`` and one featurizer for every model, worker processes featurize the next
+    blocks (and search the domain, when one model has it) while this process predicts
+    (:class:`~molgen.chem.featurize.chunks.ChunksAhead`), and torch runs with that many fewer threads until
+    they are done (:func:`molgen.threads.beside_workers`); otherwise each block is featurized here. Blocks are
+    the same either way, so are the predictions."""
+    from molgen.chem.featurize.chunks import ChunksAhead
+    from molgen.chem.featurize.graphs import FeaturizerSpec
+    from molgen.threads import beside_workers
+
+    keys = list(dict.fromkeys(_featurizer_key(job, ref) for ref in job.models))
+    if job.featurize_workers < 1 or len(keys) > 1 or len(smiles) <= job.block_size:
+        yield _blocks_here(keys, smiles, job.block_size)
+        return
+    featurizer, fingerprint = json.loads(keys[0])
+    with_domain = [ref for ref in job.models if job.domain and cached_model(ref).domain is not None]
+    searched = with_domain[0] if len(with_domain) == 1 else None  # a worker searches one reference set
+    ahead = ChunksAhead(
+        smiles,
+        FeaturizerSpec.from_dict(featurizer),
+        workers=job.featurize_workers,
+        chunk_size=job.block_size,
+        fingerprint=None if fingerprint is None else tuple(fingerprint),
+        reference=None if searched is None else cached_model(searched).domain.reference,
+    )
+    with ahead, beside_workers(job.featurize_workers) as threads:
+
+        def blocks() -> Iterator[_Block]:
+            for chunk in ahead:
+                if ahead.workers_done:
+                    threads.restore()
+                nearest = {} if searched is None or chunk.nearest is None else {searched: chunk.nearest}
+                yield _Block({keys[0]: chunk.featurized}, nearest)
+
+        yield blocks()
+
+
+def _blocks_here(keys: list[str], smiles: list[Any], block_size: int) -> Iterator[_Block]:
+    from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
+
+    for start in range(0, len(smiles), block_size):
+        block = smiles[start : start + block_size]
+        featurized = {}
+        for key in keys:
+            featurizer, fingerprint = json.loads(key)
+            spec, fp = FeaturizerSpec.from_dict(featurizer), None if fingerprint is None else tuple(fingerprint)
+            result = featurize_smiles(block, spec, n_jobs=1, fingerprint=fp)
+            result.valid_index = result.valid_index + start
+            result.invalid = [replace(bad, index=bad.index + start) for bad in result.invalid]
+            featurized[key] = result
+        yield _Block(featurized)
+
+
 def _predict_block(
-    job: ScreenJob, smiles: list[Any]
+    job: ScreenJob, block: _Block
 ) -> tuple[np.ndarray, list[Any], np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """``(valid positions, invalid records, predictions [members, n_valid, …], domain)`` for a block; ``domain``:
-    ``(nearest-training similarity, in_domain)`` per valid position over the models that have a domain (the
-    largest similarity; in the domain of any model), None without a domain."""
+    """``(valid positions, invalid records, predictions [members, n_valid, …], domain)`` for a block
+    (:func:`_featurized_blocks`); ``domain``: ``(nearest-training similarity, in_domain)`` per
+    valid position over the models that have a domain (the largest similarity; in the domain of any model),
+    None without a domain."""
     import torch
 
-    from molgen.chem.featurize.graphs import FeaturizerSpec, featurize_smiles
     from molgen.training.batches import GraphCollate
 
-    featurized: dict[str, Any] = {}
     predictions = []
     similarity: np.ndarray | None = None
     in_domain: np.ndarray | None = None
     for ref in job.models:
         model = cached_model(ref)
         domain = model.domain if job.domain else None
-        fingerprint = None if domain is None else domain.fingerprint
-        key = json.dumps([model.spec.featurizer, fingerprint], sort_keys=True)
-        if key not in featurized:  # models sharing a featurizer share its graphs
-            spec = FeaturizerSpec.from_dict(model.spec.featurizer)
-            featurized[key] = featurize_smiles(smiles, spec, n_jobs=1, fingerprint=fingerprint)
-        result = featurized[key]
+        result = block.featurized[_featurizer_key(job, ref)]
         collate = GraphCollate(result.graphs)
         rows = np.arange(len(result.graphs))
         predictions += [member.predict_rows(collate, rows, job.batch_size, job.precision) for member in model.members]
         if domain is not None:
-            found = domain.reference.nearest(result.fingerprints)
+            found = block.nearest.get(ref)
+            if found is None:
+                found = domain.reference.nearest(result.fingerprints)
             inside = found >= domain.threshold
             similarity = found if similarity is None else np.maximum(similarity, found)
             in_domain = inside if in_domain is None else in_domain | inside
-    result = next(iter(featurized.values()))
+    result = next(iter(block.featurized.values()))
     stacked = torch.stack(predictions).double().numpy() if predictions else np.zeros((0, 0))
     domain_columns = None if similarity is None or in_domain is None else (similarity, in_domain)
     return result.valid_index, result.invalid, stacked, domain_columns

@@ -104,7 +104,7 @@ class State:
 
             torch.set_num_threads(settings.torch_threads)
         for name, folder in settings.models.items():
-            self.models[name] = await asyncio.to_thread(load_served, name, folder)
+            self.models[name] = await asyncio.to_thread(load_served, name, folder, settings.precision)
             if "predict" in self.models[name].endpoints:
                 model = self.models[name]
                 self.batchers[name] = Batcher(
@@ -174,6 +174,7 @@ def create_app(settings: ServeSettings) -> Any:
                     endpoints=m.endpoints,
                     spec=m.spec,
                     card=m.card,
+                    precision=m.precision,
                 )
                 for m in state.models.values()
             ]

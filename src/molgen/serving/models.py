@@ -28,6 +28,7 @@ class ServedModel:
 
     Attributes:
         predictor: a :class:`molgen.analysis.prediction.LoadedModel` (property/expression) or a generator.
+        precision: ``"32"`` or ``"bf16-mixed"``, the inference precision of its predictions.
         lock: one computation at a time per model (torch modules and RDKit are not shared across threads).
     """
 
@@ -39,6 +40,7 @@ class ServedModel:
     spec: dict[str, Any]
     card: str
     predictor: Any
+    precision: str = "32"
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     @property
@@ -55,8 +57,10 @@ class ServedModel:
         return str(column or ("smiles" if self.input_kind == "smiles" else "sequence"))
 
 
-def load_served(name: str, folder: str | Path) -> ServedModel:
-    """Loads ``folder`` (a run folder or its ``model/``) as ``name``; a bad folder is a :class:`ModelFormatError`."""
+def load_served(name: str, folder: str | Path, precision: str = "32") -> ServedModel:
+    """Loads ``folder`` (a run folder or its ``model/``) as ``name``; a bad folder is a :class:`ModelFormatError`.
+    ``precision`` applies to SMILES property models (``molgen predict --precision``); other models run in float32.
+    """
     from molgen.analysis.prediction import load_model
     from molgen.families.generation.family import load_generator
 
@@ -68,8 +72,17 @@ def load_served(name: str, folder: str | Path) -> ServedModel:
     card = card_path.read_text(encoding="utf-8") if card_path.is_file() else ""
     targets = [str(t) for t in spec.task.targets] if spec.task is not None else []
     kind = spec.input.kind if spec.input is not None else None
+    if precision != "32" and (spec.family != "property" or kind != "smiles"):
+        log.info(
+            "model %s (%s, %s inputs) is served in float32: --precision applies to molecule models",
+            name,
+            spec.family,
+            kind,
+        )
+        precision = "32"
     log.info("loaded model %s (%s) from %s", name, spec.family, model_dir)
-    return ServedModel(name, model_dir, spec.family, kind, targets, _plain(spec.model_dump()), card, predictor)
+    plain = _plain(spec.model_dump())
+    return ServedModel(name, model_dir, spec.family, kind, targets, plain, card, predictor, precision)
 
 
 def predict_items(model: ServedModel, inputs: list[str]) -> list[dict[str, Any]]:
@@ -83,7 +96,9 @@ def predict_items(model: ServedModel, inputs: list[str]) -> list[dict[str, Any]]
     column = model.input_column
     frame = pd.DataFrame({column: inputs})
     with model.lock:
-        out = predict_frame(model.predictor, frame, input_column=column, batch_size=PREDICT_BATCH, n_jobs=1)
+        out = predict_frame(
+            model.predictor, frame, input_column=column, batch_size=PREDICT_BATCH, n_jobs=1, precision=model.precision
+        )
     return [_item(row) for row in records(out)]
 
 

@@ -96,6 +96,7 @@ class ModelInfo(BaseModel):
     endpoints: list[str]
     spec: dict[str, Any] = Field(description="model.yaml (plain values)")
     card: str = Field(description="the model card (README.md, Markdown)")
+    precision: str = Field(description="inference precision of its predictions: 32 | bf16-mixed")
 
 
 class ModelsResponse(BaseModel):

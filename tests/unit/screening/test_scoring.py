@@ -66,3 +66,28 @@ def test_layout_of_classifiers_and_name_clashes():
     assert list(multiclass.quantities()) == ["kind_prob_0", "kind_prob_1", "kind_prob_2"]
     clash = PredictionLayout("binary", ("valid", "toxic"), None, 1)
     assert clash.quantities() == {"valid_pred": None, "toxic": None}
+
+
+@pytest.mark.parametrize("which", [(0, 1), (1,)], ids=["two-models", "one-model-its-domain-searched-ahead"])
+def test_featurizing_ahead_in_a_worker_scores_every_block_as_this_process_does(models, tmp_path, which):
+    """Blocks of 16 molecules (120 rows, invalid ones among them) featurized by a worker process ahead of the
+    model (with one model, the worker also searches its domain): the same rows, reasons, predictions and domain
+    columns as featurizing each block here."""
+    from dataclasses import replace
+
+    import pandas as pd
+    from tests.unit.screening.helpers import INVALID, library_frame
+
+    from molgen.data.shards import plan_library
+
+    path = tmp_path / "lib.csv"
+    library_frame(120).to_csv(path, index=False)
+    (_, shards) = plan_library(path, 1000)
+    here = replace(ScreenJob.create([models[i] for i in which], ["lipinski"]), block_size=16)
+    ahead = replace(here, featurize_workers=1)
+    assert ahead == here and ahead.describe() == here.describe()  # how it runs is not what it computes
+    assert len({scoring._featurizer_key(ahead, ref) for ref in ahead.models}) == 1  # so a worker featurizes
+    expected, got = scoring.score_shard(shards[0], here), scoring.score_shard(shards[0], ahead)
+    assert sorted(got.index[~got["valid"]]) == sorted(INVALID) and got["logp"].notna().sum() == 120 - len(INVALID)
+    assert got["train_similarity"].notna().sum() == 120 - len(INVALID)
+    pd.testing.assert_frame_equal(got, expected)
