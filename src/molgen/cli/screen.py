@@ -105,8 +105,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="worker processes of a local Dask cluster, one thread each (default: all cores); "
-        "0 or 1: score in this process",
+        help="default: this process predicts while one worker process per other core featurizes its next "
+        "molecules; 0 or 1: this process alone; N ≥ 2: a local Dask cluster of N single-threaded processes, each "
+        "scoring whole shards",
     )
     parser.add_argument(
         "--scheduler",

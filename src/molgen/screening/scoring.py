@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from molgen.training.artifacts import ModelSpec
 
 __all__ = ["ModelRef", "PredictionLayout", "ScreenJob", "cached_model", "score_shard"]
+
+log = logging.getLogger("molgen")
 
 FIXED_COLUMNS = ("source", "row", "id", "smiles", "valid", "invalid_reason")
 FILTER_COLUMNS = ("passes_filters", "failed_filters", "filter_reasons")
@@ -324,6 +327,8 @@ def _featurized_blocks(job: ScreenJob, smiles: list[Any]) -> Iterator[Iterator[_
     from molgen.threads import beside_workers
 
     keys = list(dict.fromkeys(_featurizer_key(job, ref) for ref in job.models))
+    if job.featurize_workers and len(keys) > 1 and len(smiles) > job.block_size:
+        log.info("featurizing in this process: the models need %d different featurizations", len(keys))
     if job.featurize_workers < 1 or len(keys) > 1 or len(smiles) <= job.block_size:
         yield _blocks_here(keys, smiles, job.block_size)
         return
