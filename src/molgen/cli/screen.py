@@ -105,9 +105,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="default: this process predicts while one worker process per other core featurizes its next "
-        "molecules; 0 or 1: this process alone; N ≥ 2: a local Dask cluster of N single-threaded processes, each "
-        "scoring whole shards",
+        help="default: on up to 2 cores, this process predicts while a worker process featurizes its next "
+        "molecules; on more cores, a local Dask cluster of one process per core; 0 or 1: this process alone; "
+        "N ≥ 2: a local Dask cluster of N single-threaded processes, each scoring whole shards",
     )
     parser.add_argument(
         "--scheduler",

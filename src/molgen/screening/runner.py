@@ -1,7 +1,8 @@
 """Running a screen: plan the shards, skip finished ones, score the rest serially or on Dask.
 
-By default this process scores the shards while worker processes on the other cores featurize its next
-molecules; ``workers`` ≤ 1 scores shards in this process alone; ``workers`` ≥ 2 starts a Dask ``LocalCluster``
+By default, on up to 2 cores, this process scores the shards while a worker process featurizes its next
+molecules (on more cores: a Dask cluster of one process per core); ``workers`` ≤ 1 scores shards in this
+process alone; ``workers`` ≥ 2 starts a Dask ``LocalCluster``
 of that many single-threaded processes; ``scheduler="tcp://host:8786"`` uses an existing Dask
 cluster (its workers need molgen installed and the library and output folders at the same
 paths). Only shard descriptors travel to workers: a worker reads its shard, loads each model
@@ -36,9 +37,15 @@ from molgen.screening.ranking import Ranking, TopK
 from molgen.screening.scoring import SCREEN_BATCH, ScreenJob, cached_model, score_shard
 from molgen.screening.store import MANIFEST_FORMAT, OutputFolder
 
-__all__ = ["ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
+__all__ = ["AHEAD_MAX_CORES", "ScreenResult", "ShardOutcome", "quiet_dask", "run_shard", "screen"]
 
 log = logging.getLogger("molgen")
+
+AHEAD_MAX_CORES = 2
+"""Most cores on which the default run scores in this process, one thread predicting while the other cores
+featurize ahead: on 2 vCPUs, 1.35x (float32) and 2.2-2.5x (bf16) a 2-worker Dask cluster
+(benchmarks/results/screening_2026-12-07.md). With more cores the single predicting thread would be the limit,
+so the default is a Dask cluster of one process per core."""
 MANIFEST_INTERVAL_S = 1.0
 """While shards finish, the manifest is rewritten at most this often (a killed run loses at most this much)."""
 
@@ -108,8 +115,9 @@ def screen(
     ``ascending`` may change between runs; they only rank). See the package docstring.
 
     Args:
-        workers: ``None``: this process scores the shards while worker processes on the other cores featurize
-            its next molecules; 0 or 1: this process alone; N ≥ 2: a local Dask cluster of N worker processes,
+        workers: ``None``: on up to :data:`AHEAD_MAX_CORES` cores, this process scores the shards while a
+            worker process on the other core featurizes its next molecules; on more cores, a local Dask cluster
+            of one process per core; 0 or 1: this process alone; N ≥ 2: a local Dask cluster of N processes,
             each scoring whole shards.
         scheduler: address of an existing Dask scheduler (``workers`` is then ignored).
         domain: add ``train_similarity`` / ``in_domain`` when a model has an applicability domain.
@@ -169,8 +177,8 @@ def screen(
         if record["reused"]:
             log.info("resuming: %d of %d shards already done in %s", record["reused"], len(shards), folder.path)
         progress = _Progress(len(pending), sum(s.n_rows for s in pending))
-        if workers is None and scheduler is None:  # this process predicts, the other cores featurize ahead of it
-            workers, job = 1, replace(job, featurize_workers=_available_cores() - 1)
+        if workers is None and scheduler is None and _available_cores() <= AHEAD_MAX_CORES:
+            workers, job = 1, replace(job, featurize_workers=_available_cores() - 1)  # featurizing ahead
         workers = _available_cores() if workers is None else workers
         executor = _serial if scheduler is None and workers <= 1 else _dask
         if executor is _serial:

@@ -54,6 +54,20 @@ def test_every_input_row_gets_one_result_row_and_the_ensemble_pools_all_members(
     assert top["row"].tolist() == best["row"].tolist() and top["rank"].tolist() == list(range(1, 11))
 
 
+def test_by_default_two_cores_split_the_work_by_kind_and_give_the_single_process_result(models, tmp_path, monkeypatch):
+    """On 2 cores the default run predicts here while a worker featurizes ahead (2,100 rows: more than one block
+    of 2,048); its rows equal those of `--workers 1`."""
+    ensemble, _ = models
+    library = tmp_path / "lib.parquet"
+    library_frame(2100).to_parquet(library)
+    monkeypatch.setattr(runner, "_available_cores", lambda: 2)
+    ahead = screen([ensemble], library, tmp_path / "ahead", chunk_size=2100, top_k=5)
+    alone = screen([ensemble], library, tmp_path / "alone", chunk_size=2100, top_k=5, workers=1)
+    assert (ahead.workers, alone.workers) == ("this process, 1 featurizing ahead", "this process")
+    assert ahead.n_invalid == alone.n_invalid == len(INVALID)
+    pd.testing.assert_frame_equal(results(tmp_path / "ahead"), results(tmp_path / "alone"))
+
+
 @pytest.mark.parametrize("kind", ["smi", "sdf.gz", "parquet"])
 def test_other_formats(models, tmp_path, kind):
     frame = library_frame(40)
