@@ -34,8 +34,8 @@ demo: demo-info setup
 # nothing from a second thread, and 2 workers x 2 threads on 2 cores spin-wait (the MolGAN overfit went from
 # ~30 s to over 600 s next to busy neighbours). --dist worksteal: an idle worker takes tests queued on the other.
 # xdist's default (load) handed one worker the first block of tests, all the process-level CLI tests, which then
-# ran alone for minutes after the other worker had finished: 12:40-14:03 then, 8:37 with worksteal (2 quiet
-# cores, 1,208 tests, 2026-12-07).
+# ran alone for minutes after the other worker had finished: 12:40-14:03 then, 8:37-8:58 with worksteal (2 quiet
+# cores, 1,209 tests, 2026-12-07).
 TEST_WORKERS ?= 2
 PYTEST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
