@@ -228,7 +228,8 @@ def screen(
 def run_shard(shard: Shard, job: ScreenJob, output: str | Path, ranking: Ranking) -> ShardOutcome:
     """Scores one shard, writes its Parquet file, returns its counts and top rows (runs on workers)."""
     started = time.perf_counter()
-    with _one_torch_thread():
+    # one thread beside sibling workers; featurizing ahead, score_shard lowers and restores the threads itself
+    with _one_torch_thread() if not job.featurize_workers else contextlib.nullcontext():
         frame = score_shard(shard, job)
     OutputFolder(output).write_shard(shard, frame, job.arrow_schema())
     outcome = _outcome(shard, frame, ranking)
