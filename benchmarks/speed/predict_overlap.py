@@ -4,6 +4,8 @@ float32 inference against bfloat16 (`--precision bf16-mixed`).
 
 Usage:
     python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --baseline-src /tmp/base/src
+    python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --baseline-src /tmp/base/src \
+        --precision bf16-mixed
     python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --sizes 1000,2000,4000,8000
     python benchmarks/speed/predict_overlap.py --model RUN_DIR --input moses50k.csv --precisions
 
@@ -116,11 +118,18 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="src/ of the baseline tree (e.g. git archive of main)")
     parser.add_argument("--sizes", help="comma-separated row counts: overlapped vs featurize-then-predict")
     parser.add_argument("--precisions", action="store_true", help="this tree: float32 against bf16-mixed")
+    parser.add_argument(
+        "--precision", choices=["32", "bf16-mixed"], default="32", help="of both sides with --baseline-src"
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="molgen-predict-overlap-"))
     if args.baseline_src:
-        variants = [Variant("baseline", Path(args.baseline_src)), Variant("this tree", REPO_SRC)]
+        options = ["--precision", args.precision]
+        variants = [
+            Variant("baseline", Path(args.baseline_src), options=options),
+            Variant("this tree", REPO_SRC, options=options),
+        ]
         side_by_side(variants, args.model, Path(args.input), args.runs, work)
     if args.precisions:
         variants = [

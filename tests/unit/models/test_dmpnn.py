@@ -100,7 +100,7 @@ def test_chemprop_defaults():
 
 
 def test_gradients_match_reference():
-    """The sparse line-graph products must also give the reference's gradients (backward runs their transposes)."""
+    """The gather/scatter message steps must also give the reference's gradients."""
     ring = graph(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)], seed=6)
     star = graph(4, [(0, 1), (0, 2), (0, 3)], seed=7)
     mp = model(depth=3, readout="sum")
@@ -114,7 +114,7 @@ def test_gradients_match_reference():
 
 
 def test_bf16_autocast_on_cpu_runs_and_stays_close_to_float32():
-    """``--precision bf16-mixed`` on a CPU: the sparse products (no bfloat16 kernel) run in float32."""
+    """``--precision bf16-mixed`` on a CPU: the message steps run in bfloat16 and stay close to float32."""
     batch = Batch.from_data_list([graph(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)], seed=9)])
     batch.x, batch.edge_attr = batch.x.float(), batch.edge_attr.float()
     mp = model(depth=3).float()
