@@ -13,7 +13,7 @@ from torch import nn
 from molgen.training.tasks import Task
 
 PRECISIONS = ("32", "bf16-mixed")
-"""Inference precisions: float32, or bfloat16 autocast (the dense layers; sparse products stay float32)."""
+"""Inference precisions: float32, or bfloat16 autocast (the dense layers and the D-MPNN's message sums)."""
 
 
 def check_precision(precision: str) -> str:
