@@ -116,9 +116,9 @@ def _messages(h: Tensor, src: Tensor, dst: Tensor, num_atoms: int) -> Tensor:
     """``[E, H] → [E, H]``: for edge ``e = (v, w)``, ``sum_{k in N(v)} h_kv - h_wv`` (its reverse is ``e ^ 1``).
 
     One scatter-add per atom, one gather per edge, in ``h``'s dtype (bfloat16 under bf16 autocast). On CPU this
-    is as fast as a product with the batch's sparse line graph in float32 and 1.3-1.6x faster in bfloat16, where
-    the sparse kernels have no bfloat16 and would convert to float32 (D-MPNN 300x3, 64-molecule batches, one
-    thread, ``benchmarks/results/dmpnn_messages_2026-12-08.md``).
+    trains as fast as a product with the batch's sparse line graph and infers 1.2-1.7x faster in bfloat16, where
+    the sparse kernels have no bfloat16 and converted to float32 (D-MPNN 300x3, 64-molecule batches, one thread,
+    ``benchmarks/results/dmpnn_messages_2026-12-08.md``).
     """
     num_edges, hidden = h.shape
     reverse = h.view(num_edges // 2, 2, hidden).flip(1).reshape(num_edges, hidden)
