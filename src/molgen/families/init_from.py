@@ -33,8 +33,8 @@ __all__ = [
 AUTO = "auto"
 DEFAULT_ENCODER = "molgen:dmpnn-pretrained"
 """What ``init_from: auto`` (the default) starts a property D-MPNN of this encoder's architecture from: better than
-random weights in 32 of 33 dataset × seed cells of benchmarks/results/pretraining-2026-12-07.md, and on 4 of the 5
-datasets of the full MoleculeNet profile that ran both (BBBP a tie; moleculenet_full_2026-12-07/results.md)."""
+random weights in 32 of 33 dataset × seed cells of benchmarks/results/pretraining-2026-12-07.md, and on 7 of the 9
+datasets of the full MoleculeNet profile (BBBP and ClinTox ties; moleculenet_full_2026-12-07/results.md)."""
 PACKAGE_PREFIX = "molgen:"
 ENCODER_FAMILIES = ("pretrain", "property")
 """Families whose exported models hold a molecule encoder to start from."""
